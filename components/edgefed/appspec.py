@@ -1,0 +1,188 @@
+"""The app spec: one definition of a federated edge app, the same in every country."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from edgefed.errors import field_error, load_yaml, validate
+from edgefed.geography import geography
+from edgefed.model import EEACountry, Location, Name, StrictModel
+
+DataClassification = Literal["public", "internal", "personal", "restricted"]
+FailoverMode = Literal["none", "neighbour", "any-in-residency"]
+
+_IMAGE = re.compile(
+    r"^(?:(?P<registry>[a-zA-Z0-9.-]+(?::[0-9]+)?)/)?"
+    r"(?P<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A container image reference split into its parts."""
+
+    registry: str
+    """Registry host (``docker.io`` when the reference names none)."""
+    repository: str
+    """Repository path inside the registry."""
+    tag: str | None
+    """Tag, if any."""
+    digest: str | None
+    """``sha256:...`` digest, if pinned."""
+
+
+def parse_image(reference: str) -> ImageRef:
+    """Split an image reference; ``ValueError`` explaining the expected form otherwise."""
+    match = _IMAGE.match(reference)
+    if not match:
+        raise ValueError(
+            f"{reference!r} is not an image reference; expected registry.example.eu/repo/name:tag[@sha256:<64 hex>]"
+        )
+    registry = match["registry"]
+    repository = match["repository"]
+    # Docker's rule: the first part is a registry only if it looks like a host name.
+    if registry is not None and "." not in registry and ":" not in registry and registry != "localhost":
+        repository = f"{registry}/{repository}"
+        registry = None
+    return ImageRef(registry or "docker.io", repository, match["tag"], match["digest"])
+
+
+def _check_image(value: str) -> str:
+    parse_image(value)
+    return value
+
+
+class Port(StrictModel):
+    """A port the app listens on, exposed by its Service inside the zone."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$")]
+    """IANA-style port name (at most 15 characters). No default."""
+    port: Annotated[int, Field(ge=1, le=65535)]
+    """Container and Service port. No default."""
+    protocol: Literal["TCP", "UDP"] = "TCP"
+    """Transport protocol. Default TCP, what almost every edge API speaks."""
+
+
+class GpuRequest(StrictModel):
+    """GPUs one replica needs."""
+
+    model: Name
+    """GPU model as named in zone capacity (``nvidia-l4``). No default."""
+    count: Annotated[int, Field(ge=1)] = 1
+    """GPUs per replica. Default 1, the common inference case."""
+
+
+class Resources(StrictModel):
+    """What one replica needs (requests; limits are set equal for guaranteed QoS)."""
+
+    cpu: Annotated[float, Field(gt=0)]
+    """CPU cores per replica. No default: a critical app states its needs."""
+    memory_mib: Annotated[int, Field(gt=0)]
+    """Memory per replica in MiB. No default, for the same reason."""
+    gpu: GpuRequest | None = None
+    """GPUs per replica. Default none."""
+
+
+class Site(StrictModel):
+    """A customer site the app serves, with its latency budget."""
+
+    name: Name
+    """Site name, unique in the spec. No default."""
+    country: EEACountry
+    """Country of the site; its data is processed and stored here. No default."""
+    location: Location
+    """Where the site is. No default: placement measures latency from here."""
+    latency_budget_ms: Annotated[float, Field(gt=0)] = 20.0
+    """Highest acceptable round-trip latency to the serving zone. Default 20 ms, the usual bound for
+    interactive edge control loops; robot control typically asks for 10."""
+
+
+class AppSpec(StrictModel):
+    """A federated edge app: the same definition deployed in every country where it has sites."""
+
+    name: Name
+    """App name, used for every derived Kubernetes name. No default."""
+    image: Annotated[str, AfterValidator(_check_image)]
+    """Container image reference. No default. The policy pack checks its registry against the allow-list
+    and, for ``restricted`` data, that it is pinned by digest."""
+    ports: tuple[Port, ...] = ()
+    """Ports to expose with a ClusterIP Service. Default none (a worker with no inbound traffic)."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables. Default none. Never put secrets here: they would be plain in state."""
+    resources: Resources
+    """Per-replica resources. No default."""
+    replicas_per_zone: Annotated[int, Field(ge=1)] = 2
+    """Replicas in each serving zone. Default 2, so a PodDisruptionBudget can keep one during drains."""
+    max_replicas_per_zone: Annotated[int, Field(ge=1)] | None = None
+    """Autoscaling ceiling per serving zone. Default twice ``replicas_per_zone``."""
+    residency: Literal["eu"] | Annotated[tuple[EEACountry, ...], Field(min_length=1)] = "eu"
+    """Countries where the app's data may be processed and stored, or ``eu`` for the whole EU/EEA.
+    Default ``eu``: the federation's floor; narrow it for national-only data."""
+    data_classification: DataClassification = "internal"
+    """public, internal, personal or restricted. Default internal. ``restricted`` data never crosses a
+    border, not even on failover, and needs images pinned by digest."""
+    sites: Annotated[tuple[Site, ...], Field(min_length=1)]
+    """Customer sites. No default: an app with no site has nowhere to run."""
+    failover: FailoverMode = "neighbour"
+    """Where a site goes when its country's zones fail: ``none``, a zone in a ``neighbour`` country, or
+    ``any-in-residency``. Default neighbour: the closest country that is still short network hops away."""
+    standby_replicas: Annotated[int, Field(ge=0)] = 1
+    """Warm replicas kept in each failover zone. Default 1, so failover starts from a running pod."""
+    home_operator: Name | None = None
+    """The operator the enterprise signed with; zones of other operators cost the catalog's interconnect
+    latency. Default none (every operator is treated alike)."""
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> AppSpec:
+        allowed = self.residency_countries
+        seen: set[str] = set()
+        for i, site in enumerate(self.sites):
+            if site.name in seen:
+                raise field_error(f"sites[{i}].name", f"duplicate site name {site.name!r}; each must be unique")
+            seen.add(site.name)
+            if site.country not in allowed:
+                raise field_error(
+                    f"sites[{i}].country",
+                    f"{site.country!r} is outside the app's residency; allowed: {', '.join(sorted(allowed))}",
+                )
+        for name in self.env:
+            if not _ENV_NAME.match(name):
+                raise field_error(f"env.{name}", "is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+        ceiling = self.max_replicas_per_zone
+        if ceiling is not None and ceiling < self.replicas_per_zone:
+            raise field_error(
+                "max_replicas_per_zone",
+                f"{ceiling} is below replicas_per_zone ({self.replicas_per_zone}); use at least that",
+            )
+        return self
+
+    @property
+    def residency_countries(self) -> frozenset[str]:
+        """The residency as a set of country codes (``eu`` expands to every EU/EEA country)."""
+        if self.residency == "eu":
+            return frozenset(geography().eea)
+        return frozenset(self.residency)
+
+    @property
+    def autoscaling_ceiling(self) -> int:
+        """``max_replicas_per_zone`` or its default, twice ``replicas_per_zone``."""
+        return self.max_replicas_per_zone or 2 * self.replicas_per_zone
+
+    @property
+    def image_ref(self) -> ImageRef:
+        """The parsed image reference."""
+        return parse_image(self.image)
+
+
+def load_app_spec(path: Path | str) -> AppSpec:
+    """Load and validate an app spec YAML file; raises :class:`edgefed.errors.ConfigError` on bad input."""
+    path = Path(path)
+    return validate(AppSpec, load_yaml(path), str(path))

@@ -1,0 +1,239 @@
+"""The federation catalog: operators, countries and edge zones, validated at load.
+
+Zone fields map one-to-one onto the CAMARA Edge Application Management zone model and the GSMA
+federation (EWBI) zone attributes; the mapping is in :data:`CAMARA_FIELDS` and :data:`GSMA_FIELDS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from edgefed.errors import field_error, load_yaml, validate
+from edgefed.model import EEACountry, Location, Name, StrictModel
+
+CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]*$")
+
+BucketControl = Literal["encryption", "public-access-block"]
+ZoneStatus = Literal["active", "inactive", "unknown"]
+
+CAMARA_FIELDS = {
+    "id": "edgeCloudZoneId",
+    "name": "edgeCloudZoneName",
+    "operator": "edgeCloudProvider",
+    "region": "edgeCloudRegion",
+    "country": "countryCode",
+    "status": "edgeCloudZoneStatus",
+    "capacity.gpus": "gpuInfo",
+}
+"""Catalog zone field to the CAMARA ``EdgeCloudZone`` property it carries."""
+
+GSMA_FIELDS = {
+    "id": "zoneId",
+    "location": "geolocation",
+    "city": "geographyDetails",
+    "capacity": "computeResourceQuotaLimits",
+}
+"""Catalog zone field to the GSMA OPG EWBI zone attribute it carries."""
+
+
+def _check_config_key(value: str) -> str:
+    if not CONFIG_KEY.match(value):
+        raise ValueError(
+            f"{value!r} is not a Pulumi config key; use letters, digits, '-' and '_', starting with a letter"
+        )
+    return value
+
+
+ConfigKey = Annotated[str, AfterValidator(_check_config_key)]
+
+
+def _check_endpoint(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+(:\d+)?/?$", value):
+        raise ValueError(f"{value!r} is not an http(s) endpoint such as 'https://s3.fr-par.example.eu'")
+    return value.rstrip("/")
+
+
+class LatencyModel(StrictModel):
+    """How the catalog estimates round-trip latency from a customer site to a zone.
+
+    ``latency = zone.access_latency_ms + distance_km / 100 * ms_per_100km`` plus ``interconnect_ms``
+    when the zone's operator is not the app's home operator.
+    """
+
+    ms_per_100km: Annotated[float, Field(ge=0)] = 1.5
+    """Round-trip milliseconds per 100 km of great-circle distance. Default 1.5: light in fibre does
+    1 ms per 100 km round trip, times 1.5 for the detours of real fibre routes."""
+    interconnect_ms: Annotated[float, Field(ge=0)] = 2.0
+    """Extra round-trip milliseconds when traffic crosses from the home operator's network into another
+    operator's. Default 2.0, a typical peering hop inside one country."""
+
+
+class Operator(StrictModel):
+    """A federation member operator."""
+
+    id: Name
+    """Short identifier used by zones (``orange``, ``deutsche-telekom``...). No default."""
+    name: str
+    """Display name. No default."""
+    home_countries: Annotated[tuple[EEACountry, ...], Field(min_length=1)]
+    """Countries where the operator has its own network. No default: every member has at least one."""
+
+
+class Country(StrictModel):
+    """A country of the federation."""
+
+    code: EEACountry
+    """ISO 3166-1 alpha-2 code; must be EU/EEA. No default."""
+    name: str
+    """Display name. No default."""
+
+
+class Capacity(StrictModel):
+    """Resources a zone offers to federation tenants (GSMA ``computeResourceQuotaLimits``)."""
+
+    cpu: Annotated[float, Field(ge=0)]
+    """Allocatable CPU cores. No default: capacity must be stated, never guessed."""
+    memory_gib: Annotated[float, Field(ge=0)]
+    """Allocatable memory in GiB. No default, for the same reason."""
+    gpus: dict[Name, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    """GPU model (``nvidia-l4``) to count. Default empty: most edge zones have no accelerator."""
+
+
+class ObjectStorage(StrictModel):
+    """The S3-compatible object storage next to a zone, in the zone's country."""
+
+    endpoint: Annotated[str, AfterValidator(_check_endpoint)]
+    """Base URL of the S3 API. No default."""
+    region: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9-]+$")]
+    """S3 region, sent as the bucket's location constraint. No default."""
+    unsupported_controls: tuple[BucketControl, ...] = ()
+    """Bucket controls this endpoint is known not to implement (it answers ``NotImplemented``).
+    Default empty: ResidentBucket requires every control and fails the create otherwise; an entry here
+    makes it record the control as unsupported instead, visible to reviewers and to the policy pack."""
+
+
+class Zone(StrictModel):
+    """One operator edge zone: a Kubernetes cluster inside the operator's network."""
+
+    id: Name
+    """Unique zone id (CAMARA ``edgeCloudZoneId``, GSMA ``zoneId``). No default."""
+    name: str
+    """Human name (CAMARA ``edgeCloudZoneName``). No default."""
+    operator: Name
+    """Id of the operator running the zone (CAMARA ``edgeCloudProvider``); must be in the catalog."""
+    country: EEACountry
+    """Country of the zone (CAMARA ``countryCode``); must be EU/EEA and in the catalog's countries."""
+    region: str
+    """Operator region name (CAMARA ``edgeCloudRegion``). No default."""
+    city: str
+    """City served (GSMA ``geographyDetails``). No default."""
+    location: Location
+    """Where the zone is (GSMA ``geolocation``); used by the latency model. No default."""
+    status: ZoneStatus = "active"
+    """CAMARA ``edgeCloudZoneStatus``. Default ``active``; placement uses only active zones."""
+    capacity: Capacity
+    """What tenants may use (GSMA ``computeResourceQuotaLimits``, CAMARA GPU info). No default."""
+    access_latency_ms: Annotated[float, Field(ge=0)] = 2.0
+    """Round-trip latency from the operator's radio access network into the zone, as the operator
+    measures it. Default 2.0 ms, typical for a metro edge site."""
+    kubeconfig_secret: ConfigKey
+    """Name of the stack config *secret* holding this zone's kubeconfig (never the kubeconfig itself).
+    No default: each zone has its own credentials."""
+    object_storage: ObjectStorage
+    """The S3-compatible storage next to the zone, where its apps keep their data. No default."""
+
+
+def _first_repeat(values: Iterable[str]) -> tuple[int, str] | None:
+    """Index and value of the first element that repeats an earlier one."""
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            return index, value
+        seen.add(value)
+    return None
+
+
+class Catalog(StrictModel):
+    """Operators, countries and zones of the federation, checked against each other."""
+
+    latency: LatencyModel = LatencyModel()
+    """Latency model; defaults as documented on :class:`LatencyModel`."""
+    operators: Annotated[tuple[Operator, ...], Field(min_length=1)]
+    """Member operators. No default."""
+    countries: Annotated[tuple[Country, ...], Field(min_length=1)]
+    """Countries of the federation. No default."""
+    zones: Annotated[tuple[Zone, ...], Field(min_length=1)]
+    """Edge zones. No default."""
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Catalog:
+        for section, ids in (
+            ("operators", [o.id for o in self.operators]),
+            ("countries", [c.code for c in self.countries]),
+            ("zones", [z.id for z in self.zones]),
+        ):
+            key = "code" if section == "countries" else "id"
+            repeat = _first_repeat(ids)
+            if repeat is not None:
+                index, value = repeat
+                raise field_error(f"{section}[{index}].{key}", f"duplicate {key} {value!r}; each must be unique")
+        operator_ids = sorted(o.id for o in self.operators)
+        country_codes = sorted(c.code for c in self.countries)
+        for i, op in enumerate(self.operators):
+            for j, cc in enumerate(op.home_countries):
+                if cc not in country_codes:
+                    raise field_error(
+                        f"operators[{i}].home_countries[{j}]",
+                        f"{cc!r} is not a country of this catalog; allowed: {', '.join(country_codes)}",
+                    )
+        repeat = _first_repeat(z.kubeconfig_secret for z in self.zones)
+        if repeat is not None:
+            index, value = repeat
+            raise field_error(
+                f"zones[{index}].kubeconfig_secret", f"{value!r} is already used by another zone; each has its own"
+            )
+        for i, zone in enumerate(self.zones):
+            if zone.operator not in operator_ids:
+                raise field_error(
+                    f"zones[{i}].operator",
+                    f"{zone.operator!r} is not an operator of this catalog; allowed: {', '.join(operator_ids)}",
+                )
+            if zone.country not in country_codes:
+                raise field_error(
+                    f"zones[{i}].country",
+                    f"{zone.country!r} is not a country of this catalog; allowed: {', '.join(country_codes)}",
+                )
+        return self
+
+    @cached_property
+    def zone_by_id(self) -> dict[str, Zone]:
+        """Zones keyed by id."""
+        return {zone.id: zone for zone in self.zones}
+
+    @cached_property
+    def operator_by_id(self) -> dict[str, Operator]:
+        """Operators keyed by id."""
+        return {op.id: op for op in self.operators}
+
+    def zone(self, zone_id: str) -> Zone:
+        """The zone with this id; ``KeyError`` naming the known ids otherwise."""
+        try:
+            return self.zone_by_id[zone_id]
+        except KeyError:
+            raise KeyError(f"zone {zone_id!r} is not in the catalog; known: {', '.join(sorted(self.zone_by_id))}")
+
+    def zones_in(self, country: str) -> tuple[Zone, ...]:
+        """Zones located in ``country``, in catalog order."""
+        return tuple(zone for zone in self.zones if zone.country == country)
+
+
+def load_catalog(path: Path | str) -> Catalog:
+    """Load and validate a catalog YAML file; raises :class:`edgefed.errors.ConfigError` on bad input."""
+    path = Path(path)
+    return validate(Catalog, load_yaml(path), str(path))

@@ -1,0 +1,59 @@
+"""Shared building blocks of edgefed's input models: strict frozen models, country codes, locations."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from edgefed.geography import geography
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+class StrictModel(BaseModel):
+    """Base of every input model: immutable, and unknown fields are errors (a typo never passes)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, use_attribute_docstrings=True)
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _check_eea(code: str) -> str:
+    geo = geography()
+    if code not in geo.iso_codes:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code; allowed: {', '.join(sorted(geo.eea))}")
+    if not geo.is_eea(code):
+        raise ValueError(
+            f"{code!r} is outside the EU/EEA, where edgefed data may not live; allowed: {', '.join(sorted(geo.eea))}"
+        )
+    return code
+
+
+EEACountry = Annotated[str, BeforeValidator(_upper), AfterValidator(_check_eea)]
+"""An ISO 3166-1 alpha-2 code of an EU/EEA country (lower case is accepted and upper-cased)."""
+
+
+def _check_dns_label(value: str) -> str:
+    if len(value) > 40 or not DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid name; use 1-40 lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_dns_label)]
+"""A DNS-1123 label of at most 40 characters, so that derived Kubernetes names stay under 63."""
+
+
+class Location(StrictModel):
+    """A point on Earth in WGS 84 degrees."""
+
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    """Degrees north, -90..90. No default: a zone or site without a position cannot be placed."""
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+    """Degrees east, -180..180. No default, for the same reason."""

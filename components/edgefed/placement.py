@@ -1,0 +1,530 @@
+"""Placement: which zone serves each customer site, and which zone takes over when it fails.
+
+Pure logic with no Pulumi import, shared by the components and by the policy pack. A plan is a pure
+function of (catalog, app spec, stack zones, unavailable zones): when a zone comes back, the same call
+returns its sites to it (failback) with no hidden state to get stuck in.
+
+Rules, in order:
+
+1. The *primary* zone of a site is the active, available zone of the site's own country with the lowest
+   latency (catalog latency model) inside the site's budget and with capacity left; ties go to the
+   lowest zone id, so the plan is deterministic.
+2. Its *failover* zone is the best zone in another country allowed by the failover mode (a neighbour in
+   the residency, or any residency country), inside the budget and with capacity for the standby
+   replicas. ``restricted`` data never gets one: it never crosses a border.
+3. When no zone of the site's country is available but one would be (an outage), the site is served
+   from its failover zone; if it may not fail over, the plan says why and the site is unserved.
+4. A site that cannot be served even with every zone up (no zone in budget, no capacity, residency
+   forbidding every neighbour) is a configuration problem: :meth:`Plan.raise_for_problems` stops the
+   program before any resource is registered.
+
+Searching is indexed: candidate zones are kept sorted by latitude, and a scan moves outwards from the
+site's latitude until the latitude distance alone exceeds the best latency found. The result equals a
+naive scan of every zone (``engine="naive"``), which tests and the benchmark compare against.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from edgefed.appspec import AppSpec, Site
+from edgefed.catalog import Catalog, Zone
+from edgefed.geography import EARTH_RADIUS_KM, distance_km, geography
+from edgefed.residency import failover_countries
+
+Cause = Literal["outage", "configuration"]
+Role = Literal["primary", "standby"]
+_EPSILON = 1e-9
+
+
+class PlacementError(ValueError):
+    """One or more sites cannot be served even with every zone up: the inputs must change."""
+
+
+@dataclass(frozen=True)
+class SitePlacement:
+    """Where one site is served, where it fails over, and why."""
+
+    site: str
+    """Site name."""
+    country: str
+    """The site's country."""
+    primary: str | None
+    """The in-country zone serving the site, or ``None`` when no zone of the country is usable."""
+    primary_latency_ms: float | None
+    """Estimated round-trip latency to ``primary``."""
+    failover: str | None
+    """The zone in another country that takes over, holding standby replicas, or ``None``."""
+    failover_latency_ms: float | None
+    """Estimated round-trip latency to ``failover``."""
+    serving: str | None
+    """The zone serving the site now: ``primary``, or ``failover`` during an outage."""
+    explanation: str
+    """One line saying why."""
+    problem: str | None = None
+    """Why the site is not served, if it is not."""
+    cause: Cause | None = None
+    """``outage`` (zones are down) or ``configuration`` (inputs must change), when unserved."""
+
+    @property
+    def failed_over(self) -> bool:
+        """True when the site is served across the border because its country's zones are down."""
+        return self.serving is not None and self.serving != self.primary
+
+
+@dataclass(frozen=True)
+class ZoneAssignment:
+    """What one app runs in one zone."""
+
+    zone: str
+    """Zone id."""
+    country: str
+    """Zone country (static: policies decide on it at preview time)."""
+    operator: str
+    """Zone operator (static, for the same reason)."""
+    role: Role
+    """``primary`` when the zone serves at least one site, ``standby`` when it only waits for failover."""
+    replicas: int
+    """Replicas to run there."""
+    sites: tuple[str, ...]
+    """Sites served (primary) or covered (standby) by this zone."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The placement of one app."""
+
+    app: str
+    """App name."""
+    sites: tuple[SitePlacement, ...]
+    """One entry per site, in site-name order."""
+    zones: tuple[ZoneAssignment, ...]
+    """One entry per zone used, in zone-id order."""
+
+    @property
+    def problems(self) -> list[SitePlacement]:
+        """Sites that are not served, or served without the failover their app asks for."""
+        return [s for s in self.sites if s.problem is not None]
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`PlacementError` if any site is unserved for a configuration reason."""
+        bad = [s for s in self.problems if s.cause == "configuration"]
+        if bad:
+            lines = [f"app {self.app!r}: {len(bad)} site(s) cannot be served:"]
+            lines += [f"  - site {s.site!r} ({s.country}): {s.problem}" for s in bad]
+            raise PlacementError("\n".join(lines))
+
+    def explain(self) -> list[str]:
+        """One line per site."""
+        return [s.explanation for s in self.sites]
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data for stack outputs and for the policy pack."""
+        return {
+            "app": self.app,
+            "sites": {
+                s.site: {
+                    "country": s.country,
+                    "primary": s.primary,
+                    "primaryLatencyMs": _round(s.primary_latency_ms),
+                    "failover": s.failover,
+                    "failoverLatencyMs": _round(s.failover_latency_ms),
+                    "serving": s.serving,
+                    "failedOver": s.failed_over,
+                    "explanation": s.explanation,
+                    "problem": s.problem,
+                }
+                for s in self.sites
+            },
+            "zones": {
+                z.zone: {
+                    "country": z.country,
+                    "operator": z.operator,
+                    "role": z.role,
+                    "replicas": z.replicas,
+                    "sites": list(z.sites),
+                }
+                for z in self.zones
+            },
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+@dataclass
+class Usage:
+    """Capacity already taken in each zone, threaded through the apps of one stack."""
+
+    cpu: dict[str, float] = field(default_factory=dict)
+    """Cores taken per zone."""
+    memory_gib: dict[str, float] = field(default_factory=dict)
+    """GiB taken per zone."""
+    gpus: dict[tuple[str, str], int] = field(default_factory=dict)
+    """GPUs taken per (zone, model)."""
+
+
+@dataclass(frozen=True)
+class _Demand:
+    cpu: float
+    memory_gib: float
+    gpu_model: str | None
+    gpus: int
+
+    @staticmethod
+    def of(spec: AppSpec, replicas: int) -> _Demand:
+        res = spec.resources
+        return _Demand(
+            cpu=res.cpu * replicas,
+            memory_gib=res.memory_mib * replicas / 1024,
+            gpu_model=res.gpu.model if res.gpu else None,
+            gpus=(res.gpu.count * replicas) if res.gpu else 0,
+        )
+
+
+def _fits(zone: Zone, demand: _Demand, usage: Usage) -> bool:
+    cap = zone.capacity
+    if usage.cpu.get(zone.id, 0.0) + demand.cpu > cap.cpu + _EPSILON:
+        return False
+    if usage.memory_gib.get(zone.id, 0.0) + demand.memory_gib > cap.memory_gib + _EPSILON:
+        return False
+    if demand.gpu_model is not None:
+        have = cap.gpus.get(demand.gpu_model, 0)
+        return usage.gpus.get((zone.id, demand.gpu_model), 0) + demand.gpus <= have
+    return True
+
+
+def _take(zone: Zone, demand: _Demand, usage: Usage) -> None:
+    usage.cpu[zone.id] = usage.cpu.get(zone.id, 0.0) + demand.cpu
+    usage.memory_gib[zone.id] = usage.memory_gib.get(zone.id, 0.0) + demand.memory_gib
+    if demand.gpu_model is not None:
+        key = (zone.id, demand.gpu_model)
+        usage.gpus[key] = usage.gpus.get(key, 0) + demand.gpus
+
+
+Candidate = Callable[[Zone], bool]
+
+
+class _Index:
+    """Zones of a set of countries sorted by latitude, for an outward scan."""
+
+    def __init__(self, zones: Sequence[Zone]) -> None:
+        self.zones = sorted(zones, key=lambda z: (z.location.latitude, z.id))
+        self.latitudes = [z.location.latitude for z in self.zones]
+        self.min_access = min((z.access_latency_ms for z in self.zones), default=0.0)
+
+
+class Engine:
+    """Places apps on one catalog; keeps its search indexes between calls."""
+
+    def __init__(self, catalog: Catalog, *, engine: Literal["indexed", "naive"] = "indexed") -> None:
+        self.catalog = catalog
+        self.engine = engine
+        self._ms_per_km = catalog.latency.ms_per_100km / 100.0
+        self._by_country: dict[str, list[Zone]] = {}
+        for zone in catalog.zones:
+            self._by_country.setdefault(zone.country, []).append(zone)
+        self._indexes: dict[frozenset[str], _Index] = {}
+
+    # -- latency ---------------------------------------------------------------------------------------
+
+    def latency_ms(self, site: Site, zone: Zone, home_operator: str | None) -> float:
+        """Estimated round-trip latency from ``site`` to ``zone`` under the catalog's latency model."""
+        km = distance_km(site.location.latitude, site.location.longitude, zone.location.latitude, zone.location.longitude)
+        extra = self.catalog.latency.interconnect_ms if home_operator and zone.operator != home_operator else 0.0
+        return zone.access_latency_ms + km * self._ms_per_km + extra
+
+    # -- search ----------------------------------------------------------------------------------------
+
+    def _index(self, countries: frozenset[str]) -> _Index:
+        index = self._indexes.get(countries)
+        if index is None:
+            zones = [z for c in sorted(countries) for z in self._by_country.get(c, [])]
+            index = self._indexes[countries] = _Index(zones)
+        return index
+
+    def best(
+        self, site: Site, countries: frozenset[str], ok: Candidate, budget: float, home: str | None
+    ) -> tuple[Zone, float] | None:
+        """Lowest-latency zone in ``countries`` accepted by ``ok`` within ``budget``; ties to lowest id."""
+        if self.engine == "naive":
+            return self._best_naive(site, countries, ok, budget, home)
+        index = self._index(countries)
+        zones, lats = index.zones, index.latitudes
+        # Latitude difference alone bounds the great-circle distance from below.
+        km_per_degree = math.pi * EARTH_RADIUS_KM / 180.0
+        lat = site.location.latitude
+        best: tuple[float, str, Zone] | None = None
+        hi = bisect.bisect_left(lats, lat)
+        lo = hi - 1
+        while lo >= 0 or hi < len(zones):
+            limit = min(budget, best[0]) if best else budget
+            down = index.min_access + (lat - lats[lo]) * km_per_degree * self._ms_per_km if lo >= 0 else math.inf
+            up = index.min_access + (lats[hi] - lat) * km_per_degree * self._ms_per_km if hi < len(zones) else math.inf
+            if min(down, up) > limit + _EPSILON:
+                break
+            if down <= up:
+                zone, lo = zones[lo], lo - 1
+            else:
+                zone, hi = zones[hi], hi + 1
+            best = self._consider(site, zone, ok, budget, home, best)
+        return (best[2], best[0]) if best else None
+
+    def _best_naive(
+        self, site: Site, countries: frozenset[str], ok: Candidate, budget: float, home: str | None
+    ) -> tuple[Zone, float] | None:
+        best: tuple[float, str, Zone] | None = None
+        for zone in self.catalog.zones:
+            if zone.country in countries:
+                best = self._consider(site, zone, ok, budget, home, best)
+        return (best[2], best[0]) if best else None
+
+    def _consider(
+        self,
+        site: Site,
+        zone: Zone,
+        ok: Candidate,
+        budget: float,
+        home: str | None,
+        best: tuple[float, str, Zone] | None,
+    ) -> tuple[float, str, Zone] | None:
+        latency = self.latency_ms(site, zone, home)
+        if latency > budget + _EPSILON or (best is not None and (latency, zone.id) >= best[:2]):
+            return best
+        return (latency, zone.id, zone) if ok(zone) else best
+
+    # -- placement -------------------------------------------------------------------------------------
+
+    def place(
+        self,
+        spec: AppSpec,
+        *,
+        unavailable: Iterable[str] = (),
+        zones: Iterable[str] | None = None,
+        usage: Usage | None = None,
+    ) -> Plan:
+        """Place one app. ``zones`` limits the zones to use (default: the whole catalog); ``usage`` is
+        updated with what the app takes, so apps placed in turn share capacity."""
+        return _Placement(self, spec, frozenset(unavailable), zones, usage or Usage()).run()
+
+
+class _Placement:
+    """One run of the placement rules for one app (kept apart so that Engine stays reusable)."""
+
+    def __init__(
+        self, engine: Engine, spec: AppSpec, unavailable: frozenset[str], zones: Iterable[str] | None, usage: Usage
+    ) -> None:
+        self.engine = engine
+        self.spec = spec
+        self.usage = usage
+        catalog = engine.catalog
+        allowed = frozenset(catalog.zone_by_id) if zones is None else frozenset(zones)
+        for zone_id in allowed:
+            catalog.zone(zone_id)  # KeyError naming the known zones
+        self.usable = frozenset(z.id for z in catalog.zones if z.id in allowed and z.status == "active")
+        self.available = self.usable - unavailable
+        self.unavailable = unavailable
+        self.primary_demand = _Demand.of(spec, spec.replicas_per_zone)
+        self.standby_demand = _Demand.of(spec, spec.standby_replicas)
+        self.primary_zones: dict[str, list[str]] = {}
+        self.standby_zones: dict[str, list[str]] = {}
+
+    # Candidate predicates ------------------------------------------------------------------------------
+
+    def _can_serve(self, zone: Zone) -> bool:
+        if zone.id not in self.available:
+            return False
+        return zone.id in self.primary_zones or _fits(zone, self.primary_demand, self.usage)
+
+    def _can_stand_by(self, zone: Zone) -> bool:
+        if zone.id not in self.available:
+            return False
+        if zone.id in self.primary_zones or zone.id in self.standby_zones:
+            return True
+        return _fits(zone, self.standby_demand, self.usage)
+
+    def _assign(self, zone: Zone, site: str, role: Role) -> None:
+        target = self.primary_zones if role == "primary" else self.standby_zones
+        if zone.id not in self.primary_zones and zone.id not in target:
+            _take(zone, self.primary_demand if role == "primary" else self.standby_demand, self.usage)
+        target.setdefault(zone.id, []).append(site)
+
+    # Rules ----------------------------------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        spec, engine = self.spec, self.engine
+        sites = sorted(spec.sites, key=lambda s: s.name)
+        home = spec.home_operator
+        primaries: dict[str, tuple[Zone, float] | None] = {}
+        for site in sites:
+            found = engine.best(site, frozenset([site.country]), self._can_serve, site.latency_budget_ms, home)
+            primaries[site.name] = found
+            if found:
+                self._assign(found[0], site.name, "primary")
+        # Outage sites are served across the border before any standby takes capacity.
+        outcome: dict[str, SitePlacement] = {}
+        for site in sites:
+            if primaries[site.name] is None:
+                outcome[site.name] = self._without_primary(site)
+        for site in sites:
+            found = primaries[site.name]
+            if found is not None:
+                outcome[site.name] = self._with_primary(site, found)
+        zones = self._zone_assignments()
+        return Plan(app=spec.name, sites=tuple(outcome[s.name] for s in sites), zones=zones)
+
+    def _failover_scope(self, site: Site) -> tuple[frozenset[str], str]:
+        """Countries a site may fail over to, and a phrase saying why (empty set: none)."""
+        spec = self.spec
+        if spec.data_classification == "restricted":
+            return frozenset(), "no cross-border failover: restricted data never crosses a border"
+        if spec.failover == "none":
+            return frozenset(), "no failover: the app's failover mode is none"
+        scope = failover_countries(site.country, spec.residency_countries, spec.failover)
+        return scope, ""
+
+    def _describe_no_failover(self, site: Site, scope: frozenset[str]) -> tuple[str, Cause]:
+        spec, geo = self.spec, geography()
+        if not scope:
+            neighbours = sorted(geo.neighbours.get(site.country, frozenset()))
+            return (
+                f"residency {sorted(spec.residency_countries)} forbids every country it could fail over to "
+                f"(neighbours of {site.country}: {', '.join(neighbours) or 'none'}); widen residency or set failover: none",
+                "configuration",
+            )
+        budget, home = site.latency_budget_ms, spec.home_operator
+        in_scope_up = lambda z: z.id in self.usable  # noqa: E731
+        if self.engine.best(site, scope, in_scope_up, budget, home) is None:
+            return (
+                f"no active zone in {', '.join(sorted(scope))} within {budget:g} ms of the site",
+                "configuration",
+            )
+        if self.engine.best(site, scope, lambda z: z.id in self.available, budget, home) is None:
+            return f"every zone in {', '.join(sorted(scope))} within budget is unavailable", "outage"
+        return f"no zone in {', '.join(sorted(scope))} within budget has capacity left", "configuration"
+
+    def _with_primary(self, site: Site, found: tuple[Zone, float]) -> SitePlacement:
+        zone, latency = found
+        head = f"site {site.name} ({site.country}): primary {zone.id} at {latency:.1f} ms"
+        scope, why_not = self._failover_scope(site)
+        failover: tuple[Zone, float] | None = None
+        if scope:
+            failover = self.engine.best(
+                site, scope, self._can_stand_by, site.latency_budget_ms, self.spec.home_operator
+            )
+        if failover is not None:
+            fzone, flat = failover
+            self._assign(fzone, site.name, "standby")
+            tail = f"failover {fzone.id} ({fzone.country}) at {flat:.1f} ms, {self._scope_phrase()}"
+            return SitePlacement(
+                site.name, site.country, zone.id, latency, fzone.id, flat, zone.id, f"{head}; {tail}"
+            )
+        if not why_not:
+            problem, cause = self._describe_no_failover(site, scope)
+            if cause == "configuration":
+                # Failover was asked for and can never happen: the inputs must change.
+                return SitePlacement(
+                    site.name, site.country, zone.id, latency, None, None, zone.id,
+                    f"{head}; failover impossible: {problem}", f"failover impossible: {problem}", "configuration",
+                )
+            why_not = f"no failover right now: {problem}"
+        return SitePlacement(site.name, site.country, zone.id, latency, None, None, zone.id, f"{head}; {why_not}")
+
+    def _without_primary(self, site: Site) -> SitePlacement:
+        spec, engine = self.spec, self.engine
+        budget, home, country = site.latency_budget_ms, spec.home_operator, frozenset([site.country])
+        head = f"site {site.name} ({site.country}): "
+        if engine.best(site, country, lambda z: z.id in self.usable, budget, home) is not None:
+            down = sorted(z for z in self.unavailable if self.engine.catalog.zone(z).country == site.country)
+            if engine.best(site, country, lambda z: z.id in self.available, budget, home) is None:
+                reason = f"every {site.country} zone within {budget:g} ms is unavailable ({', '.join(down)})"
+                scope, why_not = self._failover_scope(site)
+                if not scope:
+                    problem = f"{reason}; {why_not or 'residency allows no other country'}"
+                    return SitePlacement(
+                        site.name, site.country, None, None, None, None, None, head + "unserved: " + problem,
+                        problem, "outage",
+                    )
+                found = engine.best(site, scope, self._can_serve, budget, home)
+                if found is None:
+                    detail, _ = self._describe_no_failover(site, scope)
+                    problem = f"{reason}; and {detail}"
+                    return SitePlacement(
+                        site.name, site.country, None, None, None, None, None, head + "unserved: " + problem,
+                        problem, "outage",
+                    )
+                fzone, flat = found
+                self._assign(fzone, site.name, "primary")
+                return SitePlacement(
+                    site.name, site.country, None, None, fzone.id, flat, fzone.id,
+                    f"{head}FAILED OVER to {fzone.id} ({fzone.country}) at {flat:.1f} ms: {reason}",
+                )
+            problem = f"no {site.country} zone within {budget:g} ms has capacity left for {spec.name}"
+        elif not self.engine._by_country.get(site.country):
+            problem = f"the catalog has no zone in {site.country}"
+        else:
+            nearest = engine.best(site, country, lambda z: z.id in self.usable, math.inf, home)
+            if nearest is None:
+                problem = f"no active {site.country} zone is among the stack's zones"
+            else:
+                problem = (
+                    f"no {site.country} zone within the {budget:g} ms budget "
+                    f"(nearest: {nearest[0].id} at {nearest[1]:.1f} ms)"
+                )
+        return SitePlacement(
+            site.name, site.country, None, None, None, None, None, head + "unserved: " + problem, problem,
+            "configuration",
+        )
+
+    def _scope_phrase(self) -> str:
+        if self.spec.failover == "neighbour":
+            return "a neighbour inside residency"
+        return "inside residency"
+
+    def _zone_assignments(self) -> tuple[ZoneAssignment, ...]:
+        catalog, spec = self.engine.catalog, self.spec
+        out: list[ZoneAssignment] = []
+        for zone_id in sorted({*self.primary_zones, *self.standby_zones}):
+            zone = catalog.zone(zone_id)
+            if zone_id in self.primary_zones:
+                role: Role = "primary"
+                replicas = spec.replicas_per_zone
+                sites = self.primary_zones[zone_id]
+            else:
+                role, replicas, sites = "standby", spec.standby_replicas, self.standby_zones[zone_id]
+            out.append(ZoneAssignment(zone_id, zone.country, zone.operator, role, replicas, tuple(sorted(sites))))
+        return tuple(out)
+
+
+def place(
+    catalog: Catalog,
+    spec: AppSpec,
+    unavailable: Iterable[str] = (),
+    *,
+    zones: Iterable[str] | None = None,
+) -> Plan:
+    """Place one app on a catalog (convenience wrapper over :class:`Engine`)."""
+    return Engine(catalog).place(spec, unavailable=unavailable, zones=zones)
+
+
+def place_all(
+    catalog: Catalog,
+    specs: Sequence[AppSpec],
+    unavailable: Iterable[str] = (),
+    *,
+    zones: Iterable[str] | None = None,
+) -> dict[str, Plan]:
+    """Place several apps in turn, sharing zone capacity in the given order."""
+    engine, usage = Engine(catalog), Usage()
+    down = frozenset(unavailable)
+    return {spec.name: engine.place(spec, unavailable=down, zones=zones, usage=usage) for spec in specs}
+
+
+def plans_as_data(plans: Mapping[str, Plan]) -> dict[str, object]:
+    """All plans as plain data (stack output)."""
+    return {name: plan.to_dict() for name, plan in plans.items()}
