@@ -112,6 +112,9 @@ class ObjectStorage(StrictModel):
     """Base URL of the S3 API. No default."""
     region: Annotated[str, Field(min_length=1, pattern=r"^[a-z0-9-]+$")]
     """S3 region, sent as the bucket's location constraint. No default."""
+    credentials_secret: ConfigKey
+    """Name of the stack config *secret* holding ``{"accessKey": ..., "secretKey": ...}`` for this
+    endpoint. No default: credentials are never shared implicitly."""
     unsupported_controls: tuple[BucketControl, ...] = ()
     """Bucket controls this endpoint is known not to implement (it answers ``NotImplemented``).
     Default empty: ResidentBucket requires every control and fails the create otherwise; an entry here

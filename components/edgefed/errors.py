@@ -110,9 +110,32 @@ def describe(model: type[BaseModel], error: Any) -> tuple[str, str]:
     return path, f"{message} (found {_shown(error.get('input'))})"
 
 
+def _is_union_tag(part: int | str) -> bool:
+    # pydantic names the union branch it tried ("literal['eu']", "tuple[...]"); field names never
+    # contain brackets or parentheses.
+    return isinstance(part, str) and ("[" in part or "(" in part)
+
+
+def _without_union_noise(errors: list[Any]) -> list[Any]:
+    """Report a union field once: strip branch tags, and drop a literal branch's complaint when another
+    branch reported on the same field (it says something more precise)."""
+    out = []
+    for err in errors:
+        raw = err["loc"]
+        out.append({**err, "loc": tuple(p for p in raw if not _is_union_tag(p)), "union": any(map(_is_union_tag, raw))})
+
+    def noisy(err: Any) -> bool:
+        loc = err["loc"]
+        return bool(err["union"] and err["type"] == "literal_error") and any(
+            other is not err and other["union"] and other["loc"][: len(loc)] == loc for other in out
+        )
+
+    return [err for err in out if not noisy(err)]
+
+
 def format_validation_error(source: str, model: type[BaseModel], exc: ValidationError) -> ConfigError:
     """Convert a pydantic ``ValidationError`` into a :class:`ConfigError` for ``source``."""
-    return ConfigError(source, [describe(model, err) for err in exc.errors()])
+    return ConfigError(source, [describe(model, err) for err in _without_union_noise(exc.errors())])
 
 
 def validate(model: type[ModelT], data: Any, source: str) -> ModelT:

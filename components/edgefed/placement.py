@@ -528,3 +528,42 @@ def place_all(
 def plans_as_data(plans: Mapping[str, Plan]) -> dict[str, object]:
     """All plans as plain data (stack output)."""
     return {name: plan.to_dict() for name, plan in plans.items()}
+
+
+@dataclass(frozen=True)
+class ZoneDemand:
+    """What all apps of a stack may use in one zone at their autoscaling ceiling (sizes quotas)."""
+
+    cpu: float
+    """Cores."""
+    memory_mib: int
+    """Memory in MiB."""
+    gpus: Mapping[str, int]
+    """GPU model to count."""
+    pods: int
+    """Pods."""
+
+
+def demand_by_zone(plans: Mapping[str, Plan], specs: Sequence[AppSpec]) -> dict[str, ZoneDemand]:
+    """Per zone, the resources the plans may use: primaries up to their autoscaling ceiling, standbys as is."""
+    by_name = {spec.name: spec for spec in specs}
+    cpu: dict[str, float] = {}
+    memory: dict[str, int] = {}
+    pods: dict[str, int] = {}
+    gpus: dict[str, dict[str, int]] = {}
+    for plan in plans.values():
+        spec = by_name[plan.app]
+        for assignment in plan.zones:
+            count = spec.autoscaling_ceiling if assignment.role == "primary" else assignment.replicas
+            zone = assignment.zone
+            cpu[zone] = cpu.get(zone, 0.0) + spec.resources.cpu * count
+            memory[zone] = memory.get(zone, 0) + spec.resources.memory_mib * count
+            pods[zone] = pods.get(zone, 0) + count
+            gpu = spec.resources.gpu
+            if gpu is not None:
+                per_zone = gpus.setdefault(zone, {})
+                per_zone[gpu.model] = per_zone.get(gpu.model, 0) + gpu.count * count
+    return {
+        zone: ZoneDemand(cpu=cpu[zone], memory_mib=memory[zone], gpus=gpus.get(zone, {}), pods=pods[zone])
+        for zone in sorted(cpu)
+    }

@@ -1,0 +1,31 @@
+# edgefed: two commands do everything on a fresh machine.
+#   make demo   the main job on the example federation
+#   make test   the whole suite (lint, types, layering, unit, integration)
+.PHONY: demo test venv lint plan stacks bench clean
+
+venv:
+	@scripts/setup-venv
+
+demo: venv
+	@scripts/demo
+
+test: venv
+	@scripts/test
+
+lint: venv
+	@.venv/bin/ruff check components tests scripts policies
+	@.venv/bin/ruff format --check components tests scripts policies
+	@.venv/bin/mypy
+	@.venv/bin/lint-imports
+
+plan: venv
+	@.venv/bin/python scripts/plan
+
+stacks: venv
+	@.venv/bin/python scripts/render-stacks
+
+bench: venv
+	@.venv/bin/python scripts/bench-placement
+
+clean:
+	rm -rf .venv .tools .state

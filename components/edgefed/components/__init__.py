@@ -1,0 +1,1 @@
+"""Pulumi component resources: EdgeZone, FederatedEdgeApp, ResidentBucket (one per module)."""

@@ -1,0 +1,142 @@
+"""The country-stack program: validate everything, place every app, then register resources.
+
+``__main__.py`` calls :func:`run`. All checks (stack config, catalog, app specs, placement, credentials)
+happen before the first resource is registered, so bad input never leaves anything half-deployed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+
+from edgefed import labels
+from edgefed.appspec import AppSpec
+from edgefed.catalog import Catalog, Zone
+from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
+from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
+from edgefed.components.zone import EdgeZone, EdgeZoneArgs
+from edgefed.errors import ConfigError
+from edgefed.placement import Plan, PlacementError, demand_by_zone, place_all, plans_as_data
+from edgefed.stackconfig import NAMESPACE, StackConfig, load_stack
+
+
+def _require_secret(key: str, secret_keys: list[str], raw: dict[str, str], source: str, purpose: str) -> None:
+    full = f"{NAMESPACE}:{key}"
+    if full not in raw:
+        raise ConfigError(source, [(full, f"is missing; set {purpose} with `pulumi config set --secret {key} ...`")])
+    if full not in secret_keys:
+        raise ConfigError(source, [(full, "must be a secret; set it again with `pulumi config set --secret`")])
+
+
+def _require_s3_credentials(key: str, secret_keys: list[str], raw: dict[str, str], source: str) -> None:
+    _require_secret(key, secret_keys, raw, source, 'its S3 keys as {"accessKey": ..., "secretKey": ...}')
+    try:
+        value = json.loads(raw[f"{NAMESPACE}:{key}"])
+    except json.JSONDecodeError:
+        value = None
+    # The value itself is never echoed: it is a credential.
+    if not isinstance(value, dict) or not {"accessKey", "secretKey"} <= value.keys():
+        raise ConfigError(
+            source, [(f"{NAMESPACE}:{key}", 'must be a JSON object {"accessKey": ..., "secretKey": ...}')]
+        )
+
+
+def _storage_groups(config: StackConfig, catalog: Catalog, plan: Plan) -> dict[str, Zone]:
+    """Per storage endpoint in the stack's country, one zone that serves the app there (bucket home)."""
+    groups: dict[str, Zone] = {}
+    for assignment in plan.zones:
+        zone = catalog.zone(assignment.zone)
+        if zone.country == config.country and assignment.role == "primary":
+            groups.setdefault(zone.object_storage.endpoint, zone)
+    return groups
+
+
+def run() -> None:
+    """Deploy one country stack; bad input raises :class:`pulumi.RunError` naming the file and field."""
+    try:
+        _run()
+    except (ConfigError, PlacementError) as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
+def _run() -> None:
+    stack = pulumi.get_stack()
+    source = f"stacks/Pulumi.{stack}.yaml"
+    raw: dict[str, str] = pulumi.runtime.get_config_env()
+    secret_keys: list[str] = pulumi.runtime.get_config_secret_keys_env()
+    root = Path.cwd()
+    config, catalog, specs = load_stack(raw, secret_keys, root, stack)
+    plans = place_all(catalog, specs, config.unavailable_zones, zones=config.zones)
+    for plan in plans.values():
+        plan.raise_for_problems()
+    demand = demand_by_zone(plans, specs)
+    used = sorted(demand)
+    rendering = config.render_yaml_to is not None
+    if not rendering:
+        for zone_id in used:
+            _require_secret(catalog.zone(zone_id).kubeconfig_secret, secret_keys, raw, source, "its kubeconfig")
+    if config.buckets:
+        for plan in plans.values():
+            for zone in _storage_groups(config, catalog, plan).values():
+                _require_s3_credentials(zone.object_storage.credentials_secret, secret_keys, raw, source)
+
+    # Everything is validated: register resources.
+    settings = pulumi.Config(NAMESPACE)
+    namespace = f"{config.tenant}-{config.country.lower()}"
+    render_to = str(root / config.render_yaml_to) if config.render_yaml_to else None
+    down = set(config.unavailable_zones)
+    zones: dict[str, EdgeZone] = {}
+    for zone_id in used:
+        zone = catalog.zone(zone_id)
+        zones[zone_id] = EdgeZone(
+            zone_id,
+            EdgeZoneArgs(
+                zone=zone,
+                namespace=namespace,
+                demand=demand[zone_id],
+                kubeconfig=None if rendering else settings.require_secret(zone.kubeconfig_secret),
+                render_yaml_to=render_to,
+                unavailable=zone_id in down,
+            ),
+        )
+    endpoints: dict[str, object] = {}
+    buckets: dict[str, object] = {}
+    for spec in specs:
+        plan = plans[spec.name]
+        app = FederatedEdgeApp(
+            spec.name,
+            FederatedEdgeAppArgs(spec=spec, catalog=catalog, zones=zones, unavailable=config.unavailable_zones, plan=plan),
+        )
+        endpoints[spec.name] = app.endpoints
+        if config.buckets:
+            buckets[spec.name] = _buckets(config, catalog, spec, plan, settings)
+    pulumi.export("country", config.country)
+    pulumi.export("plan", plans_as_data(plans))
+    pulumi.export("zones", {zone_id: namespace for zone_id in used})
+    pulumi.export("endpoints", endpoints)
+    pulumi.export("buckets", buckets)
+
+
+def _buckets(config: StackConfig, catalog: Catalog, spec: AppSpec, plan: Plan, settings: pulumi.Config) -> list[object]:
+    out: list[object] = []
+    for zone in _storage_groups(config, catalog, plan).values():
+        storage = zone.object_storage
+        credentials = settings.require_secret_object(storage.credentials_secret)
+        name = f"{config.tenant}-{spec.name}-{config.country.lower()}-{zone.operator}"
+        bucket = ResidentBucket(
+            name,
+            ResidentBucketArgs(
+                bucket=name,
+                country=config.country,
+                endpoint=storage.endpoint,
+                region=storage.region,
+                access_key=credentials.apply(lambda c: str(c["accessKey"])),
+                secret_key=credentials.apply(lambda c: str(c["secretKey"])),
+                unsupported_controls=storage.unsupported_controls,
+                tags={labels.APP: spec.name, labels.CLASSIFICATION: spec.data_classification},
+            ),
+        )
+        out.append({"bucket": bucket.bucket, "endpoint": storage.endpoint, "region": storage.region})
+    return out

@@ -1,0 +1,168 @@
+"""The configuration of one country stack (``stacks/Pulumi.<cc>.yaml``), validated before anything deploys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from edgefed.appspec import AppSpec, load_app_spec
+from edgefed.catalog import Catalog, load_catalog
+from edgefed.errors import ConfigError, load_yaml, validate
+from edgefed.model import EEACountry, Name, StrictModel
+
+NAMESPACE = "edgefed"
+"""Config namespace of the project (``edgefed:country``...)."""
+APPS_DIR = Path("stacks/apps")
+"""Where app specs live, relative to the project root: ``<name>.yaml``."""
+
+
+class StackConfig(StrictModel):
+    """Settings of one country stack. Keys are camelCase in the stack file (``edgefed:unavailableZones``)."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, use_attribute_docstrings=True
+    )
+
+    country: EEACountry
+    """The stack's country (``fr``). No default: a stack serves exactly one country's sites."""
+    tenant: Name = "edgefed"
+    """Tenant name; namespaces are ``<tenant>-<country>`` in every zone. Default ``edgefed``."""
+    catalog: str = "stacks/catalog/federation.yaml"
+    """Catalog file, relative to the project root. Default the example federation."""
+    zones: Annotated[tuple[Name, ...], Field(min_length=1)]
+    """Catalog zones this stack may use: its country's, and its neighbours' for failover. No default."""
+    apps: Annotated[tuple[Name, ...], Field(min_length=1)]
+    """Apps to run, by name of their spec in ``stacks/apps/<name>.yaml``. No default."""
+    unavailable_zones: tuple[Name, ...] = ()
+    """Zones that are down now; placement moves their sites away, and back once they leave the list.
+    Default none."""
+    render_yaml_to: str | None = None
+    """Render manifests under this directory instead of deploying (no cluster credentials needed).
+    Default unset: deploy to the zones."""
+    buckets: bool = True
+    """Create each app's ResidentBucket in the country. Default true; false for manifest-only runs."""
+
+
+def _config_key(field: str) -> str:
+    return f"{NAMESPACE}:{to_camel(field)}"
+
+
+def parse_config(raw: Mapping[str, str], secret_keys: Sequence[str], catalog_keys: set[str], source: str) -> StackConfig:
+    """Validate the ``edgefed:`` keys of the Pulumi config map (values as the engine passes them: strings,
+    JSON for lists). Unknown non-secret keys are errors, so a typo never goes unnoticed."""
+    values: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    known = {_config_key(name) for name in StackConfig.model_fields}
+    for key, text in raw.items():
+        namespace, _, name = key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        if key in known:
+            try:
+                values[name] = json.loads(text) if text[:1] in "[{" or text in ("true", "false") else text
+            except json.JSONDecodeError as exc:
+                problems.append((key, f"is not valid JSON: {exc.msg}"))
+        elif name not in catalog_keys:
+            problems.append((key, f"is not a known setting; allowed: {', '.join(sorted(known))}"))
+        elif key not in secret_keys:
+            problems.append((key, "holds credentials and must be set with `pulumi config set --secret`"))
+    if problems:
+        raise ConfigError(source, problems)
+    try:
+        return validate(StackConfig, values, source)
+    except ConfigError as exc:
+        raise ConfigError(source, [(_prefixed(path), message) for path, message in exc.problems]) from None
+
+
+def _prefixed(path: str) -> str:
+    head, sep, rest = path.partition("[")
+    head, dot, tail = head.partition(".")
+    key = f"{NAMESPACE}:{to_camel(head)}" if head else NAMESPACE
+    return key + (f".{tail}" if dot else "") + (sep + rest if sep else "")
+
+
+def secret_keys_of(catalog: Catalog) -> set[str]:
+    """Config keys (without namespace) the catalog names as credentials."""
+    keys = {zone.kubeconfig_secret for zone in catalog.zones}
+    keys |= {zone.object_storage.credentials_secret for zone in catalog.zones}
+    return keys
+
+
+def catalog_path(raw: Mapping[str, str], root: Path) -> Path:
+    """The catalog file named by the stack config (or the default), resolved under ``root``."""
+    default = StackConfig.model_fields["catalog"].default
+    return root / raw.get(_config_key("catalog"), default)
+
+
+def check_against_catalog(config: StackConfig, catalog: Catalog, source: str) -> None:
+    """Zone references of the stack must exist in the catalog."""
+    problems = []
+    known = sorted(catalog.zone_by_id)
+    for i, zone_id in enumerate(config.zones):
+        if zone_id not in catalog.zone_by_id:
+            problems.append((f"{NAMESPACE}:zones[{i}]", f"{zone_id!r} is not a catalog zone; allowed: {', '.join(known)}"))
+    for i, zone_id in enumerate(config.unavailable_zones):
+        if zone_id not in config.zones:
+            problems.append(
+                (
+                    f"{NAMESPACE}:unavailableZones[{i}]",
+                    f"{zone_id!r} is not one of the stack's zones; allowed: {', '.join(config.zones)}",
+                )
+            )
+    if not any(catalog.zone_by_id[z].country == config.country for z in config.zones if z in catalog.zone_by_id):
+        problems.append((f"{NAMESPACE}:zones", f"lists no zone in {config.country}, the stack's country"))
+    if problems:
+        raise ConfigError(source, problems)
+
+
+def load_apps(config: StackConfig, root: Path, source: str) -> list[AppSpec]:
+    """Load the stack's app specs, keeping only the sites in the stack's country."""
+    specs = []
+    for i, name in enumerate(config.apps):
+        path = root / APPS_DIR / f"{name}.yaml"
+        if not path.is_file():
+            available = sorted(p.stem for p in (root / APPS_DIR).glob("*.yaml"))
+            raise ConfigError(
+                source, [(f"{NAMESPACE}:apps[{i}]", f"{name!r} has no spec at {path}; allowed: {', '.join(available)}")]
+            )
+        spec = load_app_spec(path)
+        if spec.name != name:
+            raise ConfigError(str(path), [("name", f"{spec.name!r} must equal the file name {name!r}")])
+        sites = tuple(site for site in spec.sites if site.country == config.country)
+        if not sites:
+            raise ConfigError(
+                source, [(f"{NAMESPACE}:apps[{i}]", f"{name!r} has no site in {config.country}; remove it or add a site")]
+            )
+        specs.append(spec.model_copy(update={"sites": sites}))
+    return specs
+
+
+def load_stack(raw: Mapping[str, str], secret_keys: Sequence[str], root: Path, stack: str) -> tuple[StackConfig, Catalog, list[AppSpec]]:
+    """Validate a stack's config, its catalog and its app specs: everything needed before deploying."""
+    source = f"stacks/Pulumi.{stack}.yaml"
+    catalog = load_catalog(catalog_path(raw, root))
+    config = parse_config(raw, secret_keys, secret_keys_of(catalog), source)
+    check_against_catalog(config, catalog, source)
+    return config, catalog, load_apps(config, root, source)
+
+
+def raw_from_stack_file(path: Path) -> dict[str, str]:
+    """A stack file's plain config as the engine passes it to programs (strings; JSON for lists/objects).
+
+    Secure values are left out: tools outside the engine cannot decrypt them and never need them.
+    """
+    data = load_yaml(path) or {}
+    config = data.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError(str(path), [("config", "must be a mapping of keys to values")])
+    raw: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and "secure" in value:
+            continue
+        raw[str(key)] = value if isinstance(value, str) else json.dumps(value)
+    return raw
