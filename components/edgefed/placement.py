@@ -25,7 +25,6 @@ naive scan of every zone (``engine="naive"``), which tests and the benchmark com
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from typing import Literal
 
 from edgefed.appspec import AppSpec, Site
 from edgefed.catalog import Catalog, Zone
-from edgefed.geography import EARTH_RADIUS_KM, distance_km, geography
+from edgefed.geography import EARTH_RADIUS_KM, geography
 from edgefed.residency import failover_countries
 
 Cause = Literal["outage", "configuration"]
@@ -210,13 +209,72 @@ def _take(zone: Zone, demand: _Demand, usage: Usage) -> None:
 Candidate = Callable[[Zone], bool]
 
 
-class _Index:
-    """Zones of a set of countries sorted by latitude, for an outward scan."""
+def _better(
+    latency: float, zone: Zone, ok: Candidate, budget: float, best: tuple[float, str, Zone] | None
+) -> tuple[float, str, Zone] | None:
+    """``best`` updated with ``zone`` if it is in budget, acceptable, and lower (ties: lower id)."""
+    if latency > budget + _EPSILON or (best is not None and (latency, zone.id) >= best[:2]):
+        return best
+    return (latency, zone.id, zone) if ok(zone) else best
 
-    def __init__(self, zones: Sequence[Zone]) -> None:
-        self.zones = sorted(zones, key=lambda z: (z.location.latitude, z.id))
-        self.latitudes = [z.location.latitude for z in self.zones]
-        self.min_access = min((z.access_latency_ms for z in self.zones), default=0.0)
+
+@dataclass(frozen=True)
+class _Point:
+    """A location in radians with its cosine of latitude, for fast haversine distances."""
+
+    lat: float
+    lon: float
+    cos_lat: float
+
+    @staticmethod
+    def of(latitude: float, longitude: float) -> _Point:
+        lat = math.radians(latitude)
+        return _Point(lat, math.radians(longitude), math.cos(lat))
+
+
+def _km(a: _Point, b: _Point) -> float:
+    """Haversine distance; the same formula as :func:`edgefed.geography.distance_km`."""
+    h = math.sin((b.lat - a.lat) / 2) ** 2 + a.cos_lat * b.cos_lat * math.sin((b.lon - a.lon) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    zone: Zone
+    point: _Point
+    base_ms: float  # access latency plus interconnect, for one home operator
+
+
+_CELL_DEGREES = 1.0
+
+
+class _Index:
+    """Candidate zones of a set of countries (for one home operator), with per-cell scan orders.
+
+    A site's cell (1 x 1 degree) keeps its zones sorted by a lower bound of their latency from any
+    point of the cell: base latency plus distance from the cell centre minus the cell's radius
+    (triangle inequality). A scan stops once that bound exceeds the best latency found.
+    """
+
+    def __init__(self, candidates: list[_Candidate], ms_per_km: float) -> None:
+        self.candidates = candidates
+        self.ms_per_km = ms_per_km
+        self.cells: dict[tuple[int, int], list[tuple[float, str, _Candidate]]] = {}
+
+    def order(self, latitude: float, longitude: float) -> list[tuple[float, str, _Candidate]]:
+        key = (math.floor(latitude / _CELL_DEGREES), math.floor(longitude / _CELL_DEGREES))
+        cell = self.cells.get(key)
+        if cell is None:
+            south, west = key[0] * _CELL_DEGREES, key[1] * _CELL_DEGREES
+            centre = _Point.of(south + _CELL_DEGREES / 2, west + _CELL_DEGREES / 2)
+            corners = [_Point.of(south + dy, west + dx) for dy in (0, _CELL_DEGREES) for dx in (0, _CELL_DEGREES)]
+            radius = max(_km(centre, corner) for corner in corners) + 1e-6
+            cell = sorted(
+                (c.base_ms + max(0.0, _km(centre, c.point) - radius) * self.ms_per_km, c.zone.id, c)
+                for c in self.candidates
+            )
+            self.cells[key] = cell
+        return cell
 
 
 class Engine:
@@ -229,74 +287,60 @@ class Engine:
         self._by_country: dict[str, list[Zone]] = {}
         for zone in catalog.zones:
             self._by_country.setdefault(zone.country, []).append(zone)
-        self._indexes: dict[frozenset[str], _Index] = {}
+        self._points = {z.id: _Point.of(z.location.latitude, z.location.longitude) for z in catalog.zones}
+        self._indexes: dict[tuple[frozenset[str], str | None], _Index] = {}
 
     # -- latency ---------------------------------------------------------------------------------------
 
+    def _base_ms(self, zone: Zone, home_operator: str | None) -> float:
+        extra = self.catalog.latency.interconnect_ms if home_operator and zone.operator != home_operator else 0.0
+        return zone.access_latency_ms + extra
+
     def latency_ms(self, site: Site, zone: Zone, home_operator: str | None) -> float:
         """Estimated round-trip latency from ``site`` to ``zone`` under the catalog's latency model."""
-        km = distance_km(site.location.latitude, site.location.longitude, zone.location.latitude, zone.location.longitude)
-        extra = self.catalog.latency.interconnect_ms if home_operator and zone.operator != home_operator else 0.0
-        return zone.access_latency_ms + km * self._ms_per_km + extra
+        point = _Point.of(site.location.latitude, site.location.longitude)
+        return self._base_ms(zone, home_operator) + _km(point, self._points[zone.id]) * self._ms_per_km
 
     # -- search ----------------------------------------------------------------------------------------
 
-    def _index(self, countries: frozenset[str]) -> _Index:
-        index = self._indexes.get(countries)
-        if index is None:
-            zones = [z for c in sorted(countries) for z in self._by_country.get(c, [])]
-            index = self._indexes[countries] = _Index(zones)
-        return index
+    def _candidates(self, countries: frozenset[str], home: str | None) -> list[_Candidate]:
+        return [
+            _Candidate(z, self._points[z.id], self._base_ms(z, home))
+            for c in sorted(countries)
+            for z in self._by_country.get(c, [])
+        ]
 
     def best(
         self, site: Site, countries: frozenset[str], ok: Candidate, budget: float, home: str | None
     ) -> tuple[Zone, float] | None:
         """Lowest-latency zone in ``countries`` accepted by ``ok`` within ``budget``; ties to lowest id."""
+        here = _Point.of(site.location.latitude, site.location.longitude)
+        ms_per_km = self._ms_per_km
+        best: tuple[float, str, Zone] | None = None
         if self.engine == "naive":
-            return self._best_naive(site, countries, ok, budget, home)
-        index = self._index(countries)
-        zones, lats = index.zones, index.latitudes
-        # Latitude difference alone bounds the great-circle distance from below.
-        km_per_degree = math.pi * EARTH_RADIUS_KM / 180.0
-        lat = site.location.latitude
-        best: tuple[float, str, Zone] | None = None
-        hi = bisect.bisect_left(lats, lat)
-        lo = hi - 1
-        while lo >= 0 or hi < len(zones):
-            limit = min(budget, best[0]) if best else budget
-            down = index.min_access + (lat - lats[lo]) * km_per_degree * self._ms_per_km if lo >= 0 else math.inf
-            up = index.min_access + (lats[hi] - lat) * km_per_degree * self._ms_per_km if hi < len(zones) else math.inf
-            if min(down, up) > limit + _EPSILON:
-                break
-            if down <= up:
-                zone, lo = zones[lo], lo - 1
-            else:
-                zone, hi = zones[hi], hi + 1
-            best = self._consider(site, zone, ok, budget, home, best)
+            for zone in self.catalog.zones:
+                if zone.country in countries:
+                    latency = self._base_ms(zone, home) + _km(here, self._points[zone.id]) * ms_per_km
+                    best = _better(latency, zone, ok, budget, best)
+        else:
+            index = self._indexes.get((countries, home))
+            if index is None:
+                index = self._indexes[(countries, home)] = _Index(self._candidates(countries, home), ms_per_km)
+            limit = budget + _EPSILON
+            sin, asin, sqrt = math.sin, math.asin, math.sqrt
+            for bound, _, candidate in index.order(site.location.latitude, site.location.longitude):
+                if bound > limit:
+                    break
+                # Inlined _km: this loop is the hot path of placement.
+                there = candidate.point
+                h = sin((there.lat - here.lat) / 2) ** 2 + here.cos_lat * there.cos_lat * sin(
+                    (there.lon - here.lon) / 2
+                ) ** 2
+                latency = candidate.base_ms + 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h))) * ms_per_km
+                best = _better(latency, candidate.zone, ok, budget, best)
+                if best is not None:
+                    limit = min(budget, best[0]) + _EPSILON
         return (best[2], best[0]) if best else None
-
-    def _best_naive(
-        self, site: Site, countries: frozenset[str], ok: Candidate, budget: float, home: str | None
-    ) -> tuple[Zone, float] | None:
-        best: tuple[float, str, Zone] | None = None
-        for zone in self.catalog.zones:
-            if zone.country in countries:
-                best = self._consider(site, zone, ok, budget, home, best)
-        return (best[2], best[0]) if best else None
-
-    def _consider(
-        self,
-        site: Site,
-        zone: Zone,
-        ok: Candidate,
-        budget: float,
-        home: str | None,
-        best: tuple[float, str, Zone] | None,
-    ) -> tuple[float, str, Zone] | None:
-        latency = self.latency_ms(site, zone, home)
-        if latency > budget + _EPSILON or (best is not None and (latency, zone.id) >= best[:2]):
-            return best
-        return (latency, zone.id, zone) if ok(zone) else best
 
     # -- placement -------------------------------------------------------------------------------------
 
