@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,3 +41,17 @@ def mutated(data: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
     out = copy.deepcopy(data)
     change(out)
     return out
+
+
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def toolchain_or_skip(tool: str) -> str:
+    """Path of a bootstrapped tool, or skip loudly with the reason."""
+    from workspace import engine_env, toolchain_problem
+
+    problem = toolchain_problem()
+    path = shutil.which(tool, path=engine_env()["PATH"])
+    if problem or path is None:
+        pytest.skip(f"REAL TOOLCHAIN MISSING, integration test not run: {problem or tool + ' not found'}")
+    return path

@@ -80,7 +80,9 @@ def test_restricted_data_never_crosses_a_border(catalog, inference):
 def test_no_zone_within_budget_is_a_configuration_error(catalog, robot):
     tight = robot.model_copy(update={"sites": (robot.sites[0].model_copy(update={"latency_budget_ms": 1.0}),)})
     plan = place(catalog, tight)
-    with pytest.raises(PlacementError, match=r"no FR zone within the 1 ms budget \(nearest: orange-fr-lyon at 2.0 ms\)"):
+    with pytest.raises(
+        PlacementError, match=r"no FR zone within the 1 ms budget \(nearest: orange-fr-lyon at 2.0 ms\)"
+    ):
         plan.raise_for_problems()
 
 
@@ -226,7 +228,9 @@ def test_plan_properties(case):
         assert assignment.replicas * spec.resources.cpu <= zone.capacity.cpu + 1e-9
     # exactly one serving zone per served site (no duplicate primaries)
     served = [s.serving for s in plan.sites if s.serving]
-    assert all(any(s in a.sites and a.role == "primary" for a in plan.zones) for s in [x.site for x in plan.sites if x.serving])
+    assert all(
+        any(s in a.sites and a.role == "primary" for a in plan.zones) for s in [x.site for x in plan.sites if x.serving]
+    )
     assert len(served) == len([s for s in plan.sites if s.serving])
 
 

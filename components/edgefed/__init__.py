@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from edgefed.appspec import AppSpec, load_app_spec
 from edgefed.catalog import Catalog, load_catalog
 from edgefed.errors import ConfigError
-from edgefed.placement import Plan, PlacementError, place, place_all
+from edgefed.placement import PlacementError, Plan, place, place_all
 
 if TYPE_CHECKING:
     from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs

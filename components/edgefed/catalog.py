@@ -229,7 +229,8 @@ class Catalog(StrictModel):
         try:
             return self.zone_by_id[zone_id]
         except KeyError:
-            raise KeyError(f"zone {zone_id!r} is not in the catalog; known: {', '.join(sorted(self.zone_by_id))}")
+            known = ", ".join(sorted(self.zone_by_id))
+            raise KeyError(f"zone {zone_id!r} is not in the catalog; known: {known}") from None
 
     def zones_in(self, country: str) -> tuple[Zone, ...]:
         """Zones located in ``country``, in catalog order."""

@@ -117,8 +117,11 @@ def _is_union_tag(part: int | str) -> bool:
 
 
 def _without_union_noise(errors: list[Any]) -> list[Any]:
-    """Report a union field once: strip branch tags, and drop a literal branch's complaint when another
-    branch reported on the same field (it says something more precise)."""
+    """Report a union field once.
+
+    Strip branch tags, and drop a literal branch's complaint when another branch reported on the same
+    field (it says something more precise).
+    """
     out = []
     for err in errors:
         raw = err["loc"]

@@ -333,9 +333,10 @@ class Engine:
                     break
                 # Inlined _km: this loop is the hot path of placement.
                 there = candidate.point
-                h = sin((there.lat - here.lat) / 2) ** 2 + here.cos_lat * there.cos_lat * sin(
-                    (there.lon - here.lon) / 2
-                ) ** 2
+                h = (
+                    sin((there.lat - here.lat) / 2) ** 2
+                    + here.cos_lat * there.cos_lat * sin((there.lon - here.lon) / 2) ** 2
+                )
                 latency = candidate.base_ms + 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h))) * ms_per_km
                 best = _better(latency, candidate.zone, ok, budget, best)
                 if best is not None:
@@ -352,8 +353,11 @@ class Engine:
         zones: Iterable[str] | None = None,
         usage: Usage | None = None,
     ) -> Plan:
-        """Place one app. ``zones`` limits the zones to use (default: the whole catalog); ``usage`` is
-        updated with what the app takes, so apps placed in turn share capacity."""
+        """Place one app.
+
+        ``zones`` limits the zones to use (default: the whole catalog); ``usage`` is updated with what
+        the app takes, so apps placed in turn share capacity.
+        """
         return _Placement(self, spec, frozenset(unavailable), zones, usage or Usage()).run()
 
 
@@ -438,7 +442,8 @@ class _Placement:
             neighbours = sorted(geo.neighbours.get(site.country, frozenset()))
             return (
                 f"residency {sorted(spec.residency_countries)} forbids every country it could fail over to "
-                f"(neighbours of {site.country}: {', '.join(neighbours) or 'none'}); widen residency or set failover: none",
+                f"(neighbours of {site.country}: {', '.join(neighbours) or 'none'}); "
+                "widen residency or set failover: none",
                 "configuration",
             )
         budget, home = site.latency_budget_ms, spec.home_operator
@@ -465,16 +470,22 @@ class _Placement:
             fzone, flat = failover
             self._assign(fzone, site.name, "standby")
             tail = f"failover {fzone.id} ({fzone.country}) at {flat:.1f} ms, {self._scope_phrase()}"
-            return SitePlacement(
-                site.name, site.country, zone.id, latency, fzone.id, flat, zone.id, f"{head}; {tail}"
-            )
+            return SitePlacement(site.name, site.country, zone.id, latency, fzone.id, flat, zone.id, f"{head}; {tail}")
         if not why_not:
             problem, cause = self._describe_no_failover(site, scope)
             if cause == "configuration":
                 # Failover was asked for and can never happen: the inputs must change.
                 return SitePlacement(
-                    site.name, site.country, zone.id, latency, None, None, zone.id,
-                    f"{head}; failover impossible: {problem}", f"failover impossible: {problem}", "configuration",
+                    site.name,
+                    site.country,
+                    zone.id,
+                    latency,
+                    None,
+                    None,
+                    zone.id,
+                    f"{head}; failover impossible: {problem}",
+                    f"failover impossible: {problem}",
+                    "configuration",
                 )
             why_not = f"no failover right now: {problem}"
         return SitePlacement(site.name, site.country, zone.id, latency, None, None, zone.id, f"{head}; {why_not}")
@@ -491,21 +502,43 @@ class _Placement:
                 if not scope:
                     problem = f"{reason}; {why_not or 'residency allows no other country'}"
                     return SitePlacement(
-                        site.name, site.country, None, None, None, None, None, head + "unserved: " + problem,
-                        problem, "outage",
+                        site.name,
+                        site.country,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        head + "unserved: " + problem,
+                        problem,
+                        "outage",
                     )
                 found = engine.best(site, scope, self._can_serve, budget, home)
                 if found is None:
                     detail, _ = self._describe_no_failover(site, scope)
                     problem = f"{reason}; and {detail}"
                     return SitePlacement(
-                        site.name, site.country, None, None, None, None, None, head + "unserved: " + problem,
-                        problem, "outage",
+                        site.name,
+                        site.country,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        head + "unserved: " + problem,
+                        problem,
+                        "outage",
                     )
                 fzone, flat = found
                 self._assign(fzone, site.name, "primary")
                 return SitePlacement(
-                    site.name, site.country, None, None, fzone.id, flat, fzone.id,
+                    site.name,
+                    site.country,
+                    None,
+                    None,
+                    fzone.id,
+                    flat,
+                    fzone.id,
                     f"{head}FAILED OVER to {fzone.id} ({fzone.country}) at {flat:.1f} ms: {reason}",
                 )
             problem = f"no {site.country} zone within {budget:g} ms has capacity left for {spec.name}"
@@ -521,7 +554,15 @@ class _Placement:
                     f"(nearest: {nearest[0].id} at {nearest[1]:.1f} ms)"
                 )
         return SitePlacement(
-            site.name, site.country, None, None, None, None, None, head + "unserved: " + problem, problem,
+            site.name,
+            site.country,
+            None,
+            None,
+            None,
+            None,
+            None,
+            head + "unserved: " + problem,
+            problem,
             "configuration",
         )
 

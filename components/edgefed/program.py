@@ -18,7 +18,7 @@ from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
 from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
 from edgefed.errors import ConfigError
-from edgefed.placement import Plan, PlacementError, demand_by_zone, place_all, plans_as_data
+from edgefed.placement import PlacementError, Plan, demand_by_zone, place_all, plans_as_data
 from edgefed.stackconfig import NAMESPACE, StackConfig, load_stack
 
 
@@ -107,7 +107,9 @@ def _run() -> None:
         plan = plans[spec.name]
         app = FederatedEdgeApp(
             spec.name,
-            FederatedEdgeAppArgs(spec=spec, catalog=catalog, zones=zones, unavailable=config.unavailable_zones, plan=plan),
+            FederatedEdgeAppArgs(
+                spec=spec, catalog=catalog, zones=zones, unavailable=config.unavailable_zones, plan=plan
+            ),
         )
         endpoints[spec.name] = app.endpoints
         if config.buckets:

@@ -52,9 +52,14 @@ def _config_key(field: str) -> str:
     return f"{NAMESPACE}:{to_camel(field)}"
 
 
-def parse_config(raw: Mapping[str, str], secret_keys: Sequence[str], catalog_keys: set[str], source: str) -> StackConfig:
-    """Validate the ``edgefed:`` keys of the Pulumi config map (values as the engine passes them: strings,
-    JSON for lists). Unknown non-secret keys are errors, so a typo never goes unnoticed."""
+def parse_config(
+    raw: Mapping[str, str], secret_keys: Sequence[str], catalog_keys: set[str], source: str
+) -> StackConfig:
+    """Validate the ``edgefed:`` keys of the Pulumi config map.
+
+    Values come as the engine passes them: strings, JSON for lists. Unknown non-secret keys are errors,
+    so a typo never goes unnoticed.
+    """
     values: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
     known = {_config_key(name) for name in StackConfig.model_fields}
@@ -95,7 +100,7 @@ def secret_keys_of(catalog: Catalog) -> set[str]:
 
 def catalog_path(raw: Mapping[str, str], root: Path) -> Path:
     """The catalog file named by the stack config (or the default), resolved under ``root``."""
-    default = StackConfig.model_fields["catalog"].default
+    default: str = StackConfig.model_fields["catalog"].default
     return root / raw.get(_config_key("catalog"), default)
 
 
@@ -105,7 +110,9 @@ def check_against_catalog(config: StackConfig, catalog: Catalog, source: str) ->
     known = sorted(catalog.zone_by_id)
     for i, zone_id in enumerate(config.zones):
         if zone_id not in catalog.zone_by_id:
-            problems.append((f"{NAMESPACE}:zones[{i}]", f"{zone_id!r} is not a catalog zone; allowed: {', '.join(known)}"))
+            problems.append(
+                (f"{NAMESPACE}:zones[{i}]", f"{zone_id!r} is not a catalog zone; allowed: {', '.join(known)}")
+            )
     for i, zone_id in enumerate(config.unavailable_zones):
         if zone_id not in config.zones:
             problems.append(
@@ -136,13 +143,16 @@ def load_apps(config: StackConfig, root: Path, source: str) -> list[AppSpec]:
         sites = tuple(site for site in spec.sites if site.country == config.country)
         if not sites:
             raise ConfigError(
-                source, [(f"{NAMESPACE}:apps[{i}]", f"{name!r} has no site in {config.country}; remove it or add a site")]
+                source,
+                [(f"{NAMESPACE}:apps[{i}]", f"{name!r} has no site in {config.country}; remove it or add a site")],
             )
         specs.append(spec.model_copy(update={"sites": sites}))
     return specs
 
 
-def load_stack(raw: Mapping[str, str], secret_keys: Sequence[str], root: Path, stack: str) -> tuple[StackConfig, Catalog, list[AppSpec]]:
+def load_stack(
+    raw: Mapping[str, str], secret_keys: Sequence[str], root: Path, stack: str
+) -> tuple[StackConfig, Catalog, list[AppSpec]]:
     """Validate a stack's config, its catalog and its app specs: everything needed before deploying."""
     source = f"stacks/Pulumi.{stack}.yaml"
     catalog = load_catalog(catalog_path(raw, root))

@@ -154,7 +154,9 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             spec={
                 "type": "ClusterIP",
                 "selector": selector,
-                "ports": [{"name": p.name, "port": p.port, "targetPort": p.port, "protocol": p.protocol} for p in spec.ports],
+                "ports": [
+                    {"name": p.name, "port": p.port, "targetPort": p.port, "protocol": p.protocol} for p in spec.ports
+                ],
             },
             opts=opts,
         )

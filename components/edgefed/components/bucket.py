@@ -9,7 +9,7 @@ destroy a bucket that still holds data. Access keys are Pulumi secrets in inputs
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,7 +138,7 @@ def _apply(client: Any, props: Mapping[str, Any]) -> None:
     bucket = props["bucket"]
     unsupported = set(props.get("unsupported_controls") or [])
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    steps = {
+    steps: dict[str, Callable[[], object]] = {
         "encryption": lambda: client.put_bucket_encryption(
             Bucket=bucket,
             ServerSideEncryptionConfiguration={
@@ -185,7 +185,9 @@ class BucketProvider(ResourceProvider):
         for control in news.get("unsupported_controls") or []:
             if control not in CONTROLS:
                 failures.append(
-                    CheckFailure("unsupported_controls", f"{control!r} is not a control; allowed: {', '.join(CONTROLS)}")
+                    CheckFailure(
+                        "unsupported_controls", f"{control!r} is not a control; allowed: {', '.join(CONTROLS)}"
+                    )
                 )
         return CheckResult(news, failures)
 

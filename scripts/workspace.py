@@ -1,0 +1,135 @@
+"""Run a country stack under the real Pulumi engine, in a workspace under .state/ (git-ignored).
+
+Why a workspace: `pulumi stack init` and `pulumi config set` rewrite the stack file (encryption salt,
+secrets, comments dropped), and the committed ``stacks/Pulumi.<cc>.yaml`` must stay exactly as
+``scripts/render-stacks`` renders it. The workspace holds a project file whose ``main`` is the
+repository, and a copy of the committed stack file plus local settings and secrets.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def engine_env() -> dict[str, str]:
+    """The environment of scripts/env.sh (the single place that defines it)."""
+    out = subprocess.run(
+        ["bash", "-c", f". {ROOT / 'scripts' / 'env.sh'} && env -0"], check=True, capture_output=True
+    ).stdout
+    return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+
+
+class StackWorkspace:
+    """One country stack, one workspace folder, one backend."""
+
+    def __init__(self, stack: str, *, folder: Path | None = None, backend: Path | None = None) -> None:
+        self.stack = stack
+        self.folder = folder or ROOT / ".state" / "work" / stack
+        self.backend = backend
+        self.stack_file = self.folder / "stacks" / f"Pulumi.{stack}.yaml"
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = dict(engine_env())
+        if self.backend is not None:
+            self.backend.mkdir(parents=True, exist_ok=True)
+            env["PULUMI_BACKEND_URL"] = f"file://{self.backend}"
+        return {**env, **(extra or {})}
+
+    def prepare(
+        self,
+        settings: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        source: Path | None = None,
+    ) -> None:
+        """Write the project and stack files, create the stack if needed and set its secrets.
+
+        ``settings`` are plain ``edgefed:`` values (``None`` removes a key); ``source`` defaults to the
+        committed stack file. The encryption salt of an existing workspace is kept.
+        """
+        (self.folder / "stacks").mkdir(parents=True, exist_ok=True)
+        project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+        project["main"] = os.path.relpath(ROOT, self.folder)
+        project["runtime"]["options"]["virtualenv"] = os.path.relpath(ROOT / ".venv", self.folder)
+        (self.folder / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        data = yaml.safe_load((source or ROOT / "stacks" / f"Pulumi.{self.stack}.yaml").read_text()) or {}
+        old = yaml.safe_load(self.stack_file.read_text()) if self.stack_file.exists() else {}
+        config = data.setdefault("config", {})
+        for key, value in (settings or {}).items():
+            full = key if ":" in key else f"edgefed:{key}"
+            if value is None:
+                config.pop(full, None)
+            else:
+                config[full] = value
+        for key in ("encryptionsalt", "secretsprovider", "encryptedkey"):
+            if old and key in old:
+                data[key] = old[key]
+        # Secure values already set stay (they are bound to the salt kept above).
+        for key, value in ((old or {}).get("config") or {}).items():
+            if isinstance(value, dict) and "secure" in value and key not in config:
+                config[key] = value
+        self.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
+        self.pulumi("stack", "select", "--create", self.stack, stack=False)
+        for key, value in (secrets or {}).items():
+            # The value goes through stdin, never on a command line.
+            self.pulumi("config", "set", "--secret", key, input=value)
+
+    def pulumi(
+        self,
+        *args: str,
+        check: bool = True,
+        stack: bool = True,
+        input: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 900,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the Pulumi CLI in the workspace; ``check`` raises with the output on failure."""
+        command = ["pulumi", *args, "--non-interactive"]
+        if stack:
+            command += ["--stack", self.stack]
+        result = subprocess.run(
+            command,
+            cwd=self.folder,
+            env=self.env(env),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"`{' '.join(command)}` failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            )
+        return result
+
+    def remove(self) -> None:
+        """Remove the stack from its backend and delete the workspace."""
+        if self.folder.exists():
+            self.pulumi("stack", "rm", "--yes", "--force", "--preserve-config", check=False)
+            shutil.rmtree(self.folder)
+
+
+def toolchain_problem() -> str | None:
+    """Why the real engine cannot run here, or ``None`` when it can."""
+    if os.environ.get("EDGEFED_TOOLCHAIN_ERROR"):
+        return os.environ["EDGEFED_TOOLCHAIN_ERROR"]
+    env = engine_env()
+    for tool in ("pulumi", "pulumi-language-python"):
+        if shutil.which(tool, path=env["PATH"]) is None:
+            return f"{tool} is not on PATH; run scripts/bootstrap"
+    return None
+
+
+def stack_names() -> Sequence[str]:
+    """Names of the committed country stacks."""
+    return sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))

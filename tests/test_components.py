@@ -1,0 +1,169 @@
+"""Component logic under Pulumi mocks: resources, providers, labels and secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgefed import labels
+from edgefed.appspec import load_app_spec
+from edgefed.catalog import load_catalog
+from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
+from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
+from edgefed.components.zone import EdgeZone, EdgeZoneArgs
+from edgefed.placement import demand_by_zone, place
+
+from .conftest import APPS, CATALOG
+from .pulumi_harness import run_program
+
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(CATALOG)
+
+
+def _deploy(catalog, app_name: str, unavailable=()):
+    spec = load_app_spec(APPS / f"{app_name}.yaml")
+    spec = spec.model_copy(update={"sites": tuple(s for s in spec.sites if s.country == "FR")})
+    plan = place(catalog, spec, unavailable)
+    demand = demand_by_zone({spec.name: plan}, [spec])
+
+    def program():
+        zones = {
+            zone_id: EdgeZone(
+                zone_id,
+                EdgeZoneArgs(zone=catalog.zone(zone_id), namespace="acme-fr", demand=demand[zone_id], kubeconfig="kc"),
+            )
+            for zone_id in demand
+        }
+        FederatedEdgeApp(spec.name, FederatedEdgeAppArgs(spec=spec, catalog=catalog, zones=zones, plan=plan))
+
+    return plan, program
+
+
+def test_edge_zone_owns_an_explicit_provider_and_fenced_namespace(catalog, monkeypatch):
+    _, program = _deploy(catalog, "robot-control")
+    rec = run_program(program, monkeypatch=monkeypatch)
+    provider = rec.named("orange-fr-lyon-provider")
+    assert provider.type == K8S_PROVIDER
+    assert provider.inputs["clusterIdentifier"] == "orange-fr-lyon"
+    assert provider.is_secret("kubeconfig"), "kubeconfig must travel to the engine as a secret"
+    kinds = {r.type for r in rec.resources if r.name.startswith("orange-fr-lyon-")}
+    assert {
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:core/v1:ResourceQuota",
+        "kubernetes:core/v1:LimitRange",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    } <= kinds
+    deny = rec.named("orange-fr-lyon-default-deny")
+    assert deny.inputs["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    quota = rec.named("orange-fr-lyon-quota").inputs["spec"]["hard"]
+    # robot-control: 2 replicas, ceiling 4 x 1 CPU / 1024 MiB.
+    assert quota["requests.cpu"] == "4000m"
+    assert quota["requests.memory"] == "4096Mi"
+    assert quota["services.loadbalancer"] == "0"
+
+
+def test_every_kubernetes_resource_uses_its_zone_provider(catalog, monkeypatch):
+    _, program = _deploy(catalog, "robot-control")
+    rec = run_program(program, monkeypatch=monkeypatch)
+    k8s = [r for r in rec.resources if r.custom and r.type.startswith("kubernetes:")]
+    assert k8s
+    for resource in k8s:
+        assert resource.provider, f"{resource.name} has no provider"
+        zone = resource.inputs["metadata"]["labels"][labels.ZONE]
+        assert f"::{zone}-provider::" in resource.provider, f"{resource.name} is not on zone {zone}'s provider"
+
+
+def test_residency_labels_on_everything(catalog, monkeypatch):
+    _, program = _deploy(catalog, "robot-control")
+    rec = run_program(program, monkeypatch=monkeypatch)
+    for resource in rec.resources:
+        if not resource.type.startswith("kubernetes:"):
+            continue
+        found = resource.inputs["metadata"]["labels"]
+        for key in labels.RESIDENCY_KEYS:
+            assert key in found, f"{resource.name} lacks {key}"
+        assert found[labels.COUNTRY] in {"fr", "be", "it", "de", "es"}
+
+
+def test_standby_replicas_are_labelled_and_primaries_autoscale(catalog, monkeypatch):
+    plan, program = _deploy(catalog, "robot-control")
+    rec = run_program(program, monkeypatch=monkeypatch)
+    deployments = {r.inputs["metadata"]["labels"][labels.ZONE]: r for r in rec.of_type("kubernetes:apps/v1:Deployment")}
+    assert set(deployments) == {a.zone for a in plan.zones}
+    for assignment in plan.zones:
+        deployment = deployments[assignment.zone]
+        assert deployment.inputs["spec"]["replicas"] == assignment.replicas
+        assert deployment.inputs["spec"]["template"]["metadata"]["labels"][labels.ROLE] == assignment.role
+    hpas = {r.name for r in rec.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}
+    assert hpas == {f"robot-control-{a.zone}-hpa" for a in plan.zones if a.role == "primary"}
+    assert len(rec.of_type("kubernetes:policy/v1:PodDisruptionBudget")) == len(plan.zones)
+    assert len(rec.of_type("kubernetes:core/v1:Service")) == len(plan.zones)
+
+
+def test_gpu_apps_request_gpus_and_select_the_model(catalog, monkeypatch):
+    _, program = _deploy(catalog, "gpu-inference")
+    rec = run_program(program, monkeypatch=monkeypatch)
+    (deployment,) = rec.of_type("kubernetes:apps/v1:Deployment")
+    pod = deployment.inputs["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.product": "nvidia-l4"}
+    assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+
+
+def test_component_type_tokens_and_parenting(catalog, monkeypatch):
+    _, program = _deploy(catalog, "robot-control")
+    rec = run_program(program, monkeypatch=monkeypatch)
+    types = {r.type for r in rec.resources if not r.custom}
+    assert {"edgefed:index:EdgeZone", "edgefed:index:FederatedEdgeApp"} <= types
+
+
+def test_unavailable_zone_provider_skips_unreachable_updates(catalog, monkeypatch):
+    spec = load_app_spec(APPS / "robot-control.yaml")
+    zone = catalog.zone("orange-fr-lyon")
+    demand = demand_by_zone({spec.name: place(catalog, spec)}, [spec])[zone.id]
+
+    def program():
+        EdgeZone(zone.id, EdgeZoneArgs(zone=zone, namespace="t", demand=demand, kubeconfig="kc", unavailable=True))
+
+    rec = run_program(program, monkeypatch=monkeypatch)
+    # Provider inputs reach the engine JSON-encoded.
+    assert rec.named("orange-fr-lyon-provider").inputs["skipUpdateUnreachable"] == "true"
+
+
+def test_render_mode_needs_no_credentials(catalog, monkeypatch):
+    spec = load_app_spec(APPS / "robot-control.yaml")
+    zone = catalog.zone("orange-fr-lyon")
+    demand = demand_by_zone({spec.name: place(catalog, spec)}, [spec])[zone.id]
+
+    def program():
+        EdgeZone(zone.id, EdgeZoneArgs(zone=zone, namespace="t", demand=demand, render_yaml_to="/tmp/out"))
+
+    rec = run_program(program, monkeypatch=monkeypatch)
+    provider = rec.named("orange-fr-lyon-provider")
+    assert provider.inputs["renderYamlToDirectory"] == "/tmp/out/orange-fr-lyon"
+    assert "kubeconfig" not in provider.inputs
+
+
+def test_resident_bucket_credentials_are_secret(monkeypatch):
+    def program():
+        ResidentBucket(
+            "acme-fr",
+            ResidentBucketArgs(
+                bucket="acme-fr",
+                country="FR",
+                endpoint="http://127.0.0.1:9",
+                region="fr-par",
+                access_key="AKIAEXAMPLE",
+                secret_key="very-secret",
+            ),
+        )
+
+    rec = run_program(program, monkeypatch=monkeypatch)
+    bucket = rec.named("acme-fr-bucket")
+    assert bucket.type == "pulumi-python:dynamic:Resource"
+    assert bucket.is_secret("access_key")
+    assert bucket.is_secret("secret_key")
+    assert bucket.inputs["region"] == "fr-par"
+    assert rec.named("acme-fr").type == "edgefed:index:ResidentBucket"

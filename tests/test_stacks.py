@@ -1,0 +1,140 @@
+"""Examples are tests: every committed country stack is rendered from the catalog and runs (under mocks).
+
+The same stacks run under the real engine in test_engine.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pulumi
+import pytest
+
+from edgefed.catalog import load_catalog
+from edgefed.stackconfig import load_stack, raw_from_stack_file
+
+from .conftest import CATALOG, ROOT
+from .pulumi_harness import Recorder, run_program
+
+STACKS = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# fake-credential-7f3a\n"
+FAKE_S3 = json.dumps({"accessKey": "fake-access-7f3a", "secretKey": "fake-secret-7f3a"})
+
+
+def test_stacks_exist_for_the_main_countries():
+    assert {"fr", "de", "it", "es"} <= set(STACKS)
+
+
+def test_committed_stacks_match_the_renderer():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "render-stacks"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def stack_config(stack: str, **overrides: object) -> tuple[dict[str, str], list[str]]:
+    """The config the engine would pass for ``stack``, with fake credentials for every catalog secret."""
+    raw = raw_from_stack_file(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    catalog = load_catalog(CATALOG)
+    secrets = []
+    for zone in catalog.zones:
+        raw[f"edgefed:{zone.kubeconfig_secret}"] = FAKE_KUBECONFIG
+        raw[f"edgefed:{zone.object_storage.credentials_secret}"] = FAKE_S3
+        secrets += [f"edgefed:{zone.kubeconfig_secret}", f"edgefed:{zone.object_storage.credentials_secret}"]
+    for key, value in overrides.items():
+        if value is None:
+            raw.pop(key, None)
+        else:
+            raw[key] = value if isinstance(value, str) else json.dumps(value)
+    return raw, sorted(set(secrets))
+
+
+def run_stack(stack: str, monkeypatch: pytest.MonkeyPatch, raw: dict[str, str], secrets: list[str]):
+    from edgefed import program
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(raw))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(secrets))
+    pulumi.runtime.set_all_config(raw, secrets)
+    return run_program(program.run, stack=stack, monkeypatch=monkeypatch)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_deploys_its_plan(stack, monkeypatch):
+    raw, secrets = stack_config(stack)
+    config, catalog, specs = load_stack(raw, secrets, ROOT, stack)
+    rec = run_stack(stack, monkeypatch, raw, secrets)
+    zones_used = {r.name.removesuffix("-provider") for r in rec.of_type("pulumi:providers:kubernetes")}
+    assert zones_used <= set(config.zones)
+    assert any(catalog.zone(z).country == config.country for z in zones_used)
+    deployments = rec.of_type("kubernetes:apps/v1:Deployment")
+    assert {d.inputs["metadata"]["name"] for d in deployments} == {s.name for s in specs}
+    for d in deployments:
+        assert d.inputs["metadata"]["namespace"] == f"edgefed-{stack}"
+    buckets = rec.of_type("pulumi-python:dynamic:Resource")
+    assert buckets and all(b.inputs["country"] == config.country for b in buckets)
+    assert all(b.is_secret("secret_key") for b in buckets)
+
+
+BAD_STACK_CONFIG = [
+    ("unknown-key", {"edgefed:zonez": '["x"]'}, "edgefed:zonez: is not a known setting"),
+    (
+        "zone-not-in-catalog",
+        {"edgefed:zones": ["orange-fr-paris", "ghost-zone"]},
+        "edgefed:zones[1]: 'ghost-zone' is not a catalog zone",
+    ),
+    ("country-not-eu", {"edgefed:country": "us"}, "edgefed:country: 'US' is outside the EU/EEA"),
+    ("unknown-app", {"edgefed:apps": ["robot-control", "tetris"]}, "edgefed:apps[1]: 'tetris' has no spec"),
+    (
+        "unavailable-not-a-stack-zone",
+        {"edgefed:unavailableZones": ["tim-it-rome-9"]},
+        "edgefed:unavailableZones[0]: 'tim-it-rome-9' is not one of the stack's zones",
+    ),
+    (
+        "missing-kubeconfig",
+        {"edgefed:kubeconfig-orange-fr-paris": None},
+        "edgefed:kubeconfig-orange-fr-paris: is missing",
+    ),
+    ("missing-zones", {"edgefed:zones": None}, "edgefed:zones: is required but missing"),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"), [c[1:] for c in BAD_STACK_CONFIG], ids=[c[0] for c in BAD_STACK_CONFIG]
+)
+def test_bad_stack_config_stops_before_any_resource(overrides, expected, monkeypatch):
+    from edgefed import program
+
+    raw, secrets = stack_config("fr", **overrides)
+    recorder = Recorder()
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(raw))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([s for s in secrets if s in raw]))
+    pulumi.runtime.set_all_config(raw, [s for s in secrets if s in raw])
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(program.run, stack="fr", monkeypatch=monkeypatch, recorder=recorder)
+    assert recorder.resources == [], "bad input must stop the program before any resource is registered"
+    message = str(caught.value)
+    assert message.startswith("stacks/Pulumi.fr.yaml: 1 problem(s), nothing was deployed:")
+    assert expected in message
+    assert "fake-" not in message, "credentials must never appear in errors"
+
+
+def test_plaintext_credentials_are_refused(monkeypatch):
+    raw, secrets = stack_config("fr")
+    secrets.remove("edgefed:kubeconfig-orange-fr-paris")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(raw))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(secrets))
+    pulumi.runtime.set_all_config(raw, secrets)
+    from edgefed import program
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(program.run, stack="fr", monkeypatch=monkeypatch)
+    assert (
+        "edgefed:kubeconfig-orange-fr-paris: holds credentials and must be set with `pulumi config set --secret`"
+        in str(caught.value)
+    )
+    assert "fake-credential" not in str(caught.value)
