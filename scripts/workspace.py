@@ -124,9 +124,14 @@ def toolchain_problem() -> str | None:
     if os.environ.get("EDGEFED_TOOLCHAIN_ERROR"):
         return os.environ["EDGEFED_TOOLCHAIN_ERROR"]
     env = engine_env()
-    for tool in ("pulumi", "pulumi-language-python"):
-        if shutil.which(tool, path=env["PATH"]) is None:
-            return f"{tool} is not on PATH; run scripts/bootstrap"
+    pulumi = shutil.which("pulumi", path=env["PATH"])
+    if pulumi is None:
+        return "pulumi is not on PATH; run scripts/bootstrap"
+    beside = Path(pulumi).resolve().parent
+    if not (beside / "pulumi-language-python").exists() and not shutil.which(
+        "pulumi-language-python", path=env["PATH"]
+    ):
+        return "no pulumi-language-python next to pulumi or on PATH; run scripts/bootstrap"
     return None
 
 

@@ -1,0 +1,26 @@
+"""The EU residency policy pack's policies, one per module, named ``<verb>-<noun>``.
+
+Rule logic lives in :mod:`edgefed.residency` (pure, shared with placement); these modules only adapt
+Pulumi's policy arguments to it. ``PolicyPack`` itself is created only in ``policies/eu-residency``.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+from edgefed.policy.disallow_cross_border_restricted import POLICY as DISALLOW_CROSS_BORDER_RESTRICTED
+from edgefed.policy.disallow_external_exposure import POLICY as DISALLOW_EXTERNAL_EXPOSURE
+from edgefed.policy.disallow_non_eu_zone import POLICY as DISALLOW_NON_EU_ZONE
+from edgefed.policy.disallow_unlisted_registry import POLICY as DISALLOW_UNLISTED_REGISTRY
+from edgefed.policy.enforce_bucket_residency import POLICY as ENFORCE_BUCKET_RESIDENCY
+from edgefed.policy.enforce_residency_labels import POLICY as ENFORCE_RESIDENCY_LABELS
+
+ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+    DISALLOW_NON_EU_ZONE,
+    ENFORCE_RESIDENCY_LABELS,
+    DISALLOW_UNLISTED_REGISTRY,
+    ENFORCE_BUCKET_RESIDENCY,
+    DISALLOW_CROSS_BORDER_RESTRICTED,
+    DISALLOW_EXTERNAL_EXPOSURE,
+]
+"""Every policy of the pack, all mandatory."""

@@ -1,0 +1,126 @@
+"""What every edgefed policy shares: metadata, config defaults, catalogs, and failing closed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pulumi_policy import (
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    Severity,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from edgefed.catalog import Catalog, load_catalog
+from edgefed.geography import geography
+from edgefed.residency import Finding, zone_of_provider
+
+VERBS = ("disallow", "enforce", "configure", "require")
+"""The fixed verb list policy names start with."""
+
+FRAMEWORK = PolicyComplianceFramework(
+    name="GDPR Chapter V",
+    version="2016/679",
+    reference="Articles 44-50: transfers of personal data to third countries",
+    specification="edgefed EU/EEA residency: data never leaves the EU/EEA",
+)
+"""The compliance framework every edgefed policy serves."""
+SEVERITY = Severity.CRITICAL
+DEFAULT_CATALOGS = ["stacks/catalog/federation.yaml"]
+DEFAULT_REGISTRIES = ["registry.edgefed.eu"]
+
+CATALOGS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "Catalog files (relative to the Pulumi project's program folder) that define the zones.",
+    "default": DEFAULT_CATALOGS,
+}
+COUNTRIES_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string", "pattern": "^[A-Z]{2}$"},
+    "description": "ISO 3166-1 alpha-2 countries where data may live (default: the EU/EEA).",
+}
+
+
+def schema(**properties: dict[str, Any]) -> PolicyConfigSchema:
+    """A policy config schema from JSON-schema properties."""
+    return PolicyConfigSchema(properties=dict(properties))
+
+
+@cache
+def _catalog(paths: tuple[str, ...]) -> Catalog:
+    catalogs = [load_catalog(Path(p)) for p in paths]
+    if len(catalogs) == 1:
+        return catalogs[0]
+    merged = {
+        "operators": {o.id: o for c in catalogs for o in c.operators}.values(),
+        "countries": {x.code: x for c in catalogs for x in c.countries}.values(),
+        "zones": [z for c in catalogs for z in c.zones],
+    }
+    return Catalog.model_validate({key: [item.model_dump() for item in value] for key, value in merged.items()})
+
+
+def catalog_from(config: Mapping[str, Any]) -> Catalog:
+    """The catalog named by a policy's config (the pack config, never the stack config)."""
+    return _catalog(tuple(config.get("catalogs") or DEFAULT_CATALOGS))
+
+
+def allowed_countries(config: Mapping[str, Any]) -> list[str]:
+    """Allowed countries from the policy config, clipped to the EU/EEA whatever the config says."""
+    configured = config.get("allowedCountries") or sorted(geography().eea)
+    return sorted(set(configured) & set(geography().eea))
+
+
+def zone_of(args: ResourceValidationArgs) -> str | None:
+    """The catalog zone a resource is deployed to, through its provider."""
+    if args.provider is None:
+        return None
+    return zone_of_provider(args.provider.props)
+
+
+def report(findings: Sequence[Finding], report_violation: ReportViolation, urn: str | None = None) -> None:
+    """Report each finding."""
+    for finding in findings:
+        report_violation(finding.message, urn)
+
+
+ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
+StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
+
+
+def fail_closed_resource(rule: str, check: ResourceCheck) -> ResourceCheck:
+    """Run ``check``; a value unknown at preview time is a violation, not a silently advisory skip."""
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        try:
+            check(args, report_violation)
+        except UnknownValueError as exc:
+            report_violation(
+                f"{args.resource_type.rsplit(':', 1)[-1]} '{args.name}': {exc.message}; rule {rule} decides on "
+                "inputs known at preview time and fails closed: make this value a static input",
+                None,
+            )
+
+    return validate
+
+
+def fail_closed_stack(rule: str, check: StackCheck) -> StackCheck:
+    """Like :func:`fail_closed_resource`, for stack policies."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        try:
+            check(args, report_violation)
+        except UnknownValueError as exc:
+            report_violation(
+                f"stack: {exc.message}; rule {rule} decides on inputs known at preview time and fails closed: "
+                "make this value a static input",
+                None,
+            )
+
+    return validate

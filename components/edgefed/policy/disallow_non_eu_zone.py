@@ -1,0 +1,41 @@
+"""disallow-non-eu-zone: every Kubernetes provider targets a catalog zone in an allowed country."""
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+from edgefed.policy.common import (
+    CATALOGS_SCHEMA,
+    COUNTRIES_SCHEMA,
+    FRAMEWORK,
+    SEVERITY,
+    allowed_countries,
+    catalog_from,
+    fail_closed_resource,
+    report,
+    schema,
+)
+from edgefed.residency import PROVIDER_TYPE, check_provider_target
+
+NAME = "disallow-non-eu-zone"
+
+
+def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != PROVIDER_TYPE:
+        return
+    config = args.get_config()
+    findings = check_provider_target(args.name, args.props, catalog_from(config), allowed_countries(config))
+    report(findings, report_violation)
+
+
+POLICY = ResourceValidationPolicy(
+    name=NAME,
+    description="Every Kubernetes provider targets a federation catalog zone in an allowed EU/EEA country.",
+    validate=fail_closed_resource(NAME, _check),
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=schema(catalogs=CATALOGS_SCHEMA, allowedCountries=COUNTRIES_SCHEMA),
+    severity=SEVERITY,
+    framework=FRAMEWORK,
+    tags=["residency", "eu"],
+    remediation_steps="Deploy only to catalog zones in the EU/EEA; set clusterIdentifier to the zone id.",
+)
