@@ -33,8 +33,11 @@ def engine_env() -> dict[str, str]:
 class StackWorkspace:
     """One country stack, one workspace folder, one backend."""
 
-    def __init__(self, stack: str, *, folder: Path | None = None, backend: Path | None = None) -> None:
+    def __init__(
+        self, stack: str, *, folder: Path | None = None, backend: Path | None = None, project: Path = ROOT
+    ) -> None:
         self.stack = stack
+        self.project = project
         self.folder = folder or ROOT / ".state" / "work" / stack
         self.backend = backend
         self.stack_file = self.folder / "stacks" / f"Pulumi.{stack}.yaml"
@@ -58,11 +61,15 @@ class StackWorkspace:
         committed stack file. The encryption salt of an existing workspace is kept.
         """
         (self.folder / "stacks").mkdir(parents=True, exist_ok=True)
-        project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-        project["main"] = os.path.relpath(ROOT, self.folder)
-        project["runtime"]["options"]["virtualenv"] = os.path.relpath(ROOT / ".venv", self.folder)
+        project = yaml.safe_load((self.project / "Pulumi.yaml").read_text())
+        project["main"] = os.path.relpath(self.project, self.folder)
+        # Absolute: plugins such as the dynamic-provider launcher resolve it from the program folder.
+        project["runtime"]["options"]["virtualenv"] = str(ROOT / ".venv")
+        project.pop("stackConfigDir", None)
+        project["stackConfigDir"] = "stacks"
         (self.folder / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-        data = yaml.safe_load((source or ROOT / "stacks" / f"Pulumi.{self.stack}.yaml").read_text()) or {}
+        committed = source or self.project / "stacks" / f"Pulumi.{self.stack}.yaml"
+        data = (yaml.safe_load(committed.read_text()) if committed.exists() else None) or {}
         old = yaml.safe_load(self.stack_file.read_text()) if self.stack_file.exists() else {}
         config = data.setdefault("config", {})
         for key, value in (settings or {}).items():

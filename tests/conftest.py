@@ -55,3 +55,12 @@ def toolchain_or_skip(tool: str) -> str:
     if problem or path is None:
         pytest.skip(f"REAL TOOLCHAIN MISSING, integration test not run: {problem or tool + ' not found'}")
     return path
+
+
+SUMMARY: list[str] = []
+"""Lines that integration tests want shown at the end of the run (counts a reviewer reads)."""
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in SUMMARY:
+        terminalreporter.write_line(line)

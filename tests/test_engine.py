@@ -13,10 +13,12 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from .conftest import toolchain_or_skip
+from .conftest import ROOT, toolchain_or_skip
 
 pytestmark = pytest.mark.engine
 
+PACK = ROOT / "policies" / "eu-residency"
+POLICY_ARGS = ("--policy-pack", str(PACK), "--policy-pack-config", str(PACK / "config.json"))
 KUBERNETES_VERSION = "1.34.0"
 """The Kubernetes version edgefed targets; rendered manifests must validate against its OpenAPI schemas."""
 
@@ -44,7 +46,7 @@ def _render_settings(tmp_path: Path, stack: str) -> dict[str, object]:
 @pytest.mark.parametrize("stack", ["fr", "de", "it", "es"])
 def test_every_country_stack_previews_cleanly(stack, workspace_for, tmp_path):
     workspace = workspace_for(stack, **_render_settings(tmp_path, stack))
-    result = workspace.pulumi("preview", "--diff=false", "--json")
+    result = workspace.pulumi("preview", "--diff=false", "--json", *POLICY_ARGS)
     preview = json.loads(result.stdout)
     steps = preview["steps"]
     assert steps, "a preview that creates nothing proves nothing"
@@ -67,7 +69,7 @@ def test_bad_stack_config_fails_the_preview_with_the_field(workspace_for, tmp_pa
 def test_up_renders_valid_manifests_then_no_changes_then_destroy(workspace_for, tmp_path):
     out = tmp_path / "render" / "it"
     workspace = workspace_for("it", **_render_settings(tmp_path, "it"))
-    workspace.pulumi("up", "--yes", "--skip-preview")
+    workspace.pulumi("up", "--yes", "--skip-preview", *POLICY_ARGS)
 
     files = sorted(out.rglob("*.yaml"))
     zones = {p.relative_to(out).parts[0] for p in files}

@@ -81,7 +81,12 @@ def zone_of_provider(props: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _describe(resource_type: str, name: str) -> str:
+def describe_resource(resource_type: str, name: str) -> str:
+    """How messages name a resource: ``Deployment 'web'``, ``provider 'fr-1'``, ``bucket 'data'``."""
+    if resource_type.startswith("pulumi:providers:"):
+        return f"provider '{name}'"
+    if resource_type == DYNAMIC_TYPE:
+        return f"bucket '{name}'"
     return f"{resource_type.rsplit(':', 1)[-1]} '{name}'"
 
 
@@ -150,7 +155,7 @@ def check_residency_labels(
     rule = "enforce-residency-labels"
     if resource_type != NAMESPACE_TYPE and resource_type not in WORKLOAD_KINDS:
         return []
-    what = _describe(resource_type, name)
+    what = describe_resource(resource_type, name)
     zone = catalog.zone_by_id.get(zone_id or "")
     places = (
         workload_labels(resource_type, props)
@@ -223,7 +228,7 @@ def check_images(
 ) -> list[Finding]:
     """Images come from allow-listed registries (by host); restricted data needs images pinned by digest."""
     rule = "disallow-unlisted-registry"
-    what = _describe(resource_type, name)
+    what = describe_resource(resource_type, name)
     classification = classification_of(resource_type, props)
     findings = []
     for container in containers_of(resource_type, props):

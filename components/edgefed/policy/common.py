@@ -19,7 +19,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from edgefed.catalog import Catalog, load_catalog
 from edgefed.geography import geography
-from edgefed.residency import Finding, zone_of_provider
+from edgefed.residency import Finding, describe_resource, zone_of_provider
 
 VERBS = ("disallow", "enforce", "configure", "require")
 """The fixed verb list policy names start with."""
@@ -38,7 +38,7 @@ DEFAULT_REGISTRIES = ["registry.edgefed.eu"]
 CATALOGS_SCHEMA: dict[str, Any] = {
     "type": "array",
     "items": {"type": "string"},
-    "description": "Catalog files (relative to the Pulumi project's program folder) that define the zones.",
+    "description": "Catalog files that define the zones, relative to the repository holding the pack.",
     "default": DEFAULT_CATALOGS,
 }
 COUNTRIES_SCHEMA: dict[str, Any] = {
@@ -53,9 +53,18 @@ def schema(**properties: dict[str, Any]) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties=dict(properties))
 
 
+_BASE_DIR: list[Path] = [Path.cwd()]
+
+
+def set_base_dir(folder: Path) -> None:
+    """Resolve relative catalog paths of the pack config against ``folder`` (the pack sets its repository)."""
+    _BASE_DIR[0] = folder
+    _catalog.cache_clear()
+
+
 @cache
 def _catalog(paths: tuple[str, ...]) -> Catalog:
-    catalogs = [load_catalog(Path(p)) for p in paths]
+    catalogs = [load_catalog(_BASE_DIR[0] / p) for p in paths]
     if len(catalogs) == 1:
         return catalogs[0]
     merged = {
@@ -102,7 +111,7 @@ def fail_closed_resource(rule: str, check: ResourceCheck) -> ResourceCheck:
             check(args, report_violation)
         except UnknownValueError as exc:
             report_violation(
-                f"{args.resource_type.rsplit(':', 1)[-1]} '{args.name}': {exc.message}; rule {rule} decides on "
+                f"{describe_resource(args.resource_type, args.name)}: {exc.message}; rule {rule} decides on "
                 "inputs known at preview time and fails closed: make this value a static input",
                 None,
             )

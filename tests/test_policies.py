@@ -1,0 +1,461 @@
+"""Every residency rule, compliant and violating, through the policies as the engine calls them.
+
+Arguments are built like the analyzer builds them: properties wrapped by pulumi-policy's
+unknown-checking proxy, the provider as a PolicyProviderResource, the pack config per policy. Each case
+starts from one compliant fixture and changes one field, asserting the exact message a reviewer reads.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+from edgefed.policy import ALL_POLICIES
+from edgefed.policy.common import VERBS
+from edgefed.policy.disallow_cross_border_restricted import POLICY as CROSS_BORDER
+from edgefed.policy.disallow_external_exposure import POLICY as EXPOSURE
+from edgefed.policy.disallow_non_eu_zone import POLICY as NON_EU_ZONE
+from edgefed.policy.disallow_unlisted_registry import POLICY as REGISTRY
+from edgefed.policy.enforce_bucket_residency import POLICY as BUCKET
+from edgefed.policy.enforce_residency_labels import POLICY as LABELS
+
+from .conftest import ROOT
+
+PACK_CONFIG = json.loads((ROOT / "policies" / "eu-residency" / "config.json").read_text())
+DIGEST = "sha256:" + "ab" * 32
+
+
+def config_of(policy) -> dict[str, Any]:
+    value = PACK_CONFIG.get(policy.name)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def options() -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+
+
+def provider(zone: str = "orange-fr-paris") -> PolicyProviderResource:
+    props = {"clusterIdentifier": zone, "kubeconfig": "[secret]"}
+    return PolicyProviderResource(
+        "pulumi:providers:kubernetes", unknown_checking_proxy(props), f"urn:pulumi:fr::edgefed::pulumi:providers:kubernetes::{zone}-provider", f"{zone}-provider"
+    )
+
+
+def run(policy, resource_type: str, props: dict[str, Any], *, zone: str = "orange-fr-paris", name: str = "res", config=None) -> list[str]:
+    messages: list[str] = []
+    args = ResourceValidationArgs(
+        resource_type,
+        unknown_checking_proxy(props),
+        f"urn:pulumi:fr::edgefed::{resource_type}::{name}",
+        name,
+        options(),
+        provider(zone),
+        config if config is not None else config_of(policy),
+    )
+    policy.validate(args, lambda message, urn=None: messages.append(message))
+    return messages
+
+
+def labels_for(zone="orange-fr-paris", country="fr", operator="orange", residency="eu", **extra) -> dict[str, str]:
+    return {
+        "edgefed.io/country": country,
+        "edgefed.io/operator": operator,
+        "edgefed.io/zone": zone,
+        "edgefed.io/residency": residency,
+        "app.kubernetes.io/name": "robot-control",
+        "edgefed.io/role": "primary",
+        "edgefed.io/data-classification": "internal",
+        **extra,
+    }
+
+
+def deployment(**label_overrides) -> dict[str, Any]:
+    found = labels_for(**label_overrides)
+    return {
+        "metadata": {"name": "robot-control", "namespace": "edgefed-fr", "labels": found},
+        "spec": {
+            "replicas": 2,
+            "template": {
+                "metadata": {"labels": dict(found)},
+                "spec": {"containers": [{"name": "app", "image": "registry.edgefed.eu/acme/robot-control:1.4.2"}]},
+            },
+        },
+    }
+
+
+def changed(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    change(out)
+    return out
+
+
+# -- metadata -----------------------------------------------------------------------------------------
+
+
+def test_every_policy_is_named_verb_noun_and_carries_metadata():
+    assert len(ALL_POLICIES) == 6
+    for policy in ALL_POLICIES:
+        assert policy.name.split("-", 1)[0] in VERBS
+        assert policy.enforcement_level.value == "mandatory"
+        assert policy.severity.value == "critical"
+        assert policy.framework.name == "GDPR Chapter V"
+
+
+def test_pack_config_matches_its_schema():
+    import jsonschema
+
+    schema = json.loads((ROOT / "policies" / "eu-residency" / "config.schema.json").read_text())
+    jsonschema.validate(PACK_CONFIG, schema)
+    bad = {**PACK_CONFIG, "disallow-unlisted-registry": {"allowedRegistry": ["x"]}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+# -- disallow-non-eu-zone -----------------------------------------------------------------------------
+
+PROVIDER_TYPE = "pulumi:providers:kubernetes"
+
+
+def test_provider_on_catalog_zone_complies():
+    assert run(NON_EU_ZONE, PROVIDER_TYPE, {"clusterIdentifier": "orange-fr-paris"}, name="p") == []
+
+
+@pytest.mark.parametrize(
+    ("props", "config_change", "expected"),
+    [
+        (
+            {"clusterIdentifier": "aws-us-east-1a"},
+            {},
+            "provider 'p': targets unknown zone 'aws-us-east-1a', not in the federation catalog; rule disallow-non-eu-zone "
+            "allows only catalog zones in AT, BE, BG, CY, CZ, DE, DK, EE, ES, FI, FR, GR, HR, HU, IE, IS, IT, LI, LT, LU, "
+            "LV, MT, NL, NO, PL, PT, RO, SE, SI, SK",
+        ),
+        (
+            {"kubeconfig": "~/.kube/config"},
+            {"allowedCountries": ["FR"]},
+            "provider 'p': targets no catalog zone (no clusterIdentifier); rule disallow-non-eu-zone allows only providers "
+            "whose clusterIdentifier is a catalog zone in FR",
+        ),
+        (
+            {"clusterIdentifier": "tim-it-milan"},
+            {"allowedCountries": ["FR", "DE"]},
+            "provider 'p': zone 'tim-it-milan' is in IT; rule disallow-non-eu-zone allows only DE, FR",
+        ),
+        (
+            {"clusterIdentifier": "orange-fr-paris"},
+            {"allowedCountries": ["US", "FR"]},  # a config cannot widen beyond the EU/EEA: US is dropped
+            None,
+        ),
+        (
+            {"clusterIdentifier": UNKNOWN_STRING_VALUE},
+            {},
+            "provider 'p': string value at .clusterIdentifier can't be known during preview; rule disallow-non-eu-zone "
+            "decides on inputs known at preview time and fails closed: make this value a static input",
+        ),
+    ],
+    ids=["unknown-zone", "no-cluster-identifier", "country-not-allowed", "config-cannot-widen", "unknown-at-preview"],
+)
+def test_provider_violations(props, config_change, expected):
+    config = {**config_of(NON_EU_ZONE), **config_change}
+    messages = run(NON_EU_ZONE, PROVIDER_TYPE, props, name="p", config=config)
+    assert messages == ([expected] if expected else [])
+
+
+def test_config_widening_to_us_zone_still_blocked():
+    config = {**config_of(NON_EU_ZONE), "allowedCountries": ["US"]}
+    assert run(NON_EU_ZONE, PROVIDER_TYPE, {"clusterIdentifier": "orange-fr-paris"}, name="p", config=config) == [
+        "provider 'p': zone 'orange-fr-paris' is in FR; rule disallow-non-eu-zone allows only nothing"
+    ]
+
+
+# -- enforce-residency-labels -------------------------------------------------------------------------
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+def test_labelled_workload_complies():
+    assert run(LABELS, DEPLOYMENT, deployment(), name="d") == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: d["metadata"]["labels"].pop("edgefed.io/country"),
+            "Deployment 'd': metadata.labels lacks edgefed.io/country; rule enforce-residency-labels requires all of "
+            "edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency",
+        ),
+        (
+            lambda d: d["spec"]["template"]["metadata"]["labels"].pop("edgefed.io/zone"),
+            "Deployment 'd': spec.template.metadata.labels lacks edgefed.io/zone; rule enforce-residency-labels requires "
+            "all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency",
+        ),
+        (
+            lambda d: d["metadata"]["labels"].update({"edgefed.io/country": "de"}),
+            "Deployment 'd': metadata.labels edgefed.io/country='de' but it is deployed to zone orange-fr-paris (FR, "
+            "orange); rule enforce-residency-labels allows only edgefed.io/country='fr'",
+        ),
+        (
+            lambda d: d["metadata"]["labels"].update({"edgefed.io/residency": "de.it"}),
+            "Deployment 'd': deployed to FR (zone orange-fr-paris) but its edgefed.io/residency='de.it' allows only DE, IT",
+        ),
+    ],
+    ids=["missing-country", "template-missing-zone", "wrong-country", "outside-residency"],
+)
+def test_label_violations(change, expected):
+    assert run(LABELS, DEPLOYMENT, changed(deployment(), change), name="d") == [expected]
+
+
+def test_unlabelled_namespace_is_refused():
+    assert run(LABELS, "kubernetes:core/v1:Namespace", {"metadata": {"name": "team"}}, name="ns") == [
+        "Namespace 'ns': metadata.labels lacks edgefed.io/country, edgefed.io/operator, edgefed.io/zone, "
+        "edgefed.io/residency; rule enforce-residency-labels requires all of edgefed.io/country, edgefed.io/operator, "
+        "edgefed.io/zone, edgefed.io/residency"
+    ]
+
+
+def test_labels_rule_ignores_non_workloads():
+    assert run(LABELS, "kubernetes:core/v1:ConfigMap", {"metadata": {"name": "x"}}, name="cm") == []
+
+
+# -- disallow-unlisted-registry -----------------------------------------------------------------------
+
+
+def _image(image: str, where: str = "containers") -> Callable[[dict[str, Any]], None]:
+    def change(d: dict[str, Any]) -> None:
+        spec = d["spec"]["template"]["spec"]
+        if where == "containers":
+            spec["containers"][0]["image"] = image
+        else:
+            spec["initContainers"] = [{"name": "init", "image": image}]
+
+    return change
+
+
+def _restricted(d: dict[str, Any]) -> None:
+    for place in (d["metadata"], d["spec"]["template"]["metadata"]):
+        place["labels"]["edgefed.io/data-classification"] = "restricted"
+
+
+def test_allow_listed_image_complies():
+    assert run(REGISTRY, DEPLOYMENT, deployment(), name="d") == []
+
+
+def test_restricted_image_pinned_by_digest_complies():
+    d = changed(deployment(), _restricted)
+    _image(f"registry.edgefed.eu/aero/vision:3@{DIGEST}")(d)
+    assert run(REGISTRY, DEPLOYMENT, d, name="d") == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            _image("nginx:1.27"),
+            "Deployment 'd': image 'nginx:1.27' comes from registry docker.io; rule disallow-unlisted-registry allows "
+            "only registry.edgefed.eu",
+        ),
+        (
+            _image("gcr.io/acme/robot:1"),
+            "Deployment 'd': image 'gcr.io/acme/robot:1' comes from registry gcr.io; rule disallow-unlisted-registry "
+            "allows only registry.edgefed.eu",
+        ),
+        (
+            _image("registry.cn-hangzhou.aliyuncs.com/acme/robot:1", where="init"),
+            "Deployment 'd': image 'registry.cn-hangzhou.aliyuncs.com/acme/robot:1' comes from registry "
+            "registry.cn-hangzhou.aliyuncs.com; rule disallow-unlisted-registry allows only registry.edgefed.eu",
+        ),
+        (
+            _restricted,
+            "Deployment 'd': image 'registry.edgefed.eu/acme/robot-control:1.4.2' is not pinned by digest but the "
+            "workload holds restricted data; rule disallow-unlisted-registry requires image@sha256:<digest> for "
+            "restricted data",
+        ),
+    ],
+    ids=["docker-hub", "us-registry", "cn-registry-init-container", "restricted-without-digest"],
+)
+def test_registry_violations(change, expected):
+    assert run(REGISTRY, DEPLOYMENT, changed(deployment(), change), name="d") == [expected]
+
+
+# -- enforce-bucket-residency -------------------------------------------------------------------------
+
+BUCKET_PROPS = {
+    "bucket": "edgefed-robot-control-fr-orange",
+    "country": "FR",
+    "endpoint": "https://s3.fr-par.orange.example",
+    "region": "fr-par",
+    "access_key": "[secret]",
+    "secret_key": "[secret]",
+}
+
+
+def test_bucket_in_country_storage_complies():
+    assert run(BUCKET, "pulumi-python:dynamic:Resource", BUCKET_PROPS, name="b") == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"region": "us-east-1"},
+            "bucket 'b': endpoint https://s3.fr-par.orange.example region 'us-east-1' is not FR object storage of the "
+            "catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
+        ),
+        (
+            {"endpoint": "https://s3.us-east-1.amazonaws.com"},
+            "bucket 'b': endpoint https://s3.us-east-1.amazonaws.com region 'fr-par' is not FR object storage of the "
+            "catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
+        ),
+        (
+            {"country": "US"},
+            "bucket 'b': country 'US'; rule enforce-bucket-residency allows only AT, BE, BG, CY, CZ, DE, DK, EE, ES, FI, "
+            "FR, GR, HR, HU, IE, IS, IT, LI, LT, LU, LV, MT, NL, NO, PL, PT, RO, SE, SI, SK",
+        ),
+    ],
+    ids=["us-region", "us-endpoint", "us-country"],
+)
+def test_bucket_violations(change, expected):
+    assert run(BUCKET, "pulumi-python:dynamic:Resource", {**BUCKET_PROPS, **change}, name="b") == [expected]
+
+
+# -- disallow-external-exposure -----------------------------------------------------------------------
+
+SERVICE = "kubernetes:core/v1:Service"
+
+
+def service(kind: str, classification: str = "restricted") -> dict[str, Any]:
+    return {
+        "metadata": {"name": "vision", "labels": labels_for(**{"edgefed.io/data-classification": classification})},
+        "spec": {"type": kind, "ports": [{"port": 8000}]},
+    }
+
+
+def test_cluster_ip_for_restricted_complies():
+    assert run(EXPOSURE, SERVICE, service("ClusterIP"), name="s") == []
+
+
+def test_load_balancer_for_internal_data_is_not_this_rules_business():
+    assert run(EXPOSURE, SERVICE, service("LoadBalancer", "internal"), name="s") == []
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "expected"),
+    [
+        (
+            SERVICE,
+            service("LoadBalancer"),
+            "Service 's': type LoadBalancer exposes restricted data outside the zone; rule disallow-external-exposure "
+            "allows only ClusterIP for restricted workloads",
+        ),
+        (
+            SERVICE,
+            service("NodePort"),
+            "Service 's': type NodePort exposes restricted data outside the zone; rule disallow-external-exposure allows "
+            "only ClusterIP for restricted workloads",
+        ),
+        (
+            "kubernetes:networking.k8s.io/v1:Ingress",
+            {"metadata": {"name": "vision", "labels": labels_for(**{"edgefed.io/data-classification": "restricted"})}},
+            "Ingress 's': exposes restricted data outside the zone; rule disallow-external-exposure allows none",
+        ),
+    ],
+    ids=["load-balancer", "node-port", "ingress"],
+)
+def test_exposure_violations(resource_type, props, expected):
+    assert run(EXPOSURE, resource_type, props, name="s") == [expected]
+
+
+# -- disallow-cross-border-restricted (stack policy) --------------------------------------------------
+
+
+def placed(name: str, zone: str, country: str, operator: str, **label_overrides) -> PolicyResource:
+    props = deployment(zone=zone, country=country, operator=operator, **label_overrides)
+    return PolicyResource(
+        DEPLOYMENT,
+        unknown_checking_proxy(props),
+        f"urn:pulumi:fr::edgefed::{DEPLOYMENT}::{name}",
+        name,
+        options(),
+        provider(zone),
+        None,
+        [],
+        {},
+    )
+
+
+def run_stack(resources: list[PolicyResource]) -> list[str]:
+    messages: list[str] = []
+    args = StackValidationArgs(resources, config_of(CROSS_BORDER))
+    CROSS_BORDER.validate(args, lambda message, urn=None: messages.append(message))
+    return messages
+
+
+RESTRICTED = {"edgefed.io/data-classification": "restricted", "edgefed.io/residency": "de.fr"}
+
+
+def test_standby_in_residency_neighbour_complies():
+    assert run_stack(
+        [
+            placed("primary", "orange-fr-paris", "fr", "orange"),
+            placed("standby", "orange-be-brussels", "be", "orange", **{"edgefed.io/role": "standby"}),
+        ]
+    ) == []
+
+
+def test_restricted_in_one_country_complies():
+    assert run_stack([placed("primary", "orange-fr-paris", "fr", "orange", **RESTRICTED)]) == []
+
+
+def test_standby_outside_residency():
+    assert run_stack(
+        [
+            placed("primary", "orange-fr-paris", "fr", "orange", **{"edgefed.io/residency": "fr.it"}),
+            placed("standby", "orange-be-brussels", "be", "orange", **{"edgefed.io/role": "standby", "edgefed.io/residency": "fr.it"}),
+        ]
+    ) == [
+        "Deployment 'standby': standby of app robot-control in BE (zone orange-be-brussels) is outside its residency; "
+        "rule disallow-cross-border-restricted allows only FR, IT"
+    ]
+
+
+def test_restricted_standby_across_the_border():
+    assert run_stack(
+        [
+            placed("primary", "orange-fr-paris", "fr", "orange", **RESTRICTED),
+            placed("standby", "deutsche-telekom-de-frankfurt", "de", "deutsche-telekom", **RESTRICTED, **{"edgefed.io/role": "standby"}),
+        ]
+    ) == [
+        "Deployment 'standby': standby of restricted app robot-control in DE (zone deutsche-telekom-de-frankfurt), "
+        "across the border from FR; rule disallow-cross-border-restricted allows restricted data only in FR"
+    ]
+
+
+def test_restricted_failover_to_switzerland():
+    messages = run_stack(
+        [
+            placed("primary", "orange-fr-paris", "fr", "orange", **RESTRICTED),
+            placed("standby", "swisscom-ch-geneva", "ch", "swisscom", **{**RESTRICTED, "edgefed.io/role": "standby", "edgefed.io/residency": "eu"}),
+        ]
+    )
+    assert messages == [
+        "Deployment 'standby': standby of app robot-control in CH (zone swisscom-ch-geneva) is outside its residency; "
+        "rule disallow-cross-border-restricted allows only AT, BE, BG, CY, CZ, DE, DK, EE, ES, FI, FR, GR, HR, HU, IE, IS, "
+        "IT, LI, LT, LU, LV, MT, NL, NO, PL, PT, RO, SE, SI, SK",
+        "Deployment 'standby': standby of restricted app robot-control in CH, outside the EU/EEA (zone "
+        "swisscom-ch-geneva), across the border from FR; rule disallow-cross-border-restricted allows restricted data "
+        "only in FR",
+    ]
