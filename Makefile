@@ -1,7 +1,7 @@
 # edgefed: two commands do everything on a fresh machine.
 #   make demo   the main job on the example federation
 #   make test   the whole suite (lint, types, layering, unit, integration)
-.PHONY: demo test venv lint plan stacks bench clean
+.PHONY: demo test unit venv lint plan stacks bench clean
 
 venv:
 	@scripts/setup-venv
@@ -17,6 +17,9 @@ lint: venv
 	@.venv/bin/ruff format --check components tests scripts policies
 	@.venv/bin/mypy
 	@.venv/bin/lint-imports
+
+unit: venv
+	@.venv/bin/python -m pytest -q -m "not engine and not s3"
 
 plan: venv
 	@.venv/bin/python scripts/plan

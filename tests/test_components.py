@@ -167,3 +167,17 @@ def test_resident_bucket_credentials_are_secret(monkeypatch):
     assert bucket.is_secret("secret_key")
     assert bucket.inputs["region"] == "fr-par"
     assert rec.named("acme-fr").type == "edgefed:index:ResidentBucket"
+
+
+def test_edge_zone_installs_its_admission_policy(catalog, monkeypatch):
+    _, program = _deploy(catalog, "robot-control")
+    rec = run_program(program, monkeypatch=monkeypatch)
+    policy = rec.named("orange-fr-lyon-admission-policy")
+    assert policy.type == "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
+    assert "::orange-fr-lyon-provider::" in policy.provider
+    zone_check = policy.inputs["spec"]["validations"][1]["expression"]
+    assert '== "fr"' in zone_check and '== "orange-fr-lyon"' in zone_check
+    binding = rec.named("orange-fr-lyon-admission-binding")
+    assert binding.inputs["spec"]["matchResources"]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "acme-fr"
+    }

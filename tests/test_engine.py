@@ -94,3 +94,61 @@ def test_up_renders_valid_manifests_then_no_changes_then_destroy(workspace_for, 
     workspace.pulumi("destroy", "--yes", "--skip-preview")
     state = json.loads(workspace.pulumi("stack", "export").stdout)
     assert [r for r in state["deployment"].get("resources") or [] if r["type"] != "pulumi:pulumi:Stack"] == []
+
+
+def test_policy_check_script_blocks_mandatory_violations(tmp_path):
+    toolchain_or_skip("pulumi")
+    import subprocess
+    import sys
+
+    from workspace import engine_env
+
+    env = {
+        **engine_env(),
+        "PULUMI_BACKEND_URL": f"file://{tmp_path / 'backend'}",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    (tmp_path / "backend").mkdir()
+    script = [sys.executable, str(ROOT / "scripts" / "policy-check"), "--work", str(tmp_path / "work")]
+    ok = subprocess.run([*script, "it"], env=env, capture_output=True, text=True, timeout=600)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "| it | pass | 0 | 0 |" in ok.stdout
+    strict = json.loads((PACK / "config.json").read_text())
+    strict["disallow-non-eu-zone"]["allowedCountries"] = ["IT"]
+    (tmp_path / "strict.json").write_text(json.dumps(strict))
+    blocked = subprocess.run(
+        [*script, "--config", str(tmp_path / "strict.json"), "it"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert blocked.returncode == 1
+    assert "| it | blocked |" in blocked.stdout
+    assert "zone 'orange-fr-lyon' is in FR; rule disallow-non-eu-zone allows only IT" in blocked.stdout
+    assert "| it | blocked |" in (tmp_path / "summary.md").read_text()
+
+
+def test_policy_analyze_audits_exported_state(workspace_for, tmp_path):
+    workspace = workspace_for("it", **_render_settings(tmp_path, "it"))
+    workspace.pulumi("up", "--yes", "--skip-preview")
+    state = tmp_path / "state.json"
+    state.write_text(workspace.pulumi("stack", "export").stdout)
+    clean = workspace.pulumi("policy", "analyze", "--file", str(state), *POLICY_ARGS, stack=False, check=False)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    strict = json.loads((PACK / "config.json").read_text())
+    strict["disallow-unlisted-registry"]["allowedRegistries"] = ["harbor.example.eu"]
+    (tmp_path / "strict.json").write_text(json.dumps(strict))
+    audit = workspace.pulumi(
+        "policy",
+        "analyze",
+        "--file",
+        str(state),
+        "--policy-pack",
+        str(PACK),
+        "--policy-pack-config",
+        str(tmp_path / "strict.json"),
+        stack=False,
+        check=False,
+    )
+    assert audit.returncode != 0
+    assert (
+        "comes from registry registry.edgefed.eu; rule disallow-unlisted-registry allows only harbor.example.eu"
+        in audit.stdout
+    )

@@ -50,11 +50,16 @@ def options() -> PolicyResourceOptions:
 def provider(zone: str = "orange-fr-paris") -> PolicyProviderResource:
     props = {"clusterIdentifier": zone, "kubeconfig": "[secret]"}
     return PolicyProviderResource(
-        "pulumi:providers:kubernetes", unknown_checking_proxy(props), f"urn:pulumi:fr::edgefed::pulumi:providers:kubernetes::{zone}-provider", f"{zone}-provider"
+        "pulumi:providers:kubernetes",
+        unknown_checking_proxy(props),
+        f"urn:pulumi:fr::edgefed::pulumi:providers:kubernetes::{zone}-provider",
+        f"{zone}-provider",
     )
 
 
-def run(policy, resource_type: str, props: dict[str, Any], *, zone: str = "orange-fr-paris", name: str = "res", config=None) -> list[str]:
+def run(
+    policy, resource_type: str, props: dict[str, Any], *, zone: str = "orange-fr-paris", name: str = "res", config=None
+) -> list[str]:
     messages: list[str] = []
     args = ResourceValidationArgs(
         resource_type,
@@ -408,12 +413,15 @@ RESTRICTED = {"edgefed.io/data-classification": "restricted", "edgefed.io/reside
 
 
 def test_standby_in_residency_neighbour_complies():
-    assert run_stack(
-        [
-            placed("primary", "orange-fr-paris", "fr", "orange"),
-            placed("standby", "orange-be-brussels", "be", "orange", **{"edgefed.io/role": "standby"}),
-        ]
-    ) == []
+    assert (
+        run_stack(
+            [
+                placed("primary", "orange-fr-paris", "fr", "orange"),
+                placed("standby", "orange-be-brussels", "be", "orange", **{"edgefed.io/role": "standby"}),
+            ]
+        )
+        == []
+    )
 
 
 def test_restricted_in_one_country_complies():
@@ -424,7 +432,13 @@ def test_standby_outside_residency():
     assert run_stack(
         [
             placed("primary", "orange-fr-paris", "fr", "orange", **{"edgefed.io/residency": "fr.it"}),
-            placed("standby", "orange-be-brussels", "be", "orange", **{"edgefed.io/role": "standby", "edgefed.io/residency": "fr.it"}),
+            placed(
+                "standby",
+                "orange-be-brussels",
+                "be",
+                "orange",
+                **{"edgefed.io/role": "standby", "edgefed.io/residency": "fr.it"},
+            ),
         ]
     ) == [
         "Deployment 'standby': standby of app robot-control in BE (zone orange-be-brussels) is outside its residency; "
@@ -436,7 +450,14 @@ def test_restricted_standby_across_the_border():
     assert run_stack(
         [
             placed("primary", "orange-fr-paris", "fr", "orange", **RESTRICTED),
-            placed("standby", "deutsche-telekom-de-frankfurt", "de", "deutsche-telekom", **RESTRICTED, **{"edgefed.io/role": "standby"}),
+            placed(
+                "standby",
+                "deutsche-telekom-de-frankfurt",
+                "de",
+                "deutsche-telekom",
+                **RESTRICTED,
+                **{"edgefed.io/role": "standby"},
+            ),
         ]
     ) == [
         "Deployment 'standby': standby of restricted app robot-control in DE (zone deutsche-telekom-de-frankfurt), "
@@ -448,7 +469,13 @@ def test_restricted_failover_to_switzerland():
     messages = run_stack(
         [
             placed("primary", "orange-fr-paris", "fr", "orange", **RESTRICTED),
-            placed("standby", "swisscom-ch-geneva", "ch", "swisscom", **{**RESTRICTED, "edgefed.io/role": "standby", "edgefed.io/residency": "eu"}),
+            placed(
+                "standby",
+                "swisscom-ch-geneva",
+                "ch",
+                "swisscom",
+                **{**RESTRICTED, "edgefed.io/role": "standby", "edgefed.io/residency": "eu"},
+            ),
         ]
     )
     assert messages == [

@@ -21,6 +21,18 @@ from edgefed.errors import ConfigError
 from edgefed.placement import PlacementError, Plan, demand_by_zone, place_all, plans_as_data
 from edgefed.stackconfig import NAMESPACE, StackConfig, load_stack
 
+DEFAULT_REGISTRIES = ("registry.edgefed.eu",)
+PACK_CONFIG = Path("policies/eu-residency/config.json")
+"""The policy pack's config: the zones' admission policies use its registry allow-list, so both agree."""
+
+
+def _allowed_registries(root: Path) -> tuple[str, ...]:
+    path = root / PACK_CONFIG
+    if not path.is_file():
+        return DEFAULT_REGISTRIES
+    policy = json.loads(path.read_text(encoding="utf-8")).get("disallow-unlisted-registry") or {}
+    return tuple(policy.get("allowedRegistries") or DEFAULT_REGISTRIES)
+
 
 def _require_secret(key: str, secret_keys: list[str], raw: dict[str, str], source: str, purpose: str) -> None:
     full = f"{NAMESPACE}:{key}"
@@ -87,6 +99,7 @@ def _run() -> None:
     namespace = f"{config.tenant}-{config.country.lower()}"
     render_to = str(root / config.render_yaml_to) if config.render_yaml_to else None
     down = set(config.unavailable_zones)
+    registries = _allowed_registries(root)
     zones: dict[str, EdgeZone] = {}
     for zone_id in used:
         zone = catalog.zone(zone_id)
@@ -99,6 +112,7 @@ def _run() -> None:
                 kubeconfig=None if rendering else settings.require_secret(zone.kubeconfig_secret),
                 render_yaml_to=render_to,
                 unavailable=zone_id in down,
+                allowed_registries=registries,
             ),
         )
     endpoints: dict[str, object] = {}

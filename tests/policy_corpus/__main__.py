@@ -31,19 +31,33 @@ def provider(name, zone, **extra):
     return k8s.Provider(name, render_yaml_to_directory=f"{render}/{zone}", **extra)
 
 
-def deployment(name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", template_labels=None, kind="Deployment"):
+def deployment(
+    name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", template_labels=None, kind="Deployment"
+):
     pod = {"containers": [{"name": "app", "image": image}]}
     template = {"metadata": {"labels": template_labels if template_labels is not None else dict(labels)}, "spec": pod}
     opts = pulumi.ResourceOptions(provider=prov)
     meta = {"name": name, "namespace": "tenant-fr", "labels": labels}
     if kind == "StatefulSet":
-        return k8s.apps.v1.StatefulSet(name, metadata=meta, spec={"serviceName": name, "selector": {"matchLabels": {"a": name}}, "template": template}, opts=opts)
+        return k8s.apps.v1.StatefulSet(
+            name,
+            metadata=meta,
+            spec={"serviceName": name, "selector": {"matchLabels": {"a": name}}, "template": template},
+            opts=opts,
+        )
     if kind == "CronJob":
         template["spec"]["restartPolicy"] = "Never"
-        return k8s.batch.v1.CronJob(name, metadata=meta, spec={"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}}, opts=opts)
+        return k8s.batch.v1.CronJob(
+            name,
+            metadata=meta,
+            spec={"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}},
+            opts=opts,
+        )
     if kind == "Pod":
         return k8s.core.v1.Pod(name, metadata=meta, spec=pod, opts=opts)
-    return k8s.apps.v1.Deployment(name, metadata=meta, spec={"selector": {"matchLabels": {"a": name}}, "template": template}, opts=opts)
+    return k8s.apps.v1.Deployment(
+        name, metadata=meta, spec={"selector": {"matchLabels": {"a": name}}, "template": template}, opts=opts
+    )
 
 
 def bucket(name, **change):
@@ -61,14 +75,27 @@ def bucket(name, **change):
 
 paris = provider("paris", "orange-fr-paris")
 restricted = {"edgefed.io/data-classification": "restricted", "edgefed.io/residency": "de.fr"}
-k8s.core.v1.Namespace("tenant", metadata={"name": "tenant-fr", "labels": zone_labels()}, opts=pulumi.ResourceOptions(provider=paris))
+k8s.core.v1.Namespace(
+    "tenant", metadata={"name": "tenant-fr", "labels": zone_labels()}, opts=pulumi.ResourceOptions(provider=paris)
+)
 deployment("base", paris, zone_labels())
 bucket("base-data")
 
 if case == "compliant":
-    deployment("vision-restricted", paris, zone_labels(**restricted), image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}")
-    k8s.core.v1.Service("vision", metadata={"name": "vision", "labels": zone_labels(**restricted)}, spec={"type": "ClusterIP", "ports": [{"port": 80}]}, opts=pulumi.ResourceOptions(provider=paris))
-    deployment("standby", provider("brussels", "orange-be-brussels"), zone_labels("orange-be-brussels", "be", **{"edgefed.io/role": "standby"}))
+    deployment(
+        "vision-restricted", paris, zone_labels(**restricted), image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}"
+    )
+    k8s.core.v1.Service(
+        "vision",
+        metadata={"name": "vision", "labels": zone_labels(**restricted)},
+        spec={"type": "ClusterIP", "ports": [{"port": 80}]},
+        opts=pulumi.ResourceOptions(provider=paris),
+    )
+    deployment(
+        "standby",
+        provider("brussels", "orange-be-brussels"),
+        zone_labels("orange-be-brussels", "be", **{"edgefed.io/role": "standby"}),
+    )
 elif case == "provider-unknown-zone":
     provider("aws", "aws-us-east-1a")
 elif case == "provider-cluster-identifier-unknown-zone":
@@ -114,25 +141,56 @@ elif case == "bucket-us-country":
 elif case == "bucket-other-country-storage":
     bucket("data", country="DE")
 elif case == "loadbalancer-restricted":
-    k8s.core.v1.Service("vision", metadata={"name": "vision", "labels": zone_labels(**restricted)}, spec={"type": "LoadBalancer", "ports": [{"port": 80}]}, opts=pulumi.ResourceOptions(provider=paris))
+    k8s.core.v1.Service(
+        "vision",
+        metadata={"name": "vision", "labels": zone_labels(**restricted)},
+        spec={"type": "LoadBalancer", "ports": [{"port": 80}]},
+        opts=pulumi.ResourceOptions(provider=paris),
+    )
 elif case == "nodeport-restricted":
-    k8s.core.v1.Service("vision", metadata={"name": "vision", "labels": zone_labels(**restricted)}, spec={"type": "NodePort", "ports": [{"port": 80}]}, opts=pulumi.ResourceOptions(provider=paris))
+    k8s.core.v1.Service(
+        "vision",
+        metadata={"name": "vision", "labels": zone_labels(**restricted)},
+        spec={"type": "NodePort", "ports": [{"port": 80}]},
+        opts=pulumi.ResourceOptions(provider=paris),
+    )
 elif case == "ingress-restricted":
-    k8s.networking.v1.Ingress("vision", metadata={"name": "vision", "labels": zone_labels(**restricted)}, spec={"defaultBackend": {"service": {"name": "vision", "port": {"number": 80}}}}, opts=pulumi.ResourceOptions(provider=paris))
+    k8s.networking.v1.Ingress(
+        "vision",
+        metadata={"name": "vision", "labels": zone_labels(**restricted)},
+        spec={"defaultBackend": {"service": {"name": "vision", "port": {"number": 80}}}},
+        opts=pulumi.ResourceOptions(provider=paris),
+    )
 elif case == "restricted-standby-across-border":
     deployment("vision", paris, zone_labels(**restricted), image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}")
     frankfurt = provider("frankfurt", "deutsche-telekom-de-frankfurt")
-    deployment("vision-standby", frankfurt, zone_labels("deutsche-telekom-de-frankfurt", "de", "deutsche-telekom", **restricted, **{"edgefed.io/role": "standby"}), image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}")
+    deployment(
+        "vision-standby",
+        frankfurt,
+        zone_labels(
+            "deutsche-telekom-de-frankfurt", "de", "deutsche-telekom", **restricted, **{"edgefed.io/role": "standby"}
+        ),
+        image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}",
+    )
 elif case == "restricted-failover-to-ch":
     deployment("vision", paris, zone_labels(**restricted), image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}")
     geneva = provider("geneva", "swisscom-ch-geneva")
-    deployment("vision-standby", geneva, zone_labels("swisscom-ch-geneva", "ch", "swisscom", **restricted, **{"edgefed.io/role": "standby"}), image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}")
+    deployment(
+        "vision-standby",
+        geneva,
+        zone_labels("swisscom-ch-geneva", "ch", "swisscom", **restricted, **{"edgefed.io/role": "standby"}),
+        image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}",
+    )
 elif case == "standby-in-gb":
     london = provider("london", "bt-gb-london")
     deployment("standby", london, zone_labels("bt-gb-london", "gb", "bt", **{"edgefed.io/role": "standby"}))
 elif case == "standby-outside-residency":
     brussels = provider("brussels", "orange-be-brussels")
-    deployment("standby", brussels, zone_labels("orange-be-brussels", "be", residency="fr.it", **{"edgefed.io/role": "standby"}))
+    deployment(
+        "standby",
+        brussels,
+        zone_labels("orange-be-brussels", "be", residency="fr.it", **{"edgefed.io/role": "standby"}),
+    )
 elif case == "image-unknown-at-preview":
     # A bucket's live location is an output, unknown until the bucket exists.
     data = bucket("computed-data")

@@ -87,6 +87,7 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         }
         selector = {labels.APP: spec.name}
         meta = {"name": spec.name, "namespace": zone.namespace, "labels": object_labels}
+        # Workloads wait for the zone (namespace, quota, admission policy) to exist.
         opts = pulumi.ResourceOptions(parent=self, provider=zone.provider, depends_on=[zone])
         res = spec.resources
         amounts: dict[str, str] = {"cpu": _cpu(res.cpu), "memory": f"{res.memory_mib}Mi"}

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from edgefed import labels
+from edgefed.admission import admission_binding, admission_policy
 from edgefed.catalog import Zone
 from edgefed.placement import ZoneDemand
 
@@ -33,6 +34,9 @@ class EdgeZoneArgs:
     """Residency label value of the namespace (see :func:`edgefed.labels.residency_value`). Default ``eu``."""
     unavailable: bool = False
     """The zone is down: the provider skips updates it cannot make instead of failing the whole update."""
+    allowed_registries: tuple[str, ...] = ("registry.edgefed.eu",)
+    """Registry hosts the zone's admission policy accepts images from. Default the federation registry;
+    the program passes the policy pack's allow-list so both checks agree."""
     extra_labels: dict[str, str] = field(default_factory=dict)
     """More labels for every object. Default none."""
 
@@ -146,6 +150,20 @@ class EdgeZone(pulumi.ComponentResource):
                 ],
             },
             opts=in_namespace,
+        )
+        # The zone's own API server refuses what bypasses Pulumi (kubectl apply) in the tenant namespace.
+        policy_name = f"edgefed-residency-{args.namespace}"
+        self.admission_policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+            f"{name}-admission-policy",
+            metadata={"name": policy_name, "labels": self.labels},
+            spec=admission_policy(policy_name, zone.country, zone.id, args.allowed_registries),
+            opts=in_zone,
+        )
+        self.admission_binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            f"{name}-admission-binding",
+            metadata={"name": policy_name, "labels": self.labels},
+            spec=admission_binding(policy_name, args.namespace),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.admission_policy]),
         )
         self.register_outputs(
             {"zone": zone.id, "country": zone.country, "operator": zone.operator, "namespace": self.namespace}
