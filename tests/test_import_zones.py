@@ -1,0 +1,81 @@
+"""Importing CAMARA `GET /edge-cloud-zones` answers (samples written from the published schema)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from edgefed.camara import merge
+from edgefed.catalog import load_catalog
+from edgefed.errors import ConfigError
+
+from .conftest import CATALOG, ROOT
+
+DATA = ROOT / "tests" / "data" / "camara"
+STORAGE = {
+    "FR": {"endpoint": "https://s3.fr-par.orange.example", "region": "fr-par", "credentials_secret": "s3-orange-fr-par"}
+}
+
+
+def test_answer_maps_one_to_one_onto_catalog_zones():
+    catalog = load_catalog(CATALOG)
+    answer = json.loads((DATA / "orange-fr.json").read_text())
+    merged = merge(catalog, answer, STORAGE, "orange-fr.json")
+    lille = merged.zone("8f3c2b1a-4d5e-4f60-9a7b-1c2d3e4f5a6b")
+    assert (lille.name, lille.operator, lille.country, lille.region, lille.status) == (
+        "Orange Lille",
+        "orange",
+        "FR",
+        "fr-north",
+        "active",
+    )
+    assert (lille.city, lille.location.latitude, lille.location.longitude) == ("Lille", 50.6292, 3.0573)
+    assert (lille.capacity.cpu, lille.capacity.memory_gib, dict(lille.capacity.gpus)) == (32, 128, {"nvidia-l4": 2})
+    assert lille.kubeconfig_secret == "kubeconfig-8f3c2b1a-4d5e-4f60-9a7b-1c2d3e4f5a6b"
+    # A zone already in the catalog is replaced, not duplicated; its status now comes from the operator.
+    assert merged.zone("orange-fr-paris").status == "inactive"
+    assert len(merged.zones) == len(catalog.zones) + 1
+
+
+def test_non_eu_zone_is_refused_naming_the_answer_field():
+    catalog = load_catalog(CATALOG)
+    answer = json.loads((DATA / "us-zone.json").read_text())
+    with pytest.raises(ConfigError) as caught:
+        merge(catalog, answer, {**STORAGE, "US": STORAGE["FR"]}, "us-zone.json")
+    assert caught.value.paths == ["[0].countryCode"]
+    assert "'US' is outside the EU/EEA" in str(caught.value)
+
+
+def test_missing_field_and_unknown_provider():
+    catalog = load_catalog(CATALOG)
+    with pytest.raises(ConfigError) as caught:
+        merge(catalog, [{"edgeCloudZoneId": "z1"}], STORAGE, "a.json")
+    assert caught.value.paths == ["[0].countryCode"]
+    zone = json.loads((DATA / "orange-fr.json").read_text())[0] | {"edgeCloudProvider": "AT&T"}
+    with pytest.raises(ConfigError, match="edgeCloudProvider 'AT&T' is not an operator of the catalog"):
+        merge(catalog, [zone], STORAGE, "b.json")
+
+
+def test_script_prints_the_merged_catalog(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "import-zones"),
+            str(DATA / "orange-fr.json"),
+            "--catalog",
+            str(CATALOG),
+            "--storage",
+            "FR=https://s3.fr-par.orange.example,fr-par,s3-orange-fr-par",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "8f3c2b1a-4d5e-4f60-9a7b-1c2d3e4f5a6b" in result.stdout
+    written = tmp_path / "catalog.yaml"
+    written.write_text(result.stdout)
+    assert len(load_catalog(written).zones) == 18
