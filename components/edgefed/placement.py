@@ -152,6 +152,12 @@ class Plan:
         }
 
 
+def _unserved(site: Site, problem: str, cause: Cause) -> SitePlacement:
+    """A site that is not served, and why."""
+    explanation = f"site {site.name} ({site.country}): unserved: {problem}"
+    return SitePlacement(site.name, site.country, None, None, None, None, None, explanation, problem, cause)
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
@@ -501,34 +507,12 @@ class _Placement:
                 scope, why_not = self._failover_scope(site)
                 if not scope:
                     problem = f"{reason}; {why_not or 'residency allows no other country'}"
-                    return SitePlacement(
-                        site.name,
-                        site.country,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        head + "unserved: " + problem,
-                        problem,
-                        "outage",
-                    )
+                    return _unserved(site, problem, "outage")
                 found = engine.best(site, scope, self._can_serve, budget, home)
                 if found is None:
                     detail, _ = self._describe_no_failover(site, scope)
                     problem = f"{reason}; and {detail}"
-                    return SitePlacement(
-                        site.name,
-                        site.country,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        head + "unserved: " + problem,
-                        problem,
-                        "outage",
-                    )
+                    return _unserved(site, problem, "outage")
                 fzone, flat = found
                 self._assign(fzone, site.name, "primary")
                 return SitePlacement(
@@ -553,18 +537,7 @@ class _Placement:
                     f"no {site.country} zone within the {budget:g} ms budget "
                     f"(nearest: {nearest[0].id} at {nearest[1]:.1f} ms)"
                 )
-        return SitePlacement(
-            site.name,
-            site.country,
-            None,
-            None,
-            None,
-            None,
-            None,
-            head + "unserved: " + problem,
-            problem,
-            "configuration",
-        )
+        return _unserved(site, problem, "configuration")
 
     def _scope_phrase(self) -> str:
         if self.spec.failover == "neighbour":

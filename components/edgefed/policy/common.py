@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi_policy import (
+    EnforcementLevel,
     PolicyComplianceFramework,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     Severity,
     StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
 
@@ -101,35 +104,75 @@ def report(findings: Sequence[Finding], report_violation: ReportViolation, urn: 
 
 ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
 StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
+Args = TypeVar("Args", ResourceValidationArgs, StackValidationArgs)
 
 
-def fail_closed_resource(rule: str, check: ResourceCheck) -> ResourceCheck:
+def fail_closed(
+    rule: str, check: Callable[[Args, ReportViolation], None], subject: Callable[[Args], str]
+) -> Callable[[Args, ReportViolation], None]:
     """Run ``check``; a value unknown at preview time is a violation, not a silently advisory skip."""
 
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    def validate(args: Args, report_violation: ReportViolation) -> None:
         try:
             check(args, report_violation)
         except UnknownValueError as exc:
             report_violation(
-                f"{describe_resource(args.resource_type, args.name)}: {exc.message}; rule {rule} decides on "
-                "inputs known at preview time and fails closed: make this value a static input",
+                f"{subject(args)}: {exc.message}; rule {rule} decides on inputs known at preview time and "
+                "fails closed: make this value a static input",
                 None,
             )
 
     return validate
 
 
-def fail_closed_stack(rule: str, check: StackCheck) -> StackCheck:
-    """Like :func:`fail_closed_resource`, for stack policies."""
+def _check_name(name: str) -> None:
+    if name.split("-", 1)[0] not in VERBS:
+        raise ValueError(f"policy name {name!r} must start with one of {', '.join(VERBS)}")
 
-    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        try:
-            check(args, report_violation)
-        except UnknownValueError as exc:
-            report_violation(
-                f"stack: {exc.message}; rule {rule} decides on inputs known at preview time and fails closed: "
-                "make this value a static input",
-                None,
-            )
 
-    return validate
+def resource_policy(
+    name: str,
+    description: str,
+    check: ResourceCheck,
+    *,
+    tags: list[str],
+    remediation: str,
+    config_schema: PolicyConfigSchema | None = None,
+) -> ResourceValidationPolicy:
+    """A mandatory, critical, fail-closed resource policy with edgefed's metadata."""
+    _check_name(name)
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=fail_closed(name, check, lambda args: describe_resource(args.resource_type, args.name)),
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=config_schema,
+        severity=SEVERITY,
+        framework=FRAMEWORK,
+        tags=tags,
+        remediation_steps=remediation,
+    )
+
+
+def stack_policy(
+    name: str,
+    description: str,
+    check: StackCheck,
+    *,
+    tags: list[str],
+    remediation: str,
+    config_schema: PolicyConfigSchema | None = None,
+) -> StackValidationPolicy:
+    """A mandatory, critical, fail-closed stack policy with edgefed's metadata."""
+    _check_name(name)
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=fail_closed(name, check, lambda _: "stack"),
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=config_schema,
+        severity=SEVERITY,
+        framework=FRAMEWORK,
+        tags=tags,
+        remediation_steps=remediation,
+    )

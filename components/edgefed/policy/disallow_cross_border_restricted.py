@@ -6,10 +6,10 @@ border: every workload of a restricted app runs in the country of its primaries.
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import ReportViolation, StackValidationArgs
 
 from edgefed import labels
-from edgefed.policy.common import CATALOGS_SCHEMA, FRAMEWORK, SEVERITY, catalog_from, fail_closed_stack, report, schema
+from edgefed.policy.common import CATALOGS_SCHEMA, catalog_from, report, schema, stack_policy
 from edgefed.residency import WORKLOAD_KINDS, Placed, check_cross_border, parse_residency_label, zone_of_provider
 
 NAME = "disallow-cross-border-restricted"
@@ -41,15 +41,11 @@ def _check(args: StackValidationArgs, report_violation: ReportViolation) -> None
     report(check_cross_border(placed), report_violation)
 
 
-POLICY = StackValidationPolicy(
-    name=NAME,
-    description="Failover and standby placements stay inside the app's residency; restricted data never "
-    "crosses a border.",
-    validate=fail_closed_stack(NAME, _check),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=schema(catalogs=CATALOGS_SCHEMA),
-    severity=SEVERITY,
-    framework=FRAMEWORK,
+POLICY = stack_policy(
+    NAME,
+    "Failover and standby placements stay inside the app's residency; restricted data never crosses a border.",
+    _check,
     tags=["residency", "failover"],
-    remediation_steps="Narrow failover to residency countries; use failover: none for restricted data.",
+    remediation="Narrow failover to residency countries; use failover: none for restricted data.",
+    config_schema=schema(catalogs=CATALOGS_SCHEMA),
 )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from edgefed.policy.common import FRAMEWORK, SEVERITY, fail_closed_resource, report
+from edgefed.policy.common import report, resource_policy
 from edgefed.residency import check_exposure
 
 NAME = "disallow-external-exposure"
@@ -14,13 +14,10 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
     report(check_exposure(args.resource_type, args.name, args.props), report_violation)
 
 
-POLICY = ResourceValidationPolicy(
-    name=NAME,
-    description="No Service of type LoadBalancer or NodePort, and no Ingress, exposes restricted workloads.",
-    validate=fail_closed_resource(NAME, _check),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    severity=SEVERITY,
-    framework=FRAMEWORK,
+POLICY = resource_policy(
+    NAME,
+    "No Service of type LoadBalancer or NodePort, and no Ingress, exposes restricted workloads.",
+    _check,
     tags=["residency", "network"],
-    remediation_steps="Keep restricted services ClusterIP; reach them through the operator's private network.",
+    remediation="Keep restricted services ClusterIP; reach them through the operator's private network.",
 )

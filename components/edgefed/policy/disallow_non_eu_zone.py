@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from edgefed.policy.common import (
     CATALOGS_SCHEMA,
     COUNTRIES_SCHEMA,
-    FRAMEWORK,
-    SEVERITY,
     allowed_countries,
     catalog_from,
-    fail_closed_resource,
     report,
+    resource_policy,
     schema,
 )
 from edgefed.residency import PROVIDER_TYPE, check_provider_target
@@ -28,14 +26,11 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
     report(findings, report_violation)
 
 
-POLICY = ResourceValidationPolicy(
-    name=NAME,
-    description="Every Kubernetes provider targets a federation catalog zone in an allowed EU/EEA country.",
-    validate=fail_closed_resource(NAME, _check),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=schema(catalogs=CATALOGS_SCHEMA, allowedCountries=COUNTRIES_SCHEMA),
-    severity=SEVERITY,
-    framework=FRAMEWORK,
+POLICY = resource_policy(
+    NAME,
+    "Every Kubernetes provider targets a federation catalog zone in an allowed EU/EEA country.",
+    _check,
     tags=["residency", "eu"],
-    remediation_steps="Deploy only to catalog zones in the EU/EEA; set clusterIdentifier to the zone id.",
+    remediation="Deploy only to catalog zones in the EU/EEA; set clusterIdentifier to the zone id.",
+    config_schema=schema(catalogs=CATALOGS_SCHEMA, allowedCountries=COUNTRIES_SCHEMA),
 )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from edgefed.policy.common import DEFAULT_REGISTRIES, FRAMEWORK, SEVERITY, fail_closed_resource, report, schema
+from edgefed.policy.common import DEFAULT_REGISTRIES, report, resource_policy, schema
 from edgefed.residency import check_images
 
 NAME = "disallow-unlisted-registry"
@@ -17,12 +17,13 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
     report(check_images(args.resource_type, args.name, args.props, registries, digest_for), report_violation)
 
 
-POLICY = ResourceValidationPolicy(
-    name=NAME,
-    description="Container images come only from allow-listed registries (by host), pinned by digest for "
+POLICY = resource_policy(
+    NAME,
+    "Container images come only from allow-listed registries (by host), pinned by digest for "
     "restricted data: no image from a registry that could be compelled by a non-EU jurisdiction.",
-    validate=fail_closed_resource(NAME, _check),
-    enforcement_level=EnforcementLevel.MANDATORY,
+    _check,
+    tags=["residency", "supply-chain"],
+    remediation="Mirror the image into an allow-listed EU registry and reference it by digest.",
     config_schema=schema(
         allowedRegistries={
             "type": "array",
@@ -37,8 +38,4 @@ POLICY = ResourceValidationPolicy(
             "default": ["restricted"],
         },
     ),
-    severity=SEVERITY,
-    framework=FRAMEWORK,
-    tags=["residency", "supply-chain"],
-    remediation_steps="Mirror the image into an allow-listed EU registry and reference it by digest.",
 )

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from edgefed.policy.common import (
     CATALOGS_SCHEMA,
     COUNTRIES_SCHEMA,
-    FRAMEWORK,
-    SEVERITY,
     allowed_countries,
     catalog_from,
-    fail_closed_resource,
     report,
+    resource_policy,
     schema,
 )
 from edgefed.residency import DYNAMIC_TYPE, check_bucket
@@ -27,14 +25,11 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
     report(check_bucket(args.name, args.props, catalog_from(config), allowed_countries(config)), report_violation)
 
 
-POLICY = ResourceValidationPolicy(
-    name=NAME,
-    description="Every bucket is in an allowed country, at that country's object storage endpoint and region.",
-    validate=fail_closed_resource(NAME, _check),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=schema(catalogs=CATALOGS_SCHEMA, allowedCountries=COUNTRIES_SCHEMA),
-    severity=SEVERITY,
-    framework=FRAMEWORK,
+POLICY = resource_policy(
+    NAME,
+    "Every bucket is in an allowed country, at that country's object storage endpoint and region.",
+    _check,
     tags=["residency", "storage"],
-    remediation_steps="Use the object storage of a catalog zone in the bucket's country (ResidentBucket does).",
+    remediation="Use the object storage of a catalog zone in the bucket's country (ResidentBucket does).",
+    config_schema=schema(catalogs=CATALOGS_SCHEMA, allowedCountries=COUNTRIES_SCHEMA),
 )

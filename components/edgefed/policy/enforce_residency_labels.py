@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from edgefed.policy.common import (
-    CATALOGS_SCHEMA,
-    FRAMEWORK,
-    SEVERITY,
-    catalog_from,
-    fail_closed_resource,
-    report,
-    schema,
-    zone_of,
-)
+from edgefed.policy.common import CATALOGS_SCHEMA, catalog_from, report, resource_policy, schema, zone_of
 from edgefed.residency import check_residency_labels
 
 NAME = "enforce-residency-labels"
@@ -24,15 +15,12 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
     report(check_residency_labels(args.resource_type, args.name, args.props, zone_of(args), catalog), report_violation)
 
 
-POLICY = ResourceValidationPolicy(
-    name=NAME,
-    description="Namespaces and workloads carry edgefed.io/country, /operator, /zone and /residency labels "
+POLICY = resource_policy(
+    NAME,
+    "Namespaces and workloads carry edgefed.io/country, /operator, /zone and /residency labels "
     "consistent with the zone they are deployed to.",
-    validate=fail_closed_resource(NAME, _check),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=schema(catalogs=CATALOGS_SCHEMA),
-    severity=SEVERITY,
-    framework=FRAMEWORK,
+    _check,
     tags=["residency", "labels"],
-    remediation_steps="Create workloads through edgefed's components, or set the four residency labels yourself.",
+    remediation="Create workloads through edgefed's components, or set the four residency labels yourself.",
+    config_schema=schema(catalogs=CATALOGS_SCHEMA),
 )

@@ -1,0 +1,133 @@
+"""Start and stop a real Kubernetes control plane (etcd + kube-apiserver) on loopback.
+
+One per zone: used by the admission tests, and the building block of the local federation. Binaries
+come from scripts/bootstrap. Everything listens on 127.0.0.1 only, data lives under ``data_dir``
+(mode 0700), and the admin credential is a random token written only to the zone's kubeconfig.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import ssl
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from s3server import free_port
+
+
+@dataclass
+class ControlPlane:
+    """A running etcd and kube-apiserver for one zone."""
+
+    name: str
+    url: str
+    kubeconfig: Path
+    data_dir: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop the API server, then etcd."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _tool(name: str, given: str | None) -> str:
+    path = given or shutil.which(name)
+    if path is None:
+        raise FileNotFoundError(f"{name} is not on PATH; run scripts/bootstrap")
+    return path
+
+
+def _wait_ready(url: str, token: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # self-signed serving cert on loopback
+    request = urllib.request.Request(f"{url}/readyz", headers={"Authorization": f"Bearer {token}"})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"kube-apiserver exited with {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(request, context=context, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"kube-apiserver at {url} not ready within {timeout:.0f} s; see {log}")
+
+
+def start(name: str, data_dir: Path, *, etcd: str | None = None, apiserver: str | None = None) -> ControlPlane:
+    """Start etcd and kube-apiserver for zone ``name`` under ``data_dir``; return when /readyz answers."""
+    etcd_bin, apiserver_bin = _tool("etcd", etcd), _tool("kube-apiserver", apiserver)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    client, peer, secure = free_port(), free_port(), free_port()
+    plane = ControlPlane(name, f"https://127.0.0.1:{secure}", data_dir / "kubeconfig", data_dir)
+    etcd_log = (data_dir / "etcd.log").open("ab")
+    plane.processes.append(
+        subprocess.Popen(
+            [
+                etcd_bin, "--name", name, "--data-dir", str(data_dir / "etcd"),
+                "--listen-client-urls", f"http://127.0.0.1:{client}", "--advertise-client-urls", f"http://127.0.0.1:{client}",
+                "--listen-peer-urls", f"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+                "--initial-cluster", f"{name}=http://127.0.0.1:{peer}", "--listen-metrics-urls", "",
+                "--unsafe-no-fsync", "--log-level", "error",
+            ],
+            stdout=etcd_log, stderr=subprocess.STDOUT,
+        )
+    )
+    try:
+        pki = data_dir / "pki"
+        pki.mkdir(exist_ok=True)
+        subprocess.run(
+            ["openssl", "genrsa", "-out", str(pki / "sa.key"), "2048"], check=True, capture_output=True
+        )
+        subprocess.run(
+            ["openssl", "rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub")],
+            check=True, capture_output=True,
+        )
+        token = secrets.token_urlsafe(32)
+        tokens = pki / "tokens.csv"
+        tokens.write_text(f"{token},edgefed-admin,edgefed-admin,system:masters\n")
+        os.chmod(tokens, 0o600)
+        log = data_dir / "kube-apiserver.log"
+        plane.processes.append(
+            subprocess.Popen(
+                [
+                    apiserver_bin, "--etcd-servers", f"http://127.0.0.1:{client}",
+                    "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(secure),
+                    "--cert-dir", str(pki), "--token-auth-file", str(tokens), "--authorization-mode", "RBAC",
+                    "--service-account-key-file", str(pki / "sa.pub"),
+                    "--service-account-signing-key-file", str(pki / "sa.key"),
+                    "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+                    "--service-cluster-ip-range", "10.96.0.0/16", "--endpoint-reconciler-type", "none",
+                    "--enable-priority-and-fairness=false", "--v", "0",
+                ],
+                stdout=log.open("ab"), stderr=subprocess.STDOUT,
+            )
+        )
+        _wait_ready(plane.url, token, plane.processes[-1], log)
+        plane.kubeconfig.write_text(
+            "apiVersion: v1\nkind: Config\n"
+            f"clusters:\n- name: {name}\n  cluster:\n    server: {plane.url}\n    insecure-skip-tls-verify: true\n"
+            f"users:\n- name: {name}-admin\n  user:\n    token: {token}\n"
+            f"contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}-admin\n"
+            f"current-context: {name}\n"
+        )
+        os.chmod(plane.kubeconfig, 0o600)
+    except BaseException:
+        plane.stop()
+        raise
+    return plane
