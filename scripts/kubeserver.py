@@ -68,9 +68,21 @@ def _wait_ready(url: str, token: str, process: subprocess.Popen[bytes], log: Pat
     raise TimeoutError(f"kube-apiserver at {url} not ready within {timeout:.0f} s; see {log}")
 
 
-def start(name: str, data_dir: Path, *, etcd: str | None = None, apiserver: str | None = None) -> ControlPlane:
-    """Start etcd and kube-apiserver for zone ``name`` under ``data_dir``; return when /readyz answers."""
+def start(
+    name: str,
+    data_dir: Path,
+    *,
+    etcd: str | None = None,
+    apiserver: str | None = None,
+    controller_manager: str | None = None,
+) -> ControlPlane:
+    """Start etcd, kube-apiserver and kube-controller-manager for zone ``name`` under ``data_dir``.
+
+    Returns when the API server's /readyz answers. The controller manager computes quota usage,
+    creates service accounts and collects garbage, as in a real zone.
+    """
     etcd_bin, apiserver_bin = _tool("etcd", etcd), _tool("kube-apiserver", apiserver)
+    manager_bin = _tool("kube-controller-manager", controller_manager)
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
     client, peer, secure = free_port(), free_port(), free_port()
@@ -79,24 +91,39 @@ def start(name: str, data_dir: Path, *, etcd: str | None = None, apiserver: str 
     plane.processes.append(
         subprocess.Popen(
             [
-                etcd_bin, "--name", name, "--data-dir", str(data_dir / "etcd"),
-                "--listen-client-urls", f"http://127.0.0.1:{client}", "--advertise-client-urls", f"http://127.0.0.1:{client}",
-                "--listen-peer-urls", f"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-                "--initial-cluster", f"{name}=http://127.0.0.1:{peer}", "--listen-metrics-urls", "",
-                "--unsafe-no-fsync", "--log-level", "error",
+                etcd_bin,
+                "--name",
+                name,
+                "--data-dir",
+                str(data_dir / "etcd"),
+                "--listen-client-urls",
+                f"http://127.0.0.1:{client}",
+                "--advertise-client-urls",
+                f"http://127.0.0.1:{client}",
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{peer}",
+                "--initial-cluster",
+                f"{name}=http://127.0.0.1:{peer}",
+                "--listen-metrics-urls",
+                "",
+                "--unsafe-no-fsync",
+                "--log-level",
+                "error",
             ],
-            stdout=etcd_log, stderr=subprocess.STDOUT,
+            stdout=etcd_log,
+            stderr=subprocess.STDOUT,
         )
     )
     try:
         pki = data_dir / "pki"
         pki.mkdir(exist_ok=True)
-        subprocess.run(
-            ["openssl", "genrsa", "-out", str(pki / "sa.key"), "2048"], check=True, capture_output=True
-        )
+        subprocess.run(["openssl", "genrsa", "-out", str(pki / "sa.key"), "2048"], check=True, capture_output=True)
         subprocess.run(
             ["openssl", "rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub")],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         token = secrets.token_urlsafe(32)
         tokens = pki / "tokens.csv"
@@ -106,16 +133,37 @@ def start(name: str, data_dir: Path, *, etcd: str | None = None, apiserver: str 
         plane.processes.append(
             subprocess.Popen(
                 [
-                    apiserver_bin, "--etcd-servers", f"http://127.0.0.1:{client}",
-                    "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(secure),
-                    "--cert-dir", str(pki), "--token-auth-file", str(tokens), "--authorization-mode", "RBAC",
-                    "--service-account-key-file", str(pki / "sa.pub"),
-                    "--service-account-signing-key-file", str(pki / "sa.key"),
-                    "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-                    "--service-cluster-ip-range", "10.96.0.0/16", "--endpoint-reconciler-type", "none",
-                    "--enable-priority-and-fairness=false", "--v", "0",
+                    apiserver_bin,
+                    "--etcd-servers",
+                    f"http://127.0.0.1:{client}",
+                    "--bind-address",
+                    "127.0.0.1",
+                    "--advertise-address",
+                    "127.0.0.1",
+                    "--secure-port",
+                    str(secure),
+                    "--cert-dir",
+                    str(pki),
+                    "--token-auth-file",
+                    str(tokens),
+                    "--authorization-mode",
+                    "RBAC",
+                    "--service-account-key-file",
+                    str(pki / "sa.pub"),
+                    "--service-account-signing-key-file",
+                    str(pki / "sa.key"),
+                    "--service-account-issuer",
+                    "https://kubernetes.default.svc.cluster.local",
+                    "--service-cluster-ip-range",
+                    "10.96.0.0/16",
+                    "--endpoint-reconciler-type",
+                    "none",
+                    "--enable-priority-and-fairness=false",
+                    "--v",
+                    "0",
                 ],
-                stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                stdout=log.open("ab"),
+                stderr=subprocess.STDOUT,
             )
         )
         _wait_ready(plane.url, token, plane.processes[-1], log)
@@ -127,6 +175,31 @@ def start(name: str, data_dir: Path, *, etcd: str | None = None, apiserver: str 
             f"current-context: {name}\n"
         )
         os.chmod(plane.kubeconfig, 0o600)
+        plane.processes.append(
+            subprocess.Popen(
+                [
+                    manager_bin,
+                    "--kubeconfig",
+                    str(plane.kubeconfig),
+                    "--leader-elect=false",
+                    "--bind-address",
+                    "127.0.0.1",
+                    "--secure-port",
+                    "0",
+                    "--service-account-private-key-file",
+                    str(pki / "sa.key"),
+                    "--root-ca-file",
+                    str(pki / "apiserver.crt"),
+                    "--use-service-account-credentials=false",
+                    "--controllers",
+                    "*",
+                    "--v",
+                    "0",
+                ],
+                stdout=(data_dir / "kube-controller-manager.log").open("ab"),
+                stderr=subprocess.STDOUT,
+            )
+        )
     except BaseException:
         plane.stop()
         raise

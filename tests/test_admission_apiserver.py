@@ -19,11 +19,16 @@ DIGEST = "sha256:" + "ab" * 32
 
 @pytest.fixture(scope="module")
 def zone_cluster(tmp_path_factory):
-    etcd = toolchain_or_skip("etcd")
-    apiserver = toolchain_or_skip("kube-apiserver")
+    tools = {tool: toolchain_or_skip(tool) for tool in ("etcd", "kube-apiserver", "kube-controller-manager")}
     import kubeserver
 
-    plane = kubeserver.start("orange-fr-paris", tmp_path_factory.mktemp("zone"), etcd=etcd, apiserver=apiserver)
+    plane = kubeserver.start(
+        "orange-fr-paris",
+        tmp_path_factory.mktemp("zone"),
+        etcd=tools["etcd"],
+        apiserver=tools["kube-apiserver"],
+        controller_manager=tools["kube-controller-manager"],
+    )
     yield plane
     plane.stop()
 
@@ -33,7 +38,9 @@ def deployed_zone(zone_cluster, tmp_path_factory):
     from workspace import StackWorkspace
 
     tmp = tmp_path_factory.mktemp("zone-stack")
-    workspace = StackWorkspace("paris", folder=tmp / "work", backend=tmp / "backend", project=ROOT / "tests" / "zone_program")
+    workspace = StackWorkspace(
+        "paris", folder=tmp / "work", backend=tmp / "backend", project=ROOT / "tests" / "zone_program"
+    )
     workspace.prepare(
         {
             "zoneprobe:catalog": str(ROOT / "stacks" / "catalog" / "federation.yaml"),
@@ -43,20 +50,30 @@ def deployed_zone(zone_cluster, tmp_path_factory):
         secrets={"zoneprobe:kubeconfig": zone_cluster.kubeconfig.read_text()},
     )
     pack = ROOT / "policies" / "eu-residency"
-    workspace.pulumi("up", "--yes", "--skip-preview", "--policy-pack", str(pack), "--policy-pack-config", str(pack / "config.json"))
+    workspace.pulumi(
+        "up", "--yes", "--skip-preview", "--policy-pack", str(pack), "--policy-pack-config", str(pack / "config.json")
+    )
     state = workspace.pulumi("stack", "export").stdout
-    assert zone_cluster.kubeconfig.read_text().split("token: ")[1].split()[0] not in state, "kubeconfig leaked into state"
+    assert zone_cluster.kubeconfig.read_text().split("token: ")[1].split()[0] not in state, (
+        "kubeconfig leaked into state"
+    )
     return zone_cluster
 
 
 def kubectl_apply(plane, manifest: str) -> subprocess.CompletedProcess[str]:
     kubectl = toolchain_or_skip("kubectl")
     return subprocess.run(
-        [kubectl, "--kubeconfig", str(plane.kubeconfig), "apply", "-f", "-"], input=manifest, capture_output=True, text=True, timeout=60
+        [kubectl, "--kubeconfig", str(plane.kubeconfig), "apply", "-f", "-"],
+        input=manifest,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
-def manifest(name: str, image: str, country: str = "fr", classification: str = "internal", with_labels: bool = True) -> str:
+def manifest(
+    name: str, image: str, country: str = "fr", classification: str = "internal", with_labels: bool = True
+) -> str:
     labels = (
         f"""
     edgefed.io/country: {country}
@@ -95,11 +112,36 @@ def test_compliant_kubectl_apply_is_admitted(deployed_zone):
 @pytest.mark.parametrize(
     ("name", "image", "extra", "message"),
     [
-        ("hub", "nginx:1.27", {}, "edgefed residency: image nginx:1.27 is not from an allow-listed registry (registry.edgefed.eu)"),
-        ("gcr", "gcr.io/acme/web:1", {}, "edgefed residency: image gcr.io/acme/web:1 is not from an allow-listed registry (registry.edgefed.eu)"),
-        ("moved", "registry.edgefed.eu/acme/web:1", {"country": "de"}, "edgefed residency: this is zone orange-fr-paris in FR; edgefed.io/country=de and edgefed.io/zone=orange-fr-paris do not match"),
-        ("bare", "registry.edgefed.eu/acme/web:1", {"with_labels": False}, "edgefed residency: workloads in this namespace must carry the labels edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency"),
-        ("secret", "registry.edgefed.eu/aero/vision:3", {"classification": "restricted"}, "edgefed residency: restricted data requires images pinned by digest (image@sha256:...)"),
+        (
+            "hub",
+            "nginx:1.27",
+            {},
+            "edgefed residency: image nginx:1.27 is not from an allow-listed registry (registry.edgefed.eu)",
+        ),
+        (
+            "gcr",
+            "gcr.io/acme/web:1",
+            {},
+            "edgefed residency: image gcr.io/acme/web:1 is not from an allow-listed registry (registry.edgefed.eu)",
+        ),
+        (
+            "moved",
+            "registry.edgefed.eu/acme/web:1",
+            {"country": "de"},
+            "edgefed residency: this is zone orange-fr-paris in FR; edgefed.io/country=de and edgefed.io/zone=orange-fr-paris do not match",
+        ),
+        (
+            "bare",
+            "registry.edgefed.eu/acme/web:1",
+            {"with_labels": False},
+            "edgefed residency: workloads in this namespace must carry the labels edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency",
+        ),
+        (
+            "secret",
+            "registry.edgefed.eu/aero/vision:3",
+            {"classification": "restricted"},
+            "edgefed residency: restricted data requires images pinned by digest (image@sha256:...)",
+        ),
     ],
     ids=["docker-hub", "us-registry", "wrong-country", "unlabelled", "restricted-without-digest"],
 )
@@ -111,5 +153,7 @@ def test_non_compliant_kubectl_apply_is_refused(deployed_zone, name, image, extr
 
 
 def test_restricted_with_digest_is_admitted(deployed_zone):
-    result = kubectl_apply(deployed_zone, manifest("pinned", f"registry.edgefed.eu/aero/vision:3@{DIGEST}", classification="restricted"))
+    result = kubectl_apply(
+        deployed_zone, manifest("pinned", f"registry.edgefed.eu/aero/vision:3@{DIGEST}", classification="restricted")
+    )
     assert result.returncode == 0, result.stderr

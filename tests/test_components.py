@@ -62,7 +62,7 @@ def test_edge_zone_owns_an_explicit_provider_and_fenced_namespace(catalog, monke
     # robot-control: 2 replicas, ceiling 4 x 1 CPU / 1024 MiB.
     assert quota["requests.cpu"] == "4000m"
     assert quota["requests.memory"] == "4096Mi"
-    assert quota["services.loadbalancer"] == "0"
+    assert quota["services.loadbalancers"] == "0"
 
 
 def test_every_kubernetes_resource_uses_its_zone_provider(catalog, monkeypatch):

@@ -105,7 +105,7 @@ class EdgeZone(pulumi.ComponentResource):
             "requests.memory": f"{args.demand.memory_mib}Mi",
             "limits.memory": f"{args.demand.memory_mib}Mi",
             "pods": str(args.demand.pods),
-            "services.loadbalancer": "0",
+            "services.loadbalancers": "0",
             "services.nodeports": "0",
         }
         gpu_total = sum(args.demand.gpus.values())
