@@ -68,6 +68,11 @@ def _wait_ready(url: str, token: str, process: subprocess.Popen[bytes], log: Pat
     raise TimeoutError(f"kube-apiserver at {url} not ready within {timeout:.0f} s; see {log}")
 
 
+def spawn(args: list[str], log: Path, *, detach: bool) -> subprocess.Popen[bytes]:
+    """Start a server process logging to ``log``; ``detach`` puts it in its own session (outlives us)."""
+    return subprocess.Popen(args, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=detach)
+
+
 def start(
     name: str,
     data_dir: Path,
@@ -75,11 +80,14 @@ def start(
     etcd: str | None = None,
     apiserver: str | None = None,
     controller_manager: str | None = None,
+    detach: bool = False,
 ) -> ControlPlane:
     """Start etcd, kube-apiserver and kube-controller-manager for zone ``name`` under ``data_dir``.
 
     Returns when the API server's /readyz answers. The controller manager computes quota usage,
-    creates service accounts and collects garbage, as in a real zone.
+    creates service accounts and collects garbage, as in a real zone. ``detach`` starts the processes
+    in their own session, so that they outlive the caller (the local federation); their pids are
+    written to ``data_dir/pids``.
     """
     etcd_bin, apiserver_bin = _tool("etcd", etcd), _tool("kube-apiserver", apiserver)
     manager_bin = _tool("kube-controller-manager", controller_manager)
@@ -87,35 +95,20 @@ def start(
     os.chmod(data_dir, 0o700)
     client, peer, secure = free_port(), free_port(), free_port()
     plane = ControlPlane(name, f"https://127.0.0.1:{secure}", data_dir / "kubeconfig", data_dir)
-    etcd_log = (data_dir / "etcd.log").open("ab")
+    loopback = "http://127.0.0.1"
     plane.processes.append(
-        subprocess.Popen(
+        spawn(
             [
-                etcd_bin,
-                "--name",
-                name,
-                "--data-dir",
-                str(data_dir / "etcd"),
-                "--listen-client-urls",
-                f"http://127.0.0.1:{client}",
-                "--advertise-client-urls",
-                f"http://127.0.0.1:{client}",
-                "--listen-peer-urls",
-                f"http://127.0.0.1:{peer}",
-                "--initial-advertise-peer-urls",
-                f"http://127.0.0.1:{peer}",
-                "--initial-cluster",
-                f"{name}=http://127.0.0.1:{peer}",
-                "--listen-metrics-urls",
-                "",
-                "--unsafe-no-fsync",
-                "--log-level",
-                "error",
+                etcd_bin, "--name", name, "--data-dir", str(data_dir / "etcd"),
+                "--listen-client-urls", f"{loopback}:{client}", "--advertise-client-urls", f"{loopback}:{client}",
+                "--listen-peer-urls", f"{loopback}:{peer}", "--initial-advertise-peer-urls", f"{loopback}:{peer}",
+                "--initial-cluster", f"{name}={loopback}:{peer}", "--listen-metrics-urls", "",
+                "--unsafe-no-fsync", "--log-level", "error",
             ],
-            stdout=etcd_log,
-            stderr=subprocess.STDOUT,
+            data_dir / "etcd.log",
+            detach=detach,
         )
-    )
+    )  # fmt: skip
     try:
         pki = data_dir / "pki"
         pki.mkdir(exist_ok=True)
@@ -131,41 +124,21 @@ def start(
         os.chmod(tokens, 0o600)
         log = data_dir / "kube-apiserver.log"
         plane.processes.append(
-            subprocess.Popen(
+            spawn(
                 [
-                    apiserver_bin,
-                    "--etcd-servers",
-                    f"http://127.0.0.1:{client}",
-                    "--bind-address",
-                    "127.0.0.1",
-                    "--advertise-address",
-                    "127.0.0.1",
-                    "--secure-port",
-                    str(secure),
-                    "--cert-dir",
-                    str(pki),
-                    "--token-auth-file",
-                    str(tokens),
-                    "--authorization-mode",
-                    "RBAC",
-                    "--service-account-key-file",
-                    str(pki / "sa.pub"),
-                    "--service-account-signing-key-file",
-                    str(pki / "sa.key"),
-                    "--service-account-issuer",
-                    "https://kubernetes.default.svc.cluster.local",
-                    "--service-cluster-ip-range",
-                    "10.96.0.0/16",
-                    "--endpoint-reconciler-type",
-                    "none",
-                    "--enable-priority-and-fairness=false",
-                    "--v",
-                    "0",
+                    apiserver_bin, "--etcd-servers", f"{loopback}:{client}",
+                    "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(secure),
+                    "--cert-dir", str(pki), "--token-auth-file", str(tokens), "--authorization-mode", "RBAC",
+                    "--service-account-key-file", str(pki / "sa.pub"),
+                    "--service-account-signing-key-file", str(pki / "sa.key"),
+                    "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+                    "--service-cluster-ip-range", "10.96.0.0/16", "--endpoint-reconciler-type", "none",
+                    "--enable-priority-and-fairness=false", "--v", "0",
                 ],
-                stdout=log.open("ab"),
-                stderr=subprocess.STDOUT,
+                log,
+                detach=detach,
             )
-        )
+        )  # fmt: skip
         _wait_ready(plane.url, token, plane.processes[-1], log)
         plane.kubeconfig.write_text(
             "apiVersion: v1\nkind: Config\n"
@@ -176,31 +149,20 @@ def start(
         )
         os.chmod(plane.kubeconfig, 0o600)
         plane.processes.append(
-            subprocess.Popen(
+            spawn(
                 [
-                    manager_bin,
-                    "--kubeconfig",
-                    str(plane.kubeconfig),
-                    "--leader-elect=false",
-                    "--bind-address",
-                    "127.0.0.1",
-                    "--secure-port",
-                    "0",
-                    "--service-account-private-key-file",
-                    str(pki / "sa.key"),
-                    "--root-ca-file",
-                    str(pki / "apiserver.crt"),
-                    "--use-service-account-credentials=false",
-                    "--controllers",
-                    "*",
-                    "--v",
-                    "0",
+                    manager_bin, "--kubeconfig", str(plane.kubeconfig), "--leader-elect=false",
+                    "--bind-address", "127.0.0.1", "--secure-port", "0",
+                    "--service-account-private-key-file", str(pki / "sa.key"),
+                    "--root-ca-file", str(pki / "apiserver.crt"), "--use-service-account-credentials=false",
+                    "--controllers", "*", "--v", "0",
                 ],
-                stdout=(data_dir / "kube-controller-manager.log").open("ab"),
-                stderr=subprocess.STDOUT,
+                data_dir / "kube-controller-manager.log",
+                detach=detach,
             )
-        )
+        )  # fmt: skip
     except BaseException:
         plane.stop()
         raise
+    (data_dir / "pids").write_text("".join(f"{p.pid}\n" for p in plane.processes))
     return plane

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pulumi
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -234,7 +234,8 @@ class BucketProvider(ResourceProvider):
         if not replaces:
             try:
                 live = _live_state(_client(news), id_)
-            except (ClientError, EndpointConnectionError):
+            except (ClientError, BotoCoreError):
+                # Unreachable or refusing endpoint: compare against the last known state instead.
                 live = {key: olds.get(key) for key in _desired_state(news)}
             if live is None:
                 replaces.append("bucket")
