@@ -45,8 +45,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(data_dir: Path, region: str, *, port: int | None = None, binary: str | None = None) -> S3Server:
-    """Start versitygw on 127.0.0.1 serving ``data_dir`` in ``region``; waits until it accepts connections."""
+def start(
+    data_dir: Path,
+    region: str,
+    *,
+    port: int | None = None,
+    binary: str | None = None,
+    keys: tuple[str, str] | None = None,
+    detach: bool = False,
+) -> S3Server:
+    """Start versitygw on 127.0.0.1 serving ``data_dir`` in ``region``; waits until it accepts connections.
+
+    ``keys`` (access, secret) default to fresh random ones; ``detach`` lets the server outlive the caller.
+    """
     exe = binary or shutil.which("versitygw")
     if exe is None:
         raise FileNotFoundError("versitygw is not on PATH; run scripts/bootstrap")
@@ -54,7 +65,7 @@ def start(data_dir: Path, region: str, *, port: int | None = None, binary: str |
     (data_dir / "buckets").mkdir(parents=True, exist_ok=True)
     (data_dir / "versions").mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
-    access, secret = f"edgefed{secrets.token_hex(6)}", secrets.token_urlsafe(24)
+    access, secret = keys or (f"edgefed{secrets.token_hex(6)}", secrets.token_urlsafe(24))
     env = {**os.environ, "ROOT_ACCESS_KEY_ID": access, "ROOT_SECRET_ACCESS_KEY": secret}
     log = (data_dir / "versitygw.log").open("ab")
     process = subprocess.Popen(
@@ -73,6 +84,7 @@ def start(data_dir: Path, region: str, *, port: int | None = None, binary: str |
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=detach,
     )
     server = S3Server(process, f"http://127.0.0.1:{port}", region, access, secret, data_dir)
     deadline = time.monotonic() + 20

@@ -152,3 +152,31 @@ def test_policy_analyze_audits_exported_state(workspace_for, tmp_path):
         "comes from registry registry.edgefed.eu; rule disallow-unlisted-registry allows only harbor.example.eu"
         in audit.stdout
     )
+
+
+def test_deploy_mode_previews_with_secret_kubeconfigs(tmp_path):
+    """Without renderYamlTo the stack deploys: kubeconfigs and S3 keys come from stack secrets."""
+    toolchain_or_skip("pulumi")
+    from workspace import StackWorkspace
+
+    from edgefed.catalog import load_catalog
+
+    catalog = load_catalog(ROOT / "stacks" / "catalog" / "federation.yaml")
+    unreachable = (
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: z\n  cluster: {server: 'https://127.0.0.1:9'}\n"
+        "users:\n- name: u\n  user: {token: secret-token-5f1c}\ncontexts:\n- name: z\n  context: {cluster: z, user: u}\n"
+        "current-context: z\n"
+    )
+    secrets = {f"edgefed:{z.kubeconfig_secret}": unreachable for z in catalog.zones}
+    secrets |= {
+        f"edgefed:{z.object_storage.credentials_secret}": json.dumps({"accessKey": "ak-5f1c", "secretKey": "sk-5f1c"})
+        for z in catalog.zones
+    }
+    workspace = StackWorkspace("fr", folder=tmp_path / "work", backend=tmp_path / "backend")
+    workspace.prepare({}, secrets=secrets)
+    result = workspace.pulumi("preview", "--diff=false", "--json", *POLICY_ARGS)
+    steps = json.loads(result.stdout)["steps"]
+    types = {s["newState"]["type"] for s in steps}
+    assert "pulumi-python:dynamic:Resource" in types, "buckets are part of a deploying stack"
+    assert "secret-token-5f1c" not in result.stdout + result.stderr
+    assert "sk-5f1c" not in result.stdout + result.stderr

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from edgefed.appspec import AppSpec, load_app_spec
@@ -41,7 +41,7 @@ class StackConfig(StrictModel):
     unavailable_zones: tuple[Name, ...] = ()
     """Zones that are down now; placement moves their sites away, and back once they leave the list.
     Default none."""
-    render_yaml_to: str | None = None
+    render_yaml_to: Annotated[str | None, BeforeValidator(lambda value: value or None)] = None
     """Render manifests under this directory instead of deploying (no cluster credentials needed).
     Default unset: deploy to the zones."""
     buckets: bool = True
@@ -69,7 +69,8 @@ def parse_config(
             continue
         if key in known:
             try:
-                values[name] = json.loads(text) if text[:1] in "[{" or text in ("true", "false") else text
+                structured = text.startswith(("[", "{")) or text in ("true", "false")
+                values[name] = json.loads(text) if structured else text
             except json.JSONDecodeError as exc:
                 problems.append((key, f"is not valid JSON: {exc.msg}"))
         elif name not in catalog_keys:
