@@ -125,9 +125,18 @@ def fail_closed(
     return validate
 
 
-def _check_name(name: str) -> None:
+def _metadata(name: str, tags: list[str], remediation: str, config_schema: PolicyConfigSchema | None) -> dict[str, Any]:
+    """What every edgefed policy declares: mandatory, critical, GDPR Chapter V, named <verb>-<noun>."""
     if name.split("-", 1)[0] not in VERBS:
         raise ValueError(f"policy name {name!r} must start with one of {', '.join(VERBS)}")
+    return {
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "severity": SEVERITY,
+        "framework": FRAMEWORK,
+        "tags": tags,
+        "remediation_steps": remediation,
+        "config_schema": config_schema,
+    }
 
 
 def resource_policy(
@@ -140,18 +149,8 @@ def resource_policy(
     config_schema: PolicyConfigSchema | None = None,
 ) -> ResourceValidationPolicy:
     """A mandatory, critical, fail-closed resource policy with edgefed's metadata."""
-    _check_name(name)
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=fail_closed(name, check, lambda args: describe_resource(args.resource_type, args.name)),
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=config_schema,
-        severity=SEVERITY,
-        framework=FRAMEWORK,
-        tags=tags,
-        remediation_steps=remediation,
-    )
+    validate = fail_closed(name, check, lambda args: describe_resource(args.resource_type, args.name))
+    return ResourceValidationPolicy(name, description, validate, **_metadata(name, tags, remediation, config_schema))
 
 
 def stack_policy(
@@ -164,15 +163,5 @@ def stack_policy(
     config_schema: PolicyConfigSchema | None = None,
 ) -> StackValidationPolicy:
     """A mandatory, critical, fail-closed stack policy with edgefed's metadata."""
-    _check_name(name)
-    return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=fail_closed(name, check, lambda _: "stack"),
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=config_schema,
-        severity=SEVERITY,
-        framework=FRAMEWORK,
-        tags=tags,
-        remediation_steps=remediation,
-    )
+    validate = fail_closed(name, check, lambda _: "stack")
+    return StackValidationPolicy(name, description, validate, **_metadata(name, tags, remediation, config_schema))
