@@ -1,0 +1,129 @@
+"""The local federation's hosts, checked with pytest-testinfra: real processes on loopback only.
+
+A one-zone federation (catalog written here, S3 on a free port) is brought up with scripts/federation,
+inspected, and taken down again.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import testinfra
+import yaml
+
+from .conftest import ROOT, toolchain_or_skip
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory):
+    for tool in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "versitygw"):
+        toolchain_or_skip(tool)
+    import s3server
+
+    tmp = tmp_path_factory.mktemp("federation")
+    catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
+    catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "orange-fr-paris"]
+    catalog["zones"][0]["object_storage"]["endpoint"] = f"http://127.0.0.1:{s3server.free_port()}"
+    (tmp / "catalog.yaml").write_text(yaml.safe_dump(catalog))
+    env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp / "state")}
+    command = [sys.executable, str(ROOT / "scripts" / "federation")]
+    up = subprocess.run(
+        [*command, "up", "--catalog", str(tmp / "catalog.yaml")], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert up.returncode == 0, up.stdout + up.stderr
+    yield {"state": tmp / "state", "command": command, "env": env, "catalog": tmp / "catalog.yaml", "up": up.stdout}
+    down = subprocess.run(
+        [*command, "down", "--catalog", str(tmp / "catalog.yaml")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert down.returncode == 0, down.stderr
+    assert not (tmp / "state").exists(), "down leaves nothing on disk"
+
+
+def pids_of(state):
+    return [
+        int(p)
+        for folder in state.glob("*/*")
+        if (folder / "pids").exists()
+        for p in (folder / "pids").read_text().split()
+    ]
+
+
+def test_status_reports_every_zone_ready(federation):
+    result = subprocess.run(
+        [*federation["command"], "status", "--catalog", str(federation["catalog"])],
+        env=federation["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "orange-fr-paris                  FR      5/5        ready  1 ready" in result.stdout
+
+
+def test_processes_run_and_listen_on_loopback_only(federation):
+    host = testinfra.get_host("local://")
+    pids = pids_of(federation["state"])
+    assert len(pids) == 6  # etcd, kube-apiserver, controller manager, scheduler, kwok, versitygw
+    for pid in pids:
+        assert host.file(f"/proc/{pid}").exists, f"process {pid} is not running"
+    names = {host.file(f"/proc/{pid}/comm").content_string.strip() for pid in pids}
+    assert {"etcd", "kube-apiserver", "versitygw"} <= names
+    sockets = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout.splitlines()
+    ours = [line.split()[3] for line in sockets if any(f"pid={pid}," in line for pid in pids)]
+    assert len(ours) >= 4, ours
+    for address in ours:
+        assert address.startswith("127.0.0.1:"), f"a federation process listens beyond loopback: {address}"
+        port = address.rsplit(":", 1)[1]
+        assert host.socket(f"tcp://127.0.0.1:{port}").is_listening
+        assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
+
+
+def test_data_folders_are_private(federation):
+    host = testinfra.get_host("local://")
+    state = federation["state"]
+    assert host.file(str(state)).mode == 0o700
+    zone = state / "zones" / "orange-fr-paris"
+    assert host.file(str(zone)).mode == 0o700
+    assert host.file(str(zone / "kubeconfig")).mode == 0o600
+    assert host.file(str(state / "s3" / "fr" / "credentials.json")).mode == 0o600
+
+
+def test_stop_zone_then_start_zone_keeps_its_data(federation):
+    command, env, catalog = federation["command"], federation["env"], str(federation["catalog"])
+    zone_dir = federation["state"] / "zones" / "orange-fr-paris"
+    kubectl = toolchain_or_skip("kubectl")
+    created = subprocess.run(
+        [kubectl, "--kubeconfig", str(zone_dir / "kubeconfig"), "create", "namespace", "keep-me"],
+        capture_output=True,
+        text=True,
+    )
+    assert created.returncode == 0, created.stderr
+    subprocess.run(
+        [*command, "stop-zone", "orange-fr-paris", "--catalog", catalog],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    down = subprocess.run(
+        [*command, "status", "--catalog", catalog], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert down.returncode == 1 and "DOWN" in down.stdout
+    subprocess.run(
+        [*command, "start-zone", "orange-fr-paris", "--catalog", catalog],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    found = subprocess.run(
+        [kubectl, "--kubeconfig", str(zone_dir / "kubeconfig"), "get", "namespace", "keep-me"],
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 0, found.stderr
