@@ -138,3 +138,12 @@ def test_plaintext_credentials_are_refused(monkeypatch):
         in str(caught.value)
     )
     assert "fake-credential" not in str(caught.value)
+
+
+def test_buckets_stay_in_place_through_an_outage(monkeypatch):
+    fr_zones = ["orange-fr-lyon", "orange-fr-marseille", "orange-fr-paris"]
+    raw, secrets = stack_config("fr")
+    healthy = {b.name for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic:Resource")}
+    raw, secrets = stack_config("fr", **{"edgefed:unavailableZones": fr_zones})
+    outage = {b.name for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic:Resource")}
+    assert healthy and outage == healthy

@@ -19,9 +19,9 @@ from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
 from edgefed.errors import ConfigError
 from edgefed.placement import PlacementError, Plan, demand_by_zone, place_all, plans_as_data
+from edgefed.residency import DEFAULT_REGISTRIES
 from edgefed.stackconfig import NAMESPACE, StackConfig, load_stack
 
-DEFAULT_REGISTRIES = ("registry.edgefed.eu",)
 PACK_CONFIG = Path("policies/eu-residency/config.json")
 """The policy pack's config: the zones' admission policies use its registry allow-list, so both agree."""
 
@@ -56,7 +56,11 @@ def _require_s3_credentials(key: str, secret_keys: list[str], raw: dict[str, str
 
 
 def _storage_groups(config: StackConfig, catalog: Catalog, plan: Plan) -> dict[str, Zone]:
-    """Per storage endpoint in the stack's country, one zone that serves the app there (bucket home)."""
+    """Per storage endpoint in the stack's country, one zone that serves the app there (bucket home).
+
+    ``plan`` is the plan with every zone up: data stays in its country through an outage, so a bucket
+    never disappears (and is never deleted) because the zones next to it are down.
+    """
     groups: dict[str, Zone] = {}
     for assignment in plan.zones:
         zone = catalog.zone(assignment.zone)
@@ -81,6 +85,8 @@ def _run() -> None:
     root = Path.cwd()
     config, catalog, specs = load_stack(raw, secret_keys, root, stack)
     plans = place_all(catalog, specs, config.unavailable_zones, zones=config.zones)
+    # Buckets follow the plan with every zone up, so an outage never moves or deletes data.
+    healthy = place_all(catalog, specs, (), zones=config.zones) if config.unavailable_zones else plans
     for plan in plans.values():
         plan.raise_for_problems()
     demand = demand_by_zone(plans, specs)
@@ -90,7 +96,7 @@ def _run() -> None:
         for zone_id in used:
             _require_secret(catalog.zone(zone_id).kubeconfig_secret, secret_keys, raw, source, "its kubeconfig")
     if config.buckets:
-        for plan in plans.values():
+        for plan in healthy.values():
             for zone in _storage_groups(config, catalog, plan).values():
                 _require_s3_credentials(zone.object_storage.credentials_secret, secret_keys, raw, source)
 
@@ -127,7 +133,7 @@ def _run() -> None:
         )
         endpoints[spec.name] = app.endpoints
         if config.buckets:
-            buckets[spec.name] = _buckets(config, catalog, spec, plan, settings)
+            buckets[spec.name] = _buckets(config, catalog, spec, healthy[spec.name], settings)
     pulumi.export("country", config.country)
     pulumi.export("plan", plans_as_data(plans))
     pulumi.export("zones", {zone_id: namespace for zone_id in used})

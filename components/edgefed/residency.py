@@ -33,6 +33,8 @@ SERVICE_TYPE = "kubernetes:core/v1:Service"
 INGRESS_TYPE = "kubernetes:networking.k8s.io/v1:Ingress"
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 EXPOSING_SERVICE_TYPES = ("LoadBalancer", "NodePort")
+DEFAULT_REGISTRIES = ("registry.edgefed.eu",)
+"""The federation's registry: the allow-list when the policy pack config names none."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from edgefed import labels
 from edgefed.admission import admission_binding, admission_policy
 from edgefed.catalog import Zone
 from edgefed.placement import ZoneDemand
+from edgefed.residency import DEFAULT_REGISTRIES
 
 TYPE_TOKEN = "edgefed:index:EdgeZone"
 
@@ -34,7 +35,7 @@ class EdgeZoneArgs:
     """Residency label value of the namespace (see :func:`edgefed.labels.residency_value`). Default ``eu``."""
     unavailable: bool = False
     """The zone is down: the provider skips updates it cannot make instead of failing the whole update."""
-    allowed_registries: tuple[str, ...] = ("registry.edgefed.eu",)
+    allowed_registries: tuple[str, ...] = DEFAULT_REGISTRIES
     """Registry hosts the zone's admission policy accepts images from. Default the federation registry;
     the program passes the policy pack's allow-list so both checks agree."""
     extra_labels: dict[str, str] = field(default_factory=dict)

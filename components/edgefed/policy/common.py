@@ -36,7 +36,6 @@ FRAMEWORK = PolicyComplianceFramework(
 """The compliance framework every edgefed policy serves."""
 SEVERITY = Severity.CRITICAL
 DEFAULT_CATALOGS = ["stacks/catalog/federation.yaml"]
-DEFAULT_REGISTRIES = ["registry.edgefed.eu"]
 
 CATALOGS_SCHEMA: dict[str, Any] = {
     "type": "array",

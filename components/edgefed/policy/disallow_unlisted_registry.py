@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from edgefed.policy.common import DEFAULT_REGISTRIES, report, resource_policy, schema
-from edgefed.residency import check_images
+from edgefed.policy.common import report, resource_policy, schema
+from edgefed.residency import DEFAULT_REGISTRIES, check_images
 
 NAME = "disallow-unlisted-registry"
 
