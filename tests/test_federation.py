@@ -27,7 +27,7 @@ def federation(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("federation")
     catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
-    catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "orange-fr-paris"]
+    catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "local-orange-fr-paris"]
     catalog["zones"][0]["object_storage"]["endpoint"] = f"http://127.0.0.1:{s3server.free_port()}"
     (tmp / "catalog.yaml").write_text(yaml.safe_dump(catalog))
     env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp / "state")}
@@ -62,7 +62,7 @@ def test_status_reports_every_zone_ready(federation):
         timeout=60,
     )
     assert result.returncode == 0, result.stdout
-    assert "orange-fr-paris                  FR      5/5        ready  1 ready" in result.stdout
+    assert "local-orange-fr-paris            FR      5/5        ready  1 ready" in result.stdout
 
 
 def test_processes_run_and_listen_on_loopback_only(federation):
@@ -87,7 +87,7 @@ def test_data_folders_are_private(federation):
     host = testinfra.get_host("local://")
     state = federation["state"]
     assert host.file(str(state)).mode == 0o700
-    zone = state / "zones" / "orange-fr-paris"
+    zone = state / "zones" / "local-orange-fr-paris"
     assert host.file(str(zone)).mode == 0o700
     assert host.file(str(zone / "kubeconfig")).mode == 0o600
     assert host.file(str(state / "s3" / "fr" / "credentials.json")).mode == 0o600
@@ -95,7 +95,7 @@ def test_data_folders_are_private(federation):
 
 def test_stop_zone_then_start_zone_keeps_its_data(federation):
     command, env, catalog = federation["command"], federation["env"], str(federation["catalog"])
-    zone_dir = federation["state"] / "zones" / "orange-fr-paris"
+    zone_dir = federation["state"] / "zones" / "local-orange-fr-paris"
     kubectl = toolchain_or_skip("kubectl")
     created = subprocess.run(
         [kubectl, "--kubeconfig", str(zone_dir / "kubeconfig"), "create", "namespace", "keep-me"],
@@ -104,7 +104,7 @@ def test_stop_zone_then_start_zone_keeps_its_data(federation):
     )
     assert created.returncode == 0, created.stderr
     subprocess.run(
-        [*command, "stop-zone", "orange-fr-paris", "--catalog", catalog],
+        [*command, "stop-zone", "local-orange-fr-paris", "--catalog", catalog],
         env=env,
         check=True,
         capture_output=True,
@@ -115,7 +115,7 @@ def test_stop_zone_then_start_zone_keeps_its_data(federation):
     )
     assert down.returncode == 1 and "DOWN" in down.stdout
     subprocess.run(
-        [*command, "start-zone", "orange-fr-paris", "--catalog", catalog],
+        [*command, "start-zone", "local-orange-fr-paris", "--catalog", catalog],
         env=env,
         check=True,
         capture_output=True,

@@ -24,7 +24,7 @@ FAKE_S3 = json.dumps({"accessKey": "fake-access-7f3a", "secretKey": "fake-secret
 
 
 def test_stacks_exist_for_the_main_countries():
-    assert {"fr", "de", "it", "es"} <= set(STACKS)
+    assert {"fr", "de", "it", "es", "local-fr", "local-de", "local-it"} <= set(STACKS)
 
 
 def test_committed_stacks_match_the_renderer():
@@ -37,7 +37,7 @@ def test_committed_stacks_match_the_renderer():
 def stack_config(stack: str, **overrides: object) -> tuple[dict[str, str], list[str]]:
     """The config the engine would pass for ``stack``, with fake credentials for every catalog secret."""
     raw = raw_from_stack_file(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
-    catalog = load_catalog(CATALOG)
+    catalog = load_catalog(ROOT / raw.get("edgefed:catalog", str(CATALOG)))
     secrets = []
     for zone in catalog.zones:
         raw[f"edgefed:{zone.kubeconfig_secret}"] = FAKE_KUBECONFIG
@@ -72,7 +72,7 @@ def test_every_stack_deploys_its_plan(stack, monkeypatch):
     deployments = rec.of_type("kubernetes:apps/v1:Deployment")
     assert {d.inputs["metadata"]["name"] for d in deployments} == {s.name for s in specs}
     for d in deployments:
-        assert d.inputs["metadata"]["namespace"] == f"edgefed-{stack}"
+        assert d.inputs["metadata"]["namespace"] == f"edgefed-{config.country.lower()}"
     buckets = rec.of_type("pulumi-python:dynamic:Resource")
     assert buckets and all(b.inputs["country"] == config.country for b in buckets)
     assert all(b.is_secret("secret_key") for b in buckets)
