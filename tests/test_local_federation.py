@@ -145,3 +145,44 @@ def test_second_up_changes_nothing_and_destroy_empties_everything(deployed):
 def _terminating(deployed, zone: str) -> set[str]:
     items = kubectl(deployed, zone, "get", "namespaces")["items"]
     return {n["metadata"]["name"] for n in items if n.get("status", {}).get("phase") == "Terminating"}
+
+
+def test_failover_drill(deployed):
+    """Both FR zones fail: line-control serves from Italy, restricted vision refuses to cross the border.
+
+    Runs last (after destroy): it deploys local-fr again, then stops both FR zones. Failback after the
+    zones restart is not asserted yet: in this environment the restarted zones' pods did not become
+    Ready within the provider's await (see the closing note of the session that wrote this).
+    """
+    run, federation, deploy = (
+        deployed["run"],
+        str(ROOT / "scripts" / "federation"),
+        str(ROOT / "scripts" / "local-deploy"),
+    )
+    work = str(deployed["tmp"] / "work")
+    fr_zones = ["local-orange-fr-paris", "local-vodafone-fr-lyon"]
+    fresh = run(deploy, "--work", work, "local-fr")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    others = [
+        "local-vodafone-it-turin",
+        "local-tim-it-milan",
+        "local-telefonica-de-munich",
+        "local-deutsche-telekom-de-frankfurt",
+    ]
+
+    def deployments_in(zone: str) -> set[tuple[str, str]]:
+        items = kubectl(deployed, zone, "get", "deployments", "--all-namespaces")["items"]
+        return {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in items}
+
+    before = {zone: deployments_in(zone) for zone in others}
+    for zone in fr_zones:
+        assert run(federation, "stop-zone", zone, timeout=120).returncode == 0
+    outage = run(deploy, "--work", work, "local-fr", "--unavailable", *fr_zones)
+    assert outage.returncode == 0, outage.stdout + outage.stderr
+    assert "site lyon-line              serving local-vodafone-it-turin (FAILED OVER)" in outage.stdout
+    assert "restricted data never crosses a border" in outage.stdout
+    turin = kubectl(deployed, "local-vodafone-it-turin", "-n", "edgefed-fr", "get", "deployment", "line-control")
+    assert turin["metadata"]["labels"]["edgefed.io/role"] == "primary"
+    assert turin["status"].get("readyReplicas") == 2
+    # Zones that stayed up lost nothing.
+    assert {zone: deployments_in(zone) for zone in others} == before

@@ -251,3 +251,18 @@ def test_failback_returns_to_the_plan_without_outage(case):
     healthy = place(catalog, spec)
     place(catalog, spec, unavailable)  # an outage in between leaves no trace
     assert place(catalog, spec) == healthy
+
+
+def test_unavailable_zones_are_drained_not_dropped_and_failback_restores(catalog, robot):
+    from edgefed.placement import with_drained
+
+    down = ["orange-fr-lyon", "orange-fr-marseille", "orange-fr-paris"]
+    healthy = place(catalog, robot)
+    outage = with_drained(place(catalog, robot, down), healthy, down)
+    by_zone = {a.zone: a for a in outage.zones}
+    for zone in {a.zone for a in healthy.zones} & set(down):
+        assert by_zone[zone].role == "drained" and by_zone[zone].replicas == 0
+        assert by_zone[zone].drained_from == next(a.role for a in healthy.zones if a.zone == zone)
+    # Exactly one serving zone per site during the outage: no duplicate primaries.
+    assert all(a.role != "primary" for a in outage.zones if a.zone in down)
+    assert with_drained(place(catalog, robot, []), healthy, []) == healthy

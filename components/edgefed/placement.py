@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from edgefed.appspec import AppSpec, Site
@@ -36,7 +36,7 @@ from edgefed.geography import EARTH_RADIUS_KM, geography
 from edgefed.residency import failover_countries
 
 Cause = Literal["outage", "configuration"]
-Role = Literal["primary", "standby"]
+Role = Literal["primary", "standby", "drained"]
 _EPSILON = 1e-9
 
 
@@ -86,11 +86,14 @@ class ZoneAssignment:
     operator: str
     """Zone operator (static, for the same reason)."""
     role: Role
-    """``primary`` when the zone serves at least one site, ``standby`` when it only waits for failover."""
+    """``primary`` when the zone serves at least one site, ``standby`` when it only waits for failover,
+    ``drained`` when the zone is unavailable: its objects stay declared with no replicas."""
     replicas: int
     """Replicas to run there."""
     sites: tuple[str, ...]
     """Sites served (primary) or covered (standby) by this zone."""
+    drained_from: Literal["primary", "standby"] | None = None
+    """For a drained zone, the role it has when every zone is up."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ class Plan:
                     "country": z.country,
                     "operator": z.operator,
                     "role": z.role,
+                    "drainedFrom": z.drained_from,
                     "replicas": z.replicas,
                     "sites": list(z.sites),
                 }
@@ -583,6 +587,23 @@ def place_all(
     return {spec.name: engine.place(spec, unavailable=down, zones=zones, usage=usage) for spec in specs}
 
 
+def with_drained(plan: Plan, healthy: Plan, unavailable: Iterable[str]) -> Plan:
+    """Add to ``plan`` (zones down) a ``drained`` assignment per unavailable zone that ``healthy`` uses.
+
+    A zone that cannot be reached cannot have objects deleted from it, and a zone that is only briefly
+    unreachable must not lose them: its objects stay declared with zero replicas, and the next plan
+    without the outage gives them back their replicas (failback). Still a pure function of its inputs.
+    """
+    down = frozenset(unavailable)
+    used = {a.zone for a in plan.zones}
+    drained = [
+        replace(a, role="drained", replicas=0, drained_from=a.role)
+        for a in healthy.zones
+        if a.zone in down and a.zone not in used and a.role != "drained"
+    ]
+    return replace(plan, zones=tuple(sorted((*plan.zones, *drained), key=lambda a: a.zone)))
+
+
 def plans_as_data(plans: Mapping[str, Plan]) -> dict[str, object]:
     """All plans as plain data (stack output)."""
     return {name: plan.to_dict() for name, plan in plans.items()}
@@ -612,7 +633,9 @@ def demand_by_zone(plans: Mapping[str, Plan], specs: Sequence[AppSpec]) -> dict[
     for plan in plans.values():
         spec = by_name[plan.app]
         for assignment in plan.zones:
-            count = spec.autoscaling_ceiling if assignment.role == "primary" else assignment.replicas
+            # A drained zone keeps the quota of its healthy role, so nothing changes there on failback.
+            role = assignment.drained_from or assignment.role
+            count = spec.autoscaling_ceiling if role == "primary" else max(assignment.replicas, spec.standby_replicas)
             zone = assignment.zone
             cpu[zone] = cpu.get(zone, 0.0) + spec.resources.cpu * count
             memory[zone] = memory.get(zone, 0) + spec.resources.memory_mib * count

@@ -66,7 +66,7 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         self.plan = plan
         endpoints: dict[str, list[str]] = {}
         for assignment in plan.zones:
-            if assignment.replicas == 0:
+            if assignment.role == "standby" and assignment.replicas == 0:
                 continue  # a failover zone with no warm standby: nothing runs there until failover
             zone = args.zones[assignment.zone]
             endpoints[assignment.zone] = self._deploy(name, spec, zone, assignment, args.extra_labels)
@@ -130,13 +130,14 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             spec={"maxUnavailable": 1, "selector": {"matchLabels": selector}},
             opts=opts,
         )
-        if assignment.role == "primary":
+        # A drained zone keeps its autoscaler: a Deployment at zero replicas is not scaled by it.
+        if "primary" in (assignment.role, assignment.drained_from):
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{prefix}-hpa",
                 metadata=meta,
                 spec={
                     "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
-                    "minReplicas": assignment.replicas,
+                    "minReplicas": spec.replicas_per_zone,
                     "maxReplicas": spec.autoscaling_ceiling,
                     "metrics": [
                         {
