@@ -119,12 +119,6 @@ class StackWorkspace:
             )
         return result
 
-    def remove(self) -> None:
-        """Remove the stack from its backend and delete the workspace."""
-        if self.folder.exists():
-            self.pulumi("stack", "rm", "--yes", "--force", "--preserve-config", check=False)
-            shutil.rmtree(self.folder)
-
 
 def toolchain_problem() -> str | None:
     """Why the real engine cannot run here, or ``None`` when it can."""
