@@ -318,12 +318,12 @@ def test_bucket_in_country_storage_complies():
         (
             {"region": "us-east-1"},
             "bucket 'b': endpoint https://s3.fr-par.orange.example region 'us-east-1' is not FR object storage of the "
-            "catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
+            "catalog; rule enforce-bucket-residency allows only http://127.0.0.1:39101 (fr-par), https://s3.fr-par.orange.example (fr-par)",
         ),
         (
             {"endpoint": "https://s3.us-east-1.amazonaws.com"},
             "bucket 'b': endpoint https://s3.us-east-1.amazonaws.com region 'fr-par' is not FR object storage of the "
-            "catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
+            "catalog; rule enforce-bucket-residency allows only http://127.0.0.1:39101 (fr-par), https://s3.fr-par.orange.example (fr-par)",
         ),
         (
             {"country": "US"},
