@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from edgefed.catalog import CAMARA_FIELDS, GSMA_FIELDS, Catalog
 from edgefed.errors import ConfigError, join_path
 
@@ -111,11 +113,7 @@ def merge(
     data["zones"] = [z for z in data["zones"] if z["id"] not in new_ids] + imported
     try:
         return Catalog.model_validate(data)
-    except Exception as exc:  # a ValidationError: report it against the answer
-        from pydantic import ValidationError
-
-        if not isinstance(exc, ValidationError):
-            raise
+    except ValidationError as exc:  # report it against the answer's own fields
         offset = len(data["zones"]) - len(imported)
         problems = []
         for error in exc.errors():
