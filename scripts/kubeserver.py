@@ -7,6 +7,7 @@ come from scripts/bootstrap. Everything listens on 127.0.0.1 only, data lives un
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -93,7 +94,14 @@ def start(
     manager_bin = _tool("kube-controller-manager", controller_manager)
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
-    client, peer, secure = free_port(), free_port(), free_port()
+    # A zone that restarts keeps its ports, token and service-account key, as a real cluster keeps its
+    # endpoint and credentials: stacks that deployed to it find it again unchanged (failback).
+    saved = data_dir / "ports.json"
+    if saved.exists():
+        client, peer, secure = json.loads(saved.read_text())
+    else:
+        client, peer, secure = free_port(), free_port(), free_port()
+        saved.write_text(json.dumps([client, peer, secure]))
     plane = ControlPlane(name, f"https://127.0.0.1:{secure}", data_dir / "kubeconfig", data_dir)
     loopback = "http://127.0.0.1"
     plane.processes.append(
@@ -112,16 +120,18 @@ def start(
     try:
         pki = data_dir / "pki"
         pki.mkdir(exist_ok=True)
-        subprocess.run(["openssl", "genrsa", "-out", str(pki / "sa.key"), "2048"], check=True, capture_output=True)
-        subprocess.run(
-            ["openssl", "rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub")],
-            check=True,
-            capture_output=True,
-        )
-        token = secrets.token_urlsafe(32)
+        if not (pki / "sa.pub").exists():
+            subprocess.run(["openssl", "genrsa", "-out", str(pki / "sa.key"), "2048"], check=True, capture_output=True)
+            subprocess.run(
+                ["openssl", "rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub")],
+                check=True,
+                capture_output=True,
+            )
         tokens = pki / "tokens.csv"
-        tokens.write_text(f"{token},edgefed-admin,edgefed-admin,system:masters\n")
-        os.chmod(tokens, 0o600)
+        if not tokens.exists():
+            tokens.write_text(f"{secrets.token_urlsafe(32)},edgefed-admin,edgefed-admin,system:masters\n")
+            os.chmod(tokens, 0o600)
+        token = tokens.read_text().split(",", 1)[0]
         log = data_dir / "kube-apiserver.log"
         plane.processes.append(
             spawn(

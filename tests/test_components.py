@@ -7,10 +7,10 @@ import pytest
 from edgefed import labels
 from edgefed.appspec import load_app_spec
 from edgefed.catalog import load_catalog
-from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
+from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs, rollout_order
 from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
-from edgefed.placement import demand_by_zone, place
+from edgefed.placement import demand_by_zone, place, with_drained
 
 from .conftest import APPS, CATALOG
 from .pulumi_harness import run_program
@@ -90,15 +90,24 @@ def test_residency_labels_on_everything(catalog, monkeypatch):
 
 def test_standby_replicas_are_labelled_and_primaries_autoscale(catalog, monkeypatch):
     plan, program = _deploy(catalog, "robot-control")
+    spec = load_app_spec(APPS / "robot-control.yaml")
     rec = run_program(program, monkeypatch=monkeypatch)
     deployments = {r.inputs["metadata"]["labels"][labels.ZONE]: r for r in rec.of_type("kubernetes:apps/v1:Deployment")}
     assert set(deployments) == {a.zone for a in plan.zones}
     for assignment in plan.zones:
         deployment = deployments[assignment.zone]
         assert deployment.inputs["spec"]["replicas"] == assignment.replicas
-        assert deployment.inputs["spec"]["template"]["metadata"]["labels"][labels.ROLE] == assignment.role
-    hpas = {r.name for r in rec.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}
-    assert hpas == {f"robot-control-{a.zone}-hpa" for a in plan.zones if a.role == "primary"}
+        assert deployment.inputs["metadata"]["labels"][labels.ROLE] == assignment.role
+        # Off the pod template: a promotion scales the warm pods instead of replacing them.
+        assert labels.ROLE not in deployment.inputs["spec"]["template"]["metadata"]["labels"]
+    hpas = {r.name: r.inputs["spec"] for r in rec.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}
+    assert set(hpas) == {f"robot-control-{a.zone}-hpa" for a in plan.zones}
+    for assignment in plan.zones:
+        bounds = hpas[f"robot-control-{assignment.zone}-hpa"]
+        if assignment.role == "primary":
+            assert (bounds["minReplicas"], bounds["maxReplicas"]) == (spec.replicas_per_zone, spec.autoscaling_ceiling)
+        else:  # a standby is pinned at its warm count: the autoscaler never promotes it
+            assert bounds["minReplicas"] == bounds["maxReplicas"] == spec.standby_replicas
     assert len(rec.of_type("kubernetes:policy/v1:PodDisruptionBudget")) == len(plan.zones)
     assert len(rec.of_type("kubernetes:core/v1:Service")) == len(plan.zones)
 
@@ -181,3 +190,25 @@ def test_edge_zone_installs_its_admission_policy(catalog, monkeypatch):
     assert binding.inputs["spec"]["matchResources"]["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "acme-fr"
     }
+
+
+def test_primaries_roll_out_after_every_other_zone_of_the_app(catalog):
+    spec = load_app_spec(APPS / "robot-control.yaml")
+    healthy = place(catalog, spec)
+    order = rollout_order(spec, healthy)
+    standbys = tuple(a.zone for a, _ in order if a.role == "standby")
+    assert standbys, "robot-control has warm standbys"
+    seen: set[str] = set()
+    for assignment, waits_for in order:
+        assert set(waits_for) <= seen, "what a zone waits for is declared before it"
+        assert waits_for == (standbys if assignment.role == "primary" else ())
+        seen.add(assignment.zone)
+    # Failover: the drained primary (unreachable) comes before the promoted standby, never after.
+    down = [z.id for z in catalog.zones_in("FR")]
+    outage = with_drained(place(catalog, spec, unavailable=down), healthy, down)
+    order = dict(rollout_order(spec, outage))
+    promoted = [a for a in order if a.role == "primary" and a.country != "FR"]
+    drained = {a.zone for a in order if a.role == "drained"}
+    assert promoted and drained
+    for assignment in promoted:
+        assert drained <= set(order[assignment])

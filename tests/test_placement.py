@@ -77,6 +77,17 @@ def test_restricted_data_never_crosses_a_border(catalog, inference):
     )
 
 
+def test_losing_the_only_zone_that_fits_is_an_outage_not_a_configuration_error(catalog, inference):
+    # Paris is FR's only GPU zone: Lyon and Marseille stay up but cannot run the app.
+    paris = site_of(place(catalog, inference, unavailable=["orange-fr-paris"]), "toulouse-assembly")
+    assert paris.serving is None
+    assert paris.cause == "outage"  # the stack still deploys the rest; the site returns on failback
+    assert paris.problem == (
+        "orange-fr-paris unavailable and no other FR zone within 15 ms has capacity left for gpu-inference; "
+        "no cross-border failover: restricted data never crosses a border"
+    )
+
+
 def test_no_zone_within_budget_is_a_configuration_error(catalog, robot):
     tight = robot.model_copy(update={"sites": (robot.sites[0].model_copy(update={"latency_budget_ms": 1.0}),)})
     plan = place(catalog, tight)

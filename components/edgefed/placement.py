@@ -12,8 +12,9 @@ Rules, in order:
 2. Its *failover* zone is the best zone in another country allowed by the failover mode (a neighbour in
    the residency, or any residency country), inside the budget and with capacity for the standby
    replicas. ``restricted`` data never gets one: it never crosses a border.
-3. When no zone of the site's country is available but one would be (an outage), the site is served
-   from its failover zone; if it may not fail over, the plan says why and the site is unserved.
+3. When the site's country cannot serve it because zones are down (an outage: every zone within budget
+   is down, or the down ones are the only ones that would fit, such as the country's GPU zone), the site
+   is served from a failover zone; if it may not fail over, the plan says why and the site is unserved.
 4. A site that cannot be served even with every zone up (no zone in budget, no capacity, residency
    forbidding every neighbour) is a configuration problem: :meth:`Plan.raise_for_problems` stops the
    program before any resource is registered.
@@ -505,9 +506,8 @@ class _Placement:
         budget, home, country = site.latency_budget_ms, spec.home_operator, frozenset([site.country])
         head = f"site {site.name} ({site.country}): "
         if engine.best(site, country, lambda z: z.id in self.usable, budget, home) is not None:
-            down = sorted(z for z in self.unavailable if self.engine.catalog.zone(z).country == site.country)
-            if engine.best(site, country, lambda z: z.id in self.available, budget, home) is None:
-                reason = f"every {site.country} zone within {budget:g} ms is unavailable ({', '.join(down)})"
+            reason = self._outage_reason(site)
+            if reason is not None:
                 scope, why_not = self._failover_scope(site)
                 if not scope:
                     problem = f"{reason}; {why_not or 'residency allows no other country'}"
@@ -542,6 +542,34 @@ class _Placement:
                     f"(nearest: {nearest[0].id} at {nearest[1]:.1f} ms)"
                 )
         return _unserved(site, problem, "configuration")
+
+    def _outage_reason(self, site: Site) -> str | None:
+        """Why the site's own country cannot serve it *because zones are down*; None if that is not why.
+
+        Every in-country zone within budget down is an outage; so is a down zone that would serve the
+        site while the zones still up cannot (for example the country's only GPU zone).
+        """
+        budget, home, country = site.latency_budget_ms, self.spec.home_operator, site.country
+        in_budget_down = sorted(
+            z.id
+            for z in self.engine._by_country.get(country, ())
+            if z.id in self.usable
+            and z.id in self.unavailable
+            and self.engine.latency_ms(site, z, home) <= budget + _EPSILON
+        )
+        if not in_budget_down:
+            return None
+        if self.engine.best(site, frozenset([country]), lambda z: z.id in self.available, budget, home) is None:
+            return f"every {country} zone within {budget:g} ms is unavailable ({', '.join(in_budget_down)})"
+        would_serve = [
+            z for z in in_budget_down if _fits(self.engine.catalog.zone(z), self.primary_demand, self.usage)
+        ]
+        if not would_serve:
+            return None
+        return (
+            f"{', '.join(would_serve)} unavailable and no other {country} zone within {budget:g} ms "
+            f"has capacity left for {self.spec.name}"
+        )
 
     def _scope_phrase(self) -> str:
         if self.spec.failover == "neighbour":

@@ -39,6 +39,33 @@ class FederatedEdgeAppArgs:
     """More labels for every object. Default none."""
 
 
+def _steady_replicas(spec: AppSpec, assignment: ZoneAssignment) -> int:
+    """Replicas of the zone's role with every zone up (a drained zone: the role it returns to)."""
+    role = assignment.drained_from or assignment.role
+    return spec.replicas_per_zone if role == "primary" else spec.standby_replicas
+
+
+def _replica_bounds(spec: AppSpec, assignment: ZoneAssignment) -> tuple[int, int]:
+    """Autoscaler bounds: a primary scales up to the ceiling, a standby stays at its warm count."""
+    low = _steady_replicas(spec, assignment)
+    if (assignment.drained_from or assignment.role) == "primary":
+        return low, max(low, spec.autoscaling_ceiling)
+    return low, low
+
+
+def rollout_order(spec: AppSpec, plan: Plan) -> list[tuple[ZoneAssignment, tuple[str, ...]]]:
+    """The zones that get a Deployment, in order, each with the zones whose Deployment it waits for.
+
+    Demote before promoting: primaries wait for every other zone of the app (standbys, drained zones),
+    so a failover or a failback never runs two primaries at once. The plan of each run says which way.
+    A failover zone with no warm standby gets nothing until it serves.
+    """
+    deployed = [a for a in plan.zones if _steady_replicas(spec, a) > 0]
+    others = tuple(a.zone for a in deployed if a.role != "primary")
+    ordered = sorted(deployed, key=lambda a: (a.role == "primary", a.zone))
+    return [(a, others if a.role == "primary" else ()) for a in ordered]
+
+
 def _cpu(cores: float) -> str:
     return f"{math.ceil(cores * 1000)}m"
 
@@ -65,17 +92,25 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             raise ValueError(f"FederatedEdgeApp {name}: plan uses zones without an EdgeZone: {', '.join(missing)}")
         self.plan = plan
         endpoints: dict[str, list[str]] = {}
-        for assignment in plan.zones:
-            if assignment.role == "standby" and assignment.replicas == 0:
-                continue  # a failover zone with no warm standby: nothing runs there until failover
+        deployments: dict[str, pulumi.Resource] = {}
+        for assignment, waits_for in rollout_order(spec, plan):
             zone = args.zones[assignment.zone]
-            endpoints[assignment.zone] = self._deploy(name, spec, zone, assignment, args.extra_labels)
+            after = [deployments[zone_id] for zone_id in waits_for]
+            deployments[assignment.zone], endpoints[assignment.zone] = self._deploy(
+                name, spec, zone, assignment, args.extra_labels, after
+            )
         self.endpoints = endpoints
         self.register_outputs({"plan": plan.to_dict(), "endpoints": endpoints})
 
     def _deploy(
-        self, name: str, spec: AppSpec, zone: EdgeZone, assignment: ZoneAssignment, extra: dict[str, str]
-    ) -> list[str]:
+        self,
+        name: str,
+        spec: AppSpec,
+        zone: EdgeZone,
+        assignment: ZoneAssignment,
+        extra: dict[str, str],
+        after: Sequence[pulumi.Resource],
+    ) -> tuple[k8s.apps.v1.Deployment, list[str]]:
         prefix = f"{name}-{assignment.zone}"
         object_labels = {
             **zone.labels,
@@ -85,6 +120,9 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             labels.CLASSIFICATION: spec.data_classification,
             **extra,
         }
+        # The role stays off the pod template: promoting a standby or demoting a primary then only scales
+        # the Deployment, and never replaces the warm pods that are there to take over.
+        pod_labels = {key: value for key, value in object_labels.items() if key != labels.ROLE}
         selector = {labels.APP: spec.name}
         meta = {"name": spec.name, "namespace": zone.namespace, "labels": object_labels}
         # Workloads wait for the zone (namespace, quota, admission policy) to exist.
@@ -114,15 +152,37 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             amounts[GPU_RESOURCE] = gpus
             pod_spec["nodeSelector"] = {GPU_PRODUCT_LABEL: res.gpu.model}
             pod_spec["tolerations"] = [{"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]
-        k8s.apps.v1.Deployment(
+        # Every running zone has an autoscaler: primaries scale between replicas_per_zone and the ceiling,
+        # standbys are pinned. The Deployment is updated after it, so that on failover or failback the
+        # autoscaler never pulls the replica count back to the old role's bounds (a drained zone keeps
+        # its healthy bounds: nothing changes there while it is unreachable, and a Deployment at zero
+        # replicas is not scaled).
+        low, high = _replica_bounds(spec, assignment)
+        autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{prefix}-hpa",
+            metadata=meta,
+            spec={
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
+                "minReplicas": low,
+                "maxReplicas": high,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                    }
+                ],
+            },
+            opts=opts,
+        )
+        deployment = k8s.apps.v1.Deployment(
             f"{prefix}-deployment",
             metadata=meta,
             spec={
                 "replicas": assignment.replicas,
                 "selector": {"matchLabels": selector},
-                "template": {"metadata": {"labels": object_labels}, "spec": pod_spec},
+                "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
             },
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[autoscaler, *after])),
         )
         k8s.policy.v1.PodDisruptionBudget(
             f"{prefix}-pdb",
@@ -130,26 +190,8 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             spec={"maxUnavailable": 1, "selector": {"matchLabels": selector}},
             opts=opts,
         )
-        # A drained zone keeps its autoscaler: a Deployment at zero replicas is not scaled by it.
-        if "primary" in (assignment.role, assignment.drained_from):
-            k8s.autoscaling.v2.HorizontalPodAutoscaler(
-                f"{prefix}-hpa",
-                metadata=meta,
-                spec={
-                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
-                    "minReplicas": spec.replicas_per_zone,
-                    "maxReplicas": spec.autoscaling_ceiling,
-                    "metrics": [
-                        {
-                            "type": "Resource",
-                            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
-                        }
-                    ],
-                },
-                opts=opts,
-            )
         if not spec.ports:
-            return []
+            return deployment, []
         k8s.core.v1.Service(
             f"{prefix}-service",
             metadata=meta,
@@ -173,4 +215,4 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             opts=opts,
         )
         namespace = zone.namespace_name
-        return [f"{spec.name}.{namespace}.svc.cluster.local:{p.port}" for p in spec.ports]
+        return deployment, [f"{spec.name}.{namespace}.svc.cluster.local:{p.port}" for p in spec.ports]
