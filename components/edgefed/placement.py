@@ -561,9 +561,7 @@ class _Placement:
             return None
         if self.engine.best(site, frozenset([country]), lambda z: z.id in self.available, budget, home) is None:
             return f"every {country} zone within {budget:g} ms is unavailable ({', '.join(in_budget_down)})"
-        would_serve = [
-            z for z in in_budget_down if _fits(self.engine.catalog.zone(z), self.primary_demand, self.usage)
-        ]
+        would_serve = [z for z in in_budget_down if _fits(self.engine.catalog.zone(z), self.primary_demand, self.usage)]
         if not would_serve:
             return None
         return (
