@@ -65,6 +65,26 @@ def test_create_in_region_with_versioning_and_tags(props, s3):
     assert result.outs["public_access_block"] == "unsupported"
 
 
+def test_create_adopts_the_empty_bucket_an_interrupted_update_left(props, s3):
+    # `pulumi up` killed after the S3 call and before the state was saved: the bucket exists, empty.
+    s3.create_bucket(Bucket=props["bucket"], CreateBucketConfiguration={"LocationConstraint": props["region"]})
+    result = BucketProvider().create(props)
+    assert result.outs["versioning"] == "Enabled"
+    assert result.outs["tags"]["app.kubernetes.io/name"] == "robot-control"
+
+
+def test_create_never_takes_over_a_bucket_that_holds_data(props, s3):
+    s3.create_bucket(Bucket=props["bucket"], CreateBucketConfiguration={"LocationConstraint": props["region"]})
+    s3.put_object(Bucket=props["bucket"], Key="telemetry/1.json", Body=b"{}")
+    with pytest.raises(BucketError) as caught:
+        BucketProvider().create(props)
+    assert str(caught.value) == (
+        f"bucket {props['bucket']} already exists at {props['endpoint']} and holds objects; import it with "
+        "`pulumi import` instead of creating it, so that no data is lost"
+    )
+    assert s3.get_object(Bucket=props["bucket"], Key="telemetry/1.json")["Body"].read() == b"{}"
+
+
 def test_undeclared_missing_control_fails_and_leaves_nothing(props, s3):
     props = {**props, "unsupported_controls": ["public-access-block"]}
     with pytest.raises(BucketError) as caught:

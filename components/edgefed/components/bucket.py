@@ -100,6 +100,17 @@ def _desired_state(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _why_not_adoptable(client: Any, bucket: str, region: str) -> str | None:
+    """Why an existing bucket of ours may not be adopted by a create, or ``None`` if it may."""
+    location = client.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+    if location != region:
+        return f"is in region {location}, not {region}"
+    listing = client.list_object_versions(Bucket=bucket, MaxKeys=1)
+    if listing.get("Versions") or listing.get("DeleteMarkers"):
+        return "holds objects"
+    return None
+
+
 def _live_state(client: Any, bucket: str) -> dict[str, Any] | None:
     """The bucket as the server reports it, or ``None`` if it does not exist."""
     try:
@@ -199,12 +210,18 @@ class BucketProvider(ResourceProvider):
             client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": props["region"]})
         except ClientError as exc:
             code = _error_code(exc)
-            if code == "BucketAlreadyOwnedByYou":
+            if code != "BucketAlreadyOwnedByYou":
+                raise BucketError(f"bucket {bucket}: create at {props['endpoint']} failed: {code}: {exc}") from None
+            # An update killed between creating the bucket and saving the state leaves an empty bucket of
+            # ours behind: adopting it is what the interrupted create would have done. A bucket that holds
+            # data, or lives in another region, is never taken over silently.
+            reason = _why_not_adoptable(client, bucket, props["region"])
+            if reason:
                 raise BucketError(
-                    f"bucket {bucket} already exists at {props['endpoint']}; import it with `pulumi import` "
-                    "instead of creating it, so that no data is lost"
+                    f"bucket {bucket} already exists at {props['endpoint']} and {reason}; import it with "
+                    "`pulumi import` instead of creating it, so that no data is lost"
                 ) from None
-            raise BucketError(f"bucket {bucket}: create at {props['endpoint']} failed: {code}: {exc}") from None
+            pulumi.log.info(f"bucket {bucket}: adopting the empty bucket an interrupted update left behind")
         except EndpointConnectionError as exc:
             raise BucketError(f"bucket {bucket}: cannot reach {props['endpoint']}: {exc}") from None
         try:
