@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from s3server import free_port
 
 
@@ -67,6 +69,23 @@ def _wait_ready(url: str, token: str, process: subprocess.Popen[bytes], log: Pat
             pass
         time.sleep(0.5)
     raise TimeoutError(f"kube-apiserver at {url} not ready within {timeout:.0f} s; see {log}")
+
+
+def answers(kubeconfig: Path) -> bool:
+    """True when the zone of this kubeconfig (one cluster, token user) answers /readyz."""
+    try:
+        config = yaml.safe_load(kubeconfig.read_text())
+        server, token = config["clusters"][0]["cluster"]["server"], config["users"][0]["user"]["token"]
+    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
+        return False
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # self-signed serving cert on loopback
+    request = urllib.request.Request(f"{server}/readyz", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
 
 
 def spawn(args: list[str], log: Path, *, detach: bool) -> subprocess.Popen[bytes]:

@@ -1,18 +1,27 @@
 """`pulumi up` of the local-* country stacks onto the local federation: real API servers, real S3.
 
-Reads every object back through each zone's API server: it is where the plan says, with its residency
-labels, and nothing lands in a zone of another country unless the plan put a standby there. Then a
-second `up` changes nothing, and `destroy` empties every zone namespace and bucket.
+In order (one federation, one deploy, for the whole module): every object is read back through its
+zone's API server (where the plan says, with its residency labels, nothing in another country but
+standbys); buckets are in their region; app endpoints answer at the API level (pytest-testinfra); a
+label changed with kubectl is reported by `pulumi refresh` and restored by `up`; a second `up` changes
+nothing; the failover drill (scripts/drill) fails a country over and back; a zone stopped during `up`
+fails only its own resources; `pulumi up` killed with SIGKILL is recovered as a user would; and
+`destroy` leaves every zone namespace and bucket empty.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import boto3
 import pytest
+import testinfra
 from botocore.config import Config
 
 from .conftest import ROOT, toolchain_or_skip
@@ -48,7 +57,7 @@ def deployed(tmp_path_factory):
         run(str(ROOT / "scripts" / "federation"), "down", timeout=120)
 
 
-def kubectl(deployed, zone: str, *args: str) -> dict:
+def kubectl_json(deployed, zone: str, *args: str) -> dict:
     path = deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig"
     result = subprocess.run(
         [toolchain_or_skip("kubectl"), "--kubeconfig", str(path), *args, "-o", "json"], capture_output=True, text=True
@@ -74,7 +83,7 @@ def test_objects_are_where_the_plan_says_with_their_labels(deployed, stack):
     namespace = f"edgefed-{country}"
     for app, app_plan in plan.items():
         for zone, where in app_plan["zones"].items():
-            deployment = kubectl(deployed, zone, "-n", namespace, "get", "deployment", app)
+            deployment = kubectl_json(deployed, zone, "-n", namespace, "get", "deployment", app)
             labels = deployment["metadata"]["labels"]
             assert labels["edgefed.io/zone"] == zone
             assert labels["edgefed.io/country"] == where["country"].lower()
@@ -93,7 +102,7 @@ def test_no_deployment_outside_the_plan(deployed):
     from edgefed.catalog import load_catalog
 
     for zone in load_catalog(ROOT / "stacks" / "catalog" / "local.yaml").zones:
-        items = kubectl(deployed, zone.id, "get", "deployments", "--all-namespaces")["items"]
+        items = kubectl_json(deployed, zone.id, "get", "deployments", "--all-namespaces")["items"]
         found = {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in items}
         assert found == planned.get(zone.id, set()), zone.id
 
@@ -113,12 +122,227 @@ def test_buckets_exist_in_their_country(deployed):
                 assert s3.get_bucket_versioning(Bucket=bucket["bucket"])["Status"] == "Enabled"
 
 
-def test_second_up_changes_nothing_and_destroy_empties_everything(deployed):
+def test_app_endpoints_have_ready_pods_in_their_zone(deployed):
+    """Each endpoint a stack exports is a Service in its zone with ready endpoints on that zone's node.
+
+    KWOK pods run no containers, so nothing listens behind the ClusterIP: the check is what a client's
+    service discovery sees (Service port, EndpointSlice addresses ready and located in the zone).
+    """
+    host = testinfra.get_host("local://")
+    kubectl = toolchain_or_skip("kubectl")
+    for stack in STACKS:
+        result = outputs(deployed, stack)
+        for app, by_zone in result["endpoints"].items():
+            for zone, endpoints in by_zone.items():
+                replicas = result["plan"][app]["zones"][zone]["replicas"]
+                config = deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig"
+                for endpoint in endpoints:
+                    name, namespace, *_ = endpoint.split(".")
+                    port = int(endpoint.rsplit(":", 1)[1])
+                    service = json.loads(
+                        host.check_output(f"{kubectl} --kubeconfig {config} -n {namespace} get service {name} -o json")
+                    )
+                    assert port in [p["port"] for p in service["spec"]["ports"]], endpoint
+                    slices = json.loads(
+                        host.check_output(
+                            f"{kubectl} --kubeconfig {config} -n {namespace} get endpointslices "
+                            f"-l kubernetes.io/service-name={name} -o json"
+                        )
+                    )["items"]
+                    ready = [
+                        e
+                        for item in slices
+                        for e in item.get("endpoints") or []
+                        if e["conditions"].get("ready") and port in [p["port"] for p in item["ports"]]
+                    ]
+                    assert len(ready) == replicas, f"{endpoint} in {zone}: {len(ready)} ready of {replicas}"
+                    assert {e["zone"] for e in ready} == {zone}
+
+
+def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
+    from workspace import StackWorkspace
+
+    zone, app = "local-vodafone-fr-lyon", "line-control"
+    config = str(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
+    kubectl = [toolchain_or_skip("kubectl"), "--kubeconfig", config, "-n", "edgefed-fr"]
+    # The zone's admission policy refuses a label that would move the workload to another country...
+    moved = subprocess.run(
+        [*kubectl, "label", "deployment", app, "edgefed.io/country=de", "--overwrite"], capture_output=True, text=True
+    )
+    assert moved.returncode != 0
+    assert "edgefed residency: this is zone local-vodafone-fr-lyon in FR; edgefed.io/country=de" in moved.stderr
+    # ...but not one that widens the residency label: that is drift for Pulumi to find.
+    widened = subprocess.run(
+        [*kubectl, "label", "deployment", app, "edgefed.io/residency=eu", "--overwrite"], capture_output=True, text=True
+    )
+    assert widened.returncode == 0, widened.stderr
+    workspace = StackWorkspace("local-fr", folder=deployed["tmp"] / "work" / "local-fr")
+    backend = {"PULUMI_BACKEND_URL": deployed["env"]["PULUMI_BACKEND_URL"]}
+    refresh = workspace.pulumi("refresh", "--yes", "--skip-preview", env=backend)
+    drifted = [line for line in refresh.stdout.splitlines() if " updated " in line]
+    assert len(drifted) == 1 and f"{app}-{zone}-deployment" in drifted[0] and "~metadata" in drifted[0], drifted
+    restore = deployed["run"](
+        str(ROOT / "scripts" / "local-deploy"), "--work", str(deployed["tmp"] / "work"), "local-fr"
+    )
+    assert restore.returncode == 0, restore.stdout + restore.stderr
+    assert "~ 1 updated" in restore.stdout
+    labels = kubectl_json(deployed, zone, "-n", "edgefed-fr", "get", "deployment", app)["metadata"]["labels"]
+    assert labels["edgefed.io/residency"] == "de.fr.it"
+
+
+def test_second_up_changes_nothing(deployed):
     again = deployed["run"](str(ROOT / "scripts" / "local-deploy"), "--work", str(deployed["tmp"] / "work"), *STACKS)
     assert again.returncode == 0, again.stderr
     for stack in STACKS:
         assert f"== {stack}: pulumi up with the policy pack" in again.stdout
-    assert again.stdout.count("unchanged") == len(STACKS) and " created" not in again.stdout.split("== local-fr")[1]
+    assert again.stdout.count("unchanged)") == len(STACKS), again.stdout
+    assert " created" not in again.stdout and " updated" not in again.stdout and " deleted" not in again.stdout
+
+
+def deployments_in(deployed, zone: str) -> dict[tuple[str, str], str]:
+    """(namespace, name) -> uid of every Deployment in the zone (a uid changes if it is recreated)."""
+    items = kubectl_json(deployed, zone, "get", "deployments", "--all-namespaces")["items"]
+    return {(d["metadata"]["namespace"], d["metadata"]["name"]): d["metadata"]["uid"] for d in items}
+
+
+def test_failover_drill(deployed):
+    """scripts/drill: FR fails over to Italy within residency, restricted refuses, and everything fails back."""
+    others = [
+        "local-vodafone-it-turin",
+        "local-tim-it-milan",
+        "local-telefonica-de-munich",
+        "local-deutsche-telekom-de-frankfurt",
+    ]
+    before = {zone: deployments_in(deployed, zone) for zone in others}
+    drill = deployed["run"](str(ROOT / "scripts" / "drill"), "--work", str(deployed["tmp"] / "work"))
+    assert drill.returncode == 0, drill.stdout + drill.stderr
+    out = drill.stdout
+    assert "site lyon-line              serving local-vodafone-it-turin (FAILED OVER)" in out
+    assert (
+        "-> every FR zone within 15 ms is unavailable (local-orange-fr-paris, local-vodafone-fr-lyon); "
+        "no cross-border failover: restricted data never crosses a border"
+    ) in out
+    outage = out.split("==> drill 2/4")[1].split("==> drill 3/4")[0]
+    assert "zone local-vodafone-it-turin                ready: line-control 2/2" in outage
+    fenced = out.split("==> drill 3/4")[1].split("==> drill 4/4")[0]
+    assert "zone local-vodafone-fr-lyon                 ready: line-control 0/0" in fenced
+    back = out.split("==> drill 4/4")[1]
+    assert "site lyon-line              serving local-vodafone-fr-lyon; failover local-vodafone-it-turin" in back
+    assert "zone local-vodafone-fr-lyon                 ready: line-control 2/2" in back
+    assert "zone local-vodafone-it-turin                ready: line-control 1/1" in back
+    assert "failback  line-control       1 (plan allows 1)" in out
+    assert "DUPLICATE PRIMARY" not in out
+    turin = kubectl_json(deployed, "local-vodafone-it-turin", "-n", "edgefed-fr", "get", "deployment", "line-control")
+    assert turin["metadata"]["labels"]["edgefed.io/role"] == "standby"
+    # Zones outside FR kept every object they had, none recreated (same uid).
+    after = {zone: deployments_in(deployed, zone) for zone in others}
+    assert after == before
+
+
+def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed):
+    from workspace import StackWorkspace
+
+    run, work, backend = deployed["run"], str(deployed["tmp"] / "work"), deployed["env"]["PULUMI_BACKEND_URL"]
+    workspace = StackWorkspace("local-de", folder=deployed["tmp"] / "work" / "local-de")
+    workspace.pulumi("destroy", "--yes", "--skip-preview", env={"PULUMI_BACKEND_URL": backend})
+    munich, frankfurt = "local-telefonica-de-munich", "local-deutsche-telekom-de-frankfurt"
+    elsewhere = {zone: deployments_in(deployed, zone) for zone in ("local-tim-it-milan", "local-vodafone-it-turin")}
+    deploy = start_deploy(deployed, "local-de")
+    # local-deploy has checked every zone and is setting the stack's secrets: the zone dies before the
+    # engine reaches it. (Dying while the provider awaits a rollout there is not tested: the provider
+    # retries until its await timeout, 10 minutes for a Deployment.)
+    wait_for_pulumi("config set", "local-de")
+    stopped = run(str(ROOT / "scripts" / "federation"), "stop-zone", munich, timeout=120)
+    assert stopped.returncode == 0, stopped.stderr
+    out, err = deploy.communicate(timeout=300)
+    assert deploy.returncode == 1, out + err
+    assert (
+        "== local-de: pulumi up FAILED after" in err
+        and f"zone {munich} (stopped answering during the update)" in err
+        and f"the other zones' changes were applied. Re-run once {munich} is back, or mark it unavailable: "
+        f"scripts/local-deploy local-de --unavailable {munich}"
+        in err
+    ), err
+    assert ("edgefed-de", "vision-restricted") in deployments_in(deployed, frankfurt), "Frankfurt was deployed"
+    assert {zone: deployments_in(deployed, zone) for zone in elsewhere} == elsewhere, "no object elsewhere touched"
+    # While it is down, nothing more is attempted for the stack: one clear error, nothing touched.
+    refused = run(str(ROOT / "scripts" / "local-deploy"), "--work", work, "local-de")
+    assert refused.returncode == 1
+    assert f"== local-de: NOT deployed, nothing touched: zone(s) {munich} do not answer" in refused.stderr
+    assert run(str(ROOT / "scripts" / "federation"), "start-zone", munich, timeout=120).returncode == 0
+    again = run(str(ROOT / "scripts" / "local-deploy"), "--work", work, "local-de")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "zone local-telefonica-de-munich             ready: line-control 2/2" in again.stdout
+    converged = run(str(ROOT / "scripts" / "local-deploy"), "--work", work, "local-de")
+    assert converged.returncode == 0 and " unchanged)" in converged.stdout, converged.stdout + converged.stderr
+    assert " created" not in converged.stdout and " updated" not in converged.stdout
+
+
+def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(deployed):
+    from workspace import StackWorkspace
+
+    backend = {"PULUMI_BACKEND_URL": deployed["env"]["PULUMI_BACKEND_URL"]}
+    workspace = StackWorkspace("local-it", folder=deployed["tmp"] / "work" / "local-it")
+    workspace.pulumi("destroy", "--yes", "--skip-preview", env=backend)
+    deploy = start_deploy(deployed, "local-it")
+    pid = wait_for_pulumi("up", "local-it")
+    milan = "local-tim-it-milan"
+    deadline = time.monotonic() + 120
+    while not deployments_in(deployed, milan) and time.monotonic() < deadline:
+        time.sleep(0.2)  # kill once the update is writing workloads, not before
+    os.kill(pid, signal.SIGKILL)
+    deploy.communicate(timeout=120)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(deploy.pid, signal.SIGKILL)  # the dead engine's plugins, which outlive it
+    locked = deployed["run"](str(ROOT / "scripts" / "local-deploy"), "--work", str(workspace.folder.parent), "local-it")
+    assert locked.returncode == 1 and "the stack is currently locked" in locked.stdout + locked.stderr
+    # What a user does (README, How to): remove the dead update's lock, refresh dropping the creates it
+    # left pending, and run again. The re-run's server-side apply adopts the objects that did get created.
+    workspace.pulumi("cancel", "--yes", env=backend)
+    refresh = workspace.pulumi("refresh", "--yes", "--skip-preview", "--clear-pending-creates", env=backend)
+    cleared = json.loads(workspace.pulumi("stack", "export", env=backend).stdout)["deployment"]
+    assert not cleared.get("pending_operations"), refresh.stdout
+    again = deployed["run"](str(ROOT / "scripts" / "local-deploy"), "--work", str(workspace.folder.parent), "local-it")
+    assert again.returncode == 0, again.stdout + again.stderr
+    state = json.loads(workspace.pulumi("stack", "export", env=backend).stdout)["deployment"]
+    assert not state.get("pending_operations"), "no operation left pending"
+    urns = [r["urn"] for r in state["resources"]]
+    assert len(urns) == len(set(urns)), "no resource twice in the state"
+    plan = outputs(deployed, "local-it")["plan"]
+    for app, app_plan in plan.items():
+        for zone, where in app_plan["zones"].items():
+            deployment = kubectl_json(deployed, zone, "-n", "edgefed-it", "get", "deployment", app)
+            assert deployment["status"].get("readyReplicas") == where["replicas"]
+    buckets = [b for app in outputs(deployed, "local-it")["buckets"].values() for b in app]
+    keys = json.loads((deployed["tmp"] / "federation" / "s3" / "it" / "credentials.json").read_text())
+    s3 = boto3.client(
+        "s3", endpoint_url="http://127.0.0.1:39103", region_name="it-mil",
+        aws_access_key_id=keys["accessKey"], aws_secret_access_key=keys["secretKey"],
+        config=Config(s3={"addressing_style": "path"}),
+    )  # fmt: skip
+    assert sorted(b["Name"] for b in s3.list_buckets()["Buckets"]) == sorted(b["bucket"] for b in buckets)
+
+
+def start_deploy(deployed, stack: str) -> subprocess.Popen[str]:
+    """scripts/local-deploy in its own session, so that a test can kill what it leaves behind."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "local-deploy"), "--work", str(deployed["tmp"] / "work"), stack],
+        env=deployed["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for_pulumi(command: str, stack: str) -> int:
+    """The pid of `pulumi <command>` on ``stack`` once it runs."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        found = subprocess.run(["pgrep", "-f", f"^pulumi {command} .*--stack {stack}"], capture_output=True, text=True)
+        if found.stdout.split():
+            return int(found.stdout.split()[0])
+        time.sleep(0.05)
+    raise AssertionError(f"pulumi {command} of {stack} did not start")
+
+
+def test_destroy_empties_every_zone_and_bucket(deployed):
     from workspace import StackWorkspace
 
     for stack in STACKS:
@@ -129,7 +353,7 @@ def test_second_up_changes_nothing_and_destroy_empties_everything(deployed):
     from edgefed.catalog import load_catalog
 
     for zone in load_catalog(ROOT / "stacks" / "catalog" / "local.yaml").zones:
-        namespaces = {n["metadata"]["name"] for n in kubectl(deployed, zone.id, "get", "namespaces")["items"]}
+        namespaces = {n["metadata"]["name"] for n in kubectl_json(deployed, zone.id, "get", "namespaces")["items"]}
         assert not {n for n in namespaces if n.startswith("edgefed-")} - _terminating(deployed, zone.id)
     for country in ("fr", "de", "it"):
         keys = json.loads((deployed["tmp"] / "federation" / "s3" / country / "credentials.json").read_text())
@@ -143,46 +367,5 @@ def test_second_up_changes_nothing_and_destroy_empties_everything(deployed):
 
 
 def _terminating(deployed, zone: str) -> set[str]:
-    items = kubectl(deployed, zone, "get", "namespaces")["items"]
+    items = kubectl_json(deployed, zone, "get", "namespaces")["items"]
     return {n["metadata"]["name"] for n in items if n.get("status", {}).get("phase") == "Terminating"}
-
-
-def test_failover_drill(deployed):
-    """Both FR zones fail: line-control serves from Italy, restricted vision refuses to cross the border.
-
-    Runs last (after destroy): it deploys local-fr again, then stops both FR zones. Failback after the
-    zones restart is not asserted yet: in this environment the restarted zones' pods did not become
-    Ready within the provider's await (see the closing note of the session that wrote this).
-    """
-    run, federation, deploy = (
-        deployed["run"],
-        str(ROOT / "scripts" / "federation"),
-        str(ROOT / "scripts" / "local-deploy"),
-    )
-    work = str(deployed["tmp"] / "work")
-    fr_zones = ["local-orange-fr-paris", "local-vodafone-fr-lyon"]
-    fresh = run(deploy, "--work", work, "local-fr")
-    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
-    others = [
-        "local-vodafone-it-turin",
-        "local-tim-it-milan",
-        "local-telefonica-de-munich",
-        "local-deutsche-telekom-de-frankfurt",
-    ]
-
-    def deployments_in(zone: str) -> set[tuple[str, str]]:
-        items = kubectl(deployed, zone, "get", "deployments", "--all-namespaces")["items"]
-        return {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in items}
-
-    before = {zone: deployments_in(zone) for zone in others}
-    for zone in fr_zones:
-        assert run(federation, "stop-zone", zone, timeout=120).returncode == 0
-    outage = run(deploy, "--work", work, "local-fr", "--unavailable", *fr_zones)
-    assert outage.returncode == 0, outage.stdout + outage.stderr
-    assert "site lyon-line              serving local-vodafone-it-turin (FAILED OVER)" in outage.stdout
-    assert "restricted data never crosses a border" in outage.stdout
-    turin = kubectl(deployed, "local-vodafone-it-turin", "-n", "edgefed-fr", "get", "deployment", "line-control")
-    assert turin["metadata"]["labels"]["edgefed.io/role"] == "primary"
-    assert turin["status"].get("readyReplicas") == 2
-    # Zones that stayed up lost nothing.
-    assert {zone: deployments_in(zone) for zone in others} == before

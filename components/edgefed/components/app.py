@@ -74,8 +74,9 @@ class FederatedEdgeApp(pulumi.ComponentResource):
     """Deploys an :class:`~edgefed.appspec.AppSpec` per its placement plan.
 
     Per zone of the plan: a Deployment (GPU requests and node selector where needed), a Service, a
-    PodDisruptionBudget, a HorizontalPodAutoscaler for primaries, and a NetworkPolicy opening the app's
-    ports. Standby replicas in failover zones carry ``edgefed.io/role=standby``.
+    PodDisruptionBudget, a HorizontalPodAutoscaler (standbys pinned at their warm count), and a
+    NetworkPolicy opening the app's ports. Standby Deployments carry ``edgefed.io/role=standby``;
+    primaries roll out after the app's other zones (see :func:`rollout_order`).
     """
 
     plan: Plan
