@@ -290,12 +290,15 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
     deadline = time.monotonic() + 120
     while not deployments_in(deployed, milan) and time.monotonic() < deadline:
         time.sleep(0.2)  # kill once the update is writing workloads, not before
+    plugins = descendants(pid)  # the engine's plugins run in their own process groups and outlive it
     os.kill(pid, signal.SIGKILL)
     deploy.communicate(timeout=120)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(deploy.pid, signal.SIGKILL)  # the dead engine's plugins, which outlive it
+    for plugin in plugins:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(plugin, signal.SIGKILL)
     locked = deployed["run"](str(ROOT / "scripts" / "local-deploy"), "--work", str(workspace.folder.parent), "local-it")
-    assert locked.returncode == 1 and "the stack is currently locked" in locked.stdout + locked.stderr
+    assert locked.returncode == 1
+    assert f"the stack is locked by pulumi pid {pid}, which no longer runs (killed?)" in locked.stderr, locked.stderr
     # What a user does (README, How to): remove the dead update's lock, refresh dropping the creates it
     # left pending, and run again. The re-run's server-side apply adopts the objects that did get created.
     workspace.pulumi("cancel", "--yes", env=backend)
@@ -321,6 +324,21 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
         config=Config(s3={"addressing_style": "path"}),
     )  # fmt: skip
     assert sorted(b["Name"] for b in s3.list_buckets()["Buckets"]) == sorted(b["bucket"] for b in buckets)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``."""
+    table = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in table.splitlines():
+        child, parent = (int(x) for x in line.split())
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def start_deploy(deployed, stack: str) -> subprocess.Popen[str]:
