@@ -247,15 +247,22 @@ def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed
     workspace.pulumi("destroy", "--yes", "--skip-preview", env={"PULUMI_BACKEND_URL": backend})
     munich, frankfurt = "local-telefonica-de-munich", "local-deutsche-telekom-de-frankfurt"
     elsewhere = {zone: deployments_in(deployed, zone) for zone in ("local-tim-it-milan", "local-vodafone-it-turin")}
+    # Munich's node agent (kwok) dies first, so that its pods never become Ready: the update is then
+    # surely in the middle of line-control's rollout there when the rest of the zone dies.
+    kwok = int((deployed["tmp"] / "federation" / "zones" / munich / "pids").read_text().split()[-1])
+    os.kill(kwok, signal.SIGKILL)
     deploy = start_deploy(deployed, "local-de")
-    # local-deploy has checked every zone and is setting the stack's secrets: the zone dies before the
-    # engine reaches it. (Dying while the provider awaits a rollout there is not tested: the provider
-    # retries until its await timeout, 10 minutes for a Deployment.)
-    wait_for_pulumi("config set", "local-de")
+    deadline = time.monotonic() + 300
+    while ("edgefed-de", "line-control") not in deployments_in(deployed, munich) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # The provider waits for that rollout until the stack's rolloutTimeoutSeconds (90 s in the local
+    # stacks), not the provider's default 10 minutes, then fails it and names the zone.
+    began = time.monotonic()
     stopped = run(str(ROOT / "scripts" / "federation"), "stop-zone", munich, timeout=120)
     assert stopped.returncode == 0, stopped.stderr
     out, err = deploy.communicate(timeout=300)
     assert deploy.returncode == 1, out + err
+    assert time.monotonic() - began < 150, "bounded by the rollout timeout, not the provider's 10 minutes"
     assert (
         "== local-de: pulumi up FAILED after" in err
         and f"zone {munich} (stopped answering during the update)" in err
@@ -309,6 +316,8 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
     assert again.returncode == 0, again.stdout + again.stderr
     state = json.loads(workspace.pulumi("stack", "export", env=backend).stdout)["deployment"]
     assert not state.get("pending_operations"), "no operation left pending"
+    waits = {r["urn"].rsplit("::", 1)[1]: r.get("customTimeouts") for r in state["resources"]}
+    assert waits["line-control-local-vodafone-it-turin-deployment"] == {"create": 90, "update": 90}, waits
     urns = [r["urn"] for r in state["resources"]]
     assert len(urns) == len(set(urns)), "no resource twice in the state"
     plan = outputs(deployed, "local-it")["plan"]

@@ -98,6 +98,11 @@ BAD_STACK_CONFIG = [
         "edgefed:kubeconfig-orange-fr-paris: is missing",
     ),
     ("missing-zones", {"edgefed:zones": None}, "edgefed:zones: is required but missing"),
+    (
+        "rollout-timeout-too-short",
+        {"edgefed:rolloutTimeoutSeconds": "0"},
+        "edgefed:rolloutTimeoutSeconds: Input should be greater than or equal to 10",
+    ),
 ]
 
 

@@ -130,7 +130,12 @@ def _run() -> None:
         app = FederatedEdgeApp(
             spec.name,
             FederatedEdgeAppArgs(
-                spec=spec, catalog=catalog, zones=zones, unavailable=config.unavailable_zones, plan=plan
+                spec=spec,
+                catalog=catalog,
+                zones=zones,
+                unavailable=config.unavailable_zones,
+                plan=plan,
+                rollout_timeout_seconds=config.rollout_timeout_seconds,
             ),
         )
         endpoints[spec.name] = app.endpoints

@@ -46,6 +46,10 @@ class StackConfig(StrictModel):
     Default unset: deploy to the zones."""
     buckets: bool = True
     """Create each app's ResidentBucket in the country. Default true; false for manifest-only runs."""
+    rollout_timeout_seconds: Annotated[int, Field(ge=10, le=7200)] = 600
+    """How long `pulumi up` waits for a Deployment to become Ready in a zone before failing it. Default
+    600 s, the Kubernetes provider's own; lower it where pods start fast, so that a zone that dies in
+    the middle of a rollout fails the update in that time instead of ten minutes."""
 
 
 def _config_key(field: str) -> str:

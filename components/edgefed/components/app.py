@@ -37,6 +37,9 @@ class FederatedEdgeAppArgs:
     """A plan computed beforehand (to share capacity between apps); default: place here."""
     extra_labels: dict[str, str] = field(default_factory=dict)
     """More labels for every object. Default none."""
+    rollout_timeout_seconds: int | None = None
+    """Seconds to wait for each Deployment to become Ready (create and update). Default: the provider's
+    (10 minutes)."""
 
 
 def _steady_replicas(spec: AppSpec, assignment: ZoneAssignment) -> int:
@@ -98,7 +101,7 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             zone = args.zones[assignment.zone]
             after = [deployments[zone_id] for zone_id in waits_for]
             deployments[assignment.zone], endpoints[assignment.zone] = self._deploy(
-                name, spec, zone, assignment, args.extra_labels, after
+                name, spec, zone, assignment, args, after
             )
         self.endpoints = endpoints
         self.register_outputs({"plan": plan.to_dict(), "endpoints": endpoints})
@@ -109,7 +112,7 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         spec: AppSpec,
         zone: EdgeZone,
         assignment: ZoneAssignment,
-        extra: dict[str, str],
+        args: FederatedEdgeAppArgs,
         after: Sequence[pulumi.Resource],
     ) -> tuple[k8s.apps.v1.Deployment, list[str]]:
         prefix = f"{name}-{assignment.zone}"
@@ -119,7 +122,7 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             labels.APP: spec.name,
             labels.ROLE: assignment.role,
             labels.CLASSIFICATION: spec.data_classification,
-            **extra,
+            **args.extra_labels,
         }
         # The role stays off the pod template: promoting a standby or demoting a primary then only scales
         # the Deployment, and never replaces the warm pods that are there to take over.
@@ -175,6 +178,8 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             },
             opts=opts,
         )
+        wait = args.rollout_timeout_seconds
+        timeouts = pulumi.CustomTimeouts(create=f"{wait}s", update=f"{wait}s") if wait else None
         deployment = k8s.apps.v1.Deployment(
             f"{prefix}-deployment",
             metadata=meta,
@@ -183,7 +188,9 @@ class FederatedEdgeApp(pulumi.ComponentResource):
                 "selector": {"matchLabels": selector},
                 "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
             },
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[autoscaler, *after])),
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=[autoscaler, *after], custom_timeouts=timeouts)
+            ),
         )
         k8s.policy.v1.PodDisruptionBudget(
             f"{prefix}-pdb",
