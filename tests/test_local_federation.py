@@ -190,6 +190,26 @@ def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
     assert labels["edgefed.io/residency"] == "de.fr.it"
 
 
+def test_a_stack_deployed_onto_an_earlier_federation_is_refreshed_first(deployed):
+    """After `federation down` and `up`, the zones are new and empty while the stack's state is not."""
+    state = deployed["tmp"] / "federation"
+    (state / "id").write_text("a-federation-started-later")  # what `up` writes for a new federation
+    gone = kubectl_json(deployed, "local-tim-it-milan", "-n", "edgefed-it", "get", "deployment", "vision-restricted")
+    config = str(state / "zones" / "local-tim-it-milan" / "kubeconfig")
+    subprocess.run(
+        [toolchain_or_skip("kubectl"), "--kubeconfig", config, "-n", "edgefed-it", "delete", "deployment",
+         "vision-restricted", "--wait=true"], check=True, capture_output=True,
+    )  # fmt: skip
+    deploy = deployed["run"](
+        str(ROOT / "scripts" / "local-deploy"), "--work", str(deployed["tmp"] / "work"), "local-it"
+    )
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert "== local-it: state from an earlier federation refreshed (- 1 deleted)" in deploy.stdout
+    assert "(+ 1 created," in deploy.stdout
+    back = kubectl_json(deployed, "local-tim-it-milan", "-n", "edgefed-it", "get", "deployment", "vision-restricted")
+    assert back["metadata"]["uid"] != gone["metadata"]["uid"] and back["status"].get("readyReplicas") == 1
+
+
 def test_second_up_changes_nothing(deployed):
     again = deployed["run"](str(ROOT / "scripts" / "local-deploy"), "--work", str(deployed["tmp"] / "work"), *STACKS)
     assert again.returncode == 0, again.stderr
