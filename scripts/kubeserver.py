@@ -52,40 +52,49 @@ def _tool(name: str, given: str | None) -> str:
     return path
 
 
+# The API servers serve a self-signed certificate on loopback: clients here do not verify it.
+_LOOPBACK_TLS = ssl.create_default_context()
+_LOOPBACK_TLS.check_hostname, _LOOPBACK_TLS.verify_mode = False, ssl.CERT_NONE
+
+
+def get(server: str, token: str, path: str, timeout: float = 2) -> tuple[int, bytes]:
+    """GET ``path`` from a zone's API server with its bearer token: (status, body). Raises OSError."""
+    request = urllib.request.Request(f"{server}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, context=_LOOPBACK_TLS, timeout=timeout) as answer:
+        return int(answer.status), answer.read()
+
+
+def credentials(kubeconfig: Path) -> tuple[str, str] | None:
+    """(server, token) of a zone's one-cluster kubeconfig, or None if it cannot be read."""
+    try:
+        config = yaml.safe_load(kubeconfig.read_text())
+        return config["clusters"][0]["cluster"]["server"], config["users"][0]["user"]["token"]
+    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
+        return None
+
+
+def _ready(server: str, token: str) -> bool:
+    try:
+        return get(server, token, "/readyz")[0] == 200
+    except OSError:
+        return False
+
+
 def _wait_ready(url: str, token: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # self-signed serving cert on loopback
-    request = urllib.request.Request(f"{url}/readyz", headers={"Authorization": f"Bearer {token}"})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"kube-apiserver exited with {process.returncode}; see {log}")
-        try:
-            with urllib.request.urlopen(request, context=context, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
+        if _ready(url, token):
+            return
         time.sleep(0.5)
     raise TimeoutError(f"kube-apiserver at {url} not ready within {timeout:.0f} s; see {log}")
 
 
 def answers(kubeconfig: Path) -> bool:
     """True when the zone of this kubeconfig (one cluster, token user) answers /readyz."""
-    try:
-        config = yaml.safe_load(kubeconfig.read_text())
-        server, token = config["clusters"][0]["cluster"]["server"], config["users"][0]["user"]["token"]
-    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
-        return False
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # self-signed serving cert on loopback
-    request = urllib.request.Request(f"{server}/readyz", headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=2) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
+    found = credentials(kubeconfig)
+    return found is not None and _ready(*found)
 
 
 def spawn(args: list[str], log: Path, *, detach: bool) -> subprocess.Popen[bytes]:

@@ -66,6 +66,16 @@ def kubectl_json(deployed, zone: str, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
+def s3_client(deployed, country: str, endpoint: str, region: str):
+    """A client of a country's S3 server with the keys the federation generated for it."""
+    keys = json.loads((deployed["tmp"] / "federation" / "s3" / country / "credentials.json").read_text())
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name=region,
+        aws_access_key_id=keys["accessKey"], aws_secret_access_key=keys["secretKey"],
+        config=Config(s3={"addressing_style": "path"}),
+    )  # fmt: skip
+
+
 def outputs(deployed, stack: str) -> dict:
     from workspace import StackWorkspace
 
@@ -110,14 +120,9 @@ def test_no_deployment_outside_the_plan(deployed):
 def test_buckets_exist_in_their_country(deployed):
     for stack in STACKS:
         country = stack.removeprefix("local-")
-        keys = json.loads((deployed["tmp"] / "federation" / "s3" / country / "credentials.json").read_text())
         for app_buckets in outputs(deployed, stack)["buckets"].values():
             for bucket in app_buckets:
-                s3 = boto3.client(
-                    "s3", endpoint_url=bucket["endpoint"], region_name=bucket["region"],
-                    aws_access_key_id=keys["accessKey"], aws_secret_access_key=keys["secretKey"],
-                    config=Config(s3={"addressing_style": "path"}),
-                )  # fmt: skip
+                s3 = s3_client(deployed, country, bucket["endpoint"], bucket["region"])
                 assert s3.get_bucket_location(Bucket=bucket["bucket"])["LocationConstraint"] == bucket["region"]
                 assert s3.get_bucket_versioning(Bucket=bucket["bucket"])["Status"] == "Enabled"
 
@@ -346,12 +351,7 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
             deployment = kubectl_json(deployed, zone, "-n", "edgefed-it", "get", "deployment", app)
             assert deployment["status"].get("readyReplicas") == where["replicas"]
     buckets = [b for app in outputs(deployed, "local-it")["buckets"].values() for b in app]
-    keys = json.loads((deployed["tmp"] / "federation" / "s3" / "it" / "credentials.json").read_text())
-    s3 = boto3.client(
-        "s3", endpoint_url="http://127.0.0.1:39103", region_name="it-mil",
-        aws_access_key_id=keys["accessKey"], aws_secret_access_key=keys["secretKey"],
-        config=Config(s3={"addressing_style": "path"}),
-    )  # fmt: skip
+    s3 = s3_client(deployed, "it", "http://127.0.0.1:39103", "it-mil")
     assert sorted(b["Name"] for b in s3.list_buckets()["Buckets"]) == sorted(b["bucket"] for b in buckets)
 
 
@@ -403,13 +403,8 @@ def test_destroy_empties_every_zone_and_bucket(deployed):
         namespaces = {n["metadata"]["name"] for n in kubectl_json(deployed, zone.id, "get", "namespaces")["items"]}
         assert not {n for n in namespaces if n.startswith("edgefed-")} - _terminating(deployed, zone.id)
     for country in ("fr", "de", "it"):
-        keys = json.loads((deployed["tmp"] / "federation" / "s3" / country / "credentials.json").read_text())
         endpoint = {"fr": 39101, "de": 39102, "it": 39103}[country]
-        s3 = boto3.client(
-            "s3", endpoint_url=f"http://127.0.0.1:{endpoint}", region_name="us-east-1",
-            aws_access_key_id=keys["accessKey"], aws_secret_access_key=keys["secretKey"],
-            config=Config(s3={"addressing_style": "path"}),
-        )  # fmt: skip
+        s3 = s3_client(deployed, country, f"http://127.0.0.1:{endpoint}", "us-east-1")
         assert s3.list_buckets().get("Buckets", []) == []
 
 
