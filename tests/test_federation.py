@@ -97,33 +97,27 @@ def test_stop_zone_then_start_zone_keeps_its_data(federation):
     command, env, catalog = federation["command"], federation["env"], str(federation["catalog"])
     zone_dir = federation["state"] / "zones" / "local-orange-fr-paris"
     kubectl = toolchain_or_skip("kubectl")
-    created = subprocess.run(
-        [kubectl, "--kubeconfig", str(zone_dir / "kubeconfig"), "create", "namespace", "keep-me"],
-        capture_output=True,
-        text=True,
-    )
+
+    def cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, *args, "--catalog", catalog], env=env, capture_output=True, text=True, timeout=timeout
+        )
+
+    def zone_kubectl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [kubectl, "--kubeconfig", str(zone_dir / "kubeconfig"), *args], capture_output=True, text=True
+        )
+
+    before = yaml.safe_load((zone_dir / "kubeconfig").read_text())
+    created = zone_kubectl("create", "namespace", "keep-me")
     assert created.returncode == 0, created.stderr
-    subprocess.run(
-        [*command, "stop-zone", "local-orange-fr-paris", "--catalog", catalog],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    down = subprocess.run(
-        [*command, "status", "--catalog", catalog], env=env, capture_output=True, text=True, timeout=60
-    )
+    stopped = cli("stop-zone", "local-orange-fr-paris", timeout=120)
+    assert stopped.returncode == 0, stopped.stderr
+    down = cli("status", timeout=60)
     assert down.returncode == 1 and "DOWN" in down.stdout
-    subprocess.run(
-        [*command, "start-zone", "local-orange-fr-paris", "--catalog", catalog],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    found = subprocess.run(
-        [kubectl, "--kubeconfig", str(zone_dir / "kubeconfig"), "get", "namespace", "keep-me"],
-        capture_output=True,
-        text=True,
-    )
+    started = cli("start-zone", "local-orange-fr-paris", timeout=300)
+    assert started.returncode == 0, started.stderr
+    # Back on the same endpoint with the same credentials, as a real cluster: stacks find it unchanged.
+    assert yaml.safe_load((zone_dir / "kubeconfig").read_text()) == before
+    found = zone_kubectl("get", "namespace", "keep-me")
     assert found.returncode == 0, found.stderr
