@@ -7,10 +7,11 @@ refused with the policy's message for a non-compliant workload and admitted for 
 from __future__ import annotations
 
 import subprocess
+import time
 
 import pytest
 
-from .conftest import ROOT, toolchain_or_skip
+from .conftest import ROOT, SUMMARY, toolchain_or_skip
 
 pytestmark = pytest.mark.engine
 
@@ -57,13 +58,39 @@ def deployed_zone(zone_cluster, tmp_path_factory):
     assert zone_cluster.kubeconfig.read_text().split("token: ")[1].split()[0] not in state, (
         "kubeconfig leaked into state"
     )
+    delay = wait_until_policy_enforced(zone_cluster)
+    SUMMARY.append(f"zone admission policy in force {delay:.1f} s after pulumi up returned")
     return zone_cluster
 
 
-def kubectl_apply(plane, manifest: str) -> subprocess.CompletedProcess[str]:
+def wait_until_policy_enforced(plane, deadline_seconds: float = 60.0) -> float:
+    """Seconds until a server-side dry run of a non-compliant workload is refused.
+
+    The API server compiles admission policies from its informers and reloads them once a second, so a
+    binding that `pulumi up` has just created is in force shortly after, not at once (seen in CI: a
+    `kubectl apply` right after `up` was admitted). Waiting here, with a deadline, keeps the tests below
+    about what the policy refuses; a policy that never comes into force still fails the fixture.
+    """
+    probe = manifest("probe", "nginx:1.27")
+    started = time.monotonic()
+    while True:
+        result = kubectl_apply(plane, probe, "--dry-run=server")
+        elapsed = time.monotonic() - started
+        if result.returncode != 0 and "edgefed residency" in result.stderr:
+            return elapsed
+        if elapsed > deadline_seconds:
+            pytest.fail(
+                f"the zone's admission policy was not in force {deadline_seconds:.0f} s after pulumi up: "
+                f"a dry run of a non-compliant Deployment returned {result.returncode}: "
+                f"{result.stdout.strip()} {result.stderr.strip()}"
+            )
+        time.sleep(0.2)
+
+
+def kubectl_apply(plane, manifest: str, *flags: str) -> subprocess.CompletedProcess[str]:
     kubectl = toolchain_or_skip("kubectl")
     return subprocess.run(
-        [kubectl, "--kubeconfig", str(plane.kubeconfig), "apply", "-f", "-"],
+        [kubectl, "--kubeconfig", str(plane.kubeconfig), "apply", *flags, "-f", "-"],
         input=manifest,
         capture_output=True,
         text=True,
