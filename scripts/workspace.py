@@ -20,6 +20,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# EDGEFED_FEDERATION_STATE moves the whole local federation, kubeconfig included (tests run one beside a user's).
+_FEDERATION_MOVED = os.environ.get("EDGEFED_FEDERATION_STATE")
+FEDERATION_STATE = Path(_FEDERATION_MOVED) if _FEDERATION_MOVED else ROOT / ".state" / "federation"
+"""Where `scripts/federation` keeps each zone's and each country's store, pids and credentials."""
+FEDERATION_KUBECONFIG = FEDERATION_STATE / "kubeconfig" if _FEDERATION_MOVED else ROOT / ".state" / "kubeconfig"
+"""The kubeconfig with one context per zone that `scripts/federation up` writes."""
+
 
 @functools.cache
 def engine_env() -> dict[str, str]:
