@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+class PortInUseError(RuntimeError):
+    """The port asked for is taken: another S3 server (another local federation?) listens there."""
+
+
 @dataclass
 class S3Server:
     """A running versitygw process."""
@@ -45,6 +49,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_in_use(port: int) -> bool:
+    """True if something listens on 127.0.0.1:``port`` (connections in TIME_WAIT do not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def start(
     data_dir: Path,
     region: str,
@@ -61,6 +76,9 @@ def start(
     exe = binary or shutil.which("versitygw")
     if exe is None:
         raise FileNotFoundError("versitygw is not on PATH; run scripts/bootstrap")
+    if port and port_in_use(port):
+        # Without this, the new server would exit while the one already there answers our readiness check.
+        raise PortInUseError(f"127.0.0.1:{port} is already in use by another process")
     port = port or free_port()
     (data_dir / "buckets").mkdir(parents=True, exist_ok=True)
     (data_dir / "versions").mkdir(parents=True, exist_ok=True)

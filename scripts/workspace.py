@@ -26,6 +26,10 @@ FEDERATION_STATE = Path(_FEDERATION_MOVED) if _FEDERATION_MOVED else ROOT / ".st
 """Where `scripts/federation` keeps each zone's and each country's store, pids and credentials."""
 FEDERATION_KUBECONFIG = FEDERATION_STATE / "kubeconfig" if _FEDERATION_MOVED else ROOT / ".state" / "kubeconfig"
 """The kubeconfig with one context per zone that `scripts/federation up` writes."""
+COMMITTED_LOCAL_CATALOG = ROOT / "stacks" / "catalog" / "local.yaml"
+LOCAL_CATALOG = Path(os.environ.get("EDGEFED_LOCAL_CATALOG") or COMMITTED_LOCAL_CATALOG).resolve()
+"""The catalog of the local federation. EDGEFED_LOCAL_CATALOG names another one, for example a copy
+with other object store ports, so that a second federation (the tests') runs beside a user's."""
 
 
 @functools.cache

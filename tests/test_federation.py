@@ -121,3 +121,31 @@ def test_stop_zone_then_start_zone_keeps_its_data(federation):
     assert yaml.safe_load((zone_dir / "kubeconfig").read_text()) == before
     found = zone_kubectl("get", "namespace", "keep-me")
     assert found.returncode == 0, found.stderr
+
+
+def test_an_object_store_port_already_taken_stops_up_with_the_way_out(tmp_path):
+    """Another server on the catalog's S3 port (another federation) would answer with other keys: refuse."""
+    toolchain_or_skip("versitygw")
+    import socket
+
+    catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
+    catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "local-orange-fr-paris"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        catalog["zones"][0]["object_storage"]["endpoint"] = f"http://127.0.0.1:{port}"
+        (tmp_path / "catalog.yaml").write_text(yaml.safe_dump(catalog))
+        env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp_path / "state")}
+        up = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "federation"), "up", "--catalog", str(tmp_path / "catalog.yaml")],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert up.returncode == 1
+    assert up.stderr.strip() == (
+        f"federation: FR's object store http://127.0.0.1:{port} cannot start: 127.0.0.1:{port} is already in use "
+        "by another process. Another local federation (another checkout, or one started with "
+        "EDGEFED_FEDERATION_STATE) may hold it: stop it with its `scripts/federation down`, or start this one "
+        "from a catalog with other ports (EDGEFED_LOCAL_CATALOG)."
+    )
+    assert not list((tmp_path / "state").glob("zones/*")), "no zone was started"

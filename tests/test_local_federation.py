@@ -22,6 +22,7 @@ import time
 import boto3
 import pytest
 import testinfra
+import yaml
 from botocore.config import Config
 
 from .conftest import ROOT, toolchain_or_skip
@@ -41,6 +42,7 @@ def deployed(tmp_path_factory):
     env = {
         **engine_env(),
         "EDGEFED_FEDERATION_STATE": str(tmp / "federation"),
+        "EDGEFED_LOCAL_CATALOG": str(catalog_on_free_ports(tmp / "catalog.yaml")),
         "PULUMI_BACKEND_URL": f"file://{tmp / 'backend'}",
     }
     (tmp / "backend").mkdir()
@@ -52,9 +54,38 @@ def deployed(tmp_path_factory):
     deploy = run(str(ROOT / "scripts" / "local-deploy"), "--work", str(tmp / "work"), *STACKS)
     try:
         assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-        yield {"tmp": tmp, "env": env, "run": run, "deploy": deploy.stdout}
+        yield {"tmp": tmp, "env": env, "run": run, "deploy": deploy.stdout, "catalog": tmp / "catalog.yaml"}
     finally:
         run(str(ROOT / "scripts" / "federation"), "down", timeout=120)
+
+
+def catalog_on_free_ports(path):
+    """The local catalog with its object stores moved to free ports, written to ``path``.
+
+    The committed catalog's ports (39101-39103) belong to the user's own federation, which `make demo`
+    leaves running; this one runs beside it. Everything else (zones, countries, regions) is the same.
+    """
+    import s3server
+
+    catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
+    moved: dict[str, str] = {}
+    for zone in catalog["zones"]:
+        storage = zone["object_storage"]
+        endpoint = moved.setdefault(storage["endpoint"], f"http://127.0.0.1:{s3server.free_port()}")
+        storage["endpoint"] = endpoint
+    path.write_text(yaml.safe_dump(catalog, sort_keys=False))
+    return path
+
+
+def local_zones(deployed):
+    from edgefed.catalog import load_catalog
+
+    return load_catalog(deployed["catalog"]).zones
+
+
+def object_store(deployed, country: str):
+    """The object store of ``country`` (``it``) in the catalog this federation runs."""
+    return next(z.object_storage for z in local_zones(deployed) if z.country.lower() == country)
 
 
 def kubectl_json(deployed, zone: str, *args: str) -> dict:
@@ -109,9 +140,7 @@ def test_no_deployment_outside_the_plan(deployed):
         for app, app_plan in outputs(deployed, stack)["plan"].items():
             for zone in app_plan["zones"]:
                 planned.setdefault(zone, set()).add((f"edgefed-{stack.removeprefix('local-')}", app))
-    from edgefed.catalog import load_catalog
-
-    for zone in load_catalog(ROOT / "stacks" / "catalog" / "local.yaml").zones:
+    for zone in local_zones(deployed):
         items = kubectl_json(deployed, zone.id, "get", "deployments", "--all-namespaces")["items"]
         found = {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in items}
         assert found == planned.get(zone.id, set()), zone.id
@@ -351,7 +380,8 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
             deployment = kubectl_json(deployed, zone, "-n", "edgefed-it", "get", "deployment", app)
             assert deployment["status"].get("readyReplicas") == where["replicas"]
     buckets = [b for app in outputs(deployed, "local-it")["buckets"].values() for b in app]
-    s3 = s3_client(deployed, "it", "http://127.0.0.1:39103", "it-mil")
+    store = object_store(deployed, "it")
+    s3 = s3_client(deployed, "it", store.endpoint, store.region)
     assert sorted(b["Name"] for b in s3.list_buckets()["Buckets"]) == sorted(b["bucket"] for b in buckets)
 
 
@@ -397,14 +427,12 @@ def test_destroy_empties_every_zone_and_bucket(deployed):
         workspace.pulumi(
             "destroy", "--yes", "--skip-preview", env={"PULUMI_BACKEND_URL": deployed["env"]["PULUMI_BACKEND_URL"]}
         )
-    from edgefed.catalog import load_catalog
-
-    for zone in load_catalog(ROOT / "stacks" / "catalog" / "local.yaml").zones:
+    for zone in local_zones(deployed):
         namespaces = {n["metadata"]["name"] for n in kubectl_json(deployed, zone.id, "get", "namespaces")["items"]}
         assert not {n for n in namespaces if n.startswith("edgefed-")} - _terminating(deployed, zone.id)
     for country in ("fr", "de", "it"):
-        endpoint = {"fr": 39101, "de": 39102, "it": 39103}[country]
-        s3 = s3_client(deployed, country, f"http://127.0.0.1:{endpoint}", "us-east-1")
+        store = object_store(deployed, country)
+        s3 = s3_client(deployed, country, store.endpoint, store.region)
         assert s3.list_buckets().get("Buckets", []) == []
 
 
