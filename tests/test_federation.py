@@ -26,10 +26,7 @@ def federation(tmp_path_factory):
     import s3server
 
     tmp = tmp_path_factory.mktemp("federation")
-    catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
-    catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "local-orange-fr-paris"]
-    catalog["zones"][0]["object_storage"]["endpoint"] = f"http://127.0.0.1:{s3server.free_port()}"
-    (tmp / "catalog.yaml").write_text(yaml.safe_dump(catalog))
+    one_zone_catalog(tmp / "catalog.yaml", s3server.free_port())
     env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp / "state")}
     command = [sys.executable, str(ROOT / "scripts" / "federation")]
     up = subprocess.run(
@@ -42,6 +39,14 @@ def federation(tmp_path_factory):
     )
     assert down.returncode == 0, down.stderr
     assert not (tmp / "state").exists(), "down leaves nothing on disk"
+
+
+def one_zone_catalog(path, s3_port: int) -> None:
+    """The local catalog cut down to Paris, its object store on ``s3_port``, written to ``path``."""
+    catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
+    catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "local-orange-fr-paris"]
+    catalog["zones"][0]["object_storage"]["endpoint"] = f"http://127.0.0.1:{s3_port}"
+    path.write_text(yaml.safe_dump(catalog))
 
 
 def pids_of(state):
@@ -128,14 +133,11 @@ def test_an_object_store_port_already_taken_stops_up_with_the_way_out(tmp_path):
     toolchain_or_skip("versitygw")
     import socket
 
-    catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
-    catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "local-orange-fr-paris"]
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        catalog["zones"][0]["object_storage"]["endpoint"] = f"http://127.0.0.1:{port}"
-        (tmp_path / "catalog.yaml").write_text(yaml.safe_dump(catalog))
+        one_zone_catalog(tmp_path / "catalog.yaml", port)
         env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp_path / "state")}
         up = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "federation"), "up", "--catalog", str(tmp_path / "catalog.yaml")],
