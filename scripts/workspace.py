@@ -26,6 +26,8 @@ FEDERATION_STATE = Path(_FEDERATION_MOVED) if _FEDERATION_MOVED else ROOT / ".st
 """Where `scripts/federation` keeps each zone's and each country's store, pids and credentials."""
 FEDERATION_KUBECONFIG = FEDERATION_STATE / "kubeconfig" if _FEDERATION_MOVED else ROOT / ".state" / "kubeconfig"
 """The kubeconfig with one context per zone that `scripts/federation up` writes."""
+WORK = ROOT / ".state" / "work"
+"""Default folder of the stacks' workspaces, one subfolder per stack."""
 COMMITTED_LOCAL_CATALOG = ROOT / "stacks" / "catalog" / "local.yaml"
 LOCAL_CATALOG = Path(os.environ.get("EDGEFED_LOCAL_CATALOG") or COMMITTED_LOCAL_CATALOG).resolve()
 """The catalog of the local federation. EDGEFED_LOCAL_CATALOG names another one, for example a copy
@@ -49,7 +51,7 @@ class StackWorkspace:
     ) -> None:
         self.stack = stack
         self.project = project
-        self.folder = folder or ROOT / ".state" / "work" / stack
+        self.folder = folder or WORK / stack
         self.backend = backend
         self.stack_file = self.folder / "stacks" / f"Pulumi.{stack}.yaml"
 
