@@ -221,11 +221,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
-	config, err := json.Marshal(req.GetConfig())
-	if err != nil {
-		return nil, err
-	}
-	secretKeys, err := json.Marshal(req.GetConfigSecretKeys())
+	config, secretKeys, err := configEnv(req.GetConfig(), req.GetConfigSecretKeys())
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +246,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	cmd := exec.CommandContext(ctx, interpreter, args...)
 	cmd.Dir = req.GetPwd()
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.Env = environment(venv, "PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys))
+	cmd.Env = environment(venv, config, secretKeys)
 	if err := cmd.Run(); err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
@@ -396,4 +392,24 @@ func (h *host) RuntimeOptionsPrompts(context.Context, *pulumirpc.RuntimeOptionsR
 
 func (h *host) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil
+}
+
+// configEnv gives the PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS entries for the program. A stack with no
+// config arrives as a nil map: the Python SDK iterates the decoded value, so it must be {} and [], never null.
+func configEnv(config map[string]string, secretKeys []string) (string, string, error) {
+	if config == nil {
+		config = map[string]string{}
+	}
+	if secretKeys == nil {
+		secretKeys = []string{}
+	}
+	encodedConfig, err := json.Marshal(config)
+	if err != nil {
+		return "", "", err
+	}
+	encodedKeys, err := json.Marshal(secretKeys)
+	if err != nil {
+		return "", "", err
+	}
+	return "PULUMI_CONFIG=" + string(encodedConfig), "PULUMI_CONFIG_SECRET_KEYS=" + string(encodedKeys), nil
 }
