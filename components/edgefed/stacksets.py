@@ -1,0 +1,51 @@
+"""The families of country stacks (``stacks/stacksets.yaml``) that ``edgefed render`` renders, validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, RootModel
+
+from edgefed.errors import ConfigError, load_yaml, validate
+from edgefed.model import Name, StrictModel
+from edgefed.stackconfig import StackConfig
+
+RENDERED = {"country", "catalog", "zones", "apps"}
+"""StackConfig fields the renderer derives itself: a family may not set them."""
+
+
+def _check_settings(value: dict[str, bool | int | str]) -> dict[str, bool | int | str]:
+    allowed = sorted(info.alias or name for name, info in StackConfig.model_fields.items() if name not in RENDERED)
+    for key in value:
+        if key not in allowed:
+            raise ValueError(f"{key!r} is not a stack setting a family may set; allowed: {', '.join(allowed)}")
+    return value
+
+
+class StackFamily(StrictModel):
+    """One family of country stacks: a catalog, the apps it runs, and the stack name prefix."""
+
+    prefix: Annotated[str, Field(pattern=r"^(|[a-z0-9]+-)$")]
+    """Prefix of the stack names (``local-`` gives ``local-fr``); ``""`` for the example federation.
+    No default: two families must never render the same stack."""
+    catalog: Annotated[str, Field(min_length=1)]
+    """The family's catalog file, relative to the project root. No default."""
+    apps: Annotated[tuple[Name, ...], Field(min_length=1)]
+    """App specs (``stacks/apps/<name>.yaml``) the family runs; each gets a stack per site country. No default."""
+    settings: Annotated[dict[str, bool | int | str], AfterValidator(_check_settings)] = Field(default_factory=dict)
+    """More ``edgefed:`` settings for every stack of the family (camelCase keys). Default none."""
+
+
+class StackSets(RootModel[tuple[StackFamily, ...]]):
+    """Every family of stacks."""
+
+
+def load_stacksets(path: Path) -> tuple[StackFamily, ...]:
+    """Read and validate the families file, one error naming the file and fields on a problem."""
+    families = validate(StackSets, load_yaml(path), str(path)).root
+    prefixes = [f.prefix for f in families]
+    if len(set(prefixes)) != len(prefixes):
+        repeated = next(p for p in prefixes if prefixes.count(p) > 1)
+        raise ConfigError(str(path), [(f"[{prefixes.index(repeated)}].prefix", f"{repeated!r} is used twice")])
+    return families
