@@ -237,12 +237,10 @@ def test_plan_properties(case):
     for assignment in plan.zones:
         zone = catalog.zone(assignment.zone)
         assert assignment.replicas * spec.resources.cpu <= zone.capacity.cpu + 1e-9
-    # exactly one serving zone per served site (no duplicate primaries)
-    served = [s.serving for s in plan.sites if s.serving]
-    assert all(
-        any(s in a.sites and a.role == "primary" for a in plan.zones) for s in [x.site for x in plan.sites if x.serving]
-    )
-    assert len(served) == len([s for s in plan.sites if s.serving])
+    # Exactly one primary zone per served site, its serving zone, and none for an unserved one (no duplicates).
+    for s in plan.sites:
+        primaries = {a.zone for a in plan.zones if a.role == "primary" and s.site in a.sites}
+        assert primaries == ({s.serving} if s.serving else set()), (s, primaries)
 
 
 @PROPERTY_SETTINGS
