@@ -13,9 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pulumi
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from pulumi.dynamic import (
     CheckFailure,
@@ -70,6 +68,11 @@ def _error_code(exc: ClientError) -> str:
 
 
 def _client(props: Mapping[str, Any]) -> Any:
+    # boto3 loads in the provider only, when a bucket is really read or written: a render-mode preview
+    # (no buckets) never pays its import (about 0.2 s).
+    import boto3
+    from botocore.config import Config as BotoConfig
+
     return boto3.session.Session().client(
         "s3",
         endpoint_url=props["endpoint"],
