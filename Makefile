@@ -22,13 +22,13 @@ unit: venv
 	@.venv/bin/python -m pytest -q -m "not engine and not s3"
 
 plan: venv
-	@.venv/bin/python scripts/plan
+	@.venv/bin/edgefed plan
 
 stacks: venv
-	@.venv/bin/python scripts/render-stacks
+	@.venv/bin/edgefed render
 
 bench: venv
-	@.venv/bin/python scripts/bench-placement
+	@.venv/bin/edgefed bench
 
 clean:
 	rm -rf .venv .tools .state

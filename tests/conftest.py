@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -43,18 +44,38 @@ def mutated(data: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
     return out
 
 
-sys.path.insert(0, str(ROOT / "scripts"))
+EDGEFED = [sys.executable, "-m", "edgefed_ops"]
+"""The `edgefed` command, run by this interpreter."""
 
 
 def toolchain_or_skip(tool: str) -> str:
-    """Path of a bootstrapped tool, or skip loudly with the reason."""
-    from workspace import engine_env, toolchain_problem
+    """Path of a bootstrapped tool. Missing: the test fails, unless EDGEFED_SKIP_INTEGRATION=1 opts out."""
+    from edgefed_ops.toolchain import engine_env, toolchain_problem
 
-    problem = toolchain_problem()
-    path = shutil.which(tool, path=engine_env()["PATH"])
+    problem = toolchain_problem(ROOT)
+    path = shutil.which(tool, path=engine_env(ROOT)["PATH"])
     if problem or path is None:
-        pytest.skip(f"REAL TOOLCHAIN MISSING, integration test not run: {problem or tool + ' not found'}")
+        reason = f"REAL TOOLCHAIN MISSING: {problem or tool + ' not found'}"
+        if os.environ.get("EDGEFED_SKIP_INTEGRATION") == "1":
+            pytest.skip(f"{reason} (EDGEFED_SKIP_INTEGRATION=1)")
+        pytest.fail(f"{reason}; run scripts/bootstrap, or opt out with EDGEFED_SKIP_INTEGRATION=1", pytrace=False)
     return path
+
+
+def ops_settings(tmp: Path, *, federation: Path | None = None, catalog: Path | None = None) -> Any:
+    """Settings of the operations package for a test: workspaces and a file backend under ``tmp``."""
+    from edgefed_ops.settings import Settings
+
+    (tmp / "backend").mkdir(parents=True, exist_ok=True)
+    state = federation or tmp / "federation"
+    return Settings(
+        root=ROOT,
+        federation_state=state,
+        kubeconfig=state / "kubeconfig",
+        local_catalog=(catalog or ROOT / "stacks" / "catalog" / "local.yaml").resolve(),
+        work=tmp / "work",
+        backend_url=f"file://{tmp / 'backend'}",
+    )
 
 
 SUMMARY: list[str] = []

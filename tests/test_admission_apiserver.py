@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .conftest import ROOT, SUMMARY, toolchain_or_skip
+from .conftest import ROOT, SUMMARY, ops_settings, toolchain_or_skip
 
 pytestmark = pytest.mark.engine
 
@@ -21,27 +21,20 @@ DIGEST = "sha256:" + "ab" * 32
 @pytest.fixture(scope="module")
 def zone_cluster(tmp_path_factory):
     tools = {tool: toolchain_or_skip(tool) for tool in ("etcd", "kube-apiserver", "kube-controller-manager")}
-    import kubeserver
+    from edgefed_ops import controlplane
 
-    plane = kubeserver.start(
-        "orange-fr-paris",
-        tmp_path_factory.mktemp("zone"),
-        etcd=tools["etcd"],
-        apiserver=tools["kube-apiserver"],
-        controller_manager=tools["kube-controller-manager"],
-    )
+    binaries = controlplane.Binaries(tools["etcd"], tools["kube-apiserver"], tools["kube-controller-manager"])
+    plane = controlplane.start("orange-fr-paris", tmp_path_factory.mktemp("zone"), binaries)
     yield plane
     plane.stop()
 
 
 @pytest.fixture(scope="module")
 def deployed_zone(zone_cluster, tmp_path_factory):
-    from workspace import StackWorkspace
+    from edgefed_ops.engine import StackWorkspace
 
     tmp = tmp_path_factory.mktemp("zone-stack")
-    workspace = StackWorkspace(
-        "paris", folder=tmp / "work", backend=tmp / "backend", project=ROOT / "tests" / "zone_program"
-    )
+    workspace = StackWorkspace(ops_settings(tmp), "paris", project=ROOT / "tests" / "zone_program")
     workspace.prepare(
         {
             "zoneprobe:catalog": str(ROOT / "stacks" / "catalog" / "federation.yaml"),
@@ -50,11 +43,9 @@ def deployed_zone(zone_cluster, tmp_path_factory):
         },
         secrets={"zoneprobe:kubeconfig": zone_cluster.kubeconfig.read_text()},
     )
-    pack = ROOT / "policies" / "eu-residency"
-    workspace.pulumi(
-        "up", "--yes", "--skip-preview", "--policy-pack", str(pack), "--policy-pack-config", str(pack / "config.json")
-    )
-    state = workspace.pulumi("stack", "export").stdout
+    deployed = workspace.up()
+    assert deployed.ok, deployed.output[-3000:]
+    state = workspace.cli("stack", "export").stdout
     assert zone_cluster.kubeconfig.read_text().split("token: ")[1].split()[0] not in state, (
         "kubeconfig leaked into state"
     )

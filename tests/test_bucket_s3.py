@@ -16,9 +16,9 @@ pytestmark = pytest.mark.s3
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     binary = toolchain_or_skip("versitygw")
-    import s3server
+    from edgefed_ops import s3
 
-    running = s3server.start(tmp_path_factory.mktemp("s3"), "fr-par", binary=binary)
+    running = s3.start(tmp_path_factory.mktemp("s3"), "fr-par", binary=binary)
     yield running
     running.stop()
 

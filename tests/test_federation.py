@@ -1,6 +1,6 @@
 """The local federation's hosts, checked with pytest-testinfra: real processes on loopback only.
 
-A one-zone federation (catalog written here, S3 on a free port) is brought up with scripts/federation,
+A one-zone federation (catalog written here, S3 on a free port) is brought up with `edgefed federation`,
 inspected, and taken down again.
 """
 
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 import testinfra
 import yaml
 
-from .conftest import ROOT, toolchain_or_skip
+from .conftest import EDGEFED, ROOT, toolchain_or_skip
 
 pytestmark = pytest.mark.engine
 
@@ -23,12 +22,12 @@ pytestmark = pytest.mark.engine
 def federation(tmp_path_factory):
     for tool in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "versitygw"):
         toolchain_or_skip(tool)
-    import s3server
+    from edgefed_ops.proc import free_port
 
     tmp = tmp_path_factory.mktemp("federation")
-    one_zone_catalog(tmp / "catalog.yaml", s3server.free_port())
+    one_zone_catalog(tmp / "catalog.yaml", free_port())
     env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp / "state")}
-    command = [sys.executable, str(ROOT / "scripts" / "federation")]
+    command = [*EDGEFED, "federation"]
     up = subprocess.run(
         [*command, "up", "--catalog", str(tmp / "catalog.yaml")], env=env, capture_output=True, text=True, timeout=300
     )
@@ -50,12 +49,9 @@ def one_zone_catalog(path, s3_port: int) -> None:
 
 
 def pids_of(state):
-    return [
-        int(p)
-        for folder in state.glob("*/*")
-        if (folder / "pids").exists()
-        for p in (folder / "pids").read_text().split()
-    ]
+    from edgefed_ops import proc
+
+    return [r.pid for folder in state.glob("*/*") for r in proc.load(folder / "processes.json")]
 
 
 def test_status_reports_every_zone_ready(federation):
@@ -124,8 +120,10 @@ def test_stop_zone_then_start_zone_keeps_its_data(federation):
     assert started.returncode == 0, started.stderr
     # Back on the same endpoint with the same credentials, as a real cluster: stacks find it unchanged.
     assert yaml.safe_load((zone_dir / "kubeconfig").read_text()) == before
-    found = zone_kubectl("get", "namespace", "keep-me")
-    assert found.returncode == 0, found.stderr
+    from edgefed_ops.kube import zone
+
+    with zone(zone_dir / "kubeconfig") as client:
+        assert "keep-me" in client.namespaces()
 
 
 def test_an_object_store_port_already_taken_stops_up_with_the_way_out(tmp_path):
@@ -140,14 +138,14 @@ def test_an_object_store_port_already_taken_stops_up_with_the_way_out(tmp_path):
         one_zone_catalog(tmp_path / "catalog.yaml", port)
         env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp_path / "state")}
         up = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "federation"), "up", "--catalog", str(tmp_path / "catalog.yaml")],
+            [*EDGEFED, "federation", "up", "--catalog", str(tmp_path / "catalog.yaml")],
             env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     assert up.returncode == 1
     assert up.stderr.strip() == (
         f"federation: FR's object store http://127.0.0.1:{port} cannot start: 127.0.0.1:{port} is already in use "
         "by another process. Another local federation (another checkout, or one started with "
-        "EDGEFED_FEDERATION_STATE) may hold it: stop it with its `scripts/federation down`, or start this one "
+        "EDGEFED_FEDERATION_STATE) may hold it: stop it with its `edgefed federation down`, or start this one "
         "from a catalog with other ports (EDGEFED_LOCAL_CATALOG)."
     )
     assert not list((tmp_path / "state").glob("zones/*")), "no zone was started"

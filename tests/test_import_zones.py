@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -12,7 +11,7 @@ from edgefed.camara import merge
 from edgefed.catalog import load_catalog
 from edgefed.errors import ConfigError
 
-from .conftest import CATALOG, ROOT
+from .conftest import CATALOG, EDGEFED, ROOT
 
 DATA = ROOT / "tests" / "data" / "camara"
 STORAGE = {
@@ -62,8 +61,8 @@ def test_missing_field_and_unknown_provider():
 def test_script_prints_the_merged_catalog(tmp_path):
     result = subprocess.run(
         [
-            sys.executable,
-            str(ROOT / "scripts" / "import-zones"),
+            *EDGEFED,
+            "import-zones",
             str(DATA / "orange-fr.json"),
             "--catalog",
             str(CATALOG),

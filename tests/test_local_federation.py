@@ -4,7 +4,7 @@ In order (one federation, one deploy, for the whole module): every object is rea
 zone's API server (where the plan says, with its residency labels, nothing in another country but
 standbys); buckets are in their region; app endpoints answer at the API level (pytest-testinfra); a
 label changed with kubectl is reported by `pulumi refresh` and restored by `up`; a second `up` changes
-nothing; the failover drill (scripts/drill) fails a country over and back; a zone stopped during `up`
+nothing; the failover drill (`edgefed drill`) fails a country over and back; a zone stopped during `up`
 fails only its own resources; `pulumi up` killed with SIGKILL is recovered as a user would; and
 `destroy` leaves every zone namespace and bucket empty.
 """
@@ -16,8 +16,8 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
+from pathlib import Path
 
 import boto3
 import pytest
@@ -25,7 +25,7 @@ import testinfra
 import yaml
 from botocore.config import Config
 
-from .conftest import ROOT, toolchain_or_skip
+from .conftest import EDGEFED, ROOT, ops_settings, toolchain_or_skip
 
 pytestmark = pytest.mark.engine
 
@@ -36,27 +36,33 @@ STACKS = ["local-fr", "local-de", "local-it"]
 def deployed(tmp_path_factory):
     for tool in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "versitygw", "pulumi"):
         toolchain_or_skip(tool)
-    from workspace import engine_env
-
     tmp = tmp_path_factory.mktemp("local")
     env = {
-        **engine_env(),
+        **os.environ,
         "EDGEFED_FEDERATION_STATE": str(tmp / "federation"),
         "EDGEFED_LOCAL_CATALOG": str(catalog_on_free_ports(tmp / "catalog.yaml")),
         "PULUMI_BACKEND_URL": f"file://{tmp / 'backend'}",
     }
     (tmp / "backend").mkdir()
     run = lambda *args, timeout=900: subprocess.run(  # noqa: E731
-        [sys.executable, *args], env=env, capture_output=True, text=True, timeout=timeout
+        [*EDGEFED, *args], env=env, capture_output=True, text=True, timeout=timeout
     )
-    up = run(str(ROOT / "scripts" / "federation"), "up", timeout=300)
-    assert up.returncode == 0, up.stdout + up.stderr
-    deploy = run(str(ROOT / "scripts" / "local-deploy"), "--work", str(tmp / "work"), *STACKS)
+    up = run("federation", "up", timeout=300)
     try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        deploy = run("deploy", "--work", str(tmp / "work"), *STACKS)
         assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-        yield {"tmp": tmp, "env": env, "run": run, "deploy": deploy.stdout, "catalog": tmp / "catalog.yaml"}
+        settings = ops_settings(tmp, federation=tmp / "federation", catalog=tmp / "catalog.yaml")
+        yield {
+            "tmp": tmp,
+            "env": env,
+            "run": run,
+            "deploy": deploy.stdout,
+            "catalog": tmp / "catalog.yaml",
+            "settings": settings,
+        }
     finally:
-        run(str(ROOT / "scripts" / "federation"), "down", timeout=120)
+        run("federation", "down", timeout=120)
 
 
 def catalog_on_free_ports(path):
@@ -65,13 +71,13 @@ def catalog_on_free_ports(path):
     The committed catalog's ports (39101-39103) belong to the user's own federation, which `make demo`
     leaves running; this one runs beside it. Everything else (zones, countries, regions) is the same.
     """
-    import s3server
+    from edgefed_ops.proc import free_port
 
     catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
     moved: dict[str, str] = {}
     for zone in catalog["zones"]:
         storage = zone["object_storage"]
-        endpoint = moved.setdefault(storage["endpoint"], f"http://127.0.0.1:{s3server.free_port()}")
+        endpoint = moved.setdefault(storage["endpoint"], f"http://127.0.0.1:{free_port()}")
         storage["endpoint"] = endpoint
     path.write_text(yaml.safe_dump(catalog, sort_keys=False))
     return path
@@ -88,13 +94,16 @@ def object_store(deployed, country: str):
     return next(z.object_storage for z in local_zones(deployed) if z.country.lower() == country)
 
 
-def kubectl_json(deployed, zone: str, *args: str) -> dict:
-    path = deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig"
-    result = subprocess.run(
-        [toolchain_or_skip("kubectl"), "--kubeconfig", str(path), *args, "-o", "json"], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+def client(deployed, zone: str):
+    """The typed client of one zone of this federation (edgefed_ops.kube, the one client for reads)."""
+    from edgefed_ops.kube import zone as zone_client
+
+    return zone_client(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
+
+
+def deployment(deployed, zone: str, namespace: str, name: str):
+    with client(deployed, zone) as api:
+        return api.deployment(namespace, name)
 
 
 def s3_client(deployed, country: str, endpoint: str, region: str):
@@ -107,14 +116,14 @@ def s3_client(deployed, country: str, endpoint: str, region: str):
     )  # fmt: skip
 
 
-def outputs(deployed, stack: str) -> dict:
-    from workspace import StackWorkspace
+def workspace_of(deployed, stack: str):
+    from edgefed_ops.engine import StackWorkspace
 
-    workspace = StackWorkspace(stack, folder=deployed["tmp"] / "work" / stack)
-    result = workspace.pulumi(
-        "stack", "output", "--json", env={"PULUMI_BACKEND_URL": deployed["env"]["PULUMI_BACKEND_URL"]}
-    )
-    return json.loads(result.stdout)
+    return StackWorkspace(deployed["settings"], stack)
+
+
+def outputs(deployed, stack: str) -> dict:
+    return workspace_of(deployed, stack).outputs()
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -124,12 +133,11 @@ def test_objects_are_where_the_plan_says_with_their_labels(deployed, stack):
     namespace = f"edgefed-{country}"
     for app, app_plan in plan.items():
         for zone, where in app_plan["zones"].items():
-            deployment = kubectl_json(deployed, zone, "-n", namespace, "get", "deployment", app)
-            labels = deployment["metadata"]["labels"]
-            assert labels["edgefed.io/zone"] == zone
-            assert labels["edgefed.io/country"] == where["country"].lower()
-            assert labels["edgefed.io/role"] == where["role"]
-            assert deployment["status"].get("readyReplicas") == where["replicas"], "await made it Ready"
+            found = deployment(deployed, zone, namespace, app)
+            assert found.labels["edgefed.io/zone"] == zone
+            assert found.labels["edgefed.io/country"] == where["country"].lower()
+            assert found.labels["edgefed.io/role"] == where["role"]
+            assert found.ready == where["replicas"], "await made it Ready"
             if where["country"].lower() != country:
                 assert where["role"] == "standby", "another country only ever holds standbys"
 
@@ -141,8 +149,8 @@ def test_no_deployment_outside_the_plan(deployed):
             for zone in app_plan["zones"]:
                 planned.setdefault(zone, set()).add((f"edgefed-{stack.removeprefix('local-')}", app))
     for zone in local_zones(deployed):
-        items = kubectl_json(deployed, zone.id, "get", "deployments", "--all-namespaces")["items"]
-        found = {(d["metadata"]["namespace"], d["metadata"]["name"]) for d in items}
+        with client(deployed, zone.id) as api:
+            found = {(d.namespace, d.name) for d in api.deployments()}
         assert found == planned.get(zone.id, set()), zone.id
 
 
@@ -160,42 +168,28 @@ def test_app_endpoints_have_ready_pods_in_their_zone(deployed):
     """Each endpoint a stack exports is a Service in its zone with ready endpoints on that zone's node.
 
     KWOK pods run no containers, so nothing listens behind the ClusterIP: the check is what a client's
-    service discovery sees (Service port, EndpointSlice addresses ready and located in the zone).
+    service discovery sees (Service port, EndpointSlice addresses ready and located in the zone), read
+    through the zone's API with the typed client; the API server itself is checked with testinfra.
     """
     host = testinfra.get_host("local://")
-    kubectl = toolchain_or_skip("kubectl")
     for stack in STACKS:
         result = outputs(deployed, stack)
         for app, by_zone in result["endpoints"].items():
             for zone, endpoints in by_zone.items():
                 replicas = result["plan"][app]["zones"][zone]["replicas"]
-                config = deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig"
-                for endpoint in endpoints:
-                    name, namespace, *_ = endpoint.split(".")
-                    port = int(endpoint.rsplit(":", 1)[1])
-                    service = json.loads(
-                        host.check_output(f"{kubectl} --kubeconfig {config} -n {namespace} get service {name} -o json")
-                    )
-                    assert port in [p["port"] for p in service["spec"]["ports"]], endpoint
-                    slices = json.loads(
-                        host.check_output(
-                            f"{kubectl} --kubeconfig {config} -n {namespace} get endpointslices "
-                            f"-l kubernetes.io/service-name={name} -o json"
-                        )
-                    )["items"]
-                    ready = [
-                        e
-                        for item in slices
-                        for e in item.get("endpoints") or []
-                        if e["conditions"].get("ready") and port in [p["port"] for p in item["ports"]]
-                    ]
-                    assert len(ready) == replicas, f"{endpoint} in {zone}: {len(ready)} ready of {replicas}"
-                    assert {e["zone"] for e in ready} == {zone}
+                with client(deployed, zone) as api:
+                    port_of_api = int(api.server.rsplit(":", 1)[1])
+                    assert host.socket(f"tcp://127.0.0.1:{port_of_api}").is_listening
+                    for endpoint in endpoints:
+                        name, namespace, *_ = endpoint.split(".")
+                        port = int(endpoint.rsplit(":", 1)[1])
+                        assert port in api.service_ports(namespace, name), endpoint
+                        ready = api.ready_endpoints(namespace, name, port)
+                        assert len(ready) == replicas, f"{endpoint} in {zone}: {len(ready)} ready of {replicas}"
+                        assert set(ready) == {zone}
 
 
 def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
-    from workspace import StackWorkspace
-
     zone, app = "local-vodafone-fr-lyon", "line-control"
     config = str(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
     kubectl = [toolchain_or_skip("kubectl"), "--kubeconfig", config, "-n", "edgefed-fr"]
@@ -210,42 +204,36 @@ def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
         [*kubectl, "label", "deployment", app, "edgefed.io/residency=eu", "--overwrite"], capture_output=True, text=True
     )
     assert widened.returncode == 0, widened.stderr
-    workspace = StackWorkspace("local-fr", folder=deployed["tmp"] / "work" / "local-fr")
-    backend = {"PULUMI_BACKEND_URL": deployed["env"]["PULUMI_BACKEND_URL"]}
-    refresh = workspace.pulumi("refresh", "--yes", "--skip-preview", env=backend)
-    drifted = [line for line in refresh.stdout.splitlines() if " updated " in line]
-    assert len(drifted) == 1 and f"{app}-{zone}-deployment" in drifted[0] and "~metadata" in drifted[0], drifted
-    restore = deployed["run"](
-        str(ROOT / "scripts" / "local-deploy"), "--work", str(deployed["tmp"] / "work"), "local-fr"
-    )
+    refresh = workspace_of(deployed, "local-fr").refresh()
+    assert refresh.ok, refresh.output[-3000:]
+    assert refresh.changes.get("update") == 1, refresh.changes
+    assert [name for op, name in refresh.steps if op == "update"] == [f"{app}-{zone}-deployment"], refresh.steps
+    restore = deployed["run"]("deploy", "--work", str(deployed["tmp"] / "work"), "local-fr")
     assert restore.returncode == 0, restore.stdout + restore.stderr
-    assert "~ 1 updated" in restore.stdout
-    labels = kubectl_json(deployed, zone, "-n", "edgefed-fr", "get", "deployment", app)["metadata"]["labels"]
-    assert labels["edgefed.io/residency"] == "de.fr.it"
+    assert "(1 updated," in restore.stdout
+    assert deployment(deployed, zone, "edgefed-fr", app).labels["edgefed.io/residency"] == "de.fr.it"
 
 
 def test_a_stack_deployed_onto_an_earlier_federation_is_refreshed_first(deployed):
     """After `federation down` and `up`, the zones are new and empty while the stack's state is not."""
     state = deployed["tmp"] / "federation"
     (state / "id").write_text("a-federation-started-later")  # what `up` writes for a new federation
-    gone = kubectl_json(deployed, "local-tim-it-milan", "-n", "edgefed-it", "get", "deployment", "vision-restricted")
+    gone = deployment(deployed, "local-tim-it-milan", "edgefed-it", "vision-restricted")
     config = str(state / "zones" / "local-tim-it-milan" / "kubeconfig")
     subprocess.run(
         [toolchain_or_skip("kubectl"), "--kubeconfig", config, "-n", "edgefed-it", "delete", "deployment",
          "vision-restricted", "--wait=true"], check=True, capture_output=True,
     )  # fmt: skip
-    deploy = deployed["run"](
-        str(ROOT / "scripts" / "local-deploy"), "--work", str(deployed["tmp"] / "work"), "local-it"
-    )
+    deploy = deployed["run"]("deploy", "--work", str(deployed["tmp"] / "work"), "local-it")
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-    assert "== local-it: state from an earlier federation refreshed (- 1 deleted)" in deploy.stdout
-    assert "(+ 1 created," in deploy.stdout
-    back = kubectl_json(deployed, "local-tim-it-milan", "-n", "edgefed-it", "get", "deployment", "vision-restricted")
-    assert back["metadata"]["uid"] != gone["metadata"]["uid"] and back["status"].get("readyReplicas") == 1
+    assert "== local-it: state from an earlier federation refreshed (1 deleted," in deploy.stdout
+    assert "(1 created," in deploy.stdout
+    back = deployment(deployed, "local-tim-it-milan", "edgefed-it", "vision-restricted")
+    assert back.uid != gone.uid and back.ready == 1
 
 
 def test_second_up_changes_nothing(deployed):
-    again = deployed["run"](str(ROOT / "scripts" / "local-deploy"), "--work", str(deployed["tmp"] / "work"), *STACKS)
+    again = deployed["run"]("deploy", "--work", str(deployed["tmp"] / "work"), *STACKS)
     assert again.returncode == 0, again.stderr
     for stack in STACKS:
         assert f"== {stack}: pulumi up with the policy pack" in again.stdout
@@ -255,12 +243,12 @@ def test_second_up_changes_nothing(deployed):
 
 def deployments_in(deployed, zone: str) -> dict[tuple[str, str], str]:
     """(namespace, name) -> uid of every Deployment in the zone (a uid changes if it is recreated)."""
-    items = kubectl_json(deployed, zone, "get", "deployments", "--all-namespaces")["items"]
-    return {(d["metadata"]["namespace"], d["metadata"]["name"]): d["metadata"]["uid"] for d in items}
+    with client(deployed, zone) as api:
+        return {(d.namespace, d.name): d.uid for d in api.deployments()}
 
 
 def test_failover_drill(deployed):
-    """scripts/drill: FR fails over to Italy within residency, restricted refuses, and everything fails back."""
+    """`edgefed drill`: FR fails over to Italy within residency, restricted refuses, and everything fails back."""
     others = [
         "local-vodafone-it-turin",
         "local-tim-it-milan",
@@ -268,7 +256,7 @@ def test_failover_drill(deployed):
         "local-deutsche-telekom-de-frankfurt",
     ]
     before = {zone: deployments_in(deployed, zone) for zone in others}
-    drill = deployed["run"](str(ROOT / "scripts" / "drill"), "--work", str(deployed["tmp"] / "work"))
+    drill = deployed["run"]("drill", "--work", str(deployed["tmp"] / "work"))
     assert drill.returncode == 0, drill.stdout + drill.stderr
     out = drill.stdout
     assert "site lyon-line              serving local-vodafone-it-turin (FAILED OVER)" in out
@@ -286,25 +274,26 @@ def test_failover_drill(deployed):
     assert "zone local-vodafone-it-turin                ready: line-control 1/1" in back
     assert "failback  line-control       1 (plan allows 1)" in out
     assert "DUPLICATE PRIMARY" not in out
-    turin = kubectl_json(deployed, "local-vodafone-it-turin", "-n", "edgefed-fr", "get", "deployment", "line-control")
-    assert turin["metadata"]["labels"]["edgefed.io/role"] == "standby"
+    turin = deployment(deployed, "local-vodafone-it-turin", "edgefed-fr", "line-control")
+    assert turin.labels["edgefed.io/role"] == "standby"
     # Zones outside FR kept every object they had, none recreated (same uid).
     after = {zone: deployments_in(deployed, zone) for zone in others}
     assert after == before
 
 
 def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed):
-    from workspace import StackWorkspace
-
-    run, work, backend = deployed["run"], str(deployed["tmp"] / "work"), deployed["env"]["PULUMI_BACKEND_URL"]
-    workspace = StackWorkspace("local-de", folder=deployed["tmp"] / "work" / "local-de")
-    workspace.pulumi("destroy", "--yes", "--skip-preview", env={"PULUMI_BACKEND_URL": backend})
+    run, work = deployed["run"], str(deployed["tmp"] / "work")
+    assert workspace_of(deployed, "local-de").destroy().ok
     munich, frankfurt = "local-telefonica-de-munich", "local-deutsche-telekom-de-frankfurt"
     elsewhere = {zone: deployments_in(deployed, zone) for zone in ("local-tim-it-milan", "local-vodafone-it-turin")}
     # Munich's node agent (kwok) dies first, so that its pods never become Ready: the update is then
     # surely in the middle of line-control's rollout there when the rest of the zone dies.
-    kwok = int((deployed["tmp"] / "federation" / "zones" / munich / "pids").read_text().split()[-1])
-    os.kill(kwok, signal.SIGKILL)
+    from edgefed_ops import proc
+
+    records = proc.load(deployed["tmp"] / "federation" / "zones" / munich / "processes.json")
+    kwok = next(r for r in records if r.executable == "kwok")
+    assert proc.is_ours(kwok)
+    os.kill(kwok.pid, signal.SIGKILL)
     deploy = start_deploy(deployed, "local-de")
     deadline = time.monotonic() + 300
     while ("edgefed-de", "line-control") not in deployments_in(deployed, munich) and time.monotonic() < deadline:
@@ -312,7 +301,7 @@ def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed
     # The provider waits for that rollout until the stack's rolloutTimeoutSeconds (90 s in the local
     # stacks), not the provider's default 10 minutes, then fails it and names the zone.
     began = time.monotonic()
-    stopped = run(str(ROOT / "scripts" / "federation"), "stop-zone", munich, timeout=120)
+    stopped = run("federation", "stop-zone", munich, timeout=120)
     assert stopped.returncode == 0, stopped.stderr
     out, err = deploy.communicate(timeout=300)
     assert deploy.returncode == 1, out + err
@@ -321,32 +310,29 @@ def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed
         "== local-de: pulumi up FAILED after" in err
         and f"zone {munich} (stopped answering during the update)" in err
         and f"the other zones' changes were applied. Re-run once {munich} is back, or mark it unavailable: "
-        f"scripts/local-deploy local-de --unavailable {munich}"
+        f".venv/bin/edgefed deploy local-de --unavailable {munich}"
         in err
     ), err
     assert ("edgefed-de", "vision-restricted") in deployments_in(deployed, frankfurt), "Frankfurt was deployed"
     assert {zone: deployments_in(deployed, zone) for zone in elsewhere} == elsewhere, "no object elsewhere touched"
     # While it is down, nothing more is attempted for the stack: one clear error, nothing touched.
-    refused = run(str(ROOT / "scripts" / "local-deploy"), "--work", work, "local-de")
+    refused = run("deploy", "--work", work, "local-de")
     assert refused.returncode == 1
     assert f"== local-de: NOT deployed, nothing touched: zone(s) {munich} do not answer" in refused.stderr
-    assert run(str(ROOT / "scripts" / "federation"), "start-zone", munich, timeout=120).returncode == 0
-    again = run(str(ROOT / "scripts" / "local-deploy"), "--work", work, "local-de")
+    assert run("federation", "start-zone", munich, timeout=120).returncode == 0
+    again = run("deploy", "--work", work, "local-de")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "zone local-telefonica-de-munich             ready: line-control 2/2" in again.stdout
-    converged = run(str(ROOT / "scripts" / "local-deploy"), "--work", work, "local-de")
+    converged = run("deploy", "--work", work, "local-de")
     assert converged.returncode == 0 and " unchanged)" in converged.stdout, converged.stdout + converged.stderr
     assert " created" not in converged.stdout and " updated" not in converged.stdout
 
 
 def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(deployed):
-    from workspace import StackWorkspace
-
-    backend = {"PULUMI_BACKEND_URL": deployed["env"]["PULUMI_BACKEND_URL"]}
-    workspace = StackWorkspace("local-it", folder=deployed["tmp"] / "work" / "local-it")
-    workspace.pulumi("destroy", "--yes", "--skip-preview", env=backend)
+    workspace = workspace_of(deployed, "local-it")
+    assert workspace.destroy().ok
     deploy = start_deploy(deployed, "local-it")
-    pid = wait_for_pulumi("up", "local-it")
+    pid = wait_for_pulumi(deploy, "up", "local-it")
     milan = "local-tim-it-milan"
     deadline = time.monotonic() + 120
     while not deployments_in(deployed, milan) and time.monotonic() < deadline:
@@ -357,18 +343,18 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
     for plugin in plugins:
         with contextlib.suppress(ProcessLookupError):
             os.kill(plugin, signal.SIGKILL)
-    locked = deployed["run"](str(ROOT / "scripts" / "local-deploy"), "--work", str(workspace.folder.parent), "local-it")
+    locked = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-it")
     assert locked.returncode == 1
     assert f"the stack is locked by pulumi pid {pid}, which no longer runs (killed?)" in locked.stderr, locked.stderr
     # What a user does (README, How to): remove the dead update's lock, refresh dropping the creates it
     # left pending, and run again. The re-run's server-side apply adopts the objects that did get created.
-    workspace.pulumi("cancel", "--yes", env=backend)
-    refresh = workspace.pulumi("refresh", "--yes", "--skip-preview", "--clear-pending-creates", env=backend)
-    cleared = json.loads(workspace.pulumi("stack", "export", env=backend).stdout)["deployment"]
+    workspace.cli("cancel", "--yes")
+    refresh = workspace.cli("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
+    cleared = workspace.export()
     assert not cleared.get("pending_operations"), refresh.stdout
-    again = deployed["run"](str(ROOT / "scripts" / "local-deploy"), "--work", str(workspace.folder.parent), "local-it")
+    again = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-it")
     assert again.returncode == 0, again.stdout + again.stderr
-    state = json.loads(workspace.pulumi("stack", "export", env=backend).stdout)["deployment"]
+    state = workspace.export()
     assert not state.get("pending_operations"), "no operation left pending"
     waits = {r["urn"].rsplit("::", 1)[1]: r.get("customTimeouts") for r in state["resources"]}
     assert waits["line-control-local-vodafone-it-turin-deployment"] == {"create": 90, "update": 90}, waits
@@ -377,8 +363,7 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
     plan = outputs(deployed, "local-it")["plan"]
     for app, app_plan in plan.items():
         for zone, where in app_plan["zones"].items():
-            deployment = kubectl_json(deployed, zone, "-n", "edgefed-it", "get", "deployment", app)
-            assert deployment["status"].get("readyReplicas") == where["replicas"]
+            assert deployment(deployed, zone, "edgefed-it", app).ready == where["replicas"]
     buckets = [b for app in outputs(deployed, "local-it")["buckets"].values() for b in app]
     store = object_store(deployed, "it")
     s3 = s3_client(deployed, "it", store.endpoint, store.region)
@@ -401,41 +386,37 @@ def descendants(pid: int) -> list[int]:
 
 
 def start_deploy(deployed, stack: str) -> subprocess.Popen[str]:
-    """scripts/local-deploy in its own session, so that a test can kill what it leaves behind."""
+    """`edgefed deploy` in its own session, so that a test can kill what it leaves behind."""
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "local-deploy"), "--work", str(deployed["tmp"] / "work"), stack],
+        [*EDGEFED, "deploy", "--work", str(deployed["tmp"] / "work"), stack],
         env=deployed["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
 
 
-def wait_for_pulumi(command: str, stack: str) -> int:
-    """The pid of `pulumi <command>` on ``stack`` once it runs."""
+def wait_for_pulumi(started: subprocess.Popen[str], command: str, stack: str) -> int:
+    """The pid of `pulumi <command>` on ``stack`` once it runs, among the processes this test started."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        found = subprocess.run(["pgrep", "-f", f"^pulumi {command} .*--stack {stack}"], capture_output=True, text=True)
-        if found.stdout.split():
-            return int(found.stdout.split()[0])
+        for pid in descendants(started.pid):
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            words = [a.decode() for a in argv if a]
+            if words and Path(words[0]).name == "pulumi" and command in words and stack in words:
+                return pid
         time.sleep(0.05)
     raise AssertionError(f"pulumi {command} of {stack} did not start")
 
 
 def test_destroy_empties_every_zone_and_bucket(deployed):
-    from workspace import StackWorkspace
-
     for stack in STACKS:
-        workspace = StackWorkspace(stack, folder=deployed["tmp"] / "work" / stack)
-        workspace.pulumi(
-            "destroy", "--yes", "--skip-preview", env={"PULUMI_BACKEND_URL": deployed["env"]["PULUMI_BACKEND_URL"]}
-        )
+        assert workspace_of(deployed, stack).destroy().ok
     for zone in local_zones(deployed):
-        namespaces = {n["metadata"]["name"] for n in kubectl_json(deployed, zone.id, "get", "namespaces")["items"]}
-        assert not {n for n in namespaces if n.startswith("edgefed-")} - _terminating(deployed, zone.id)
+        with client(deployed, zone.id) as api:
+            phases = api.namespaces()
+        assert not {n for n, phase in phases.items() if n.startswith("edgefed-") and phase != "Terminating"}
     for country in ("fr", "de", "it"):
         store = object_store(deployed, country)
         s3 = s3_client(deployed, country, store.endpoint, store.region)
         assert s3.list_buckets().get("Buckets", []) == []
-
-
-def _terminating(deployed, zone: str) -> set[str]:
-    items = kubectl_json(deployed, zone, "get", "namespaces")["items"]
-    return {n["metadata"]["name"] for n in items if n.get("status", {}).get("phase") == "Terminating"}

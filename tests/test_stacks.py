@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pulumi
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from edgefed.catalog import load_catalog
 from edgefed.stackconfig import load_stack, raw_from_stack_file
 
-from .conftest import CATALOG, ROOT
+from .conftest import CATALOG, EDGEFED, ROOT
 from .pulumi_harness import Recorder, run_program
 
 STACKS = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
@@ -28,9 +27,7 @@ def test_stacks_exist_for_the_main_countries():
 
 
 def test_committed_stacks_match_the_renderer():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "render-stacks"), "--check"], capture_output=True, text=True
-    )
+    result = subprocess.run([*EDGEFED, "render", "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 

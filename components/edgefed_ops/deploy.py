@@ -1,0 +1,242 @@
+"""Deploy the local-<cc> country stacks onto the running local federation with `pulumi up` and the pack.
+
+Kubeconfigs and S3 keys are read from the federation's folder and set as stack *secrets* in each stack's
+workspace (never on a command line). A zone of the stack that does not answer (and is not marked
+unavailable) stops that stack before anything is touched. A zone that stops answering *during* `pulumi up`
+fails only its own resources (continue-on-error): the other zones' changes are applied, and the error
+names the zone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edgefed.errors import load_yaml
+from edgefed_ops.engine import Outcome, StackWorkspace
+from edgefed_ops.errors import OpsError
+from edgefed_ops.federation import Federation
+from edgefed_ops.kube import UNREACHABLE, zone
+from edgefed_ops.settings import Settings
+
+
+@dataclass
+class StackReport:
+    """What happened to one stack."""
+
+    stack: str
+    ok: bool
+    seconds: float = 0.0
+    changes: str = ""
+    refreshed: str = ""
+    problem: str = ""
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    zones: dict[str, dict[str, str]] = field(default_factory=dict)
+    buckets: list[dict[str, str]] = field(default_factory=list)
+
+
+class LocalDeploy:
+    """`pulumi up` of local stacks onto the federation of the settings."""
+
+    def __init__(self, settings: Settings, progress: Callable[[str], None] = print) -> None:
+        self.settings = settings
+        self.federation = Federation(settings, progress=progress)
+        self.progress = progress
+
+    def secrets(self) -> dict[str, str]:
+        """The zones' kubeconfigs and the stores' keys, as the stack secrets the catalog names."""
+        out: dict[str, str] = {}
+        for z in self.federation.catalog.zones:
+            kubeconfig = self.federation.zone_dir(z.id) / "kubeconfig"
+            credentials = self.federation.store_dir(z.country) / "credentials.json"
+            if not kubeconfig.exists() or not credentials.exists():
+                raise OpsError("deploy: the local federation is not up; run `.venv/bin/edgefed federation up`")
+            out[f"edgefed:{z.kubeconfig_secret}"] = kubeconfig.read_text()
+            out[f"edgefed:{z.object_storage.credentials_secret}"] = credentials.read_text()
+        return out
+
+    def catalog_settings(self) -> tuple[dict[str, str], Path]:
+        """Stack settings and the pack config for the federation's catalog.
+
+        The committed local catalog needs neither. Another one (EDGEFED_LOCAL_CATALOG) replaces it in each
+        stack's config and in a copy of the pack config, so the pack trusts the object stores of the
+        federation that is actually running, and nothing else.
+        """
+        pack_config = self.settings.pack / "config.json"
+        if self.settings.local_catalog == self.settings.committed_local_catalog:
+            return {}, pack_config
+        committed = str(self.settings.committed_local_catalog.relative_to(self.settings.root))
+        config = json.loads(pack_config.read_text())
+        for rule in config.values():
+            if isinstance(rule, dict) and committed in rule.get("catalogs", []):
+                rule["catalogs"] = [str(self.settings.local_catalog) if p == committed else p for p in rule["catalogs"]]
+        self.settings.work.mkdir(parents=True, exist_ok=True)
+        copy = self.settings.work / "policy-config.json"
+        copy.write_text(json.dumps(config, indent=2))
+        return {"catalog": str(self.settings.local_catalog)}, copy
+
+    def stack_zones(self, stack: str) -> list[str]:
+        """The zones the committed stack file lets the stack use."""
+        config = load_yaml(self.settings.root / "stacks" / f"Pulumi.{stack}.yaml").get("config") or {}
+        return list(config.get("edgefed:zones", []))
+
+    def silent_zones(self, stack: str, unavailable: Sequence[str] | None) -> list[str]:
+        """Zones of the stack that do not answer now, except those marked unavailable."""
+        marked = set(unavailable or ())
+        silent = []
+        for z in self.stack_zones(stack):
+            if z in marked:
+                continue
+            path = self.federation.zone_dir(z) / "kubeconfig"
+            with zone(path, timeout=3) as client:
+                if not (path.exists() and client.answers()):
+                    silent.append(z)
+        return silent
+
+    def refresh_for_this_federation(self, workspace: StackWorkspace) -> str:
+        """Refresh a stack whose last deploy went to another federation (one that was `down` since).
+
+        Its state then lists objects that the new zones never had; an update would only patch them. The
+        program runs, so that the refresh reaches the zones through their new kubeconfigs. Returns what the
+        refresh changed ("" when none was needed); raises when it failed.
+        """
+        id_file = self.federation.state / "id"
+        current = id_file.read_text().strip() if id_file.exists() else "unnamed"
+        marker = workspace.folder / "federation-id"
+        if marker.exists() and marker.read_text().strip() == current:
+            return ""
+        if not workspace.export().get("resources"):
+            marker.write_text(current)  # a new stack: nothing to refresh
+            return ""
+        outcome = workspace.refresh(run_program=True)
+        if not outcome.ok:
+            raise OpsError(
+                f"{workspace.stack}: refresh against this federation FAILED, nothing deployed: "
+                f"{self.explain_lock(workspace, outcome) or '; '.join(outcome.errors) or outcome.output[-2000:]}"
+            )
+        marker.write_text(current)
+        return outcome.summary() if outcome.changes.get("delete") else ""
+
+    @staticmethod
+    def explain_lock(workspace: StackWorkspace, outcome: Outcome) -> str | None:
+        """For a stack locked by a `pulumi` that no longer runs (killed): how to recover; else None."""
+        pid = outcome.locked_by
+        if pid is None:
+            return None
+        try:
+            os.kill(pid, 0)
+            return f"the stack is locked by pulumi pid {pid}, which still runs: wait for it"
+        except OSError:
+            pass
+        return (
+            f"the stack is locked by pulumi pid {pid}, which no longer runs (killed?). Recover as README says: "
+            f"`.venv/bin/edgefed stack {workspace.stack} --work {workspace.folder.parent} -- cancel --yes`, then "
+            f"`... -- refresh --yes --clear-pending-creates`, then deploy again"
+        )
+
+    def explain_failure(self, stack: str, outcome: Outcome, unavailable: Sequence[str] | None) -> str:
+        """One paragraph saying which zones failed the update and what to do next."""
+        silent = self.silent_zones(stack, unavailable)
+        zones = self.stack_zones(stack)
+        failed: dict[str, list[str]] = {}
+        for name in outcome.failed:
+            failed.setdefault(next((z for z in zones if z in name), "other"), []).append(name)
+        parts = []
+        for z, names in sorted(failed.items()):
+            state = "stopped answering during the update" if z in silent else "answers"
+            parts.append(f"zone {z} ({state}): {len(names)} resource(s) errored: {', '.join(sorted(names)[:4])}")
+        parts += [f"zone {z} does not answer now" for z in silent if z not in failed]
+        advice = (
+            f"; the other zones' changes were applied. Re-run once {' and '.join(silent)} is back, or mark it "
+            f"unavailable: .venv/bin/edgefed deploy {stack} --unavailable {' '.join(silent)}"
+            if silent
+            else ""
+        )
+        return "; ".join(parts or outcome.errors[:3] or ["see the engine output above"]) + advice
+
+    def ready_replicas(self, zone_id: str, namespace: str) -> dict[str, str]:
+        """Deployment name to ``ready/replicas`` in a zone, read from its API server."""
+        with zone(self.federation.zone_dir(zone_id) / "kubeconfig", timeout=5) as client:
+            try:
+                return {d.name: f"{d.ready}/{d.replicas}" for d in client.deployments(namespace)}
+            except UNREACHABLE:
+                return {"?": "zone unreachable"}
+
+    def report(self, workspace: StackWorkspace, report: StackReport) -> None:
+        """Fill a stack's report from its outputs and its zones."""
+        outputs = workspace.outputs()
+        namespace = f"edgefed-{str(outputs['country']).lower()}"
+        for app, plan in outputs["plan"].items():
+            for site, where in plan["sites"].items():
+                report.sites.append({"app": app, "site": site, **where})
+        report.zones = {z: self.ready_replicas(z, namespace) for z in sorted(outputs["zones"])}
+        report.buckets = [{"app": app, **b} for app, buckets in outputs.get("buckets", {}).items() for b in buckets]
+
+    def deploy(self, stack: str, unavailable: Sequence[str] | None, secrets: dict[str, str]) -> StackReport:
+        """`pulumi up` of one stack with the policy pack; never raises for a failed update."""
+        silent = self.silent_zones(stack, unavailable)
+        if silent:
+            return StackReport(
+                stack, False,
+                problem=f"NOT deployed, nothing touched: zone(s) {', '.join(silent)} do not answer. If a zone is "
+                f"down, mark it unavailable: .venv/bin/edgefed deploy {stack} --unavailable {' '.join(silent)}",
+            )  # fmt: skip
+        catalog, pack_config = self.catalog_settings()
+        workspace = StackWorkspace(self.settings, stack)
+        settings: dict[str, object] = dict(catalog)
+        if unavailable is not None:
+            settings["unavailableZones"] = list(unavailable)
+        self.progress(f"{stack}: preparing the workspace and its secrets")
+        workspace.prepare(settings, secrets=secrets)
+        try:
+            refreshed = self.refresh_for_this_federation(workspace)
+        except OpsError as error:
+            return StackReport(stack, False, problem=str(error))
+        begin = time.monotonic()
+        self.progress(f"{stack}: pulumi up with the policy pack")
+        outcome = workspace.up(
+            config=pack_config, continue_on_error=True, progress=lambda line: self.progress(f"{stack}: {line}")
+        )
+        took = time.monotonic() - begin
+        if not outcome.ok:
+            why = self.explain_lock(workspace, outcome) or self.explain_failure(stack, outcome, unavailable)
+            return StackReport(
+                stack, False, took, outcome.summary(), refreshed, f"pulumi up FAILED after {took:.0f} s: {why}"
+            )
+        report = StackReport(stack, True, took, outcome.summary(), refreshed)
+        self.report(workspace, report)
+        return report
+
+    def run(self, stacks: Sequence[str], unavailable: Sequence[str] | None = None) -> list[StackReport]:
+        """Deploy each stack in turn (every local-* stack when none is named)."""
+        names = list(stacks) or [s for s in self.settings.stack_names() if s.startswith("local-")]
+        secrets = self.secrets()
+        return [self.deploy(stack, unavailable, secrets) for stack in names]
+
+
+def format_report(report: StackReport) -> list[str]:
+    """The human lines of one stack's report."""
+    if not report.ok:
+        return [f"== {report.stack}: {report.problem}"]
+    lines = []
+    if report.refreshed:
+        lines.append(f"== {report.stack}: state from an earlier federation refreshed ({report.refreshed})")
+    lines.append(f"== {report.stack}: pulumi up with the policy pack in {report.seconds:.0f} s ({report.changes})")
+    for site in report.sites:
+        serving = site["serving"] or "UNSERVED"
+        moved = " (FAILED OVER)" if site["failedOver"] else ""
+        lines.append(
+            f"   {site['app']:18} site {site['site']:22} serving {serving}{moved}; failover {site['failover'] or '-'}"
+        )
+        if site["problem"]:
+            lines.append(f"   {'':18} -> {site['problem']}")
+    for z, replicas in report.zones.items():
+        ready = ", ".join(f"{name} {count}" for name, count in replicas.items())
+        lines.append(f"   zone {z:38} ready: {ready or '-'}")
+    lines += [f"   bucket {b['bucket']} at {b['endpoint']} ({b['region']}) for {b['app']}" for b in report.buckets]
+    return lines

@@ -1,0 +1,323 @@
+"""A country stack under the real Pulumi engine, through the Automation API, in a workspace under .state/.
+
+Why a workspace: `pulumi config set` rewrites the stack file it touches, and the committed
+``stacks/Pulumi.<cc>.yaml`` is rendered. Jobs such as the local deploy set secrets and settings of their
+own; they do it in ``.state/work/<stack>``, which holds a project file whose ``main`` is the repository and
+a copy of the committed stack file with those settings. (A user may also work in the repository itself:
+``edgefed render`` keeps what they set there, see ``edgefed_ops.render``.)
+
+Every operation runs through ``pulumi.automation``; what happened is read from the engine's structured
+events (policy violations, per-resource failures, the change summary), never from its human output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+from pulumi import automation as auto
+
+from edgefed_ops.errors import OpsError
+from edgefed_ops.settings import Settings
+from edgefed_ops.toolchain import engine_env
+
+CHANGE_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced"}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A policy violation, as the engine reported it (level ``mandatory`` or ``advisory``)."""
+
+    policy: str
+    level: str
+    resource: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    """What one engine operation did, from its event stream."""
+
+    ok: bool
+    changes: dict[str, int] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    """Names of the resources whose operation failed."""
+    errors: list[str] = field(default_factory=list)
+    """Error diagnostics (with the resource name when there is one)."""
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    """(operation, resource name) of every resource the engine changed or would change."""
+    locked_by: int | None = None
+    """The pid holding the stack's lock, when the operation was refused because of it."""
+    output: str = ""
+    """The CLI's own text, for a human reading a failure; never parsed."""
+
+    def summary(self) -> str:
+        """``+ 2 created, 5 unchanged`` in the engine's own words."""
+        parts = [f"{n} {CHANGE_WORDS.get(op, op)}" for op, n in sorted(self.changes.items()) if op != "same" and n]
+        if self.changes.get("same"):
+            parts.append(f"{self.changes['same']} unchanged")
+        return ", ".join(parts) or "no changes"
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        """The violations that block the operation."""
+        return [v for v in self.violations if v.level == "mandatory"]
+
+
+def _resource_name(urn: str | None) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else ""
+
+
+class _Events:
+    """Collects the structured events of one operation into an Outcome."""
+
+    def __init__(self, progress: Callable[[str], None] | None) -> None:
+        self.outcome = Outcome(ok=True)
+        self._progress = progress
+
+    def __call__(self, event: auto.EngineEvent) -> None:
+        if event.policy_event is not None:
+            policy = event.policy_event
+            level = "mandatory" if policy.enforcement_level == "mandatory" else "advisory"
+            # The engine sends the policy's description, a newline, then the violation's own message.
+            description, _, message = policy.message.strip().partition("\n")
+            self.outcome.violations.append(
+                Violation(
+                    policy.policy_name, level, _resource_name(policy.resource_urn), message.strip() or description
+                )
+            )
+        if event.diagnostic_event is not None and event.diagnostic_event.severity == "error":
+            name = _resource_name(event.diagnostic_event.urn)
+            message = event.diagnostic_event.message.strip()
+            self.outcome.errors.append(f"{name}: {message}" if name else message)
+        if event.res_op_failed_event is not None:
+            name = _resource_name(event.res_op_failed_event.metadata.urn)
+            if name and name not in self.outcome.failed:
+                self.outcome.failed.append(name)
+        if event.summary_event is not None:
+            self.outcome.changes = {str(k): int(v) for k, v in (event.summary_event.resource_changes or {}).items()}
+        if event.res_outputs_event is not None:
+            done = event.res_outputs_event.metadata
+            op = auto.OpType(done.op).value
+            if op == "refresh" and done.diffs:
+                op = "update"  # a refresh that found drift: the engine counts it as an update
+            if op not in ("same", "read", "refresh"):
+                self.outcome.steps.append((op, _resource_name(done.urn)))
+        if event.resource_pre_event is not None and self._progress is not None:
+            meta = event.resource_pre_event.metadata
+            if meta.op not in ("same", "read") and meta.type not in ("pulumi:pulumi:Stack",):
+                self._progress(f"{meta.op} {_resource_name(meta.urn)}")
+
+
+class StackWorkspace:
+    """One country stack, one workspace folder, one backend."""
+
+    def __init__(
+        self, settings: Settings, stack: str, *, folder: Path | None = None, project: Path | None = None
+    ) -> None:
+        self.settings = settings
+        self.stack = stack
+        self.folder = (folder or settings.work / stack).resolve()
+        self.project = project or settings.root
+        """The Pulumi project the workspace runs (the repository; tests run programs of their own)."""
+        self.stack_file = self.folder / "stacks" / f"Pulumi.{stack}.yaml"
+
+    def env(self) -> dict[str, str]:
+        """The engine's environment: scripts/env.sh, and the settings' backend."""
+        env = dict(engine_env(self.settings.root))
+        if self.settings.backend_url:
+            env["PULUMI_BACKEND_URL"] = self.settings.backend_url
+        backend = urlparse(env["PULUMI_BACKEND_URL"])
+        if backend.scheme == "file":
+            Path(backend.path).mkdir(parents=True, exist_ok=True)
+        return env
+
+    def prepare(
+        self,
+        settings: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        source: Path | None = None,
+    ) -> auto.Stack:
+        """Write the project and stack files, create or select the stack and set its secrets.
+
+        ``settings`` are plain ``edgefed:`` values (``None`` removes a key); ``source`` defaults to the
+        committed stack file. The encryption salt and the secrets of an existing workspace are kept.
+        """
+        (self.folder / "stacks").mkdir(parents=True, exist_ok=True)
+        root = self.settings.root
+        project = yaml.safe_load((self.project / "Pulumi.yaml").read_text())
+        project["main"] = os.path.relpath(self.project, self.folder)
+        # Absolute: plugins such as the dynamic-provider launcher resolve it from the program folder.
+        project["runtime"]["options"]["virtualenv"] = str(root / ".venv")
+        project["stackConfigDir"] = "stacks"
+        (self.folder / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        committed = source or self.project / "stacks" / f"Pulumi.{self.stack}.yaml"
+        data = (yaml.safe_load(committed.read_text()) if committed.exists() else None) or {}
+        old = (yaml.safe_load(self.stack_file.read_text()) if self.stack_file.exists() else None) or {}
+        # The workspace has its own salt and secrets: what a user set in the repository's copy stays there.
+        for key in ("encryptionsalt", "secretsprovider", "encryptedkey"):
+            data.pop(key, None)
+        config = data.setdefault("config", {})
+        for key in [k for k, v in config.items() if isinstance(v, dict) and "secure" in v]:
+            del config[key]
+        for key, value in (settings or {}).items():
+            full = key if ":" in key else f"edgefed:{key}"
+            if value is None:
+                config.pop(full, None)
+            else:
+                config[full] = value
+        for key in ("encryptionsalt", "secretsprovider", "encryptedkey"):
+            if key in old:
+                data[key] = old[key]
+        # Secure values already set stay (they are bound to the salt kept above).
+        for key, value in (old.get("config") or {}).items():
+            if isinstance(value, dict) and "secure" in value and key not in config:
+                config[key] = value
+        self.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
+        stack = auto.Stack.create_or_select(self.stack, self._workspace())
+        for key, value in (secrets or {}).items():
+            self.set_secret(key, value)
+        return stack
+
+    def _workspace(self) -> auto.LocalWorkspace:
+        env = self.env()
+        pulumi = shutil.which("pulumi", path=env["PATH"])
+        if pulumi is None:
+            raise OpsError("pulumi is not on PATH: run scripts/bootstrap")
+        command = auto.PulumiCommand(root=str(Path(pulumi).parent.parent), skip_version_check=True)
+        return auto.LocalWorkspace(work_dir=str(self.folder), env_vars=env, pulumi_command=command)
+
+    def select(self) -> auto.Stack:
+        """The workspace's stack (``prepare`` must have created it)."""
+        return auto.Stack.select(self.stack, self._workspace())
+
+    def set_secret(self, key: str, value: str) -> None:
+        """Set a secret config value. Through stdin: the Automation API would put it on a command line."""
+        result = self.cli("config", "set", "--secret", key, input=value, check=False)
+        if result.returncode != 0:
+            raise OpsError(f"{self.stack}: setting the secret {key} failed: {result.stderr.strip()}")
+
+    def cli(
+        self, *args: str, check: bool = True, stack: bool = True, input: str | None = None, timeout: float = 900
+    ) -> subprocess.CompletedProcess[str]:
+        """The Pulumi CLI itself in the workspace, as a user types it (``edgefed stack``, audits, recovery)."""
+        command = ["pulumi", *args, "--non-interactive", *(["--stack", self.stack] if stack else [])]
+        result = subprocess.run(
+            command, cwd=self.folder, env=self.env(), input=input, capture_output=True, text=True, timeout=timeout
+        )
+        if check and result.returncode != 0:
+            raise OpsError(
+                f"`{' '.join(command)}` failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            )
+        return result
+
+    def _run(self, operation: Callable[[_Events], object], progress: Callable[[str], None] | None) -> Outcome:
+        events = _Events(progress)
+        try:
+            result = operation(events)
+        except auto.ConcurrentUpdateError as error:
+            events.outcome.ok = False
+            events.outcome.locked_by = self._lock_holder()
+            events.outcome.output = str(error)
+        except auto.CommandError as error:
+            events.outcome.ok = False
+            events.outcome.output = str(error)
+        else:
+            events.outcome.output = str(getattr(result, "stdout", ""))
+        return events.outcome
+
+    def _policy(self, policy: bool, config: Path | None) -> tuple[list[str] | None, list[str] | None]:
+        """The --policy-pack and --policy-pack-config arguments (none when ``policy`` is off)."""
+        if not policy:
+            return None, None
+        pack = self.settings.pack
+        return [str(pack)], [str(config or pack / "config.json")]
+
+    def preview(
+        self, *, policy: bool = True, config: Path | None = None, progress: Callable[[str], None] | None = None
+    ) -> Outcome:
+        """``pulumi preview`` with the policy pack (``config``: its config, default the committed one)."""
+        packs, configs = self._policy(policy, config)
+        return self._run(
+            lambda events: self.select().preview(
+                on_event=events, diff=False, policy_packs=packs, policy_pack_configs=configs
+            ),
+            progress,
+        )
+
+    def up(
+        self,
+        *,
+        policy: bool = True,
+        config: Path | None = None,
+        continue_on_error: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> Outcome:
+        """``pulumi up`` with the policy pack; ``continue_on_error`` lets other zones finish when one fails."""
+        packs, configs = self._policy(policy, config)
+        return self._run(
+            lambda events: self.select().up(
+                on_event=events,
+                continue_on_error=continue_on_error or None,
+                suppress_progress=True,
+                policy_packs=packs,
+                policy_pack_configs=configs,
+            ),
+            progress,
+        )
+
+    def refresh(
+        self,
+        *,
+        run_program: bool = False,
+        clear_pending_creates: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> Outcome:
+        """``pulumi refresh``; ``run_program`` reaches the zones through the providers the program builds now."""
+        return self._run(
+            lambda events: self.select().refresh(
+                on_event=events,
+                run_program=run_program or None,
+                clear_pending_creates=clear_pending_creates or None,
+                suppress_progress=True,
+            ),
+            progress,
+        )
+
+    def destroy(self, progress: Callable[[str], None] | None = None) -> Outcome:
+        """``pulumi destroy``."""
+        return self._run(lambda events: self.select().destroy(on_event=events, suppress_progress=True), progress)
+
+    def cancel(self) -> None:
+        """``pulumi cancel``: remove the lock of an update that no longer runs."""
+        self.select().cancel()
+
+    def outputs(self) -> dict[str, Any]:
+        """The stack's outputs (secret ones stay out: this is for summaries)."""
+        return {k: v.value for k, v in self.select().outputs().items() if not v.secret}
+
+    def export(self) -> dict[str, Any]:
+        """The stack's deployment (``pulumi stack export``), secrets encrypted."""
+        exported = self.select().export_stack()
+        return dict(exported.deployment or {})
+
+    def _lock_holder(self) -> int | None:
+        """The pid in the stack's lock file (file backends keep locks under .pulumi/locks/)."""
+        backend = urlparse(self.env()["PULUMI_BACKEND_URL"])
+        if backend.scheme != "file":
+            return None
+        for lock in sorted(Path(backend.path, ".pulumi", "locks").glob(f"**/{self.stack}/*.json")):
+            try:
+                return int(json.loads(lock.read_text())["pid"])
+            except (OSError, KeyError, ValueError):
+                continue
+        return None

@@ -1,0 +1,59 @@
+"""The EU residency policy pack over country stacks, as a pull request check.
+
+Each stack is previewed by the real engine in its workspace (manifests rendered, so no cluster
+credentials are needed) with the pack and a pack config. Violations come from the engine's policy events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgefed_ops.engine import StackWorkspace, Violation
+from edgefed_ops.settings import Settings
+
+
+@dataclass
+class StackCheck:
+    """The pack's verdict on one stack."""
+
+    stack: str
+    status: str
+    """``pass``, ``blocked`` (a mandatory violation) or ``error`` (the preview failed otherwise)."""
+    violations: list[Violation] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> int:
+        """Number of mandatory violations."""
+        return sum(v.level == "mandatory" for v in self.violations)
+
+
+def check(settings: Settings, stack: str, config: Path, progress: Callable[[str], None] = print) -> StackCheck:
+    """Preview one stack with the pack; its verdict."""
+    workspace = StackWorkspace(settings, stack)
+    workspace.prepare({"renderYamlTo": str(settings.root / ".state" / "render" / stack), "buckets": False})
+    progress(f"{stack}: preview with the policy pack")
+    outcome = workspace.preview(config=config)
+    status = "pass" if outcome.ok else ("blocked" if outcome.mandatory else "error")
+    errors = [] if outcome.ok or outcome.mandatory else (outcome.errors or [outcome.output[-3000:]])
+    return StackCheck(stack, status, outcome.violations, errors)
+
+
+def run(
+    settings: Settings, stacks: Sequence[str], config: Path, progress: Callable[[str], None] = print
+) -> list[StackCheck]:
+    """Check each stack (every committed one when none is named)."""
+    return [check(settings, stack, config, progress) for stack in (list(stacks) or settings.stack_names())]
+
+
+def markdown(results: Sequence[StackCheck]) -> str:
+    """The table a reviewer reads (also the GitHub job summary)."""
+    table = ["| stack | result | mandatory | advisory |", "| --- | --- | --- | --- |"]
+    table += [f"| {r.stack} | {r.status} | {r.mandatory} | {len(r.violations) - r.mandatory} |" for r in results]
+    details = [
+        f"- `{r.stack}` [{v.level}] **{v.policy}** ({v.resource}): {v.message}" for r in results for v in r.violations
+    ]
+    errors = [f"- `{r.stack}` error: {e}" for r in results for e in r.errors]
+    return "\n".join(["## EU residency policy check", "", *table, "", *details, *errors]) + "\n"

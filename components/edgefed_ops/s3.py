@@ -1,0 +1,84 @@
+"""A real S3-compatible server (versitygw, POSIX backend) on loopback, for the tests and the federation.
+
+Credentials go through the environment, never argv, so they do not show up in process listings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgefed_ops import proc
+from edgefed_ops.errors import OpsError
+
+
+class PortInUseError(OpsError):
+    """The port asked for is taken: another S3 server (another local federation?) listens there."""
+
+
+@dataclass
+class S3Server:
+    """A running versitygw process."""
+
+    process: subprocess.Popen[bytes]
+    record: proc.ProcessRecord
+    endpoint: str
+    region: str
+    access_key: str
+    secret_key: str
+    data_dir: Path
+
+    def stop(self) -> None:
+        """Stop the server and wait for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(
+    data_dir: Path,
+    region: str,
+    *,
+    binary: str,
+    port: int | None = None,
+    keys: tuple[str, str] | None = None,
+    detach: bool = False,
+) -> S3Server:
+    """Start versitygw on 127.0.0.1 serving ``data_dir`` in ``region``; returns once it accepts connections.
+
+    ``keys`` (access, secret) default to fresh random ones; ``detach`` lets the server outlive the caller.
+    """
+    if port and proc.port_in_use(port):
+        # Without this, the new server would exit while the one already there answers our readiness check.
+        raise PortInUseError(f"127.0.0.1:{port} is already in use by another process")
+    port = port or proc.free_port()
+    (data_dir / "buckets").mkdir(parents=True, exist_ok=True)
+    (data_dir / "versions").mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    access, secret = keys or (f"edgefed{secrets.token_hex(6)}", secrets.token_urlsafe(24))
+    env = {**os.environ, "ROOT_ACCESS_KEY_ID": access, "ROOT_SECRET_ACCESS_KEY": secret}
+    args = [
+        binary, "--port", f"127.0.0.1:{port}", "--region", region, "--quiet", "posix",
+        "--versioning-dir", str(data_dir / "versions"), str(data_dir / "buckets"),
+    ]  # fmt: skip
+    process = proc.spawn(args, data_dir / "versitygw.log", detach=detach, env=env)
+    server = S3Server(
+        process, proc.record(process, binary), f"http://127.0.0.1:{port}", region, access, secret, data_dir
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise OpsError(f"versitygw exited with {process.returncode}; see {data_dir / 'versitygw.log'}")
+        if proc.listening("127.0.0.1", port, timeout=0.2):
+            return server
+        time.sleep(0.1)
+    server.stop()
+    raise OpsError(f"versitygw did not listen on 127.0.0.1:{port} within 20 s")

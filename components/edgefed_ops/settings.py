@@ -1,0 +1,82 @@
+"""Where things are: the repository, the local federation's state, the stacks' workspaces.
+
+Built once by the CLI from the environment (``Settings.from_environ``) and passed down; nothing below
+the CLI reads environment variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from edgefed_ops.errors import OpsError
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The edgefed repository: the one around ``start`` (default: the working folder), else the one installed from."""
+    here = (start or Path.cwd()).resolve()
+    # The checkout the user stands in first (a second clone uses its own tree), then the one installed from.
+    candidates = [here, *here.parents, Path(__file__).resolve().parents[2]]
+    for candidate in candidates:
+        if (candidate / "Pulumi.yaml").is_file() and (candidate / "stacks" / "stacksets.yaml").is_file():
+            return candidate
+    raise OpsError("edgefed: not inside an edgefed repository (no Pulumi.yaml with stacks/stacksets.yaml found)")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths every job needs. ``federation_state`` and ``local_catalog`` may be moved (a second federation)."""
+
+    root: Path
+    """The repository (Pulumi.yaml, stacks/, policies/)."""
+    federation_state: Path
+    """Where the local federation keeps each zone's and country's store, pids and credentials."""
+    kubeconfig: Path
+    """The kubeconfig with one context per zone that `edgefed federation up` writes."""
+    local_catalog: Path
+    """The catalog of the local federation (a copy with other ports lets a second one run beside)."""
+    work: Path = field(default=Path())
+    """Folder of the stacks' workspaces, one subfolder per stack."""
+    backend_url: str | None = None
+    """State backend for every stack (None: scripts/env.sh's default, a file backend under .state)."""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], root: Path | None = None) -> Settings:
+        """Settings from EDGEFED_FEDERATION_STATE, EDGEFED_LOCAL_CATALOG and PULUMI_BACKEND_URL."""
+        top = root or find_root()
+        moved = environ.get("EDGEFED_FEDERATION_STATE")
+        state = Path(moved).resolve() if moved else top / ".state" / "federation"
+        kubeconfig = state / "kubeconfig" if moved else top / ".state" / "kubeconfig"
+        catalog = Path(environ.get("EDGEFED_LOCAL_CATALOG") or top / "stacks" / "catalog" / "local.yaml").resolve()
+        return cls(
+            root=top,
+            federation_state=state,
+            kubeconfig=kubeconfig,
+            local_catalog=catalog,
+            work=top / ".state" / "work",
+            backend_url=environ.get("PULUMI_BACKEND_URL") or None,
+        )
+
+    def with_work(self, work: Path | None) -> Settings:
+        """The same settings with another workspace folder (tests keep theirs in a temporary folder)."""
+        return replace(self, work=work.resolve()) if work else self
+
+    @property
+    def committed_local_catalog(self) -> Path:
+        """The local federation's catalog as committed."""
+        return self.root / "stacks" / "catalog" / "local.yaml"
+
+    @property
+    def pack(self) -> Path:
+        """The EU residency policy pack."""
+        return self.root / "policies" / "eu-residency"
+
+    @property
+    def kwok_stages(self) -> Path:
+        """KWOK's node and pod stages, put there by scripts/bootstrap."""
+        return self.root / ".tools" / "kwok-stages"
+
+    def stack_names(self) -> list[str]:
+        """Names of the committed country stacks."""
+        return sorted(p.name.split(".")[1] for p in (self.root / "stacks").glob("Pulumi.*.yaml"))

@@ -1,0 +1,130 @@
+"""Unit tests of the operations package: settings, process records, engine events, stack families, render."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from pulumi import automation as auto
+
+from edgefed.errors import ConfigError
+from edgefed.stacksets import load_stacksets
+from edgefed_ops import proc, render
+from edgefed_ops.cli import parser
+from edgefed_ops.engine import _Events
+from edgefed_ops.settings import Settings
+
+from .conftest import ROOT
+
+
+def test_settings_come_from_the_environment_given_not_from_import():
+    default = Settings.from_environ({}, ROOT)
+    assert default.federation_state == ROOT / ".state" / "federation"
+    assert default.kubeconfig == ROOT / ".state" / "kubeconfig"
+    assert default.local_catalog == ROOT / "stacks" / "catalog" / "local.yaml"
+    moved = Settings.from_environ({"EDGEFED_FEDERATION_STATE": "/tmp/f", "EDGEFED_LOCAL_CATALOG": "/tmp/c.yaml"}, ROOT)
+    assert moved.federation_state == Path("/tmp/f") and moved.kubeconfig == Path("/tmp/f/kubeconfig")
+    assert moved.local_catalog == Path("/tmp/c.yaml")
+
+
+def test_a_recorded_process_is_ours_until_it_exits(tmp_path):
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        record = proc.record(sleeper, "/bin/sleep")  # type: ignore[arg-type]
+        assert proc.is_ours(record)
+        proc.save(tmp_path / "processes.json", [record])
+        assert proc.load(tmp_path / "processes.json") == [record]
+        proc.stop([record], grace=5)
+        sleeper.wait(timeout=5)
+        assert not proc.is_ours(record)
+    finally:
+        sleeper.kill()
+
+
+def test_a_reused_pid_is_never_signalled():
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        real = proc.record(sleeper, "/bin/sleep")  # type: ignore[arg-type]
+        other_start = proc.ProcessRecord(real.pid, real.started + 1, real.executable)
+        other_program = proc.ProcessRecord(real.pid, real.started, "kube-apiserver")
+        assert not proc.is_ours(other_start) and not proc.is_ours(other_program)
+        proc.stop([other_start, other_program], crash=True, grace=0.5)
+        time.sleep(0.2)
+        assert sleeper.poll() is None, "a process that does not match its record keeps running"
+    finally:
+        sleeper.kill()
+
+
+def _event(**parts: object) -> auto.EngineEvent:
+    return auto.EngineEvent(sequence=1, timestamp=0, **parts)  # type: ignore[arg-type]
+
+
+def test_policy_events_become_violations_with_the_reviewers_message():
+    events = _Events(None)
+    events(
+        _event(
+            policy_event=auto.PolicyEvent(
+                message="Workloads run only images from the allow-listed registries.\nDeployment 'web': image 'nginx:1.27' comes from registry docker.io",
+                color="never",
+                policy_name="disallow-unlisted-registry",
+                policy_pack_name="edgefed-eu-residency",
+                policy_pack_version="0.1.0",
+                policy_pack_version_tag="0.1.0",
+                enforcement_level="mandatory",
+                resource_urn="urn:pulumi:fr::edgefed::kubernetes:apps/v1:Deployment::web",
+            )
+        )
+    )
+    events(
+        _event(
+            summary_event=auto.SummaryEvent(
+                maybe_corrupt=False, duration_seconds=1, resource_changes={"create": 2, "same": 3}, policy_packs={}
+            )
+        )
+    )
+    [violation] = events.outcome.violations
+    assert (violation.policy, violation.level, violation.resource) == ("disallow-unlisted-registry", "mandatory", "web")
+    assert violation.message == "Deployment 'web': image 'nginx:1.27' comes from registry docker.io"
+    assert events.outcome.summary() == "2 created, 3 unchanged"
+
+
+def test_a_stack_family_with_an_unknown_setting_names_the_file_field_and_allowed(tmp_path):
+    path = tmp_path / "stacksets.yaml"
+    path.write_text("- prefix: ''\n  catalog: c.yaml\n  apps: [a]\n  settings: {rolloutTimeout: 90}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_stacksets(path)
+    text = str(caught.value)
+    assert str(path) in text and "[0].settings" in text
+    assert (
+        "'rolloutTimeout' is not a stack setting a family may set; allowed:" in text and "rolloutTimeoutSeconds" in text
+    )
+
+
+def test_two_families_with_one_prefix_are_refused(tmp_path):
+    path = tmp_path / "stacksets.yaml"
+    path.write_text("- {prefix: local-, catalog: a.yaml, apps: [x]}\n- {prefix: local-, catalog: b.yaml, apps: [y]}\n")
+    with pytest.raises(ConfigError, match="'local-' is used twice"):
+        load_stacksets(path)
+
+
+def test_render_keeps_what_the_user_set_and_compares_rendered_keys_by_value(tmp_path):
+    rendered = render.Rendered(
+        tmp_path / "Pulumi.fr.yaml", "config:\n  edgefed:country: fr\n  edgefed:apps:\n    - a\n"
+    )
+    rendered.path.write_text(
+        "config:\n  edgefed:apps: [a]\n  edgefed:country: fr\n  edgefed:kc:\n    secure: v1:abc\nencryptionsalt: v1:salt\n"
+    )
+    assert render.stale(rendered) is None, "comments and order do not matter, values do"
+    merged = render.merged_text(rendered)
+    assert "encryptionsalt: v1:salt" in merged and "secure: v1:abc" in merged
+    rendered.path.write_text("config:\n  edgefed:country: de\n  edgefed:apps: [a]\n")
+    assert render.stale(rendered) == "edgefed:country is 'de', the catalog and app specs give 'fr'"
+
+
+def test_every_documented_command_has_help():
+    text = parser().format_help()
+    for command in ("plan", "preview", "up", "refresh", "destroy", "stack", "policy-check", "render",
+                    "import-zones", "federation", "deploy", "drill", "bench"):  # fmt: skip
+        assert command in text
