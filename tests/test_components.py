@@ -212,3 +212,36 @@ def test_primaries_roll_out_after_every_other_zone_of_the_app(catalog):
     assert promoted and drained
     for assignment in promoted:
         assert drained <= set(order[assignment])
+
+
+def test_an_app_used_alone_drains_unavailable_zones_as_the_program_does(catalog, monkeypatch):
+    """No plan given: the component takes the program's placement path (place_all_drained)."""
+    from edgefed.placement import place_all_drained
+
+    spec = load_app_spec(APPS / "robot-control.yaml")
+    spec = spec.model_copy(update={"sites": tuple(s for s in spec.sites if s.country == "FR")})
+    down = ["orange-fr-lyon"]
+    every_zone = [z.id for z in catalog.zones]
+    plans, healthy = place_all_drained(catalog, [spec], down, zones=every_zone)
+    demand = demand_by_zone(plans, [spec])
+
+    def program():
+        zones = {
+            zone_id: EdgeZone(
+                zone_id,
+                EdgeZoneArgs(zone=catalog.zone(zone_id), namespace="acme-fr", demand=demand[zone_id], kubeconfig="kc"),
+            )
+            for zone_id in every_zone
+            if zone_id in demand
+        }
+        zones |= {z: zones[next(iter(zones))] for z in every_zone if z not in zones}  # the stack's other zones
+        app = FederatedEdgeApp(
+            spec.name, FederatedEdgeAppArgs(spec=spec, catalog=catalog, zones=zones, unavailable=down)
+        )
+        assert app.plan == plans[spec.name]
+
+    rec = run_program(program, monkeypatch=monkeypatch)
+    lyon = rec.named("robot-control-orange-fr-lyon-deployment")
+    assert lyon.inputs["spec"]["replicas"] == 0, "the unavailable zone keeps its Deployment, drained"
+    assert any(a.zone == "orange-fr-lyon" and a.role == "drained" for a in plans[spec.name].zones)
+    assert healthy[spec.name] != plans[spec.name]

@@ -45,7 +45,7 @@ class PlacementError(ValueError):
     """One or more sites cannot be served even with every zone up: the inputs must change."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SitePlacement:
     """Where one site is served, where it fails over, and why."""
 
@@ -160,7 +160,10 @@ class Plan:
 def _unserved(site: Site, problem: str, cause: Cause) -> SitePlacement:
     """A site that is not served, and why."""
     explanation = f"site {site.name} ({site.country}): unserved: {problem}"
-    return SitePlacement(site.name, site.country, None, None, None, None, None, explanation, problem, cause)
+    return SitePlacement(
+        site=site.name, country=site.country, primary=None, primary_latency_ms=None, failover=None,
+        failover_latency_ms=None, serving=None, explanation=explanation, problem=problem, cause=cause,
+    )  # fmt: skip
 
 
 def _round(value: float | None) -> float | None:
@@ -481,25 +484,25 @@ class _Placement:
             fzone, flat = failover
             self._assign(fzone, site.name, "standby")
             tail = f"failover {fzone.id} ({fzone.country}) at {flat:.1f} ms, {self._scope_phrase()}"
-            return SitePlacement(site.name, site.country, zone.id, latency, fzone.id, flat, zone.id, f"{head}; {tail}")
+            return SitePlacement(
+                site=site.name, country=site.country, primary=zone.id, primary_latency_ms=latency,
+                failover=fzone.id, failover_latency_ms=flat, serving=zone.id, explanation=f"{head}; {tail}",
+            )  # fmt: skip
         if not why_not:
             problem, cause = self._describe_no_failover(site, scope)
             if cause == "configuration":
                 # Failover was asked for and can never happen: the inputs must change.
                 return SitePlacement(
-                    site.name,
-                    site.country,
-                    zone.id,
-                    latency,
-                    None,
-                    None,
-                    zone.id,
-                    f"{head}; failover impossible: {problem}",
-                    f"failover impossible: {problem}",
-                    "configuration",
-                )
+                    site=site.name, country=site.country, primary=zone.id, primary_latency_ms=latency,
+                    failover=None, failover_latency_ms=None, serving=zone.id,
+                    explanation=f"{head}; failover impossible: {problem}",
+                    problem=f"failover impossible: {problem}", cause="configuration",
+                )  # fmt: skip
             why_not = f"no failover right now: {problem}"
-        return SitePlacement(site.name, site.country, zone.id, latency, None, None, zone.id, f"{head}; {why_not}")
+        return SitePlacement(
+            site=site.name, country=site.country, primary=zone.id, primary_latency_ms=latency, failover=None,
+            failover_latency_ms=None, serving=zone.id, explanation=f"{head}; {why_not}",
+        )  # fmt: skip
 
     def _without_primary(self, site: Site) -> SitePlacement:
         spec, engine = self.spec, self.engine
@@ -520,14 +523,14 @@ class _Placement:
                 fzone, flat = found
                 self._assign(fzone, site.name, "primary")
                 return SitePlacement(
-                    site.name,
-                    site.country,
-                    None,
-                    None,
-                    fzone.id,
-                    flat,
-                    fzone.id,
-                    f"{head}FAILED OVER to {fzone.id} ({fzone.country}) at {flat:.1f} ms: {reason}",
+                    site=site.name,
+                    country=site.country,
+                    primary=None,
+                    primary_latency_ms=None,
+                    failover=fzone.id,
+                    failover_latency_ms=flat,
+                    serving=fzone.id,
+                    explanation=f"{head}FAILED OVER to {fzone.id} ({fzone.country}) at {flat:.1f} ms: {reason}",
                 )
             problem = f"no {site.country} zone within {budget:g} ms has capacity left for {spec.name}"
         elif not self.engine._by_country.get(site.country):
@@ -628,6 +631,25 @@ def with_drained(plan: Plan, healthy: Plan, unavailable: Iterable[str]) -> Plan:
         if a.zone in down and a.zone not in used and a.role != "drained"
     ]
     return replace(plan, zones=tuple(sorted((*plan.zones, *drained), key=lambda a: a.zone)))
+
+
+def place_all_drained(
+    catalog: Catalog,
+    specs: Sequence[AppSpec],
+    unavailable: Iterable[str] = (),
+    *,
+    zones: Iterable[str] | None = None,
+) -> tuple[dict[str, Plan], dict[str, Plan]]:
+    """The one placement path of a stack: (plans with the zones down, drained zones kept; healthy plans).
+
+    The healthy plans (every zone up) are what buckets follow, so that an outage never moves data; the
+    drained plans are what is deployed. The program and a ``FederatedEdgeApp`` used alone both call this.
+    """
+    down = tuple(unavailable)
+    allowed = tuple(zones) if zones is not None else None
+    plans = place_all(catalog, specs, down, zones=allowed)
+    healthy = place_all(catalog, specs, (), zones=allowed) if down else plans
+    return {name: with_drained(plan, healthy[name], down) for name, plan in plans.items()}, healthy
 
 
 def plans_as_data(plans: Mapping[str, Plan]) -> dict[str, object]:

@@ -18,7 +18,7 @@ from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
 from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
 from edgefed.errors import ConfigError
-from edgefed.placement import PlacementError, Plan, demand_by_zone, place_all, plans_as_data, with_drained
+from edgefed.placement import PlacementError, Plan, demand_by_zone, place_all_drained, plans_as_data
 from edgefed.residency import DEFAULT_REGISTRIES
 from edgefed.stackconfig import NAMESPACE, StackConfig, load_stack
 
@@ -84,13 +84,11 @@ def _run() -> None:
     secret_keys: list[str] = pulumi.runtime.get_config_secret_keys_env()
     root = Path.cwd()
     config, catalog, specs = load_stack(raw, secret_keys, root, stack)
-    plans = place_all(catalog, specs, config.unavailable_zones, zones=config.zones)
     # Buckets follow the plan with every zone up, so an outage never moves or deletes data; unavailable
     # zones keep their objects, drained (see with_drained).
-    healthy = place_all(catalog, specs, (), zones=config.zones) if config.unavailable_zones else plans
+    plans, healthy = place_all_drained(catalog, specs, config.unavailable_zones, zones=config.zones)
     for plan in plans.values():
         plan.raise_for_problems()
-    plans = {name: with_drained(plan, healthy[name], config.unavailable_zones) for name, plan in plans.items()}
     demand = demand_by_zone(plans, specs)
     used = sorted(demand)
     rendering = config.render_yaml_to is not None

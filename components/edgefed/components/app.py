@@ -14,7 +14,7 @@ from edgefed import labels
 from edgefed.appspec import AppSpec
 from edgefed.catalog import Catalog
 from edgefed.components.zone import EdgeZone
-from edgefed.placement import Plan, ZoneAssignment, place
+from edgefed.placement import Plan, ZoneAssignment, place_all_drained
 
 TYPE_TOKEN = "edgefed:index:FederatedEdgeApp"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -89,7 +89,11 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         """Place the app (unless a plan is given) and register its per-zone resources under ``name``."""
         super().__init__(TYPE_TOKEN, name, None, opts)
         spec = args.spec
-        plan = args.plan or place(args.catalog, spec, args.unavailable, zones=args.zones.keys())
+        # The program's placement path: unavailable zones keep their objects, drained, as in a stack.
+        plan = (
+            args.plan
+            or place_all_drained(args.catalog, [spec], args.unavailable, zones=args.zones.keys())[0][spec.name]
+        )
         plan.raise_for_problems()
         missing = sorted(a.zone for a in plan.zones if a.zone not in args.zones)
         if missing:
