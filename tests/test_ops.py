@@ -128,3 +128,25 @@ def test_every_documented_command_has_help():
     for command in ("plan", "preview", "up", "refresh", "destroy", "stack", "policy-check", "render",
                     "import-zones", "federation", "deploy", "drill", "bench"):  # fmt: skip
         assert command in text
+
+
+def test_the_project_config_schema_and_stackconfig_agree_on_every_key_and_default():
+    """One source of truth for settings: Pulumi.yaml's typed config block must match StackConfig."""
+    import yaml
+
+    from edgefed.stackconfig import StackConfig
+
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    declared = {k: v for k, v in declared.items() if ":" not in k}
+    fields = {info.alias or name: info for name, info in StackConfig.model_fields.items()}
+    assert set(declared) == set(fields)
+    for key, schema in declared.items():
+        info = fields[key]
+        if info.is_required():
+            assert "default" not in schema, f"{key} is required by StackConfig but has a default in Pulumi.yaml"
+            continue
+        default = info.get_default(call_default_factory=True)
+        expected = list(default) if isinstance(default, tuple) else ("" if default is None else default)
+        assert schema.get("default") == expected, (
+            f"{key}: Pulumi.yaml {schema.get('default')!r}, StackConfig {default!r}"
+        )
