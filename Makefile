@@ -29,6 +29,7 @@ stacks: venv
 
 bench: venv
 	@.venv/bin/edgefed bench
+	@scripts/bootstrap --quiet && . scripts/env.sh && edgefed bench --preview fr
 
 clean:
 	rm -rf .venv .tools .state

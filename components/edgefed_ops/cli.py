@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefed.errors import ConfigError
-from edgefed_ops import bench, planning, policy_schema, policycheck, render, zones_import
+from edgefed_ops import bench, bench_preview, planning, policy_schema, policycheck, render, zones_import
 from edgefed_ops.deploy import LocalDeploy, format_report
 from edgefed_ops.drill import Drill, format_most
 from edgefed_ops.engine import Outcome, StackWorkspace
@@ -209,8 +209,12 @@ def cmd_drill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    """The placement benchmark."""
-    for line in bench.run(args.sites, args.zones, args.repeat, args.naive_sites):
+    """The placement benchmark; with --preview STACK, a stack's preview against a plain program."""
+    if args.preview:
+        lines = bench_preview.run(settings, args.preview, args.rounds, _progress(args))
+    else:
+        lines = bench.run(args.sites, args.zones, args.repeat, args.naive_sites)
+    for line in lines:
         print(line)
     return 0
 
@@ -298,6 +302,8 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("--zones", type=int, default=1_000)
     one.add_argument("--repeat", type=int, default=5)
     one.add_argument("--naive-sites", type=int, default=1_000)
+    one.add_argument("--preview", metavar="STACK", help="instead: preview of STACK against a plain k8s program")
+    one.add_argument("--rounds", type=int, default=5, help="interleaved previews of each, with --preview")
     one = command("policy-schema", cmd_policy_schema, "write policies/eu-residency/config.schema.json")
     one.add_argument("--check", action="store_true", help="exit 1 if the committed schema is stale")
     return top
