@@ -1,0 +1,155 @@
+"""The Kubernetes objects of an app in one zone, built by pure functions (no Pulumi import).
+
+``FederatedEdgeApp`` registers exactly these specs; snapshot tests pin them per example app and role,
+so a change to what lands in a zone shows as a reviewed diff.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from edgefed import labels
+from edgefed.appspec import AppSpec
+from edgefed.placement import Plan, ZoneAssignment
+
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
+
+
+def steady_replicas(spec: AppSpec, assignment: ZoneAssignment) -> int:
+    """Replicas of the zone's role with every zone up (a drained zone: the role it returns to)."""
+    role = assignment.drained_from or assignment.role
+    return spec.replicas_per_zone if role == "primary" else spec.standby_replicas
+
+
+def replica_bounds(spec: AppSpec, assignment: ZoneAssignment) -> tuple[int, int]:
+    """Autoscaler bounds: a primary scales up to the ceiling, a standby stays at its warm count."""
+    low = steady_replicas(spec, assignment)
+    if (assignment.drained_from or assignment.role) == "primary":
+        return low, max(low, spec.autoscaling_ceiling)
+    return low, low
+
+
+def rollout_order(spec: AppSpec, plan: Plan) -> list[tuple[ZoneAssignment, tuple[str, ...]]]:
+    """The zones that get a Deployment, in order, each with the zones whose Deployment it waits for.
+
+    Demote before promoting: primaries wait for every other zone of the app (standbys, drained zones),
+    so a failover or a failback never runs two primaries at once. The plan of each run says which way.
+    A failover zone with no warm standby gets nothing until it serves.
+    """
+    deployed = [a for a in plan.zones if steady_replicas(spec, a) > 0]
+    others = tuple(a.zone for a in deployed if a.role != "primary")
+    ordered = sorted(deployed, key=lambda a: (a.role == "primary", a.zone))
+    return [(a, others if a.role == "primary" else ()) for a in ordered]
+
+
+def cpu_quantity(cores: float) -> str:
+    """Cores as a Kubernetes quantity in millicores, rounded up."""
+    return f"{math.ceil(cores * 1000)}m"
+
+
+def object_labels(
+    spec: AppSpec, assignment: ZoneAssignment, zone_labels: Mapping[str, str], extra: Mapping[str, str]
+) -> dict[str, str]:
+    """Labels of every object of the app in the zone: the zone's residency labels, app, role, class."""
+    return {
+        **zone_labels,
+        labels.RESIDENCY: labels.residency_value(spec.residency),
+        labels.APP: spec.name,
+        labels.ROLE: assignment.role,
+        labels.CLASSIFICATION: spec.data_classification,
+        **extra,
+    }
+
+
+def pod_labels(objects: Mapping[str, str]) -> dict[str, str]:
+    """The pod template's labels: the object's, without the role.
+
+    Promoting a standby or demoting a primary then only scales the Deployment, and never replaces the
+    warm pods that are there to take over.
+    """
+    return {key: value for key, value in objects.items() if key != labels.ROLE}
+
+
+def selector(spec: AppSpec) -> dict[str, str]:
+    """The label selector of the app's pods."""
+    return {labels.APP: spec.name}
+
+
+def pod_spec(spec: AppSpec) -> dict[str, Any]:
+    """Non-root, read-only root filesystem, no service-account token, GPUs with their node selector."""
+    res = spec.resources
+    amounts: dict[str, str] = {"cpu": cpu_quantity(res.cpu), "memory": f"{res.memory_mib}Mi"}
+    out: dict[str, Any] = {
+        "automountServiceAccountToken": False,
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": spec.name,
+                "image": spec.image,
+                "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in spec.ports],
+                "env": [{"name": k, "value": v} for k, v in sorted(spec.env.items())],
+                "resources": {"requests": amounts, "limits": amounts},
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+            }
+        ],
+    }
+    if res.gpu is not None:
+        amounts[GPU_RESOURCE] = str(res.gpu.count)
+        out["nodeSelector"] = {GPU_PRODUCT_LABEL: res.gpu.model}
+        out["tolerations"] = [{"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]
+    return out
+
+
+def deployment_spec(spec: AppSpec, assignment: ZoneAssignment, pods: Mapping[str, str]) -> dict[str, Any]:
+    """The Deployment: the plan's replicas for the zone, the pod template."""
+    return {
+        "replicas": assignment.replicas,
+        "selector": {"matchLabels": selector(spec)},
+        "template": {"metadata": {"labels": dict(pods)}, "spec": pod_spec(spec)},
+    }
+
+
+def autoscaler_spec(spec: AppSpec, assignment: ZoneAssignment) -> dict[str, Any]:
+    """The HorizontalPodAutoscaler: primaries scale to the ceiling on CPU, standbys are pinned."""
+    low, high = replica_bounds(spec, assignment)
+    return {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
+        "minReplicas": low,
+        "maxReplicas": high,
+        "metrics": [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+            }
+        ],
+    }
+
+
+def disruption_budget_spec(spec: AppSpec) -> dict[str, Any]:
+    """The PodDisruptionBudget: one pod at a time."""
+    return {"maxUnavailable": 1, "selector": {"matchLabels": selector(spec)}}
+
+
+def service_spec(spec: AppSpec) -> dict[str, Any]:
+    """The ClusterIP Service of the app's ports (never a LoadBalancer or NodePort)."""
+    return {
+        "type": "ClusterIP",
+        "selector": selector(spec),
+        "ports": [{"name": p.name, "port": p.port, "targetPort": p.port, "protocol": p.protocol} for p in spec.ports],
+    }
+
+
+def ingress_policy_spec(spec: AppSpec) -> dict[str, Any]:
+    """The NetworkPolicy opening the app's ports (the zone's default-deny closes everything else)."""
+    return {
+        "podSelector": {"matchLabels": selector(spec)},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"ports": [{"protocol": p.protocol, "port": p.port} for p in spec.ports]}],
+    }
