@@ -13,6 +13,8 @@ import pytest
 
 from edgefed.admission import admission_binding, admission_policy
 
+from .workloads import compliant_deployment, residency_labels
+
 REGISTRIES = ("registry.edgefed.eu",)
 POLICY = admission_policy("edgefed-residency-edgefed-fr", "FR", "orange-fr-paris", REGISTRIES)
 DIGEST = "sha256:" + "ab" * 32
@@ -38,30 +40,7 @@ def evaluate(obj: dict[str, Any]) -> list[str]:
 
 
 def deployment(**label_changes: str | None) -> dict[str, Any]:
-    found = {
-        "edgefed.io/country": "fr",
-        "edgefed.io/operator": "orange",
-        "edgefed.io/zone": "orange-fr-paris",
-        "edgefed.io/residency": "eu",
-        "edgefed.io/data-classification": "internal",
-    }
-    for key, value in label_changes.items():
-        key = "edgefed.io/" + key.replace("_", "-")
-        if value is None:
-            found.pop(key)
-        else:
-            found[key] = value
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "edgefed-fr", "labels": found},
-        "spec": {
-            "template": {
-                "metadata": {"labels": dict(found)},
-                "spec": {"containers": [{"name": "web", "image": "registry.edgefed.eu/acme/web:1"}]},
-            }
-        },
-    }
+    return compliant_deployment(labels=residency_labels(**label_changes))
 
 
 def test_compliant_workload_is_admitted():

@@ -10,8 +10,10 @@ import subprocess
 import time
 
 import pytest
+import yaml
 
 from .conftest import ROOT, SUMMARY, ops_settings, toolchain_or_skip
+from .workloads import compliant_deployment, residency_labels
 
 pytestmark = pytest.mark.engine
 
@@ -92,33 +94,8 @@ def kubectl_apply(plane, manifest: str, *flags: str) -> subprocess.CompletedProc
 def manifest(
     name: str, image: str, country: str = "fr", classification: str = "internal", with_labels: bool = True
 ) -> str:
-    labels = (
-        f"""
-    edgefed.io/country: {country}
-    edgefed.io/operator: orange
-    edgefed.io/zone: orange-fr-paris
-    edgefed.io/residency: eu
-    edgefed.io/data-classification: {classification}"""
-        if with_labels
-        else "\n    app: x"
-    )
-    return f"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-  namespace: edgefed-fr
-  labels:{labels}
-spec:
-  replicas: 1
-  selector: {{matchLabels: {{app.kubernetes.io/name: {name}}}}}
-  template:
-    metadata:
-      labels: {{app.kubernetes.io/name: {name}}}
-    spec:
-      containers:
-        - name: app
-          image: {image}
-"""
+    labels = residency_labels(country=country, data_classification=classification) if with_labels else {"app": "x"}
+    return yaml.safe_dump(compliant_deployment(name, image, labels=labels, pod_labels={}, container="app"))
 
 
 def test_compliant_kubectl_apply_is_admitted(deployed_zone):

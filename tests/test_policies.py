@@ -33,6 +33,7 @@ from edgefed.policy.enforce_bucket_residency import POLICY as BUCKET
 from edgefed.policy.enforce_residency_labels import POLICY as LABELS
 
 from .conftest import ROOT
+from .workloads import compliant_deployment
 
 PACK_CONFIG = json.loads((ROOT / "policies" / "eu-residency" / "config.json").read_text())
 DIGEST = "sha256:" + "ab" * 32
@@ -89,16 +90,14 @@ def labels_for(zone="orange-fr-paris", country="fr", operator="orange", residenc
 
 def deployment(**label_overrides) -> dict[str, Any]:
     found = labels_for(**label_overrides)
-    return {
-        "metadata": {"name": "robot-control", "namespace": "edgefed-fr", "labels": found},
-        "spec": {
-            "replicas": 2,
-            "template": {
-                "metadata": {"labels": dict(found)},
-                "spec": {"containers": [{"name": "app", "image": "registry.edgefed.eu/acme/robot-control:1.4.2"}]},
-            },
-        },
-    }
+    return compliant_deployment(
+        "robot-control",
+        "registry.edgefed.eu/acme/robot-control:1.4.2",
+        labels=found,
+        pod_labels=found,
+        replicas=2,
+        container="app",
+    )
 
 
 def changed(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
