@@ -23,20 +23,29 @@ def catalog():
     return load_catalog(CATALOG)
 
 
-def _deploy(catalog, app_name: str, unavailable=()):
+def _fr_spec(app_name: str):
     spec = load_app_spec(APPS / f"{app_name}.yaml")
-    spec = spec.model_copy(update={"sites": tuple(s for s in spec.sites if s.country == "FR")})
+    return spec.model_copy(update={"sites": tuple(s for s in spec.sites if s.country == "FR")})
+
+
+def _zones(catalog, demand):
+    """An EdgeZone per zone the demand names (call inside a program)."""
+    return {
+        zone_id: EdgeZone(
+            zone_id,
+            EdgeZoneArgs(zone=catalog.zone(zone_id), namespace="acme-fr", demand=demand[zone_id], kubeconfig="kc"),
+        )
+        for zone_id in demand
+    }
+
+
+def _deploy(catalog, app_name: str, unavailable=()):
+    spec = _fr_spec(app_name)
     plan = place(catalog, spec, unavailable)
     demand = demand_by_zone({spec.name: plan}, [spec])
 
     def program():
-        zones = {
-            zone_id: EdgeZone(
-                zone_id,
-                EdgeZoneArgs(zone=catalog.zone(zone_id), namespace="acme-fr", demand=demand[zone_id], kubeconfig="kc"),
-            )
-            for zone_id in demand
-        }
+        zones = _zones(catalog, demand)
         FederatedEdgeApp(spec.name, FederatedEdgeAppArgs(spec=spec, catalog=catalog, zones=zones, plan=plan))
 
     return plan, program
@@ -218,27 +227,18 @@ def test_an_app_used_alone_drains_unavailable_zones_as_the_program_does(catalog,
     """No plan given: the component takes the program's placement path (place_all_drained)."""
     from edgefed.placement import place_all_drained
 
-    spec = load_app_spec(APPS / "robot-control.yaml")
-    spec = spec.model_copy(update={"sites": tuple(s for s in spec.sites if s.country == "FR")})
+    spec = _fr_spec("robot-control")
     down = ["orange-fr-lyon"]
-    every_zone = [z.id for z in catalog.zones]
-    plans, healthy = place_all_drained(catalog, [spec], down, zones=every_zone)
+    plans, healthy = place_all_drained(catalog, [spec], down, zones=[z.id for z in catalog.zones])
     demand = demand_by_zone(plans, [spec])
 
     def program():
-        zones = {
-            zone_id: EdgeZone(
-                zone_id,
-                EdgeZoneArgs(zone=catalog.zone(zone_id), namespace="acme-fr", demand=demand[zone_id], kubeconfig="kc"),
-            )
-            for zone_id in every_zone
-            if zone_id in demand
-        }
-        zones |= {z: zones[next(iter(zones))] for z in every_zone if z not in zones}  # the stack's other zones
+        zones = _zones(catalog, demand)
         app = FederatedEdgeApp(
             spec.name, FederatedEdgeAppArgs(spec=spec, catalog=catalog, zones=zones, unavailable=down)
         )
-        assert app.plan == plans[spec.name]
+        # The component placed on its zones (those the plan uses) exactly as the program's path does.
+        assert app.plan == place_all_drained(catalog, [spec], down, zones=zones)[0][spec.name] == plans[spec.name]
 
     rec = run_program(program, monkeypatch=monkeypatch)
     lyon = rec.named("robot-control-orange-fr-lyon-deployment")
