@@ -95,7 +95,9 @@ def cmd_engine(args: argparse.Namespace, settings: Settings) -> int:
     progress = _progress(args)
     config = args.policy_config.resolve() if args.policy_config else None
     if args.command == "preview":
-        outcome = workspace.preview(policy=not args.no_policy, config=config, progress=progress)
+        # A preview takes seconds: one line, not one per planned step.
+        progress(f"{args.stack}: preview{'' if args.no_policy else ' with the policy pack'}")
+        outcome = workspace.preview(policy=not args.no_policy, config=config)
     elif args.command == "up":
         outcome = workspace.up(policy=not args.no_policy, config=config, progress=progress)
     elif args.command == "refresh":

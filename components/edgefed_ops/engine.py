@@ -114,8 +114,9 @@ class _Events:
                 self.outcome.steps.append((op, _resource_name(done.urn)))
         if event.resource_pre_event is not None and self._progress is not None:
             meta = event.resource_pre_event.metadata
-            if meta.op not in ("same", "read") and meta.type not in ("pulumi:pulumi:Stack",):
-                self._progress(f"{meta.op} {_resource_name(meta.urn)}")
+            op = auto.OpType(meta.op).value
+            if op not in ("same", "read") and meta.type != "pulumi:pulumi:Stack":
+                self._progress(f"{op} {_resource_name(meta.urn)}")
 
 
 class StackWorkspace:
