@@ -85,9 +85,10 @@ BAD_STACK_CONFIG = [
     ("country-not-eu", {"edgefed:country": "us"}, "edgefed:country: 'US' is outside the EU/EEA"),
     ("unknown-app", {"edgefed:apps": ["robot-control", "tetris"]}, "edgefed:apps[1]: 'tetris' has no spec"),
     (
-        "unavailable-not-a-stack-zone",
-        {"edgefed:unavailableZones": ["tim-it-rome-9"]},
-        "edgefed:unavailableZones[0]: 'tim-it-rome-9' is not one of the stack's zones",
+        "zone-list-lacks-the-failover-zones",
+        {"edgefed:zones": ["orange-fr-lyon", "orange-fr-marseille", "orange-fr-paris"]},
+        "edgefed:zones: lacks orange-be-brussels, vodafone-it-turin, "
+        "which the federation plan gives this stack's sites; add them (or run `edgefed render`)",
     ),
     (
         "missing-kubeconfig",
@@ -142,10 +143,11 @@ def test_plaintext_credentials_are_refused(monkeypatch):
     assert "fake-credential" not in str(caught.value)
 
 
-def test_buckets_stay_in_place_through_an_outage(monkeypatch):
-    fr_zones = ["orange-fr-lyon", "orange-fr-marseille", "orange-fr-paris"]
+def test_buckets_stay_in_place_through_an_outage(monkeypatch, tmp_path):
+    outages = tmp_path / "outages.yaml"
+    outages.write_text("unavailable_zones: [orange-fr-lyon, orange-fr-marseille, orange-fr-paris]\n")
     raw, secrets = stack_config("fr")
     healthy = {b.name for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic:Resource")}
-    raw, secrets = stack_config("fr", **{"edgefed:unavailableZones": fr_zones})
+    raw, secrets = stack_config("fr", **{"edgefed:outages": str(outages)})
     outage = {b.name for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic:Resource")}
     assert healthy and outage == healthy

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from edgefed.errors import field_error, load_yaml, validate
 from edgefed.geography import geography
-from edgefed.model import EEACountry, Location, Name, StrictModel
+from edgefed.model import EEACountry, FailoverCapacity, Location, Name, StrictModel
 
 DataClassification = Literal["public", "internal", "personal", "restricted"]
 FailoverMode = Literal["none", "neighbour", "any-in-residency"]
@@ -136,6 +136,10 @@ class AppSpec(StrictModel):
     ``any-in-residency``. Default neighbour: the closest country that is still short network hops away."""
     standby_replicas: Annotated[int, Field(ge=0)] = 1
     """Warm replicas kept in each failover zone. Default 1, so failover starts from a running pod."""
+    failover_capacity: FailoverCapacity | None = None
+    """What the failover zone reserves for a site: ``standby`` (only the warm replicas: the takeover
+    fits only if the zone happens to have room then) or ``full`` (the full ``replicas_per_zone``, so the
+    takeover is guaranteed to fit). Default unset: the catalog's ``failover_capacity``."""
     home_operator: Name | None = None
     """The operator the enterprise signed with; zones of other operators cost the catalog's interconnect
     latency. Default none (every operator is treated alike)."""

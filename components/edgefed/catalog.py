@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from edgefed.errors import field_error, load_yaml, validate
-from edgefed.model import EEACountry, Location, Name, StrictModel
+from edgefed.model import EEACountry, FailoverCapacity, Location, Name, StrictModel
 
 CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]*$")
 
@@ -167,6 +167,10 @@ class Catalog(StrictModel):
 
     latency: LatencyModel = LatencyModel()
     """Latency model; defaults as documented on :class:`LatencyModel`."""
+    failover_capacity: FailoverCapacity = "full"
+    """The federation default of an app's ``failover_capacity``. Default ``full``: the federation
+    promises that a neighbour takes over a failed country's load, so failover zones reserve room for it
+    unless an app asks for less."""
     operators: Annotated[tuple[Operator, ...], Field(min_length=1)]
     """Member operators. No default."""
     countries: Annotated[tuple[Country, ...], Field(min_length=1)]

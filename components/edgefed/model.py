@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from edgefed.geography import geography
+
+FailoverCapacity = Literal["standby", "full"]
+"""What a failover zone reserves for a site: its standby replicas, or its full primary replicas."""
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 

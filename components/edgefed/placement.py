@@ -1,44 +1,47 @@
 """Placement: which zone serves each customer site, and which zone takes over when it fails.
 
-Pure logic with no Pulumi import, shared by the components and by the policy pack. A plan is a pure
-function of (catalog, app spec, stack zones, unavailable zones): when a zone comes back, the same call
-returns its sites to it (failback) with no hidden state to get stuck in.
+Pure logic with no Pulumi import, shared by the components, the federation plan and the policy pack. A
+plan is a pure function of (catalog, app specs, zones, unavailable zones): when a zone comes back, the
+same call returns its sites to it (failback) with no hidden state to get stuck in.
 
-Rules, in order:
+Rules, in order, each applied to every app placed together (a stack's, or the whole federation's) before
+the next, so that a country's own sites never lose capacity to another country's standbys:
 
 1. The *primary* zone of a site is the active, available zone of the site's own country with the lowest
    latency (catalog latency model) inside the site's budget and with capacity left; ties go to the
    lowest zone id, so the plan is deterministic.
-2. Its *failover* zone is the best zone in another country allowed by the failover mode (a neighbour in
-   the residency, or any residency country), inside the budget and with capacity for the standby
-   replicas. ``restricted`` data never gets one: it never crosses a border.
-3. When the site's country cannot serve it because zones are down (an outage: every zone within budget
+2. When the site's country cannot serve it because zones are down (an outage: every zone within budget
    is down, or the down ones are the only ones that would fit, such as the country's GPU zone), the site
    is served from a failover zone; if it may not fail over, the plan says why and the site is unserved.
+3. Its *failover* zone is the best zone in another country allowed by the failover mode (a neighbour in
+   the residency, or any residency country), inside the budget and with room for what the app's
+   ``failover_capacity`` reserves: its standby replicas, or (``full``) its full primary replicas, so that
+   the takeover is guaranteed to fit. ``restricted`` data never gets one: it never crosses a border.
 4. A site that cannot be served even with every zone up (no zone in budget, no capacity, residency
    forbidding every neighbour) is a configuration problem: :meth:`Plan.raise_for_problems` stops the
    program before any resource is registered.
 
-Searching is indexed: candidate zones are kept sorted by latitude, and a scan moves outwards from the
-site's latitude until the latitude distance alone exceeds the best latency found. The result equals a
-naive scan of every zone (``engine="naive"``), which tests and the benchmark compare against.
+Latency and the zone search are in :mod:`edgefed.latency`; capacity bookkeeping in :mod:`edgefed.capacity`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from edgefed.appspec import AppSpec, Site
+from edgefed.capacity import EPSILON, Demand, Usage, fits, take
 from edgefed.catalog import Catalog, Zone
-from edgefed.geography import EARTH_RADIUS_KM, geography
+from edgefed.geography import geography
+from edgefed.latency import ZoneSearch
 from edgefed.residency import failover_countries
 
 Cause = Literal["outage", "configuration"]
 Role = Literal["primary", "standby", "drained"]
-_EPSILON = 1e-9
+Reason = Literal["outage", "residency", "restricted", "failover-none", "budget", "capacity", "gpu-model", "no-zone"]
+"""Why a site is unserved (or has no failover): the categories the what-if report counts."""
 
 
 class PlacementError(ValueError):
@@ -69,6 +72,10 @@ class SitePlacement:
     """Why the site is not served, if it is not."""
     cause: Cause | None = None
     """``outage`` (zones are down) or ``configuration`` (inputs must change), when unserved."""
+    reason: Reason | None = None
+    """The category of ``problem`` (or, for a site served without failover, of why it has none)."""
+    full_zone: str | None = None
+    """When capacity is the reason: the zone that would serve (or back up) the site if it had room."""
 
     @property
     def failed_over(self) -> bool:
@@ -140,6 +147,7 @@ class Plan:
                     "failedOver": s.failed_over,
                     "explanation": s.explanation,
                     "problem": s.problem,
+                    "reason": s.reason,
                 }
                 for s in self.sites
             },
@@ -157,12 +165,13 @@ class Plan:
         }
 
 
-def _unserved(site: Site, problem: str, cause: Cause) -> SitePlacement:
+def _unserved(site: Site, problem: str, cause: Cause, reason: Reason, full_zone: str | None = None) -> SitePlacement:
     """A site that is not served, and why."""
     explanation = f"site {site.name} ({site.country}): unserved: {problem}"
     return SitePlacement(
         site=site.name, country=site.country, primary=None, primary_latency_ms=None, failover=None,
         failover_latency_ms=None, serving=None, explanation=explanation, problem=problem, cause=cause,
+        reason=reason, full_zone=full_zone,
     )  # fmt: skip
 
 
@@ -170,194 +179,31 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-@dataclass
-class Usage:
-    """Capacity already taken in each zone, threaded through the apps of one stack."""
-
-    cpu: dict[str, float] = field(default_factory=dict)
-    """Cores taken per zone."""
-    memory_gib: dict[str, float] = field(default_factory=dict)
-    """GiB taken per zone."""
-    gpus: dict[tuple[str, str], int] = field(default_factory=dict)
-    """GPUs taken per (zone, model)."""
-
-
 @dataclass(frozen=True)
-class _Demand:
-    cpu: float
-    memory_gib: float
-    gpu_model: str | None
-    gpus: int
+class Request:
+    """One app to place: its spec and the zones it may use (``None``: every zone of the catalog)."""
 
-    @staticmethod
-    def of(spec: AppSpec, replicas: int) -> _Demand:
-        res = spec.resources
-        return _Demand(
-            cpu=res.cpu * replicas,
-            memory_gib=res.memory_mib * replicas / 1024,
-            gpu_model=res.gpu.model if res.gpu else None,
-            gpus=(res.gpu.count * replicas) if res.gpu else 0,
-        )
+    spec: AppSpec
+    """The app, with the sites to place."""
+    zones: frozenset[str] | None = None
+    """Zones the app may use; default every zone of the catalog."""
 
 
-def _fits(zone: Zone, demand: _Demand, usage: Usage) -> bool:
-    cap = zone.capacity
-    if usage.cpu.get(zone.id, 0.0) + demand.cpu > cap.cpu + _EPSILON:
-        return False
-    if usage.memory_gib.get(zone.id, 0.0) + demand.memory_gib > cap.memory_gib + _EPSILON:
-        return False
-    if demand.gpu_model is not None:
-        have = cap.gpus.get(demand.gpu_model, 0)
-        return usage.gpus.get((zone.id, demand.gpu_model), 0) + demand.gpus <= have
-    return True
-
-
-def _take(zone: Zone, demand: _Demand, usage: Usage) -> None:
-    usage.cpu[zone.id] = usage.cpu.get(zone.id, 0.0) + demand.cpu
-    usage.memory_gib[zone.id] = usage.memory_gib.get(zone.id, 0.0) + demand.memory_gib
-    if demand.gpu_model is not None:
-        key = (zone.id, demand.gpu_model)
-        usage.gpus[key] = usage.gpus.get(key, 0) + demand.gpus
-
-
-Candidate = Callable[[Zone], bool]
-
-
-def _better(
-    latency: float, zone: Zone, ok: Candidate, budget: float, best: tuple[float, str, Zone] | None
-) -> tuple[float, str, Zone] | None:
-    """``best`` updated with ``zone`` if it is in budget, acceptable, and lower (ties: lower id)."""
-    if latency > budget + _EPSILON or (best is not None and (latency, zone.id) >= best[:2]):
-        return best
-    return (latency, zone.id, zone) if ok(zone) else best
-
-
-@dataclass(frozen=True)
-class _Point:
-    """A location in radians with its cosine of latitude, for fast haversine distances."""
-
-    lat: float
-    lon: float
-    cos_lat: float
-
-    @staticmethod
-    def of(latitude: float, longitude: float) -> _Point:
-        lat = math.radians(latitude)
-        return _Point(lat, math.radians(longitude), math.cos(lat))
-
-
-def _km(a: _Point, b: _Point) -> float:
-    """Haversine distance; the same formula as :func:`edgefed.geography.distance_km`."""
-    h = math.sin((b.lat - a.lat) / 2) ** 2 + a.cos_lat * b.cos_lat * math.sin((b.lon - a.lon) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    zone: Zone
-    point: _Point
-    base_ms: float  # access latency plus interconnect, for one home operator
-
-
-_CELL_DEGREES = 1.0
-
-
-class _Index:
-    """Candidate zones of a set of countries (for one home operator), with per-cell scan orders.
-
-    A site's cell (1 x 1 degree) keeps its zones sorted by a lower bound of their latency from any
-    point of the cell: base latency plus distance from the cell centre minus the cell's radius
-    (triangle inequality). A scan stops once that bound exceeds the best latency found.
-    """
-
-    def __init__(self, candidates: list[_Candidate], ms_per_km: float) -> None:
-        self.candidates = candidates
-        self.ms_per_km = ms_per_km
-        self.cells: dict[tuple[int, int], list[tuple[float, str, _Candidate]]] = {}
-
-    def order(self, latitude: float, longitude: float) -> list[tuple[float, str, _Candidate]]:
-        key = (math.floor(latitude / _CELL_DEGREES), math.floor(longitude / _CELL_DEGREES))
-        cell = self.cells.get(key)
-        if cell is None:
-            south, west = key[0] * _CELL_DEGREES, key[1] * _CELL_DEGREES
-            centre = _Point.of(south + _CELL_DEGREES / 2, west + _CELL_DEGREES / 2)
-            corners = [_Point.of(south + dy, west + dx) for dy in (0, _CELL_DEGREES) for dx in (0, _CELL_DEGREES)]
-            radius = max(_km(centre, corner) for corner in corners) + 1e-6
-            cell = sorted(
-                (c.base_ms + max(0.0, _km(centre, c.point) - radius) * self.ms_per_km, c.zone.id, c)
-                for c in self.candidates
-            )
-            self.cells[key] = cell
-        return cell
-
-
-class Engine:
+class Engine(ZoneSearch):
     """Places apps on one catalog; keeps its search indexes between calls."""
 
-    def __init__(self, catalog: Catalog, *, engine: Literal["indexed", "naive"] = "indexed") -> None:
-        self.catalog = catalog
-        self.engine = engine
-        self._ms_per_km = catalog.latency.ms_per_100km / 100.0
-        self._by_country: dict[str, list[Zone]] = {}
-        for zone in catalog.zones:
-            self._by_country.setdefault(zone.country, []).append(zone)
-        self._points = {z.id: _Point.of(z.location.latitude, z.location.longitude) for z in catalog.zones}
-        self._indexes: dict[tuple[frozenset[str], str | None], _Index] = {}
-
-    # -- latency ---------------------------------------------------------------------------------------
-
-    def _base_ms(self, zone: Zone, home_operator: str | None) -> float:
-        extra = self.catalog.latency.interconnect_ms if home_operator and zone.operator != home_operator else 0.0
-        return zone.access_latency_ms + extra
-
-    def latency_ms(self, site: Site, zone: Zone, home_operator: str | None) -> float:
-        """Estimated round-trip latency from ``site`` to ``zone`` under the catalog's latency model."""
-        point = _Point.of(site.location.latitude, site.location.longitude)
-        return self._base_ms(zone, home_operator) + _km(point, self._points[zone.id]) * self._ms_per_km
-
-    # -- search ----------------------------------------------------------------------------------------
-
-    def _candidates(self, countries: frozenset[str], home: str | None) -> list[_Candidate]:
-        return [
-            _Candidate(z, self._points[z.id], self._base_ms(z, home))
-            for c in sorted(countries)
-            for z in self._by_country.get(c, [])
-        ]
-
-    def best(
-        self, site: Site, countries: frozenset[str], ok: Candidate, budget: float, home: str | None
-    ) -> tuple[Zone, float] | None:
-        """Lowest-latency zone in ``countries`` accepted by ``ok`` within ``budget``; ties to lowest id."""
-        here = _Point.of(site.location.latitude, site.location.longitude)
-        ms_per_km = self._ms_per_km
-        best: tuple[float, str, Zone] | None = None
-        if self.engine == "naive":
-            for zone in self.catalog.zones:
-                if zone.country in countries:
-                    latency = self._base_ms(zone, home) + _km(here, self._points[zone.id]) * ms_per_km
-                    best = _better(latency, zone, ok, budget, best)
-        else:
-            index = self._indexes.get((countries, home))
-            if index is None:
-                index = self._indexes[(countries, home)] = _Index(self._candidates(countries, home), ms_per_km)
-            limit = budget + _EPSILON
-            sin, asin, sqrt = math.sin, math.asin, math.sqrt
-            for bound, _, candidate in index.order(site.location.latitude, site.location.longitude):
-                if bound > limit:
-                    break
-                # Inlined _km: this loop is the hot path of placement.
-                there = candidate.point
-                h = (
-                    sin((there.lat - here.lat) / 2) ** 2
-                    + here.cos_lat * there.cos_lat * sin((there.lon - here.lon) / 2) ** 2
-                )
-                latency = candidate.base_ms + 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h))) * ms_per_km
-                best = _better(latency, candidate.zone, ok, budget, best)
-                if best is not None:
-                    limit = min(budget, best[0]) + _EPSILON
-        return (best[2], best[0]) if best else None
-
-    # -- placement -------------------------------------------------------------------------------------
+    def usable(self, zones: frozenset[str] | None) -> frozenset[str]:
+        """The active zones among ``zones`` (every zone of the catalog when None), checked once per set."""
+        cache: dict[frozenset[str] | None, frozenset[str]] = self.__dict__.setdefault("_usable", {})
+        found = cache.get(zones)
+        if found is None:
+            allowed = frozenset(self.catalog.zone_by_id) if zones is None else zones
+            for zone_id in allowed:
+                self.catalog.zone(zone_id)  # KeyError naming the known zones
+            found = cache[zones] = frozenset(
+                z.id for z in self.catalog.zones if z.id in allowed and z.status == "active"
+            )
+        return found
 
     def place(
         self,
@@ -372,224 +218,477 @@ class Engine:
         ``zones`` limits the zones to use (default: the whole catalog); ``usage`` is updated with what
         the app takes, so apps placed in turn share capacity.
         """
-        return _Placement(self, spec, frozenset(unavailable), zones, usage or Usage()).run()
+        allowed = None if zones is None else frozenset(zones)
+        return self.place_together([Request(spec, allowed)], unavailable=unavailable, usage=usage)[0]
+
+    def place_together(
+        self,
+        requests: Sequence[Request],
+        *,
+        unavailable: Iterable[str] = (),
+        usage: Usage | None = None,
+        trace: Trace | None = None,
+        replay: Trace | None = None,
+    ) -> list[Plan]:
+        """Place several apps sharing capacity, each rule for every app (in order) before the next rule.
+
+        Primaries come first everywhere, then outage failovers, then standbys. ``trace`` records what every
+        site did; ``replay`` (a trace of the same requests) reuses each site's decision when no zone it
+        could use differs from the traced run (down, or with other usage so far), and re-decides the rest:
+        the result equals a placement from scratch, at the cost of the sites an outage actually touches.
+        """
+        down, shared = frozenset(unavailable), usage if usage is not None else Usage()
+        if replay is not None:
+            return _replay(self, requests, down, shared, replay)
+        runs = [_AppRun(self, r.spec, down, r.zones, shared) for r in requests]
+        if trace is not None:
+            trace.start(requests, down)
+        for rule in range(3):
+            for index, run in enumerate(runs):
+                for site in run.sites:
+                    if trace is None:
+                        run.decide(rule, site)
+                        continue
+                    run.log, run.taken = [], []
+                    run.decide(rule, site)
+                    trace.record(run, index, site, rule)
+        plans = [run.plan() for run in runs]
+        if trace is not None:
+            trace.plans = tuple(plans)
+        return plans
 
 
-class _Placement:
-    """One run of the placement rules for one app (kept apart so that Engine stays reusable)."""
+def _replay(
+    engine: Engine, requests: Sequence[Request], down: frozenset[str], usage: Usage, trace: Trace
+) -> list[Plan]:
+    """Place ``requests`` again with ``down`` unavailable, re-deciding only what the change can affect.
+
+    A decision is reused when its site is unchanged so far and none of the zones it depended on
+    (:attr:`Trace.relevant`) is *dirty*: down or up differently from the trace, or used differently so far
+    (any zone a re-decided site assigned differently). An app none of whose sites needs deciding again is
+    never even built: its capacity is taken from the trace and its traced plan returned.
+    """
+    dirty = trace.dirty_from(requests, down)
+    runs: dict[int, _AppRun] = {}
+    changed: set[tuple[int, str]] = set()  # sites whose earlier decision differed: decide again
+    cpu, memory, gpus = usage.cpu, usage.memory_gib, usage.gpus
+    for index, union, block_takes, steps in trace.blocks:
+        if index not in runs and union.isdisjoint(dirty):
+            # The whole block (one app, one rule) is unaffected: take its capacity, decide nothing.
+            for zone_id, demand in block_takes:  # capacity.take, inlined: this runs per block and scenario
+                cpu[zone_id] = cpu.get(zone_id, 0.0) + demand.cpu
+                memory[zone_id] = memory.get(zone_id, 0.0) + demand.memory_gib
+                if demand.gpu_model is not None:
+                    gpus[(zone_id, demand.gpu_model)] = gpus.get((zone_id, demand.gpu_model), 0) + demand.gpus
+            continue
+        _replay_block(engine, requests, down, usage, trace, runs, dirty, changed, index, steps)
+    return [runs[i].plan() if i in runs else trace.plans[i] for i in range(len(requests))]
+
+
+def _replay_block(
+    engine: Engine,
+    requests: Sequence[Request],
+    down: frozenset[str],
+    usage: Usage,
+    trace: Trace,
+    runs: dict[int, _AppRun],
+    dirty: set[str],
+    changed: set[tuple[int, str]],
+    index: int,
+    steps: Sequence[_Step],
+) -> None:
+    """One block of :func:`_replay`, site by site."""
+    for _, site, rule, relevant, takes, step in steps:
+        run = runs.get(index)
+        if relevant.isdisjoint(dirty) and (index, site.name) not in changed:
+            if run is not None:
+                run.repeat(rule, site, step)
+            else:
+                for zone_id, demand in takes:
+                    take(engine.catalog.zone_by_id[zone_id], demand, usage)
+            continue
+        if run is None:
+            run = runs[index] = _AppRun(engine, requests[index].spec, down, requests[index].zones, usage)
+            for earlier_site, earlier_rule, earlier_step in trace.by_run[index]:
+                if earlier_site is site and earlier_rule == rule:
+                    break
+                run.repeat(earlier_rule, earlier_site, earlier_step, account=False)
+        run.log, run.taken = [], []
+        run.decide(rule, site)
+        before, decision = step
+        now = run.primaries.get(site.name) if rule == 0 else run.outcome.get(site.name)
+        if tuple(run.log) != before:
+            dirty |= {zone for zone, _ in run.log} | {zone for zone, _ in before}
+        if tuple(run.log) != before or now != decision:
+            changed.add((index, site.name))
+
+
+_Decision = tuple[tuple[tuple[str, "Role"], ...], object]
+"""A traced decision: the (zone id, role) pairs it assigned, and its result."""
+_Step = tuple[int, Site, int, frozenset[str], tuple[tuple[str, Demand], ...], _Decision]
+
+
+@dataclass
+class Trace:
+    """What each site did in each rule of one placement, for replays (:meth:`Engine.place_together`).
+
+    A variant with a few zones changed reuses every decision those zones cannot affect.
+    """
+
+    steps: dict[tuple[int, str, int], tuple[tuple[tuple[str, Role], ...], object]] = field(default_factory=dict)
+    """(request index, site, rule) to (zones assigned with their role, the decision)."""
+    relevant: dict[tuple[int, str, int], frozenset[str]] = field(default_factory=dict)
+    """(request index, site, rule) to the zones whose state could change that decision: when a zone was
+    chosen at some latency, the zones at most that far (the nearer ones were refused); otherwise every
+    zone within budget of the countries the rule searched."""
+    order: list[_Step] = field(default_factory=list)
+    """Every decision in the order the rules ran: (request index, site, rule, relevant zones, capacity
+    taken as (zone id, demand), the step)."""
+    by_run: dict[int, list[tuple[Site, int, _Decision]]] = field(default_factory=dict)
+    """Request index to its (site, rule, step) decisions in order."""
+    blocks: list[tuple[int, frozenset[str], tuple[tuple[str, Demand], ...], list[_Step]]] = field(default_factory=list)
+    """The decisions of one request under one rule, in order: (request index, every zone they depended
+    on, every capacity they took, the decisions)."""
+    plans: tuple[Plan, ...] = ()
+    """The traced plans."""
+    apps: tuple[str, ...] = ()
+    """The apps of the traced requests, in order."""
+    down: frozenset[str] = frozenset()
+    """The zones unavailable in the traced run."""
+
+    def start(self, requests: Sequence[Request], down: frozenset[str]) -> None:
+        """Forget any earlier run; record this one's requests and outage."""
+        self.steps.clear()
+        self.relevant.clear()
+        self.order.clear()
+        self.by_run.clear()
+        self.blocks.clear()
+        self.apps = tuple(r.spec.name for r in requests)
+        self.down = down
+
+    def record(self, run: _AppRun, index: int, site: Site, rule: int) -> None:
+        """Record the decision ``run`` just took for ``site`` under ``rule``, and what it depended on."""
+        key = (index, site.name, rule)
+        decision: object = run.primaries.get(site.name) if rule == 0 else run.outcome.get(site.name)
+        step = self.steps[key] = (tuple(run.log), decision)
+        self.by_run.setdefault(index, []).append((site, rule, step))
+        budget, home, own = site.latency_budget_ms, run.spec.home_operator, frozenset([site.country])
+        scope, _, _ = _failover_scope(run, site)
+        primary = run.primaries.get(site.name)
+        static: tuple[frozenset[str], float] = (frozenset(), 0.0)  # the decision depends on no zone's state
+        searched: tuple[frozenset[str], float]
+        if rule == 0:
+            searched = (own, primary[1] + EPSILON) if primary else (own, budget)
+        elif rule == 1:
+            outcome = run.outcome.get(site.name)
+            if primary is not None or (outcome is not None and outcome.reason in ("budget", "no-zone")):
+                searched = static  # nothing to do, or no usable zone in budget at all (never changes)
+            else:
+                searched = (own | scope, budget)
+        else:
+            outcome = run.outcome.get(site.name)
+            if primary is None or not scope:
+                searched = static  # nothing to search: no primary, or no failover allowed
+            elif outcome is not None and outcome.failover_latency_ms is not None:
+                searched = (scope, outcome.failover_latency_ms + EPSILON)
+            else:
+                searched = (scope | own, budget)
+        countries, limit = searched
+        relevant = self.relevant[key] = run.engine.within(site, countries, limit, home) if countries else frozenset()
+        takes = tuple((zone.id, demand) for zone, demand in run.taken)
+        entry = (index, site, rule, relevant, takes, step)
+        self.order.append(entry)
+        last = self.blocks[-1] if self.blocks else None
+        if last is not None and last[0] == index and last[3][0][2] == rule:
+            self.blocks[-1] = (index, last[1] | relevant, last[2] + takes, [*last[3], entry])
+        else:
+            self.blocks.append((index, relevant, takes, [entry]))
+
+    def dirty_from(self, requests: Sequence[Request], down: frozenset[str]) -> set[str]:
+        """The zones that differ from the traced run at the start: those whose availability changed."""
+        if tuple(r.spec.name for r in requests) != self.apps or not self.steps:
+            raise ValueError("replay: the trace is of other requests; trace these first")
+        return set(down ^ self.down)
+
+
+class _AppRun:
+    """The state of one app while the rules run: its zones, what it took, and each site's outcome."""
 
     def __init__(
-        self, engine: Engine, spec: AppSpec, unavailable: frozenset[str], zones: Iterable[str] | None, usage: Usage
+        self, engine: Engine, spec: AppSpec, unavailable: frozenset[str], zones: frozenset[str] | None, usage: Usage
     ) -> None:
-        self.engine = engine
-        self.spec = spec
-        self.usage = usage
+        self.engine, self.spec, self.usage = engine, spec, usage
         catalog = engine.catalog
-        allowed = frozenset(catalog.zone_by_id) if zones is None else frozenset(zones)
-        for zone_id in allowed:
-            catalog.zone(zone_id)  # KeyError naming the known zones
-        self.usable = frozenset(z.id for z in catalog.zones if z.id in allowed and z.status == "active")
+        self.usable = engine.usable(zones)
         self.available = self.usable - unavailable
         self.unavailable = unavailable
-        self.primary_demand = _Demand.of(spec, spec.replicas_per_zone)
-        self.standby_demand = _Demand.of(spec, spec.standby_replicas)
+        self.primary_demand = Demand.of(spec, spec.replicas_per_zone)
+        full = (spec.failover_capacity or catalog.failover_capacity) == "full"
+        self.reserve_demand = Demand.of(spec, spec.replicas_per_zone if full else spec.standby_replicas)
+        """What a standby zone reserves: the full primary replicas (guaranteed takeover) or the standbys."""
         self.primary_zones: dict[str, list[str]] = {}
         self.standby_zones: dict[str, list[str]] = {}
+        self.sites = sorted(spec.sites, key=lambda s: s.name)
+        self.primaries: dict[str, tuple[Zone, float] | None] = {}
+        self.outcome: dict[str, SitePlacement] = {}
+        self.residency = spec.residency_countries
+        self.scopes: dict[str, frozenset[str]] = {}
+        """Failover countries per site country, computed once."""
+        self.log: list[tuple[str, Role]] = []
+        """Zones assigned since the log was last cleared (for traces)."""
+        self.taken: list[tuple[Zone, Demand]] = []
+        """Capacity taken since then."""
 
     # Candidate predicates ------------------------------------------------------------------------------
 
-    def _can_serve(self, zone: Zone) -> bool:
+    def can_serve(self, zone: Zone) -> bool:
         if zone.id not in self.available:
             return False
-        return zone.id in self.primary_zones or _fits(zone, self.primary_demand, self.usage)
+        return zone.id in self.primary_zones or fits(zone, self.primary_demand, self.usage)
 
-    def _can_stand_by(self, zone: Zone) -> bool:
+    def can_stand_by(self, zone: Zone) -> bool:
         if zone.id not in self.available:
             return False
         if zone.id in self.primary_zones or zone.id in self.standby_zones:
             return True
-        return _fits(zone, self.standby_demand, self.usage)
+        return fits(zone, self.reserve_demand, self.usage)
 
-    def _assign(self, zone: Zone, site: str, role: Role) -> None:
+    def is_up(self, zone: Zone) -> bool:
+        return zone.id in self.available
+
+    def assign(self, zone: Zone, site: str, role: Role, *, account: bool = True) -> None:
+        """Give ``zone`` the role for ``site``; its capacity is taken the first time.
+
+        ``account=False`` when it is already taken: the run's state is being rebuilt from a trace.
+        """
         target = self.primary_zones if role == "primary" else self.standby_zones
         if zone.id not in self.primary_zones and zone.id not in target:
-            _take(zone, self.primary_demand if role == "primary" else self.standby_demand, self.usage)
+            demand = self.primary_demand if role == "primary" else self.reserve_demand
+            if account:
+                take(zone, demand, self.usage)
+            self.taken.append((zone, demand))
         target.setdefault(zone.id, []).append(site)
+        self.log.append((zone.id, role))
 
-    # Rules ----------------------------------------------------------------------------------------------
+    # The three rules -----------------------------------------------------------------------------------
 
-    def run(self) -> Plan:
-        spec, engine = self.spec, self.engine
-        sites = sorted(spec.sites, key=lambda s: s.name)
-        home = spec.home_operator
-        primaries: dict[str, tuple[Zone, float] | None] = {}
-        for site in sites:
-            found = engine.best(site, frozenset([site.country]), self._can_serve, site.latency_budget_ms, home)
-            primaries[site.name] = found
-            if found:
-                self._assign(found[0], site.name, "primary")
-        # Outage sites are served across the border before any standby takes capacity.
-        outcome: dict[str, SitePlacement] = {}
-        for site in sites:
-            if primaries[site.name] is None:
-                outcome[site.name] = self._without_primary(site)
-        for site in sites:
-            found = primaries[site.name]
-            if found is not None:
-                outcome[site.name] = self._with_primary(site, found)
-        zones = self._zone_assignments()
-        return Plan(app=spec.name, sites=tuple(outcome[s.name] for s in sites), zones=zones)
+    def decide(self, rule: int, site: Site) -> None:
+        """Apply one rule to one site.
 
-    def _failover_scope(self, site: Site) -> tuple[frozenset[str], str]:
-        """Countries a site may fail over to, and a phrase saying why (empty set: none)."""
-        spec = self.spec
-        if spec.data_classification == "restricted":
-            return frozenset(), "no cross-border failover: restricted data never crosses a border"
-        if spec.failover == "none":
-            return frozenset(), "no failover: the app's failover mode is none"
-        scope = failover_countries(site.country, spec.residency_countries, spec.failover)
-        return scope, ""
-
-    def _describe_no_failover(self, site: Site, scope: frozenset[str]) -> tuple[str, Cause]:
-        spec, geo = self.spec, geography()
-        if not scope:
-            neighbours = sorted(geo.neighbours.get(site.country, frozenset()))
-            return (
-                f"residency {sorted(spec.residency_countries)} forbids every country it could fail over to "
-                f"(neighbours of {site.country}: {', '.join(neighbours) or 'none'}); "
-                "widen residency or set failover: none",
-                "configuration",
-            )
-        budget, home = site.latency_budget_ms, spec.home_operator
-        in_scope_up = lambda z: z.id in self.usable  # noqa: E731
-        if self.engine.best(site, scope, in_scope_up, budget, home) is None:
-            return (
-                f"no active zone in {', '.join(sorted(scope))} within {budget:g} ms of the site",
-                "configuration",
-            )
-        if self.engine.best(site, scope, lambda z: z.id in self.available, budget, home) is None:
-            return f"every zone in {', '.join(sorted(scope))} within budget is unavailable", "outage"
-        return f"no zone in {', '.join(sorted(scope))} within budget has capacity left", "configuration"
-
-    def _with_primary(self, site: Site, found: tuple[Zone, float]) -> SitePlacement:
-        zone, latency = found
-        head = f"site {site.name} ({site.country}): primary {zone.id} at {latency:.1f} ms"
-        scope, why_not = self._failover_scope(site)
-        failover: tuple[Zone, float] | None = None
-        if scope:
-            failover = self.engine.best(
-                site, scope, self._can_stand_by, site.latency_budget_ms, self.spec.home_operator
-            )
-        if failover is not None:
-            fzone, flat = failover
-            self._assign(fzone, site.name, "standby")
-            tail = f"failover {fzone.id} ({fzone.country}) at {flat:.1f} ms, {self._scope_phrase()}"
-            return SitePlacement(
-                site=site.name, country=site.country, primary=zone.id, primary_latency_ms=latency,
-                failover=fzone.id, failover_latency_ms=flat, serving=zone.id, explanation=f"{head}; {tail}",
-            )  # fmt: skip
-        if not why_not:
-            problem, cause = self._describe_no_failover(site, scope)
-            if cause == "configuration":
-                # Failover was asked for and can never happen: the inputs must change.
-                return SitePlacement(
-                    site=site.name, country=site.country, primary=zone.id, primary_latency_ms=latency,
-                    failover=None, failover_latency_ms=None, serving=zone.id,
-                    explanation=f"{head}; failover impossible: {problem}",
-                    problem=f"failover impossible: {problem}", cause="configuration",
-                )  # fmt: skip
-            why_not = f"no failover right now: {problem}"
-        return SitePlacement(
-            site=site.name, country=site.country, primary=zone.id, primary_latency_ms=latency, failover=None,
-            failover_latency_ms=None, serving=zone.id, explanation=f"{head}; {why_not}",
-        )  # fmt: skip
-
-    def _without_primary(self, site: Site) -> SitePlacement:
-        spec, engine = self.spec, self.engine
-        budget, home, country = site.latency_budget_ms, spec.home_operator, frozenset([site.country])
-        head = f"site {site.name} ({site.country}): "
-        if engine.best(site, country, lambda z: z.id in self.usable, budget, home) is not None:
-            reason = self._outage_reason(site)
-            if reason is not None:
-                scope, why_not = self._failover_scope(site)
-                if not scope:
-                    problem = f"{reason}; {why_not or 'residency allows no other country'}"
-                    return _unserved(site, problem, "outage")
-                found = engine.best(site, scope, self._can_serve, budget, home)
-                if found is None:
-                    detail, _ = self._describe_no_failover(site, scope)
-                    problem = f"{reason}; and {detail}"
-                    return _unserved(site, problem, "outage")
-                fzone, flat = found
-                self._assign(fzone, site.name, "primary")
-                return SitePlacement(
-                    site=site.name,
-                    country=site.country,
-                    primary=None,
-                    primary_latency_ms=None,
-                    failover=fzone.id,
-                    failover_latency_ms=flat,
-                    serving=fzone.id,
-                    explanation=f"{head}FAILED OVER to {fzone.id} ({fzone.country}) at {flat:.1f} ms: {reason}",
-                )
-            problem = f"no {site.country} zone within {budget:g} ms has capacity left for {spec.name}"
-        elif not self.engine._by_country.get(site.country):
-            problem = f"the catalog has no zone in {site.country}"
-        else:
-            nearest = engine.best(site, country, lambda z: z.id in self.usable, math.inf, home)
-            if nearest is None:
-                problem = f"no active {site.country} zone is among the stack's zones"
-            else:
-                problem = (
-                    f"no {site.country} zone within the {budget:g} ms budget "
-                    f"(nearest: {nearest[0].id} at {nearest[1]:.1f} ms)"
-                )
-        return _unserved(site, problem, "configuration")
-
-    def _outage_reason(self, site: Site) -> str | None:
-        """Why the site's own country cannot serve it *because zones are down*; None if that is not why.
-
-        Every in-country zone within budget down is an outage; so is a down zone that would serve the
-        site while the zones still up cannot (for example the country's only GPU zone).
+        0: its in-country zone; 1: across the border for a site without one (outage or configuration);
+        2: a failover zone for a site served in its country.
         """
-        budget, home, country = site.latency_budget_ms, self.spec.home_operator, site.country
-        in_budget_down = sorted(
-            z.id
-            for z in self.engine._by_country.get(country, ())
-            if z.id in self.usable
-            and z.id in self.unavailable
-            and self.engine.latency_ms(site, z, home) <= budget + _EPSILON
-        )
-        if not in_budget_down:
-            return None
-        if self.engine.best(site, frozenset([country]), lambda z: z.id in self.available, budget, home) is None:
-            return f"every {country} zone within {budget:g} ms is unavailable ({', '.join(in_budget_down)})"
-        would_serve = [z for z in in_budget_down if _fits(self.engine.catalog.zone(z), self.primary_demand, self.usage)]
-        if not would_serve:
-            return None
-        return (
-            f"{', '.join(would_serve)} unavailable and no other {country} zone within {budget:g} ms "
-            f"has capacity left for {self.spec.name}"
-        )
+        if rule == 0:
+            home = self.spec.home_operator
+            found = self.engine.best(site, frozenset([site.country]), self.can_serve, site.latency_budget_ms, home)
+            self.primaries[site.name] = found
+            if found:
+                self.assign(found[0], site.name, "primary")
+            return
+        primary = self.primaries[site.name]
+        if rule == 1 and primary is None:
+            self.outcome[site.name] = _without_primary(self, site)
+        elif rule == 2 and primary is not None:
+            self.outcome[site.name] = _with_primary(self, site, primary)
 
-    def _scope_phrase(self) -> str:
-        if self.spec.failover == "neighbour":
-            return "a neighbour inside residency"
-        return "inside residency"
+    def repeat(
+        self, rule: int, site: Site, step: tuple[tuple[tuple[str, Role], ...], object], *, account: bool = True
+    ) -> None:
+        """Replay a traced decision: the same assignments, the same outcome."""
+        assigned, decision = step
+        for zone_id, role in assigned:
+            self.assign(self.engine.catalog.zone_by_id[zone_id], site.name, role, account=account)
+        if rule == 0:
+            self.primaries[site.name] = decision  # type: ignore[assignment]
+        elif isinstance(decision, SitePlacement):
+            self.outcome[site.name] = decision
 
-    def _zone_assignments(self) -> tuple[ZoneAssignment, ...]:
+    def plan(self) -> Plan:
         catalog, spec = self.engine.catalog, self.spec
-        out: list[ZoneAssignment] = []
+        zones: list[ZoneAssignment] = []
         for zone_id in sorted({*self.primary_zones, *self.standby_zones}):
             zone = catalog.zone(zone_id)
             if zone_id in self.primary_zones:
                 role: Role = "primary"
-                replicas = spec.replicas_per_zone
-                sites = self.primary_zones[zone_id]
+                replicas, sites = spec.replicas_per_zone, self.primary_zones[zone_id]
             else:
                 role, replicas, sites = "standby", spec.standby_replicas, self.standby_zones[zone_id]
-            out.append(ZoneAssignment(zone_id, zone.country, zone.operator, role, replicas, tuple(sorted(sites))))
-        return tuple(out)
+            zones.append(ZoneAssignment(zone_id, zone.country, zone.operator, role, replicas, tuple(sorted(sites))))
+        return Plan(app=spec.name, sites=tuple(self.outcome[s.name] for s in self.sites), zones=tuple(zones))
+
+
+# Explanations: why a site has no zone, or no failover -------------------------------------------------
+
+
+def _failover_scope(run: _AppRun, site: Site) -> tuple[frozenset[str], str, Reason | None]:
+    """Countries a site may fail over to, and a phrase and reason saying why not (empty set: none)."""
+    spec = run.spec
+    if spec.data_classification == "restricted":
+        return frozenset(), "no cross-border failover: restricted data never crosses a border", "restricted"
+    if spec.failover == "none":
+        return frozenset(), "no failover: the app's failover mode is none", "failover-none"
+    scope = run.scopes.get(site.country)
+    if scope is None:
+        scope = run.scopes[site.country] = failover_countries(site.country, run.residency, spec.failover)
+    return scope, "", None
+
+
+@dataclass(frozen=True)
+class _Why:
+    problem: str
+    cause: Cause
+    reason: Reason
+    full_zone: str | None = None
+
+
+def _no_room(run: _AppRun, site: Site, countries: frozenset[str], demand: Demand, lack: str) -> _Why:
+    """Why no up zone of ``countries`` within budget takes ``demand``: no zone has the GPU model, or capacity.
+
+    ``full_zone`` is the best zone that could hold the demand if nothing else used it: the one to enlarge
+    or to free, which the federation plan names with everything that uses it.
+    """
+    engine, spec, budget = run.engine, run.spec, site.latency_budget_ms
+    gpu = spec.resources.gpu
+    if gpu is not None:
+        has_model = lambda z: run.is_up(z) and z.capacity.gpus.get(gpu.model, 0) > 0  # noqa: E731
+        if engine.best(site, countries, has_model, budget, spec.home_operator) is None:
+            where = ", ".join(sorted(countries))
+            return _Why(
+                f"no zone in {where} within {budget:g} ms has GPU model {gpu.model!r}, which {spec.name} needs",
+                "configuration",
+                "gpu-model",
+            )
+    could = lambda z: run.is_up(z) and fits(z, demand, Usage())  # noqa: E731
+    nearest = engine.best(site, countries, could, budget, spec.home_operator)
+    if nearest is None:
+        return _Why(f"{lack}: no zone within budget is big enough even when empty", "configuration", "capacity")
+    return _Why(f"{lack} ({nearest[0].id} is full)", "configuration", "capacity", nearest[0].id)
+
+
+def _describe_no_failover(run: _AppRun, site: Site, scope: frozenset[str]) -> _Why:
+    spec, engine, geo = run.spec, run.engine, geography()
+    if not scope:
+        neighbours = sorted(geo.neighbours.get(site.country, frozenset()))
+        return _Why(
+            f"residency {sorted(spec.residency_countries)} forbids every country it could fail over to "
+            f"(neighbours of {site.country}: {', '.join(neighbours) or 'none'}); "
+            "widen residency or set failover: none",
+            "configuration",
+            "residency",
+        )
+    budget, home = site.latency_budget_ms, spec.home_operator
+    if engine.best(site, scope, lambda z: z.id in run.usable, budget, home) is None:
+        return _Why(
+            f"no active zone in {', '.join(sorted(scope))} within {budget:g} ms of the site", "configuration", "budget"
+        )
+    if engine.best(site, scope, run.is_up, budget, home) is None:
+        return _Why(f"every zone in {', '.join(sorted(scope))} within budget is unavailable", "outage", "outage")
+    lack = f"no zone in {', '.join(sorted(scope))} within budget has capacity left"
+    return _no_room(run, site, scope, run.reserve_demand, lack)
+
+
+def _with_primary(run: _AppRun, site: Site, found: tuple[Zone, float]) -> SitePlacement:
+    zone, latency = found
+    head = f"site {site.name} ({site.country}): primary {zone.id} at {latency:.1f} ms"
+    scope, why_not, reason = _failover_scope(run, site)
+    failover = None
+    if scope:
+        failover = run.engine.best(site, scope, run.can_stand_by, site.latency_budget_ms, run.spec.home_operator)
+    if failover is not None:
+        fzone, flat = failover
+        run.assign(fzone, site.name, "standby")
+        phrase = "a neighbour inside residency" if run.spec.failover == "neighbour" else "inside residency"
+        return SitePlacement(
+            site=site.name, country=site.country, primary=zone.id, primary_latency_ms=latency,
+            failover=fzone.id, failover_latency_ms=flat, serving=zone.id,
+            explanation=f"{head}; failover {fzone.id} ({fzone.country}) at {flat:.1f} ms, {phrase}",
+        )  # fmt: skip
+    full_zone = None
+    if not why_not:
+        why = _describe_no_failover(run, site, scope)
+        reason, full_zone = why.reason, why.full_zone
+        if why.cause == "configuration":
+            # Failover was asked for and can never happen: the inputs must change.
+            return SitePlacement(
+                site=site.name, country=site.country, primary=zone.id, primary_latency_ms=latency,
+            failover=None, failover_latency_ms=None, serving=zone.id,
+                explanation=f"{head}; failover impossible: {why.problem}",
+                problem=f"failover impossible: {why.problem}", cause="configuration", reason=reason,
+                full_zone=full_zone,
+            )  # fmt: skip
+        why_not = f"no failover right now: {why.problem}"
+    return SitePlacement(
+        site=site.name, country=site.country, primary=zone.id, primary_latency_ms=latency,
+            failover=None, failover_latency_ms=None, serving=zone.id,
+        explanation=f"{head}; {why_not}", reason=reason,
+    )  # fmt: skip
+
+
+def _without_primary(run: _AppRun, site: Site) -> SitePlacement:
+    spec, engine = run.spec, run.engine
+    budget, home, country = site.latency_budget_ms, spec.home_operator, frozenset([site.country])
+    if engine.best(site, country, lambda z: z.id in run.usable, budget, home) is None:
+        if not engine.by_country.get(site.country):
+            return _unserved(site, f"the catalog has no zone in {site.country}", "configuration", "no-zone")
+        nearest = engine.best(site, country, lambda z: z.id in run.usable, math.inf, home)
+        if nearest is None:
+            return _unserved(
+                site, f"no active {site.country} zone is among the usable zones", "configuration", "no-zone"
+            )
+        return _unserved(
+            site,
+            f"no {site.country} zone within the {budget:g} ms budget (nearest: {nearest[0].id} at {nearest[1]:.1f} ms)",
+            "configuration",
+            "budget",
+        )
+    reason = _outage_reason(run, site)
+    if reason is None:
+        lack = f"no {site.country} zone within {budget:g} ms has capacity left for {spec.name}"
+        why = _no_room(run, site, country, run.primary_demand, lack)
+        return _unserved(site, why.problem, "configuration", why.reason, why.full_zone)
+    scope, why_not, no_scope = _failover_scope(run, site)
+    if not scope:
+        return _unserved(
+            site, f"{reason}; {why_not or 'residency allows no other country'}", "outage", no_scope or "residency"
+        )
+    found = engine.best(site, scope, run.can_serve, budget, home)
+    if found is None:
+        why = _describe_no_failover(run, site, scope)
+        return _unserved(site, f"{reason}; and {why.problem}", "outage", why.reason, why.full_zone)
+    fzone, flat = found
+    run.assign(fzone, site.name, "primary")
+    head = f"site {site.name} ({site.country}): "
+    return SitePlacement(
+        site=site.name, country=site.country, primary=None, primary_latency_ms=None, failover=fzone.id,
+        failover_latency_ms=flat, serving=fzone.id,
+        explanation=f"{head}FAILED OVER to {fzone.id} ({fzone.country}) at {flat:.1f} ms: {reason}",
+    )  # fmt: skip
+
+
+def _outage_reason(run: _AppRun, site: Site) -> str | None:
+    """Why the site's own country cannot serve it *because zones are down*; None if that is not why.
+
+    Every in-country zone within budget down is an outage; so is a down zone that would serve the
+    site while the zones still up cannot (for example the country's only GPU zone).
+    """
+    engine = run.engine
+    budget, home, country = site.latency_budget_ms, run.spec.home_operator, site.country
+    in_budget_down = sorted(
+        z.id
+        for z in engine.by_country.get(country, ())
+        if z.id in run.usable and z.id in run.unavailable and engine.latency_ms(site, z, home) <= budget + EPSILON
+    )
+    if not in_budget_down:
+        return None
+    if engine.best(site, frozenset([country]), run.is_up, budget, home) is None:
+        return f"every {country} zone within {budget:g} ms is unavailable ({', '.join(in_budget_down)})"
+    would_serve = [z for z in in_budget_down if fits(engine.catalog.zone(z), run.primary_demand, run.usage)]
+    if not would_serve:
+        return None
+    return (
+        f"{', '.join(would_serve)} unavailable and no other {country} zone within {budget:g} ms "
+        f"has capacity left for {run.spec.name}"
+    )
 
 
 def place(
@@ -610,10 +709,10 @@ def place_all(
     *,
     zones: Iterable[str] | None = None,
 ) -> dict[str, Plan]:
-    """Place several apps in turn, sharing zone capacity in the given order."""
-    engine, usage = Engine(catalog), Usage()
-    down = frozenset(unavailable)
-    return {spec.name: engine.place(spec, unavailable=down, zones=zones, usage=usage) for spec in specs}
+    """Place several apps together, sharing zone capacity in the given order (see the module's rules)."""
+    allowed = None if zones is None else frozenset(zones)
+    plans = Engine(catalog).place_together([Request(spec, allowed) for spec in specs], unavailable=unavailable)
+    return {plan.app: plan for plan in plans}
 
 
 def with_drained(plan: Plan, healthy: Plan, unavailable: Iterable[str]) -> Plan:

@@ -1,4 +1,4 @@
-"""The country-stack program: validate everything, place every app, then register resources.
+"""The country-stack program: validate everything, plan the federation, then register the stack's slice.
 
 ``__main__.py`` calls :func:`run`. All checks (stack config, catalog, app specs, placement, credentials)
 happen before the first resource is registered, so bad input never leaves anything half-deployed.
@@ -18,9 +18,10 @@ from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
 from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
 from edgefed.errors import ConfigError
-from edgefed.placement import PlacementError, Plan, demand_by_zone, place_all_drained, plans_as_data
+from edgefed.federation import load_federation, plan_federation
+from edgefed.placement import PlacementError, Plan, demand_by_zone, plans_as_data
 from edgefed.residency import DEFAULT_REGISTRIES
-from edgefed.stackconfig import NAMESPACE, StackConfig, load_stack
+from edgefed.stackconfig import NAMESPACE, StackConfig
 
 PACK_CONFIG = Path("policies/eu-residency/config.json")
 """The policy pack's config: the zones' admission policies use its registry allow-list, so both agree."""
@@ -83,12 +84,16 @@ def _run() -> None:
     raw: dict[str, str] = pulumi.runtime.get_config_env()
     secret_keys: list[str] = pulumi.runtime.get_config_secret_keys_env()
     root = Path.cwd()
-    config, catalog, specs = load_stack(raw, secret_keys, root, stack)
+    # The stack deploys its slice of the federation plan: every stack of the catalog placed together,
+    # sharing zone capacity, with the federation's outage state.
+    federation = load_federation(root, stack, raw, secret_keys)
+    member, catalog = federation.member(stack), federation.catalog
+    config, specs = member.config, list(member.specs)
+    whole = plan_federation(federation)
+    whole.raise_for(stack)
     # Buckets follow the plan with every zone up, so an outage never moves or deletes data; unavailable
     # zones keep their objects, drained (see with_drained).
-    plans, healthy = place_all_drained(catalog, specs, config.unavailable_zones, zones=config.zones)
-    for plan in plans.values():
-        plan.raise_for_problems()
+    plans, healthy = whole.slice(stack), whole.healthy_slice(stack)
     demand = demand_by_zone(plans, specs)
     used = sorted(demand)
     rendering = config.render_yaml_to is not None
@@ -104,7 +109,7 @@ def _run() -> None:
     settings = pulumi.Config(NAMESPACE)
     namespace = f"{config.tenant}-{config.country.lower()}"
     render_to = str(root / config.render_yaml_to) if config.render_yaml_to else None
-    down = set(config.unavailable_zones)
+    down = federation.unavailable
     registries = _allowed_registries(root)
     zones: dict[str, EdgeZone] = {}
     for zone_id in used:
@@ -131,7 +136,7 @@ def _run() -> None:
                 spec=spec,
                 catalog=catalog,
                 zones=zones,
-                unavailable=config.unavailable_zones,
+                unavailable=tuple(sorted(federation.unavailable)),
                 plan=plan,
                 rollout_timeout_seconds=config.rollout_timeout_seconds,
             ),

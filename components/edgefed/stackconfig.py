@@ -22,7 +22,7 @@ APPS_DIR = Path("stacks/apps")
 
 
 class StackConfig(StrictModel):
-    """Settings of one country stack. Keys are camelCase in the stack file (``edgefed:unavailableZones``)."""
+    """Settings of one country stack. Keys are camelCase in the stack file (``edgefed:rolloutTimeoutSeconds``)."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, use_attribute_docstrings=True
@@ -38,9 +38,10 @@ class StackConfig(StrictModel):
     """Catalog zones this stack may use: its country's, and its neighbours' for failover. No default."""
     apps: Annotated[tuple[Name, ...], Field(min_length=1)]
     """Apps to run, by name of their spec in ``stacks/apps/<name>.yaml``. No default."""
-    unavailable_zones: tuple[Name, ...] = ()
-    """Zones that are down now; placement moves their sites away, and back once they leave the list.
-    Default none."""
+    outages: Annotated[str, Field(min_length=1)] = "stacks/outages.yaml"
+    """The federation's outage state (zones down now), relative to the project root. Default the committed
+    ``stacks/outages.yaml``, shared by every stack of the catalog: an outage in one country changes where
+    the others fail over. A drill points every stack of its federation at a file of its own."""
     render_yaml_to: Annotated[str | None, BeforeValidator(lambda value: value or None)] = None
     """Render manifests under this directory instead of deploying (no cluster credentials needed).
     Default unset: deploy to the zones."""
@@ -117,14 +118,6 @@ def check_against_catalog(config: StackConfig, catalog: Catalog, source: str) ->
         if zone_id not in catalog.zone_by_id:
             problems.append(
                 (f"{NAMESPACE}:zones[{i}]", f"{zone_id!r} is not a catalog zone; allowed: {', '.join(known)}")
-            )
-    for i, zone_id in enumerate(config.unavailable_zones):
-        if zone_id not in config.zones:
-            problems.append(
-                (
-                    f"{NAMESPACE}:unavailableZones[{i}]",
-                    f"{zone_id!r} is not one of the stack's zones; allowed: {', '.join(config.zones)}",
-                )
             )
     if not any(catalog.zone_by_id[z].country == config.country for z in config.zones if z in catalog.zone_by_id):
         problems.append((f"{NAMESPACE}:zones", f"lists no zone in {config.country}, the stack's country"))

@@ -17,7 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from edgefed.errors import ConfigError
-from edgefed_ops import bench, bench_preview, planning, policy_schema, policycheck, render, zones_import
+from edgefed_ops import (
+    bench,
+    bench_federation,
+    bench_preview,
+    planning,
+    policy_schema,
+    policycheck,
+    render,
+    whatif_report,
+    zones_import,
+)
 from edgefed_ops.deploy import LocalDeploy, format_report
 from edgefed_ops.drill import Drill, format_most
 from edgefed_ops.engine import Outcome, StackWorkspace
@@ -51,13 +61,17 @@ def _plain(value: Any) -> Any:
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     """Placement plan of country stacks."""
-    plans = planning.plan_stacks(settings, args.stacks, args.unavailable)
-    data = {p.stack: {"country": p.country, "plan": p.data, "error": p.error} for p in plans}
-    _emit(args, data, [line for p in plans for line in p.lines])
-    for p in plans:
-        if p.error and not args.json:
-            print(p.error, file=sys.stderr)
-    return 1 if any(p.error or p.configuration_problem for p in plans) else 0
+    if args.what_if:
+        names = list(args.stacks) or settings.stack_names()
+        federations, errors = planning.load_federations(settings.root, names)
+        for error in errors:
+            print(error, file=sys.stderr)
+        report = whatif_report.run(federations)
+        _emit(args, whatif_report.data(report), whatif_report.lines(report))
+        return 0 if report.ok and not errors else 1
+    result = planning.plan_stacks(settings, args.stacks, args.unavailable)
+    _emit(args, planning.plan_data(result), planning.plan_lines(result))
+    return 0 if result.ok else 1
 
 
 def _workspace(args: argparse.Namespace, settings: Settings) -> StackWorkspace:
@@ -214,6 +228,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """The placement benchmark; with --preview STACK, a stack's preview against a plain program."""
     if args.preview:
         lines = bench_preview.run(settings, args.preview, args.rounds, _progress(args))
+    elif args.federation:
+        lines = bench_federation.run(_progress(args))
     else:
         lines = bench.run(args.sites, args.zones, args.repeat, args.naive_sites)
     for line in lines:
@@ -250,6 +266,9 @@ def parser() -> argparse.ArgumentParser:
     one = command("plan", cmd_plan, "print the placement plan of country stacks (default: every stack)")
     one.add_argument("stacks", nargs="*")
     one.add_argument("--unavailable", nargs="*", default=[], metavar="ZONE", help="zones to treat as down")
+    one.add_argument(
+        "--what-if", action="store_true", help="re-plan for every single-zone and whole-country outage (N-1)"
+    )
     json_flag(one)
     for name, help_text in (
         ("preview", "pulumi preview of a country stack with the policy pack"),
@@ -299,13 +318,14 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("--stack", default="local-fr")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
-    one = command("bench", cmd_bench, "placement benchmark: indexed engine against a naive all-pairs scan")
+    one = command("bench", cmd_bench, "benchmarks: placement (indexed vs naive), --federation, --preview STACK")
     one.add_argument("--sites", type=int, default=10_000)
     one.add_argument("--zones", type=int, default=1_000)
     one.add_argument("--repeat", type=int, default=5)
     one.add_argument("--naive-sites", type=int, default=1_000)
     one.add_argument("--preview", metavar="STACK", help="instead: preview of STACK against a plain k8s program")
     one.add_argument("--rounds", type=int, default=5, help="interleaved previews of each, with --preview")
+    one.add_argument("--federation", action="store_true", help="instead: federation plan + N-1 what-if at scale")
     one = command("policy-schema", cmd_policy_schema, "write policies/eu-residency/config.schema.json")
     one.add_argument("--check", action="store_true", help="exit 1 if the committed schema is stale")
     return top

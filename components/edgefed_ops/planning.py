@@ -1,53 +1,167 @@
-"""The placement plan of country stacks, without deploying anything."""
+"""The federation plan of the committed stacks, without deploying anything: text and JSON.
+
+Stacks that name the same catalog form one federation and are planned together (``edgefed.federation``).
+The JSON document (``edgefed plan --json``) is described in README *Plan output*.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from edgefed.errors import ConfigError
-from edgefed.placement import PlacementError, place_all, plans_as_data
-from edgefed.stackconfig import load_stack, raw_from_stack_file
+from edgefed.federation import Federation, FederationPlan, ZoneUse, load_federation, plan_federation
+from edgefed.placement import PlacementError
+from edgefed.stackconfig import raw_from_stack_file
 from edgefed_ops.settings import Settings
 
 
 @dataclass
-class StackPlan:
-    """One stack's plan, or why it has none."""
+class FederationPlans:
+    """The plans of every federation the named stacks belong to, or the errors that stopped them."""
 
-    stack: str
-    country: str = ""
-    lines: list[str] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
-    error: str = ""
-    configuration_problem: bool = False
+    plans: list[FederationPlan] = field(default_factory=list)
+    stacks: list[str] = field(default_factory=list)
+    """The stacks asked for (every committed stack when none was named)."""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No input error and no configuration problem in a stack asked for."""
+        return not self.errors and not any(p for plan in self.plans for p in plan.problems if p.stack in self.stacks)
 
 
-def plan_stack(settings: Settings, stack: str, unavailable: Sequence[str] = ()) -> StackPlan:
-    """Validate a stack's config, catalog and apps and place its sites."""
-    out = StackPlan(stack)
-    try:
-        raw = raw_from_stack_file(settings.root / "stacks" / f"Pulumi.{stack}.yaml")
-        config, catalog, specs = load_stack(raw, [], settings.root, stack)
-        plans = place_all(catalog, specs, [*config.unavailable_zones, *unavailable], zones=config.zones)
-    except (ConfigError, PlacementError) as exc:
-        out.error = str(exc)
-        return out
-    out.country = config.country
-    out.data = plans_as_data(plans)
-    out.lines.append(f"== stack {stack} ({config.country}): {len(specs)} app(s), {len(config.zones)} zone(s)")
-    for plan in plans.values():
-        out.lines.append(f"  app {plan.app}")
-        out.lines += [f"    {line}" for line in plan.explain()]
-        for z in plan.zones:
-            out.lines.append(f"    zone {z.zone:32} {z.country} {z.role:8} x{z.replicas}  sites: {', '.join(z.sites)}")
-        for problem in plan.problems:
-            out.lines.append(f"    PROBLEM site {problem.site}: {problem.problem} ({problem.cause})")
-            out.configuration_problem = out.configuration_problem or problem.cause == "configuration"
+def load_federations(root: Path, stacks: Sequence[str]) -> tuple[list[Federation], list[str]]:
+    """One federation per catalog among ``stacks`` (each loaded from its committed stack files)."""
+    federations: list[Federation] = []
+    errors: list[str] = []
+    covered: set[str] = set()
+    for stack in stacks:
+        if stack in covered:
+            continue
+        path = root / "stacks" / f"Pulumi.{stack}.yaml"
+        try:
+            if not path.is_file():
+                known = sorted(
+                    p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in path.parent.glob("Pulumi.*.yaml")
+                )
+                raise ConfigError(str(path), [("", f"no such stack file; stacks: {', '.join(known)}")])
+            federation = load_federation(root, stack, raw_from_stack_file(path), [])
+        except ConfigError as exc:
+            errors.append(str(exc))
+            covered.add(stack)
+            continue
+        covered |= {m.stack for m in federation.members}
+        federations.append(federation)
+    return federations, errors
+
+
+def plan_stacks(settings: Settings, stacks: Sequence[str], unavailable: Sequence[str] = ()) -> FederationPlans:
+    """The federation plans of the named stacks (every committed one when none is named)."""
+    names = list(stacks) or settings.stack_names()
+    federations, errors = load_federations(settings.root, names)
+    out = FederationPlans(stacks=names, errors=errors)
+    for federation in federations:
+        unknown = sorted(set(unavailable) - set(federation.catalog.zone_by_id))
+        mine = [z for z in unavailable if z in federation.catalog.zone_by_id]
+        if unknown and len(federations) == 1:
+            known = ", ".join(sorted(federation.catalog.zone_by_id))
+            out.errors.append(f"--unavailable: {', '.join(unknown)} not a zone of the federation; allowed: {known}")
+            continue
+        try:
+            out.plans.append(plan_federation(federation, mine))
+        except PlacementError as exc:  # pragma: no cover - plan_federation reports problems, never raises
+            out.errors.append(str(exc))
     return out
 
 
-def plan_stacks(settings: Settings, stacks: Sequence[str], unavailable: Sequence[str] = ()) -> list[StackPlan]:
-    """Plans of the named stacks (every committed one when none is named)."""
-    return [plan_stack(settings, stack, unavailable) for stack in (list(stacks) or settings.stack_names())]
+def _gpus(values: dict[str, int] | Any) -> dict[str, int]:
+    return {str(k): int(v) for k, v in dict(values).items()}
+
+
+def zone_data(use: ZoneUse) -> dict[str, Any]:
+    """One zone of the ``zones`` list of the plan document."""
+    cap = use.zone.capacity
+    return {
+        "id": use.zone.id,
+        "country": use.zone.country,
+        "operator": use.zone.operator,
+        "capacity": {"cpu": cap.cpu, "memory_gib": cap.memory_gib, "gpus": _gpus(cap.gpus)},
+        "used": {"cpu": round(use.cpu, 3), "memory_gib": round(use.memory_gib, 3), "gpus": _gpus(use.gpus)},
+    }
+
+
+def plan_data(result: FederationPlans) -> dict[str, Any]:
+    """The ``edgefed plan --json`` document."""
+    zones, assignments, sites, problems = [], [], [], []
+    for plan in result.plans:
+        zones += [zone_data(use) for use in plan.zones]
+        for use in plan.zones:
+            for c in use.claims:
+                if c.stack not in result.stacks:
+                    continue
+                assignments.append(
+                    {
+                        "stack": c.stack, "app": c.app, "sites": list(c.sites), "zone": use.zone.id, "role": c.role,
+                        "replicas": c.replicas, "reserved_replicas": c.reserved_replicas, "cpu": c.cpu,
+                        "memory_mib": c.memory_mib, "gpus": _gpus(c.gpus),
+                    }
+                )  # fmt: skip
+        for stack, plans in plan.plans.items():
+            if stack not in result.stacks:
+                continue
+            for app, app_plan in plans.items():
+                for s in app_plan.sites:
+                    sites.append(
+                        {
+                            "stack": stack, "app": app, "site": s.site, "country": s.country, "serving": s.serving,
+                            "primary": s.primary, "failover": s.failover, "failed_over": s.failed_over,
+                            "explanation": s.explanation, "problem": s.problem, "reason": s.reason,
+                        }
+                    )  # fmt: skip
+        problems += [
+            {"stack": p.stack, "app": p.app, "site": p.site.site, "reason": p.site.reason, "zone": p.site.full_zone,
+             "message": p.message}
+            for p in plan.problems
+        ]  # fmt: skip
+    assignments.sort(key=lambda a: (a["stack"], a["app"], a["zone"]))
+    return {
+        "stacks": result.stacks,
+        "unavailable": sorted({z for plan in result.plans for z in plan.federation.unavailable}),
+        "zones": zones,
+        "assignments": assignments,
+        "sites": sites,
+        "problems": problems,
+        "errors": result.errors,
+    }
+
+
+def plan_lines(result: FederationPlans) -> list[str]:
+    """The human report: per federation, per stack and app, the sites; then the zones; then problems."""
+    lines: list[str] = []
+    for plan in result.plans:
+        fed = plan.federation
+        names = [m.stack for m in fed.members]
+        down = ", ".join(sorted(fed.unavailable)) or "none"
+        lines.append(f"== federation of {', '.join(names)} ({fed.members[0].config.catalog}); outages: {down}")
+        for member in fed.members:
+            if member.stack not in result.stacks:
+                continue
+            lines.append(f"== stack {member.stack} ({member.config.country}): {len(member.specs)} app(s)")
+            for app, app_plan in plan.plans[member.stack].items():
+                lines.append(f"  app {app}")
+                lines += [f"    {line}" for line in app_plan.explain()]
+                for z in app_plan.zones:
+                    lines.append(
+                        f"    zone {z.zone:32} {z.country} {z.role:8} x{z.replicas}  sites: {', '.join(z.sites)}"
+                    )
+        lines.append("  zones (reserved use / capacity):")
+        for use in plan.zones:
+            if use.claims:
+                takers = ", ".join(f"{c.stack}/{c.app} {c.role} x{c.reserved_replicas}" for c in use.claims)
+                lines.append(f"    {use.describe()}: {takers}")
+        lines += [f"  PROBLEM {p.message}" for p in plan.problems]
+    lines += result.errors
+    return lines
