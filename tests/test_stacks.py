@@ -12,6 +12,7 @@ import pulumi
 import pytest
 
 from edgefed.catalog import load_catalog
+from edgefed.federation import load_federation, plan_federation
 from edgefed.stackconfig import load_stack, raw_from_stack_file
 
 from .conftest import CATALOG, EDGEFED, ROOT
@@ -73,6 +74,19 @@ def test_every_stack_deploys_its_plan(stack, monkeypatch):
     buckets = rec.of_type("pulumi-python:dynamic:Resource")
     assert buckets and all(b.inputs["country"] == config.country for b in buckets)
     assert all(b.is_secret("secret_key") for b in buckets)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_stack_deploys_exactly_its_slice_of_the_federation_plan(stack, monkeypatch):
+    raw, secrets = stack_config(stack)
+    whole = plan_federation(load_federation(ROOT, stack, raw, secrets))
+    expected = {
+        (f"{app}-{a.zone}-deployment", a.replicas) for app, plan in whole.slice(stack).items() for a in plan.zones
+    }
+    rec = run_stack(stack, monkeypatch, raw, secrets)
+    deployed = {(d.name, d.inputs["spec"].get("replicas")) for d in rec.of_type("kubernetes:apps/v1:Deployment")}
+    assert {name for name, _ in deployed} == {name for name, _ in expected}
+    assert whole.problems_for(stack) == []
 
 
 BAD_STACK_CONFIG = [

@@ -533,6 +533,12 @@ def _failover_scope(run: _AppRun, site: Site) -> tuple[frozenset[str], str, Reas
     return scope, "", None
 
 
+def _where(run: _AppRun, countries: frozenset[str]) -> str:
+    """The countries among ``countries`` that have catalog zones (all of them if none has), for messages."""
+    with_zones = sorted(c for c in countries if run.engine.by_country.get(c))
+    return ", ".join(with_zones or sorted(countries))
+
+
 @dataclass(frozen=True)
 class _Why:
     problem: str
@@ -552,7 +558,7 @@ def _no_room(run: _AppRun, site: Site, countries: frozenset[str], demand: Demand
     if gpu is not None:
         has_model = lambda z: run.is_up(z) and z.capacity.gpus.get(gpu.model, 0) > 0  # noqa: E731
         if engine.best(site, countries, has_model, budget, spec.home_operator) is None:
-            where = ", ".join(sorted(countries))
+            where = _where(run, countries)
             return _Why(
                 f"no zone in {where} within {budget:g} ms has GPU model {gpu.model!r}, which {spec.name} needs",
                 "configuration",
@@ -579,11 +585,11 @@ def _describe_no_failover(run: _AppRun, site: Site, scope: frozenset[str]) -> _W
     budget, home = site.latency_budget_ms, spec.home_operator
     if engine.best(site, scope, lambda z: z.id in run.usable, budget, home) is None:
         return _Why(
-            f"no active zone in {', '.join(sorted(scope))} within {budget:g} ms of the site", "configuration", "budget"
+            f"no active zone in {_where(run, scope)} within {budget:g} ms of the site", "configuration", "budget"
         )
     if engine.best(site, scope, run.is_up, budget, home) is None:
-        return _Why(f"every zone in {', '.join(sorted(scope))} within budget is unavailable", "outage", "outage")
-    lack = f"no zone in {', '.join(sorted(scope))} within budget has capacity left"
+        return _Why(f"every zone in {_where(run, scope)} within budget is unavailable", "outage", "outage")
+    lack = f"no zone in {_where(run, scope)} within budget has capacity left"
     return _no_room(run, site, scope, run.reserve_demand, lack)
 
 

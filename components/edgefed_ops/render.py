@@ -18,8 +18,10 @@ from typing import Any
 import jinja2
 import yaml
 
-from edgefed.appspec import load_app_spec
-from edgefed.catalog import load_catalog
+from edgefed.appspec import AppSpec, load_app_spec
+from edgefed.catalog import Catalog, load_catalog
+from edgefed.errors import ConfigError
+from edgefed.latency import ZoneSearch
 from edgefed.geography import geography
 from edgefed.stacksets import load_stacksets
 
@@ -53,6 +55,8 @@ def render(root: Path) -> list[Rendered]:
     for family in load_stacksets(root / "stacks" / "stacksets.yaml"):
         catalog = load_catalog(root / family.catalog)
         specs = [load_app_spec(root / "stacks" / "apps" / f"{name}.yaml") for name in family.apps]
+        for spec in specs:
+            check_site_countries(root / "stacks" / "apps" / f"{spec.name}.yaml", spec, catalog, family.catalog)
         for country in sorted({site.country for spec in specs for site in spec.sites}):
             nearby = {country} | geo.neighbours[country]
             zones = sorted(
@@ -69,6 +73,34 @@ def render(root: Path) -> list[Rendered]:
             )
             out.append(Rendered(root / "stacks" / f"Pulumi.{family.prefix}{country.lower()}.yaml", text))
     return out
+
+
+def check_site_countries(path: Path, spec: AppSpec, catalog: Catalog, catalog_name: str) -> None:
+    """Every site's country must have a zone: a stack for a country without one could never deploy."""
+    search = ZoneSearch(catalog)
+    problems = []
+    for i, site in enumerate(spec.sites):
+        if catalog.zones_in(site.country):
+            continue
+        scope = spec.residency_countries - {site.country}
+        active = lambda z: z.status == "active"  # noqa: E731
+        near = search.best(site, frozenset(scope), active, site.latency_budget_ms, spec.home_operator)
+        if near is not None:
+            serve = (
+                f"within its {site.latency_budget_ms:g} ms budget it could be served from {near[0].id} "
+                f"({near[0].country}) at {near[1]:.1f} ms"
+            )
+        else:
+            serve = f"no zone of the app's residency is within its {site.latency_budget_ms:g} ms budget either"
+        problems.append(
+            (
+                f"sites[{i}].country",
+                f"site {site.name!r} of app {spec.name!r} is in {site.country}, where {catalog_name} has no zone; "
+                f"{serve}; add a {site.country} zone to the catalog or remove the site",
+            )
+        )
+    if problems:
+        raise ConfigError(str(path), problems)
 
 
 def _existing(path: Path) -> dict[str, Any]:

@@ -1,0 +1,318 @@
+"""The federation plan: capacity shared across country stacks, failover capacity, what-if, bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edgefed.appspec import AppSpec
+from edgefed.catalog import Catalog
+from edgefed.errors import ConfigError
+from edgefed.federation import Federation, Member, load_federation, plan_federation
+from edgefed.placement import Engine, PlacementError, Request, Trace
+from edgefed.stackconfig import StackConfig, raw_from_stack_file
+from edgefed.whatif import scenarios, what_if
+
+from .conftest import EDGEFED, ROOT
+
+
+def zone(
+    zid: str, country: str, lat: float, lon: float, cpu: float, gpus: dict[str, int] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": zid, "name": zid, "operator": "op", "country": country, "region": "r", "city": zid,
+        "location": {"latitude": lat, "longitude": lon}, "capacity": {"cpu": cpu, "memory_gib": 64, "gpus": gpus or {}},
+        "kubeconfig_secret": f"kc-{zid}",
+        "object_storage": {"endpoint": "https://s3.example.eu", "region": "eu", "credentials_secret": "s3"},
+    }  # fmt: skip
+
+
+def border_catalog(brussels_cpu: float, failover_capacity: str = "full") -> Catalog:
+    """Paris (FR), Cologne (DE) and a shared Brussels (BE), the only failover within budget of both sites."""
+    return Catalog.model_validate(
+        {
+            "failover_capacity": failover_capacity,
+            "operators": [{"id": "op", "name": "Op", "home_countries": ["FR"]}],
+            "countries": [{"code": c, "name": c} for c in ("FR", "DE", "BE")],
+            "zones": [
+                zone("paris", "FR", 48.86, 2.35, 64),
+                zone("cologne", "DE", 50.94, 6.96, 64),
+                zone("brussels", "BE", 50.85, 4.35, brussels_cpu),
+            ],
+        }
+    )
+
+
+def line_app(country: str, site: str, lat: float, lon: float, **extra: Any) -> AppSpec:
+    return AppSpec.model_validate(
+        {
+            "name": "line", "image": "registry.edgefed.eu/line:1", "resources": {"cpu": 2, "memory_mib": 1024},
+            "replicas_per_zone": 2, "standby_replicas": 1, "residency": "eu",
+            "sites": [{"name": site, "country": country, "location": {"latitude": lat, "longitude": lon},
+                       "latency_budget_ms": 6}],
+            **extra,
+        }
+    )  # fmt: skip
+
+
+def member(stack: str, country: str, spec: AppSpec) -> Member:
+    config = StackConfig(country=country, zones=("paris", "cologne", "brussels"), apps=(spec.name,))
+    return Member(stack, f"stacks/Pulumi.{stack}.yaml", config, (spec,))
+
+
+def border_federation(
+    brussels_cpu: float, failover_capacity: str = "full", down: frozenset[str] = frozenset()
+) -> Federation:
+    fr = member("fr", "FR", line_app("FR", "lille", 50.63, 3.06))
+    de = member("de", "DE", line_app("DE", "aachen", 50.78, 6.08))
+    return Federation(border_catalog(brussels_cpu, failover_capacity), (de, fr), down, "stacks/outages.yaml")
+
+
+def test_each_stack_alone_fits_but_together_they_oversubscribe_the_shared_zone():
+    alone = Federation(border_catalog(6), (border_federation(6).members[0],), frozenset(), "o")
+    assert plan_federation(alone).problems == ()
+    plan = plan_federation(border_federation(6))
+    assert [(p.stack, p.site.site, p.site.full_zone) for p in plan.problems] == [("fr", "lille", "brussels")]
+    expected = (
+        "stack fr, app line, site lille (FR): failover impossible: no zone in BE, DE within budget has capacity "
+        "left (brussels is full); zone brussels (used cpu 4/6, memory 2/64 GiB) is taken by: de/line standby x2 "
+        "for aachen"
+    )
+    assert plan.problems[0].message == expected
+    # Both stacks touch Brussels: both refuse, each naming the zone and every stack/app/site using it.
+    for stack in ("fr", "de"):
+        with pytest.raises(PlacementError) as caught:
+            plan.raise_for(stack)
+        assert str(caught.value) == (
+            f"stack {stack}: the federation plan has 1 problem(s) in its sites or zones:\n  - {expected}"
+        )
+
+
+def test_full_failover_capacity_reserves_the_primary_count_and_standby_shows_the_overcommit():
+    full = plan_federation(border_federation(8))
+    assert full.problems == ()
+    assert full.zone_use("brussels").cpu == 8  # 2 sites x 2 replicas x 2 cores reserved
+    assert [c.replicas for c in full.zone_use("brussels").claims] == [1, 1]  # only the warm replicas run
+    assert all(r.ok for r in what_if(full.federation))
+
+    # standby-only: the plan fits (2 + 2 cores), but when France fails Lille's full load does not.
+    standby = border_federation(5, "standby")
+    assert plan_federation(standby).problems == ()
+    results = {r.scenario.name: r for r in what_if(standby)}
+    over = results["zone paris"].overcommitted
+    assert [(o.zone, o.cpu, o.takers) for o in over] == [("brussels", 6.0, ("fr/line",))]
+    assert not results["zone paris"].ok
+    # The re-plan itself never overcommits: it serves Lille from Brussels only if it fits.
+    assert results["zone paris"].use.cpu["brussels"] <= 5
+
+
+def test_a_site_meant_to_survive_that_cannot_is_a_gap_and_restricted_is_not():
+    fr = member("fr", "FR", line_app("FR", "lille", 50.63, 3.06, failover="none"))
+    federation = Federation(border_catalog(64), (fr,), frozenset(), "o")
+    paris = {r.scenario.name: r for r in what_if(federation)}["zone paris"]
+    assert [(s.site, s.reason, s.must_survive) for s in paris.unserved] == [("lille", "failover-none", False)]
+    assert paris.ok
+    secret = member("fr", "FR", line_app("FR", "lille", 50.63, 3.06, data_classification="restricted", image=(
+        "registry.edgefed.eu/line:1@sha256:" + "a" * 64)))  # fmt: skip
+    paris = what_if(
+        Federation(border_catalog(64), (secret,), frozenset(), "o"), only=[scenarios(border_catalog(64))[2]]
+    )
+    assert [(s.site, s.reason, s.zone) for s in paris[0].unserved] == [("lille", "restricted", None)]
+    # A site that should survive but whose only failover zone is too small: a gap.
+    tight = border_federation(3, "standby")
+    paris = {r.scenario.name: r for r in what_if(tight)}["zone paris"]
+    assert [(s.site, s.reason) for s in paris.gaps] == [("lille", "capacity")]
+
+
+def test_every_committed_stack_plans_cleanly_and_survives_every_single_outage():
+    result = subprocess.run([*EDGEFED, "plan", "--what-if", "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    data = json.loads(result.stdout)
+    names = {s["name"] for s in data["scenarios"]}
+    assert {"zone orange-fr-paris", "country FR", "country DE", "zone local-orange-fr-paris"} <= names
+    country_fr = next(s for s in data["scenarios"] if s["name"] == "country FR")
+    assert {u["reason"] for u in country_fr["unserved"]} == {"restricted"}
+    assert {(f["site"], f["zone"]) for f in country_fr["failed_over"]} >= {("lille-plant", "orange-be-brussels")}
+    assert all(set(z) == {"id", "capacity", "used"} for z in country_fr["zones"])
+
+
+def test_plan_json_has_the_documented_shape():
+    result = subprocess.run([*EDGEFED, "plan", "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {"zones", "assignments", "problems"} <= set(data)
+    brussels = next(z for z in data["zones"] if z["id"] == "orange-be-brussels")
+    assert set(brussels) >= {"id", "capacity", "used"} and set(brussels["used"]) == {"cpu", "memory_gib", "gpus"}
+    keys = {"stack", "app", "sites", "zone", "role", "replicas", "cpu", "memory_mib", "gpus"}
+    assert all(keys <= set(a) for a in data["assignments"])
+    robot = next(a for a in data["assignments"] if a["app"] == "robot-control" and a["role"] == "primary")
+    assert robot["cpu"] == 1 and robot["memory_mib"] == 1024  # per replica
+
+
+# Bad input: one clear error each, nothing deployed -------------------------------------------------------
+
+
+def repo_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    return root
+
+
+def load(root: Path, stack: str = "fr") -> Federation:
+    raw = raw_from_stack_file(root / "stacks" / f"Pulumi.{stack}.yaml")
+    return load_federation(root, stack, raw, [])
+
+
+def test_an_outage_file_naming_an_unknown_zone_is_refused(tmp_path):
+    root = repo_copy(tmp_path)
+    (root / "stacks" / "outages.yaml").write_text("unavailable_zones: [orange-fr-lyon, orange-fr-atlantis]\n")
+    with pytest.raises(ConfigError) as caught:
+        load(root)
+    message = str(caught.value)
+    assert message.startswith(f"{root}/stacks/outages.yaml: 1 problem(s), nothing was deployed:")
+    assert (
+        "unavailable_zones[1]: 'orange-fr-atlantis' is not a zone of stacks/catalog/federation.yaml; allowed: "
+        in message
+    )
+    assert "orange-fr-lyon, orange-fr-marseille" in message
+
+
+def test_the_outage_state_applies_to_every_stack_of_the_federation(tmp_path):
+    root = repo_copy(tmp_path)
+    (root / "stacks" / "outages.yaml").write_text(
+        "unavailable_zones: [orange-fr-lyon, orange-fr-marseille, orange-fr-paris]\n"
+    )
+    plan = plan_federation(load(root, "de"))
+    lille = next(s for s in plan.slice("fr")["robot-control"].sites if s.site == "lille-plant")
+    assert lille.serving == "orange-be-brussels" and lille.failed_over
+    # German sites no longer fail over to France.
+    for app in plan.slice("de").values():
+        assert all(s.failover is None or not s.failover.startswith("orange-fr") for s in app.sites)
+
+
+def test_two_stacks_for_one_country_are_refused(tmp_path):
+    root = repo_copy(tmp_path)
+    shutil.copy(root / "stacks" / "Pulumi.fr.yaml", root / "stacks" / "Pulumi.france.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load(root, "fr")
+    assert str(caught.value) == (
+        "stacks/Pulumi.france.yaml: 1 problem(s), nothing was deployed:\n"
+        "  - edgefed:country: 'FR' is already the country of stack 'fr' (stacks/Pulumi.fr.yaml) in the "
+        "same federation; one stack per country"
+    )
+
+
+def test_a_site_in_a_country_without_a_zone_is_refused_by_render(tmp_path):
+    root = repo_copy(tmp_path)
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    spec = root / "stacks" / "apps" / "robot-control.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "  - {name: zaragoza-plant,",
+            "  - {name: luxembourg-kirchberg, country: LU, location: {latitude: 49.63, longitude: 6.17}, "
+            "latency_budget_ms: 10}\n  - {name: zaragoza-plant,",
+        )
+    )
+    result = subprocess.run([*EDGEFED, "render", "--check"], capture_output=True, text=True, cwd=root)
+    assert result.returncode == 1
+    assert (
+        f"{spec}: 1 problem(s), nothing was deployed:\n  - sites[4].country: site 'luxembourg-kirchberg' of "
+        "app 'robot-control' is in LU, where stacks/catalog/federation.yaml has no zone; within its 10 ms budget "
+        "it could be served from orange-be-brussels (BE) at 4.8 ms; add a LU zone to the catalog or remove the site"
+    ) in result.stderr
+
+
+# Properties ---------------------------------------------------------------------------------------------
+
+COUNTRIES = ["FR", "DE", "BE", "NL", "LU", "IT", "AT", "CH"]
+
+
+@st.composite
+def federations(draw: Any) -> Federation:
+    countries = [c for c in COUNTRIES if c != "CH"]
+    zones = [
+        zone(f"z{i}", draw(st.sampled_from(countries)), draw(st.floats(44, 53)), draw(st.floats(0, 14)),
+             draw(st.sampled_from([0, 2, 4, 8, 16])), draw(st.sampled_from([{}, {"l4": 1}, {"l4": 4}])))
+        for i in range(draw(st.integers(1, 9)))
+    ]  # fmt: skip
+    catalog = Catalog.model_validate(
+        {
+            "failover_capacity": draw(st.sampled_from(["standby", "full"])),
+            "operators": [{"id": "op", "name": "Op", "home_countries": ["FR"]}],
+            "countries": [{"code": c, "name": c} for c in countries],
+            "zones": zones,
+        }
+    )
+    members = []
+    stack_countries = draw(st.lists(st.sampled_from(countries), min_size=1, max_size=3, unique=True))
+    for cc in stack_countries:
+        specs = []
+        for a in range(draw(st.integers(1, 2))):
+            restricted = draw(st.booleans())
+            sites = [
+                {"name": f"s{i}", "country": cc, "location": {"latitude": draw(st.floats(44, 53)),
+                 "longitude": draw(st.floats(0, 14))}, "latency_budget_ms": draw(st.sampled_from([5, 10, 20]))}
+                for i in range(draw(st.integers(1, 3)))
+            ]  # fmt: skip
+            specs.append(
+                AppSpec.model_validate(
+                    {
+                        "name": f"app{a}", "image": "registry.edgefed.eu/a:1" + ("@sha256:" + "b" * 64 if restricted else ""),
+                        "resources": {"cpu": draw(st.sampled_from([0.5, 1, 2])), "memory_mib": 512,
+                                      **({"gpu": {"model": "l4"}} if draw(st.booleans()) else {})},
+                        "replicas_per_zone": draw(st.integers(1, 3)), "standby_replicas": draw(st.integers(0, 2)),
+                        "data_classification": "restricted" if restricted else "internal",
+                        "failover": draw(st.sampled_from(["none", "neighbour", "any-in-residency"])),
+                        "sites": sites,
+                    }
+                )
+            )  # fmt: skip
+        config = StackConfig(country=cc, zones=tuple(z["id"] for z in zones), apps=tuple(s.name for s in specs))
+        members.append(Member(cc.lower(), f"<{cc}>", config, tuple(specs)))
+    down = frozenset(draw(st.lists(st.sampled_from([z["id"] for z in zones]), max_size=2)))
+    return Federation(catalog, tuple(sorted(members, key=lambda m: m.stack)), down, "<outages>")
+
+
+PROPERTIES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTIES
+@given(federations())
+def test_no_zone_is_over_capacity_and_restricted_data_stays_home_in_any_scenario(federation):
+    plan = plan_federation(federation)
+    assert not any(use.over for use in plan.zones)
+    for result in what_if(federation):
+        for zone_ in federation.catalog.zones:
+            cap = zone_.capacity
+            assert result.use.cpu.get(zone_.id, 0.0) <= cap.cpu + 1e-9
+            assert all(n <= cap.gpus.get(m, 0) for (zid, m), n in result.use.gpus.items() if zid == zone_.id)
+        for moved in result.moved:
+            spec = next(s for m in federation.members if m.stack == moved.stack for s in m.specs if s.name == moved.app)
+            assert spec.data_classification != "restricted", "restricted data never crosses a border"
+
+
+@PROPERTIES
+@given(federations(), st.randoms(use_true_random=False))
+def test_the_plan_is_deterministic_and_a_replay_equals_a_plan_from_scratch(federation, rnd: random.Random):
+    first = plan_federation(federation)
+    shuffled = list(federation.members)
+    rnd.shuffle(shuffled)
+    again = Federation(federation.catalog, tuple(sorted(shuffled, key=lambda m: m.stack)), federation.unavailable, "o")
+    assert plan_federation(again).plans == first.plans
+    engine = Engine(federation.catalog)
+    requests = [Request(spec) for m in federation.members for spec in m.specs]
+    trace = Trace()
+    engine.place_together(requests, unavailable=federation.unavailable, trace=trace)
+    for scenario in scenarios(federation.catalog):
+        down = federation.unavailable | frozenset(scenario.down)
+        assert engine.place_together(requests, unavailable=down, replay=trace) == engine.place_together(
+            requests, unavailable=down
+        ), scenario
