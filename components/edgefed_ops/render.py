@@ -21,8 +21,8 @@ import yaml
 from edgefed.appspec import AppSpec, load_app_spec
 from edgefed.catalog import Catalog, load_catalog
 from edgefed.errors import ConfigError
-from edgefed.latency import ZoneSearch
 from edgefed.geography import geography
+from edgefed.latency import ZoneSearch
 from edgefed.stacksets import load_stacksets
 
 USER_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
