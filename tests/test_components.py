@@ -105,7 +105,9 @@ def test_standby_replicas_are_labelled_and_primaries_autoscale(catalog, monkeypa
     assert set(deployments) == {a.zone for a in plan.zones}
     for assignment in plan.zones:
         deployment = deployments[assignment.zone]
-        assert deployment.inputs["spec"]["replicas"] == assignment.replicas
+        # The autoscaler owns the count (its bounds below): a Deployment declaring it too would conflict.
+        assert "replicas" not in deployment.inputs["spec"]
+        assert "annotations" not in deployment.inputs["metadata"] or not deployment.inputs["metadata"]["annotations"]
         assert deployment.inputs["metadata"]["labels"][labels.ROLE] == assignment.role
         # Off the pod template: a promotion scales the warm pods instead of replacing them.
         assert labels.ROLE not in deployment.inputs["spec"]["template"]["metadata"]["labels"]
@@ -243,5 +245,6 @@ def test_an_app_used_alone_drains_unavailable_zones_as_the_program_does(catalog,
     rec = run_program(program, monkeypatch=monkeypatch)
     lyon = rec.named("robot-control-orange-fr-lyon-deployment")
     assert lyon.inputs["spec"]["replicas"] == 0, "the unavailable zone keeps its Deployment, drained"
+    assert lyon.inputs["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}, "fenced even if autoscaled"
     assert any(a.zone == "orange-fr-lyon" and a.role == "drained" for a in plans[spec.name].zones)
     assert healthy[spec.name] != plans[spec.name]

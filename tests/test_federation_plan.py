@@ -316,3 +316,54 @@ def test_the_plan_is_deterministic_and_a_replay_equals_a_plan_from_scratch(feder
         assert engine.place_together(requests, unavailable=down, replay=trace) == engine.place_together(
             requests, unavailable=down
         ), scenario
+
+
+# Placement diff between two revisions ------------------------------------------------------------------
+
+
+def git_repo(tmp_path: Path) -> Path:
+    root = repo_copy(tmp_path)
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.eu", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.eu", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=env)
+    return root
+
+
+def test_a_catalog_change_moves_sites_and_the_diff_says_another_change_moved_them(tmp_path):
+    root = git_repo(tmp_path)
+    catalog = root / "stacks" / "catalog" / "federation.yaml"
+    text = catalog.read_text()
+    turin = text.index("id: vodafone-it-turin")
+    head = text[:turin] + text[turin:].replace("cpu: 16\n", "cpu: 4\n", 1)
+    assert head != text
+    catalog.write_text(head)
+    result = subprocess.run([*EDGEFED, "plan", "--diff", "HEAD", "--json"], capture_output=True, text=True, cwd=root)
+    data = json.loads(result.stdout)
+    moved = [s for s in data["sites"] if s["moved_by_other_change"]]
+    assert moved, data["sites"]
+    assert all(s["before"][1] == "vodafone-it-turin" or s["before"][0] == "vodafone-it-turin" for s in moved)
+    turin_use = next(z for z in data["zones"] if z["zone"] == "vodafone-it-turin")
+    assert turin_use["after"][0] < turin_use["before"][0]
+    summary = subprocess.run(
+        [*EDGEFED, "plan", "--diff", "HEAD", "--markdown"], capture_output=True, text=True, cwd=root
+    ).stdout
+    assert "(moved by another change)" in summary and "```mermaid" in summary and "graph LR" in summary
+
+
+def test_the_diff_fails_on_an_overcommitted_shared_zone(tmp_path):
+    root = git_repo(tmp_path)
+    catalog = root / "stacks" / "catalog" / "federation.yaml"
+    text = catalog.read_text()
+    brussels = text.index("id: orange-be-brussels")
+    catalog.write_text(text[:brussels] + text[brussels:].replace("cpu: 16\n", "cpu: 3\n", 1))
+    # Lille's only failover within a 5 ms budget is Brussels, now too small for it.
+    robot = root / "stacks" / "apps" / "robot-control.yaml"
+    robot.write_text(
+        robot.read_text().replace("longitude: 3.06}, latency_budget_ms: 10}", "longitude: 3.06}, latency_budget_ms: 5}")
+    )
+    result = subprocess.run([*EDGEFED, "plan", "--diff", "HEAD"], capture_output=True, text=True, cwd=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "PROBLEM stack" in result.stdout and "orange-be-brussels is full" in result.stdout
+    assert result.stdout.rstrip().endswith("plan diff: NOT OK (a problem in the head, or a new N-1 gap)")

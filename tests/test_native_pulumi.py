@@ -82,6 +82,34 @@ def test_stack_init_config_set_secret_and_preview_keep_the_stacks_fresh(checkout
     assert run(*EDGEFED, "render", "--check").returncode == 0
 
 
+def test_a_preview_is_refused_when_a_shared_zone_is_overcommitted_by_the_federation(checkout):
+    """The real engine runs the fr program: the federation plan (every stack of the catalog) refuses it."""
+    copy, run = checkout
+    catalog = copy / "stacks" / "catalog" / "federation.yaml"
+    text = catalog.read_text()
+    brussels = text.index("id: orange-be-brussels")
+    catalog.write_text(text[:brussels] + text[brussels:].replace("cpu: 16\n", "cpu: 3\n", 1))
+    robot = copy / "stacks" / "apps" / "robot-control.yaml"
+    robot.write_text(
+        robot.read_text().replace("longitude: 3.06}, latency_budget_ms: 10}", "longitude: 3.06}, latency_budget_ms: 5}")
+    )
+    for step in (
+        run("pulumi", "stack", "select", "--create", "fr", "--non-interactive"),
+        run("pulumi", "config", "set", "renderYamlTo", str(copy / ".state" / "render" / "fr"), "--non-interactive"),
+        run("pulumi", "config", "set", "buckets", "false", "--non-interactive"),
+    ):
+        assert step.returncode == 0, step.stdout + step.stderr
+    preview = run("pulumi", "preview", "--non-interactive", "--diff=false")
+    assert preview.returncode != 0
+    out = preview.stdout + preview.stderr
+    assert "stack fr: the federation plan has 1 problem(s) in its sites or zones:" in out, out[-3000:]
+    assert "site lille-plant (FR): failover impossible: no zone in BE within budget has capacity left " in out
+    assert "zone orange-be-brussels (used cpu 2/3, memory 2/64 GiB) is taken by: de/robot-control standby x2" in out
+    assert not (copy / ".state" / "render" / "fr").exists() or not any(
+        (copy / ".state" / "render" / "fr").rglob("*.yaml")
+    )
+
+
 def test_a_hand_edit_of_a_rendered_key_makes_the_stack_stale(checkout):
     copy, run = checkout
     path = copy / "stacks" / "Pulumi.it.yaml"

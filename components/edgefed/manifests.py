@@ -108,12 +108,30 @@ def pod_spec(spec: AppSpec) -> dict[str, Any]:
 
 
 def deployment_spec(spec: AppSpec, assignment: ZoneAssignment, pods: Mapping[str, str]) -> dict[str, Any]:
-    """The Deployment: the plan's replicas for the zone, the pod template."""
-    return {
-        "replicas": assignment.replicas,
+    """The Deployment: the pod template; ``replicas`` only when drained (0).
+
+    A running zone's replica count belongs to its HorizontalPodAutoscaler (bounds from the plan: see
+    :func:`replica_bounds`). Declaring it here too gives ``spec.replicas`` two server-side-apply managers:
+    once the autoscaler (kube-controller-manager, subresource ``scale``) has written it, the next update
+    with another value is refused with a field conflict. A drained zone is fenced at zero, which no
+    autoscaler does, so there the Deployment declares ``0`` and takes the field (see :data:`FORCE`).
+    """
+    out: dict[str, Any] = {
         "selector": {"matchLabels": selector(spec)},
         "template": {"metadata": {"labels": dict(pods)}, "spec": pod_spec(spec)},
     }
+    if assignment.role == "drained":
+        out["replicas"] = 0
+    return out
+
+
+FORCE = {"pulumi.com/patchForce": "true"}
+"""Annotations of a drained Deployment: its apply takes ``spec.replicas`` back from the autoscaler."""
+
+
+def deployment_annotations(assignment: ZoneAssignment) -> dict[str, str]:
+    """The Deployment's annotations: :data:`FORCE` when drained, none otherwise."""
+    return dict(FORCE) if assignment.role == "drained" else {}
 
 
 def autoscaler_spec(spec: AppSpec, assignment: ZoneAssignment) -> dict[str, Any]:

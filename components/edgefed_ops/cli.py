@@ -21,6 +21,8 @@ from edgefed_ops import (
     bench,
     bench_federation,
     bench_preview,
+    bench_stacks,
+    plandiff_report,
     planning,
     policy_schema,
     policycheck,
@@ -61,6 +63,13 @@ def _plain(value: Any) -> Any:
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     """Placement plan of country stacks."""
+    if args.diff:
+        change, head, head_what_if = plandiff_report.compare(settings, args.diff)
+        if args.markdown:
+            print("\n".join(plandiff_report.markdown(change, head, head_what_if)))
+        else:
+            _emit(args, plandiff_report.data(change), plandiff_report.lines(change))
+        return 0 if change.ok else 1
     if args.what_if:
         names = list(args.stacks) or settings.stack_names()
         federations, errors = planning.load_federations(settings.root, names)
@@ -130,7 +139,7 @@ def cmd_stack(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_policy_check(args: argparse.Namespace, settings: Settings) -> int:
     """The policy pack over country stacks (a pull request check)."""
-    results = policycheck.run(settings, args.stacks, args.config.resolve(), _progress(args))
+    results = policycheck.run(settings, args.stacks, args.config.resolve(), _progress(args), args.jobs)
     report = policycheck.markdown(results)
     _emit(args, results, [report])
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -213,14 +222,17 @@ def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_drill(args: argparse.Namespace, settings: Settings) -> int:
-    """The failover drill on a local stack."""
+    """The whole-country failover drill on the local federation."""
     progress = _progress(args) if args.json else print
-    report = Drill(LocalDeploy(settings, _progress(args)), args.stack, progress).run()
+    report = Drill(LocalDeploy(settings, _progress(args)), args.country, progress).run()
     _emit(
         args,
-        {"stack": report.stack, "ok": report.ok, "most": report.most, "staleSeconds": report.stale_seconds},
+        {
+            "country": report.country, "stacks": report.stacks, "ok": report.ok, "load": report.load,
+            "unserved": report.unserved, "most": report.most, "staleSeconds": report.stale_seconds,
+        },
         format_most(report),
-    )
+    )  # fmt: skip
     return 0 if report.ok else 1
 
 
@@ -230,6 +242,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         lines = bench_preview.run(settings, args.preview, args.rounds, _progress(args))
     elif args.federation:
         lines = bench_federation.run(_progress(args))
+    elif args.all_stacks:
+        lines = bench_stacks.run(settings, _progress(args))
     else:
         lines = bench.run(args.sites, args.zones, args.repeat, args.naive_sites)
     for line in lines:
@@ -269,6 +283,8 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument(
         "--what-if", action="store_true", help="re-plan for every single-zone and whole-country outage (N-1)"
     )
+    one.add_argument("--diff", metavar="REV", help="placement diff from git revision REV (a PR's base) to the tree")
+    one.add_argument("--markdown", action="store_true", help="with --diff: the pull request's job summary")
     json_flag(one)
     for name, help_text in (
         ("preview", "pulumi preview of a country stack with the policy pack"),
@@ -295,6 +311,7 @@ def parser() -> argparse.ArgumentParser:
     )
     one.add_argument("stacks", nargs="*")
     one.add_argument("--config", type=Path, default=Path("policies/eu-residency/config.json"), help="pack config")
+    one.add_argument("--jobs", type=int, help="stacks previewed at once (default: the number of cores)")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
     one = command("render", cmd_render, "render stacks/Pulumi.<cc>.yaml from the catalog, keeping what users set")
@@ -314,8 +331,12 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("--unavailable", nargs="*", default=None, metavar="ZONE", help="zones to mark unavailable")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
-    one = command("drill", cmd_drill, "failover drill: a country's zones fail, its apps move, then fail back")
-    one.add_argument("--stack", default="local-fr")
+    one = command(
+        "drill",
+        cmd_drill,
+        "whole-country failover drill: a country fails, its load moves to neighbours, then back",
+    )
+    one.add_argument("--country", default="FR", help="the country whose zones fail (default FR)")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
     one = command("bench", cmd_bench, "benchmarks: placement (indexed vs naive), --federation, --preview STACK")
@@ -326,6 +347,7 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("--preview", metavar="STACK", help="instead: preview of STACK against a plain k8s program")
     one.add_argument("--rounds", type=int, default=5, help="interleaved previews of each, with --preview")
     one.add_argument("--federation", action="store_true", help="instead: federation plan + N-1 what-if at scale")
+    one.add_argument("--all-stacks", action="store_true", help="instead: every stack's policy preview at once")
     one = command("policy-schema", cmd_policy_schema, "write policies/eu-residency/config.schema.json")
     one.add_argument("--check", action="store_true", help="exit 1 if the committed schema is stale")
     return top

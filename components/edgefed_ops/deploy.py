@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from edgefed.errors import load_yaml
 from edgefed_ops.engine import Outcome, StackWorkspace
 from edgefed_ops.errors import OpsError
@@ -84,6 +86,11 @@ class LocalDeploy:
         """The zones the committed stack file lets the stack use."""
         config = load_yaml(self.settings.root / "stacks" / f"Pulumi.{stack}.yaml").get("config") or {}
         return list(config.get("edgefed:zones", []))
+
+    def stack_apps(self, stack: str) -> list[str]:
+        """The apps of the committed stack file."""
+        config = load_yaml(self.settings.root / "stacks" / f"Pulumi.{stack}.yaml").get("config") or {}
+        return list(config.get("edgefed:apps", []))
 
     def silent_zones(self, stack: str, unavailable: Sequence[str] | None) -> list[str]:
         """Zones of the stack that do not answer now, except those marked unavailable."""
@@ -167,18 +174,58 @@ class LocalDeploy:
             except UNREACHABLE:
                 return {"?": "zone unreachable"}
 
+    def converge(self, plan: dict[str, Any], namespace: str, timeout: float = 60.0) -> None:
+        """Wait (up to ``timeout``) until every reachable zone runs the plan's replicas of each app.
+
+        `pulumi up` returns once a Deployment's first pods are Ready; the count itself belongs to each
+        zone's autoscaler, which reaches the plan's bounds a few seconds later (edgefed.manifests).
+        """
+        want: dict[str, dict[str, int]] = {}
+        for app, app_plan in plan.items():
+            for zone_id, where in app_plan["zones"].items():
+                want.setdefault(zone_id, {})[app] = int(where["replicas"])
+        deadline = time.monotonic() + timeout
+        while want and time.monotonic() < deadline:
+            for zone_id in list(want):
+                found = self.ready_replicas(zone_id, namespace)
+                done = "?" in found or all(found.get(app) == f"{n}/{n}" for app, n in want[zone_id].items())
+                if done:  # converged, or unreachable (a stopped zone converges to nothing)
+                    del want[zone_id]
+            if want:
+                time.sleep(0.5)
+
     def report(self, workspace: StackWorkspace, report: StackReport) -> None:
-        """Fill a stack's report from its outputs and its zones."""
+        """Fill a stack's report from its outputs and its zones (once they run the planned replicas)."""
         outputs = workspace.outputs()
         namespace = f"edgefed-{str(outputs['country']).lower()}"
         for app, plan in outputs["plan"].items():
             for site, where in plan["sites"].items():
                 report.sites.append({"app": app, "site": site, **where})
+        self.converge(outputs["plan"], namespace)
         report.zones = {z: self.ready_replicas(z, namespace) for z in sorted(outputs["zones"])}
         report.buckets = [{"app": app, **b} for app, buckets in outputs.get("buckets", {}).items() for b in buckets]
 
-    def deploy(self, stack: str, unavailable: Sequence[str] | None, secrets: dict[str, str]) -> StackReport:
-        """`pulumi up` of one stack with the policy pack; never raises for a failed update."""
+    def committed_outages(self, stack: str) -> list[str]:
+        """The zones the committed outage file of the stack's federation marks down."""
+        config = load_yaml(self.settings.root / "stacks" / f"Pulumi.{stack}.yaml").get("config") or {}
+        path = self.settings.root / str(config.get("edgefed:outages", "stacks/outages.yaml"))
+        return list((load_yaml(path) or {}).get("unavailable_zones") or []) if path.is_file() else []
+
+    def write_outages(self, unavailable: Sequence[str]) -> Path:
+        """The federation-wide outage file a job deploys with (the committed one is never edited)."""
+        self.settings.work.mkdir(parents=True, exist_ok=True)
+        path = self.settings.work / "outages.yaml"
+        path.write_text(yaml.safe_dump({"unavailable_zones": sorted(set(unavailable))}))
+        return path
+
+    def deploy(
+        self, stack: str, unavailable: Sequence[str] | None, secrets: dict[str, str], outages: Path | None = None
+    ) -> StackReport:
+        """`pulumi up` of one stack with the policy pack; never raises for a failed update.
+
+        ``outages`` replaces the federation's outage file (``None``: the committed one, whose zones are
+        then the ``unavailable`` ones).
+        """
         silent = self.silent_zones(stack, unavailable)
         if silent:
             return StackReport(
@@ -189,8 +236,7 @@ class LocalDeploy:
         catalog, pack_config = self.catalog_settings()
         workspace = StackWorkspace(self.settings, stack)
         settings: dict[str, object] = dict(catalog)
-        if unavailable is not None:
-            settings["unavailableZones"] = list(unavailable)
+        settings["outages"] = str(outages) if outages is not None else None
         self.progress(f"{stack}: preparing the workspace and its secrets")
         workspace.prepare(settings, secrets=secrets)
         try:
@@ -213,10 +259,19 @@ class LocalDeploy:
         return report
 
     def run(self, stacks: Sequence[str], unavailable: Sequence[str] | None = None) -> list[StackReport]:
-        """Deploy each stack in turn (every local-* stack when none is named)."""
+        """Deploy each stack in turn (every local-* stack when none is named).
+
+        ``unavailable`` is the federation's outage state for this deploy, for every stack it deploys (an
+        outage in one country changes where the others fail over); ``None`` keeps the committed one.
+        """
         names = list(stacks) or [s for s in self.settings.stack_names() if s.startswith("local-")]
         secrets = self.secrets()
-        return [self.deploy(stack, unavailable, secrets) for stack in names]
+        outages = self.write_outages(unavailable) if unavailable is not None else None
+        reports = []
+        for stack in names:
+            marked = list(unavailable) if unavailable is not None else self.committed_outages(stack)
+            reports.append(self.deploy(stack, marked, secrets, outages))
+        return reports
 
 
 def format_report(report: StackReport) -> list[str]:

@@ -6,7 +6,9 @@ credentials are needed) with the pack and a pack config. Violations come from th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,10 +44,21 @@ def check(settings: Settings, stack: str, config: Path, progress: Callable[[str]
 
 
 def run(
-    settings: Settings, stacks: Sequence[str], config: Path, progress: Callable[[str], None] = print
+    settings: Settings,
+    stacks: Sequence[str],
+    config: Path,
+    progress: Callable[[str], None] = print,
+    jobs: int | None = None,
 ) -> list[StackCheck]:
-    """Check each stack (every committed one when none is named)."""
-    return [check(settings, stack, config, progress) for stack in (list(stacks) or settings.stack_names())]
+    """Check each stack (every committed one when none is named), ``jobs`` at a time (default: the cores).
+
+    Stacks are independent: each has its own workspace, engine process and lock, so they preview
+    concurrently; results come back in stack order.
+    """
+    names = list(stacks) or settings.stack_names()
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(names)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="preview") as pool:
+        return list(pool.map(lambda stack: check(settings, stack, config, progress), names))
 
 
 def markdown(results: Sequence[StackCheck]) -> str:

@@ -90,8 +90,9 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         meta = {"name": spec.name, "namespace": zone.namespace, "labels": object_labels}
         # Workloads wait for the zone (namespace, quota, admission policy) to exist.
         opts = pulumi.ResourceOptions(parent=self, provider=zone.provider, depends_on=[zone])
-        # Every running zone has an autoscaler: primaries scale between replicas_per_zone and the ceiling,
-        # standbys are pinned. The Deployment is updated after it, so that on failover or failback the
+        # Every running zone has an autoscaler, which owns the replica count (the Deployment declares none
+        # but a drained zone's 0, see manifests.deployment_spec): primaries scale between replicas_per_zone
+        # and the ceiling, standbys are pinned. The Deployment is updated after it, so that on failover or failback the
         # autoscaler never pulls the replica count back to the old role's bounds (a drained zone keeps
         # its healthy bounds: nothing changes there while it is unreachable, and a Deployment at zero
         # replicas is not scaled).
@@ -102,7 +103,7 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         timeouts = pulumi.CustomTimeouts(create=f"{wait}s", update=f"{wait}s") if wait else None
         deployment = k8s.apps.v1.Deployment(
             f"{prefix}-deployment",
-            metadata=meta,
+            metadata={**meta, "annotations": manifests.deployment_annotations(assignment)},
             spec=manifests.deployment_spec(spec, assignment, manifests.pod_labels(object_labels)),
             opts=pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(depends_on=[autoscaler, *after], custom_timeouts=timeouts)
