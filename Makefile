@@ -29,6 +29,7 @@ stacks: venv
 
 bench: venv
 	@.venv/bin/edgefed bench
+	@.venv/bin/edgefed bench --federation
 	@scripts/bootstrap --quiet && . scripts/env.sh && edgefed bench --preview fr
 
 clean:

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -224,16 +225,32 @@ def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_drill(args: argparse.Namespace, settings: Settings) -> int:
     """The whole-country failover drill on the local federation."""
     progress = _progress(args) if args.json else print
-    report = Drill(LocalDeploy(settings, _progress(args)), args.country, progress).run()
-    _emit(
-        args,
-        {
-            "country": report.country, "stacks": report.stacks, "ok": report.ok, "load": report.load,
-            "unserved": report.unserved, "most": report.most, "staleSeconds": report.stale_seconds,
-        },
-        format_most(report),
-    )  # fmt: skip
-    return 0 if report.ok else 1
+    runs = []
+    for attempt in range(1, args.repeat + 1):
+        if args.repeat > 1:
+            progress(f"==> drill run {attempt}/{args.repeat}")
+        began = time.monotonic()
+        try:
+            report = Drill(LocalDeploy(settings, _progress(args)), args.country, progress).run()
+        except OpsError as error:
+            if args.repeat == 1:
+                raise
+            runs.append({"run": attempt, "ok": False, "seconds": round(time.monotonic() - began), "error": str(error)})
+            continue
+        runs.append({
+            "run": attempt, "ok": report.ok, "seconds": round(time.monotonic() - began), "country": report.country,
+            "stacks": report.stacks, "load": report.load, "unserved": report.unserved, "most": report.most,
+            "staleSeconds": report.stale_seconds,
+        })  # fmt: skip
+        if not args.json:
+            for line in format_most(report):
+                print(line)
+    passed = sum(1 for r in runs if r["ok"])
+    summary = [f"drill: {passed} of {len(runs)} run(s) passed"] + [
+        f"   run {r['run']}: {'ok' if r['ok'] else 'FAILED'} in {r['seconds']} s {r.get('error', '')}" for r in runs
+    ]
+    _emit(args, runs[0] if args.repeat == 1 else {"runs": runs, "passed": passed}, summary)
+    return 0 if passed == len(runs) else 1
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -337,6 +354,7 @@ def parser() -> argparse.ArgumentParser:
         "whole-country failover drill: a country fails, its load moves to neighbours, then back",
     )
     one.add_argument("--country", default="FR", help="the country whose zones fail (default FR)")
+    one.add_argument("--repeat", type=int, default=1, help="run the drill this many times in a row")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
     one = command("bench", cmd_bench, "benchmarks: placement (indexed vs naive), --federation, --preview STACK")
