@@ -96,8 +96,10 @@ def generated(n_zones: int, n_sites: int, n_apps: int = 30, seed: int = 11) -> F
 
 
 def timed(federation: Federation) -> tuple[float, float, int, int, int]:
-    """Seconds for the federation plan and for the what-if; the scenarios, the sites the plan cannot serve
-    as asked with every zone up, and the gaps the outages add (sites unserved beyond those).
+    """Seconds for the plan and for the what-if; scenarios, unservable sites, gaps outages add.
+
+    Unservable: the plan cannot serve them as asked even with every zone up; the gaps counted are the
+    sites meant to survive that an outage leaves unserved beyond those.
     """
     engine = Engine(federation.catalog)
     start = time.perf_counter()
