@@ -103,8 +103,13 @@ def test_a_preview_is_refused_when_a_shared_zone_is_overcommitted_by_the_federat
     assert preview.returncode != 0
     out = preview.stdout + preview.stderr
     assert "stack fr: the federation plan has 1 problem(s) in its sites or zones:" in out, out[-3000:]
-    assert "site lille-plant (FR): failover impossible: no zone in BE within budget has capacity left " in out
-    assert "zone orange-be-brussels (used cpu 2/3, memory 2/64 GiB) is taken by: de/robot-control standby x2" in out
+    assert (
+        "site lille-plant (FR): failover impossible: no zone in BE, DE, ES, IT within budget has capacity left " in out
+    )
+    assert (
+        "zone orange-be-brussels (used cpu 2/3, memory 2/64 GiB) is taken by: de/robot-control standby x2 for stuttgart-plant"
+        in out
+    )
     assert not (copy / ".state" / "render" / "fr").exists() or not any(
         (copy / ".state" / "render" / "fr").rglob("*.yaml")
     )
