@@ -155,3 +155,33 @@ def test_missing_file_is_one_clear_error(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_catalog(tmp_path / "nope.yaml")
     assert "cannot be read" in str(caught.value)
+
+
+def test_norway_is_an_eea_country_quoted_or_not(write_yaml, app_data):
+    """YAML 1.1 reads a bare NO as false; edgefed reads YAML with 1.2 booleans, as Pulumi does."""
+    text = (
+        "name: fjord-control\nimage: registry.edgefed.eu/fjord:1\nresources: {cpu: 1, memory_mib: 512}\n"
+        "residency: [NO, SE, DK]\n"
+        "sites:\n"
+        "  - {name: oslo, country: NO, location: {latitude: 59.91, longitude: 10.75}}\n"
+        '  - {name: bergen, country: "NO", location: {latitude: 60.39, longitude: 5.32}}\n'
+        "  - {name: tromso, country: no, location: {latitude: 69.65, longitude: 18.96}}\n"
+    )
+    spec = load_app_spec(write_yaml("fjord.yaml", text))
+    assert [s.country for s in spec.sites] == ["NO", "NO", "NO"]
+    assert spec.residency == ("NO", "SE", "DK")
+
+
+def test_a_country_outside_the_eea_lists_norway_among_the_allowed(write_yaml):
+    text = (
+        "name: x\nimage: registry.edgefed.eu/x:1\nresources: {cpu: 1, memory_mib: 512}\n"
+        "sites: [{name: a, country: CH, location: {latitude: 46.9, longitude: 7.4}}]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_app_spec(write_yaml("x.yaml", text))
+    message = str(caught.value)
+    assert "sites[0].country: 'CH' is outside the EU/EEA, where edgefed data may not live; allowed: " in message
+    assert ", NL, NO, PL," in message
+    with pytest.raises(ConfigError) as caught:
+        load_app_spec(write_yaml("y.yaml", text.replace("country: CH", "country: XK")))
+    assert "'XK' is not an ISO 3166-1 alpha-2 country code" in str(caught.value)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import pycountry
 import yaml
 
 EARTH_RADIUS_KM = 6371.0088
@@ -31,7 +32,7 @@ class Geography:
     outside_eea_neighbours: Mapping[str, frozenset[str]]
     """EU/EEA country to its land neighbours outside the EU/EEA (never a placement target)."""
     iso_codes: frozenset[str]
-    """All officially assigned ISO 3166-1 alpha-2 codes."""
+    """All officially assigned ISO 3166-1 alpha-2 codes (from pycountry, a maintained ISO 3166 package)."""
 
     def is_eea(self, country: str) -> bool:
         """Tell whether ``country`` is an EU/EEA country."""
@@ -65,7 +66,7 @@ def geography() -> Geography:
     eea = {**eu, **raw["eea_only"]}
     neighbours = _pairs_to_graph(eea, [*raw["land"], *raw["sea"]])
     outside = {code: frozenset(raw["outside_eea_neighbours"].get(code, [])) for code in eea}
-    iso = frozenset(raw["iso3166_alpha2"].split())
+    iso = frozenset(country.alpha_2 for country in pycountry.countries)
     return Geography(eu=eu, eea=eea, neighbours=neighbours, outside_eea_neighbours=outside, iso_codes=iso)
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import yaml
 from pulumi import automation as auto
 
+from edgefed.errors import Yaml12Loader
 from edgefed_ops.errors import OpsError
 from edgefed_ops.settings import Settings
 from edgefed_ops.toolchain import engine_env
@@ -162,8 +163,8 @@ class StackWorkspace:
         project["stackConfigDir"] = "stacks"
         (self.folder / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
         committed = source or self.project / "stacks" / f"Pulumi.{self.stack}.yaml"
-        data = (yaml.safe_load(committed.read_text()) if committed.exists() else None) or {}
-        old = (yaml.safe_load(self.stack_file.read_text()) if self.stack_file.exists() else None) or {}
+        data = (yaml.load(committed.read_text(), Loader=Yaml12Loader) if committed.exists() else None) or {}
+        old = (yaml.load(self.stack_file.read_text(), Loader=Yaml12Loader) if self.stack_file.exists() else None) or {}
         # The workspace has its own salt and secrets: what a user set in the repository's copy stays there.
         for key in ("encryptionsalt", "secretsprovider", "encryptedkey"):
             data.pop(key, None)

@@ -20,7 +20,7 @@ import yaml
 
 from edgefed.appspec import AppSpec, load_app_spec
 from edgefed.catalog import Catalog, load_catalog
-from edgefed.errors import ConfigError
+from edgefed.errors import ConfigError, Yaml12Loader
 from edgefed.geography import geography
 from edgefed.latency import ZoneSearch
 from edgefed.stacksets import load_stacksets
@@ -39,7 +39,7 @@ class Rendered:
     @property
     def config(self) -> dict[str, Any]:
         """The rendered config keys and values."""
-        return dict((yaml.safe_load(self.text) or {}).get("config") or {})
+        return dict((yaml.load(self.text, Loader=Yaml12Loader) or {}).get("config") or {})
 
 
 def render(root: Path) -> list[Rendered]:
@@ -104,7 +104,7 @@ def check_site_countries(path: Path, spec: AppSpec, catalog: Catalog, catalog_na
 
 
 def _existing(path: Path) -> dict[str, Any]:
-    return dict((yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {})
+    return dict((yaml.load(path.read_text(encoding="utf-8"), Loader=Yaml12Loader) if path.exists() else None) or {})
 
 
 def merged_text(rendered: Rendered) -> str:
