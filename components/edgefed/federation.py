@@ -230,7 +230,7 @@ def _claims(spec: AppSpec, stack: str, plan: Plan, catalog: Catalog) -> list[Cla
         elif role == "primary":
             reserved = spec.replicas_per_zone
         else:
-            reserved = spec.replicas_per_zone if full else spec.standby_replicas
+            reserved = max(spec.replicas_per_zone, spec.standby_replicas) if full else spec.standby_replicas
         out.append(
             Claim(
                 stack,

@@ -424,7 +424,8 @@ class _AppRun:
         self.unavailable = unavailable
         self.primary_demand = Demand.of(spec, spec.replicas_per_zone)
         full = (spec.failover_capacity or catalog.failover_capacity) == "full"
-        self.reserve_demand = Demand.of(spec, spec.replicas_per_zone if full else spec.standby_replicas)
+        held = max(spec.replicas_per_zone, spec.standby_replicas) if full else spec.standby_replicas
+        self.reserve_demand = Demand.of(spec, held)
         """What a standby zone reserves: the full primary replicas (guaranteed takeover) or the standbys."""
         self.primary_zones: dict[str, list[str]] = {}
         self.standby_zones: dict[str, list[str]] = {}

@@ -150,6 +150,8 @@ def _takeover(
             if roles.get(zone_id) == "primary" or full:
                 continue  # already serving, or its reservation is the full primary count
             extra = spec.replicas_per_zone - spec.standby_replicas
+            if extra <= 0:
+                continue  # the warm replicas already are the full load
             take(catalog.zone(zone_id), Demand.of(spec, extra), use)
             takers.setdefault(zone_id, []).append(f"{stack}/{spec.name}")
     out = []
