@@ -381,10 +381,11 @@ class Trace:
             searched = (own, primary[1] + EPSILON) if primary else (own, budget)
         elif rule == 1:
             outcome = run.outcome.get(site.name)
-            if primary is not None or (outcome is not None and outcome.reason in ("budget", "no-zone")):
-                searched = static  # nothing to do, or no usable zone in budget at all (never changes)
-            else:
-                searched = (own | scope, budget)
+            never_served = (
+                outcome is not None and outcome.cause == "configuration" and outcome.reason in ("budget", "no-zone")
+            )
+            # Nothing to do, or no usable zone of its country in budget at all: the decision never changes.
+            searched = static if primary is not None or never_served else (own | scope, budget)
         else:
             outcome = run.outcome.get(site.name)
             if primary is None or not scope:
