@@ -200,12 +200,14 @@ def test_labelled_workload_complies():
         (
             lambda d: d["metadata"]["labels"].pop("edgefed.io/country"),
             "Deployment 'd': metadata.labels lacks edgefed.io/country; rule enforce-residency-labels requires all of "
-            "edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency",
+            "edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency, "
+            "edgefed.io/data-classification, app.kubernetes.io/name",
         ),
         (
             lambda d: d["spec"]["template"]["metadata"]["labels"].pop("edgefed.io/zone"),
             "Deployment 'd': spec.template.metadata.labels lacks edgefed.io/zone; rule enforce-residency-labels requires "
-            "all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency",
+            "all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency, "
+            "edgefed.io/data-classification, app.kubernetes.io/name",
         ),
         (
             lambda d: d["metadata"]["labels"].update({"edgefed.io/country": "de"}),
@@ -216,8 +218,34 @@ def test_labelled_workload_complies():
             lambda d: d["metadata"]["labels"].update({"edgefed.io/residency": "de.it"}),
             "Deployment 'd': deployed to FR (zone orange-fr-paris) but its edgefed.io/residency='de.it' allows only DE, IT",
         ),
+        (
+            lambda d: d["spec"]["template"]["metadata"]["labels"].pop("edgefed.io/data-classification"),
+            "Deployment 'd': spec.template.metadata.labels lacks edgefed.io/data-classification; rule "
+            "enforce-residency-labels requires all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, "
+            "edgefed.io/residency, edgefed.io/data-classification, app.kubernetes.io/name",
+        ),
+        (
+            lambda d: d["metadata"]["labels"].pop("app.kubernetes.io/name"),
+            "Deployment 'd': metadata.labels lacks app.kubernetes.io/name; rule enforce-residency-labels requires all "
+            "of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency, "
+            "edgefed.io/data-classification, app.kubernetes.io/name",
+        ),
+        (
+            lambda d: d["metadata"]["labels"].update({"edgefed.io/data-classification": "x" * 10_000}),
+            "Deployment 'd': metadata.labels edgefed.io/data-classification='xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "xxxxxxxxxxxxxxxxxxxxxx... (10002 characters) is not a data classification; rule enforce-residency-labels "
+            "allows only public, internal, personal, restricted",
+        ),
     ],
-    ids=["missing-country", "template-missing-zone", "wrong-country", "outside-residency"],
+    ids=[
+        "missing-country",
+        "template-missing-zone",
+        "wrong-country",
+        "outside-residency",
+        "template-missing-classification",
+        "missing-app",
+        "unknown-classification-cut-short",
+    ],
 )
 def test_label_violations(change, expected):
     assert run(LABELS, DEPLOYMENT, changed(deployment(), change), name="d") == [expected]
@@ -292,6 +320,27 @@ def test_restricted_image_pinned_by_digest_complies():
     ids=["docker-hub", "us-registry", "cn-registry-init-container", "restricted-without-digest"],
 )
 def test_registry_violations(change, expected):
+    assert run(REGISTRY, DEPLOYMENT, changed(deployment(), change), name="d") == [expected]
+
+
+def _unclassified(d: dict[str, Any]) -> None:
+    d["spec"]["template"]["metadata"]["labels"].pop("edgefed.io/data-classification")
+
+
+def _unknown_classification(d: dict[str, Any]) -> None:
+    d["metadata"]["labels"]["edgefed.io/data-classification"] = "top-secret"
+
+
+@pytest.mark.parametrize(
+    "change", [_unclassified, _unknown_classification], ids=["template-without-classification", "unknown-value"]
+)
+def test_a_workload_without_its_classification_is_held_to_restricted(change):
+    """Fail closed: no classification (or an unknown one) counts as restricted, so the digest is required."""
+    expected = (
+        "Deployment 'd': image 'registry.edgefed.eu/acme/robot-control:1.4.2' is not pinned by digest but the "
+        "workload holds restricted data; rule disallow-unlisted-registry requires image@sha256:<digest> for "
+        "restricted data"
+    )
     assert run(REGISTRY, DEPLOYMENT, changed(deployment(), change), name="d") == [expected]
 
 
@@ -381,6 +430,14 @@ def test_load_balancer_for_internal_data_is_not_this_rules_business():
 )
 def test_exposure_violations(resource_type, props, expected):
     assert run(EXPOSURE, resource_type, props, name="s") == [expected]
+
+
+def test_a_service_without_a_classification_is_held_to_restricted():
+    unlabelled = {"metadata": {"name": "x", "labels": {}}, "spec": {"type": "LoadBalancer"}}
+    assert run(EXPOSURE, SERVICE, unlabelled, name="s") == [
+        "Service 's': type LoadBalancer exposes restricted data outside the zone; rule disallow-external-exposure "
+        "allows only ClusterIP for restricted workloads"
+    ]
 
 
 # -- disallow-cross-border-restricted (stack policy) --------------------------------------------------

@@ -19,6 +19,11 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 
 RESIDENCY_KEYS = (COUNTRY, OPERATOR, ZONE, RESIDENCY)
 """Labels that every namespace and workload must carry."""
+WORKLOAD_KEYS = (*RESIDENCY_KEYS, CLASSIFICATION, APP)
+"""Labels that every workload (and its pod template) must carry: a rule never assumes a default for a
+label an author can omit, so a workload without its data classification or its app is refused."""
+CLASSIFICATIONS = ("public", "internal", "personal", "restricted")
+"""The values of :data:`CLASSIFICATION`, least to most sensitive."""
 
 
 def residency_value(residency: str | Iterable[str]) -> str:

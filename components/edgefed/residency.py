@@ -92,6 +92,12 @@ def describe_resource(resource_type: str, name: str) -> str:
     return f"{resource_type.rsplit(':', 1)[-1]} '{name}'"
 
 
+def _shown(value: object, limit: int = 64) -> str:
+    """A value as messages show it: quoted, cut to ``limit`` characters (a value can be anything)."""
+    text = repr(value) if value is not None else "(none)"
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _allowed_list(values: Iterable[str]) -> str:
     return ", ".join(sorted(values)) or "nothing"
 
@@ -164,18 +170,27 @@ def check_residency_labels(
         if resource_type != NAMESPACE_TYPE
         else [("metadata.labels", _labels_at(props))]
     )
+    required = labels.RESIDENCY_KEYS if resource_type == NAMESPACE_TYPE else labels.WORKLOAD_KEYS
     findings = []
     for where, found in places:
-        missing = [key for key in labels.RESIDENCY_KEYS if key not in found]
+        missing = [key for key in required if key not in found]
         if missing:
             findings.append(
                 Finding(
                     rule,
-                    f"{what}: {where} lacks {', '.join(missing)}; rule {rule} requires all of "
-                    f"{', '.join(labels.RESIDENCY_KEYS)}",
+                    f"{what}: {where} lacks {', '.join(missing)}; rule {rule} requires all of {', '.join(required)}",
                 )
             )
             continue
+        classification = found.get(labels.CLASSIFICATION)
+        if resource_type != NAMESPACE_TYPE and classification not in labels.CLASSIFICATIONS:
+            findings.append(
+                Finding(
+                    rule,
+                    f"{what}: {where} {labels.CLASSIFICATION}={_shown(classification)} is not a data "
+                    f"classification; rule {rule} allows only {', '.join(labels.CLASSIFICATIONS)}",
+                )
+            )
         if zone is None:
             continue  # an unknown zone is reported by disallow-non-eu-zone
         expected = {labels.COUNTRY: zone.country.lower(), labels.ZONE: zone.id, labels.OPERATOR: zone.operator}
@@ -213,12 +228,16 @@ def containers_of(resource_type: str, props: Mapping[str, Any]) -> list[Mapping[
     return [*(node.get("initContainers") or []), *(node.get("containers") or [])]
 
 
-def classification_of(resource_type: str, props: Mapping[str, Any]) -> str | None:
-    """The data classification label of a resource or of its pod template."""
-    for _, found in workload_labels(resource_type, props):
-        if labels.CLASSIFICATION in found:
-            return str(found[labels.CLASSIFICATION])
-    return None
+def classification_of(resource_type: str, props: Mapping[str, Any]) -> str:
+    """The most sensitive data classification a resource or its pod template declares.
+
+    Fail closed: a missing or unknown value counts as ``restricted`` (the missing label itself is
+    reported by enforce-residency-labels), and the resource and its template disagreeing counts as the
+    more sensitive of the two.
+    """
+    rank = {value: i for i, value in enumerate(labels.CLASSIFICATIONS)}
+    found = [str(place.get(labels.CLASSIFICATION, "")) for _, place in workload_labels(resource_type, props)]
+    return max((value if value in rank else "restricted" for value in found), key=rank.__getitem__)
 
 
 def check_images(
@@ -292,8 +311,8 @@ def check_exposure(resource_type: str, name: str, props: Mapping[str, Any]) -> l
     """Restricted workloads are never exposed outside the zone (no LoadBalancer/NodePort Service, no Ingress)."""
     rule = "disallow-external-exposure"
     found = _labels_at(props)
-    if found.get(labels.CLASSIFICATION) != "restricted":
-        return []
+    if found.get(labels.CLASSIFICATION) in ("public", "internal", "personal"):
+        return []  # anything else (restricted, missing, unknown) is treated as restricted: fail closed
     if resource_type == SERVICE_TYPE:
         kind = str((props.get("spec") or {}).get("type") or "ClusterIP")
         if kind in EXPOSING_SERVICE_TYPES:
