@@ -185,3 +185,23 @@ def test_a_country_outside_the_eea_lists_norway_among_the_allowed(write_yaml):
     with pytest.raises(ConfigError) as caught:
         load_app_spec(write_yaml("y.yaml", text.replace("country: CH", "country: XK")))
     assert "'XK' is not an ISO 3166-1 alpha-2 country code" in str(caught.value)
+
+
+def test_a_huge_value_is_cut_short_in_the_error_and_a_huge_image_refused(write_yaml):
+    base = "name: x\nresources: {cpu: 1, memory_mib: 512}\nsites: [{name: a, country: FR, location: {latitude: 48, longitude: 2}}]\n"
+    image = "registry.edgefed.eu/" + "a" * 10_000 + ":1"
+    with pytest.raises(ConfigError) as caught:
+        load_app_spec(write_yaml("x.yaml", base + f"image: {image}\n"))
+    message = str(caught.value)
+    assert (
+        "image: 'registry.edgefed.eu/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa... (10024 characters) "
+        in message
+    )
+    assert "has a name of 10020 characters; an image name has at most 255" in message
+    assert len(message.split("\n", 1)[1]) < 300, "one readable line, not the value"
+    with pytest.raises(ConfigError) as caught:
+        load_app_spec(
+            write_yaml("y.yaml", base.replace("name: x", "name: " + "x" * 10_000) + "image: registry.edgefed.eu/a:1\n")
+        )
+    message = str(caught.value)
+    assert "... (10002 characters)" in message and len(message.split("\n", 1)[1]) < 400

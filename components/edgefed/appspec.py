@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from edgefed.errors import field_error, load_yaml, validate
+from edgefed.errors import field_error, load_yaml, shown, validate
 from edgefed.geography import geography
 from edgefed.model import EEACountry, FailoverCapacity, Location, Name, StrictModel
 
@@ -22,6 +22,8 @@ _IMAGE = re.compile(
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
+IMAGE_NAME_MAX = 255
+"""Longest image name (registry and repository) the distribution spec's reference grammar allows."""
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -44,7 +46,13 @@ def parse_image(reference: str) -> ImageRef:
     match = _IMAGE.match(reference)
     if not match:
         raise ValueError(
-            f"{reference!r} is not an image reference; expected registry.example.eu/repo/name:tag[@sha256:<64 hex>]"
+            f"{shown(reference)} is not an image reference; "
+            "expected registry.example.eu/repo/name:tag[@sha256:<64 hex>]"
+        )
+    name = f"{match['registry']}/{match['repository']}" if match["registry"] else match["repository"]
+    if len(name) > IMAGE_NAME_MAX:
+        raise ValueError(
+            f"{shown(reference)} has a name of {len(name)} characters; an image name has at most {IMAGE_NAME_MAX}"
         )
     registry = match["registry"]
     repository = match["repository"]

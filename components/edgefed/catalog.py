@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from edgefed.errors import field_error, load_yaml, validate
+from edgefed.errors import field_error, load_yaml, shown, validate
 from edgefed.model import EEACountry, FailoverCapacity, Location, Name, StrictModel
 
 CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]*$")
@@ -45,7 +45,7 @@ GSMA_FIELDS = {
 def _check_config_key(value: str) -> str:
     if not CONFIG_KEY.match(value):
         raise ValueError(
-            f"{value!r} is not a Pulumi config key; use letters, digits, '-' and '_', starting with a letter"
+            f"{shown(value)} is not a Pulumi config key; use letters, digits, '-' and '_', starting with a letter"
         )
     return value
 
@@ -55,7 +55,7 @@ ConfigKey = Annotated[str, AfterValidator(_check_config_key)]
 
 def _check_endpoint(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+(:\d+)?/?$", value):
-        raise ValueError(f"{value!r} is not an http(s) endpoint such as 'https://s3.fr-par.example.eu'")
+        raise ValueError(f"{shown(value)} is not an http(s) endpoint such as 'https://s3.fr-par.example.eu'")
     return value.rstrip("/")
 
 

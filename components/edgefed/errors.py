@@ -58,9 +58,16 @@ def join_path(loc: Iterable[int | str]) -> str:
     return out
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as an error message shows it: its repr, cut to ``limit`` characters with its length named.
+
+    Input can be anything, including a 10,000-character string: a message stays one readable line.
+    """
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
+
+
+_shown = shown
 
 
 def _fields_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str] | None:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from edgefed.errors import shown
 from edgefed.geography import geography
 
 FailoverCapacity = Literal["standby", "full"]
@@ -27,12 +28,11 @@ def _upper(value: object) -> object:
 
 def _check_eea(code: str) -> str:
     geo = geography()
+    allowed = ", ".join(sorted(geo.eea))
     if code not in geo.iso_codes:
-        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code; allowed: {', '.join(sorted(geo.eea))}")
+        raise ValueError(f"{shown(code)} is not an ISO 3166-1 alpha-2 country code; allowed: {allowed}")
     if not geo.is_eea(code):
-        raise ValueError(
-            f"{code!r} is outside the EU/EEA, where edgefed data may not live; allowed: {', '.join(sorted(geo.eea))}"
-        )
+        raise ValueError(f"{shown(code)} is outside the EU/EEA, where edgefed data may not live; allowed: {allowed}")
     return code
 
 
@@ -43,7 +43,7 @@ EEACountry = Annotated[str, BeforeValidator(_upper), AfterValidator(_check_eea)]
 def _check_dns_label(value: str) -> str:
     if len(value) > 40 or not DNS_LABEL.match(value):
         raise ValueError(
-            f"{value!r} is not a valid name; use 1-40 lower-case letters, digits and '-', "
+            f"{shown(value)} is not a valid name; use 1-40 lower-case letters, digits and '-', "
             "starting and ending with a letter or digit"
         )
     return value
