@@ -104,6 +104,13 @@ APP_CASES: list[tuple[str, Change, str, str]] = [
         "'public', 'internal', 'personal' or 'restricted'",
     ),
     ("bad-failover", _set(["failover"], "anywhere"), "failover", "'none', 'neighbour' or 'any-in-residency'"),
+    (
+        "restricted-with-failover",
+        lambda d: d.update({"data_classification": "restricted", "failover": "neighbour"}),
+        "failover",
+        "'neighbour' would move restricted data across a border, which restricted data never crosses (not even on "
+        "failover); allowed for restricted: none",
+    ),
     ("negative-replicas", _set(["replicas_per_zone"], 0), "replicas_per_zone", "greater than or equal to 1"),
     ("zero-cpu", _set(["resources", "cpu"], 0), "resources.cpu", "greater than 0"),
     ("bad-image", _set(["image"], "Registry/UPPER CASE"), "image", "not an image reference"),

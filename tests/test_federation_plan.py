@@ -120,7 +120,7 @@ def test_a_site_meant_to_survive_that_cannot_is_a_gap_and_restricted_is_not():
     paris = {r.scenario.name: r for r in what_if(federation)}["zone paris"]
     assert [(s.site, s.reason, s.must_survive) for s in paris.unserved] == [("lille", "failover-none", False)]
     assert paris.ok
-    secret = member("fr", "FR", line_app("FR", "lille", 50.63, 3.06, data_classification="restricted", image=(
+    secret = member("fr", "FR", line_app("FR", "lille", 50.63, 3.06, data_classification="restricted", failover="none", image=(
         "registry.edgefed.eu/line:1@sha256:" + "a" * 64)))  # fmt: skip
     paris = what_if(
         Federation(border_catalog(64), (secret,), frozenset(), "o"), only=[scenarios(border_catalog(64))[2]]
@@ -270,7 +270,7 @@ def federations(draw: Any) -> Federation:
                                       **({"gpu": {"model": "l4"}} if draw(st.booleans()) else {})},
                         "replicas_per_zone": draw(st.integers(1, 3)), "standby_replicas": draw(st.integers(0, 2)),
                         "data_classification": "restricted" if restricted else "internal",
-                        "failover": draw(st.sampled_from(["none", "neighbour", "any-in-residency"])),
+                        "failover": "none" if restricted else draw(st.sampled_from(["none", "neighbour", "any-in-residency"])),
                         "sites": sites,
                     }
                 )

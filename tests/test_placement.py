@@ -196,8 +196,13 @@ def federations(draw):
             "replicas_per_zone": draw(st.integers(1, 3)),
             "standby_replicas": draw(st.integers(0, 2)),
             "residency": residency,
-            "data_classification": draw(st.sampled_from(["public", "internal", "personal", "restricted"])),
-            "failover": draw(st.sampled_from(["none", "neighbour", "any-in-residency"])),
+            "data_classification": (
+                classification := draw(st.sampled_from(["public", "internal", "personal", "restricted"]))
+            ),
+            # Restricted data never fails over across a border: the spec refuses any other mode.
+            "failover": "none"
+            if classification == "restricted"
+            else draw(st.sampled_from(["none", "neighbour", "any-in-residency"])),
             "home_operator": draw(st.sampled_from([None, "op-a"])),
             "sites": sites,
         }

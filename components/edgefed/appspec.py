@@ -168,6 +168,12 @@ class AppSpec(StrictModel):
         for name in self.env:
             if not _ENV_NAME.match(name):
                 raise field_error(f"env.{name}", "is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+        if self.data_classification == "restricted" and self.failover != "none":
+            raise field_error(
+                "failover",
+                f"{self.failover!r} would move restricted data across a border, which restricted data never "
+                "crosses (not even on failover); allowed for restricted: none",
+            )
         ceiling = self.max_replicas_per_zone
         if ceiling is not None and ceiling < self.replicas_per_zone:
             raise field_error(
