@@ -280,3 +280,17 @@ def test_unavailable_zones_are_drained_not_dropped_and_failback_restores(catalog
     # Exactly one serving zone per site during the outage: no duplicate primaries.
     assert all(a.role != "primary" for a in outage.zones if a.zone in down)
     assert with_drained(place(catalog, robot, []), healthy, []) == healthy
+
+
+def test_an_unknown_gpu_model_is_named_not_reported_as_no_capacity(catalog, inference):
+    h100 = inference.model_copy(
+        update={
+            "resources": inference.resources.model_copy(
+                update={"gpu": inference.resources.gpu.model_copy(update={"model": "nvidia-h100"})}
+            )
+        }
+    )
+    plan = place(catalog, h100)
+    toulouse = site_of(plan, "toulouse-assembly")
+    assert toulouse.reason == "gpu-model"
+    assert toulouse.problem == "no zone in FR within 15 ms has GPU model 'nvidia-h100', which gpu-inference needs"
