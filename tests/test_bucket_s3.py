@@ -150,3 +150,17 @@ def test_wrong_credentials_fail_without_leaking_them(props):
         BucketProvider().create(bad)
     assert "wrong-secret-value-123" not in str(caught.value)
     assert "create at" in str(caught.value)
+
+
+def test_diff_that_cannot_read_the_bucket_fails_instead_of_showing_no_drift(props):
+    provider = BucketProvider()
+    outs = provider.create(props).outs
+    bad = {**props, "secret_key": "wrong-secret-value-456"}
+    with pytest.raises(BucketError) as caught:
+        provider.diff(props["bucket"], outs, bad)
+    message = str(caught.value)
+    assert message.startswith(f"bucket '{props['bucket']}': cannot read its live settings at {props['endpoint']} (")
+    assert message.endswith(
+        "drift cannot be ruled out, so nothing is planned for it. Retry once the object store answers"
+    )
+    assert "wrong-secret-value-456" not in message

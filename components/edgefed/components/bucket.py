@@ -254,9 +254,13 @@ class BucketProvider(ResourceProvider):
         if not replaces:
             try:
                 live = _live_state(_client(news), id_)
-            except (ClientError, BotoCoreError):
-                # Unreachable or refusing endpoint: compare against the last known state instead.
-                live = {key: olds.get(key) for key in _desired_state(news)}
+            except (ClientError, BotoCoreError) as exc:
+                # Fail closed: a preview that could not look must not show "no drift".
+                why = _error_code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+                raise BucketError(
+                    f"bucket {id_!r}: cannot read its live settings at {news.get('endpoint')} ({why}); "
+                    "drift cannot be ruled out, so nothing is planned for it. Retry once the object store answers"
+                ) from None
             if live is None:
                 replaces.append("bucket")
             else:
