@@ -192,3 +192,24 @@ def test_violating_case_fails_with_its_message(case, corpus_results):
     assert (policy, "mandatory", message) in [(v.policy, v.level, v.message) for v in outcome.violations], (
         outcome.violations
     )
+
+
+def test_up_with_a_stack_policy_violation_writes_nothing(tmp_path):
+    """Stack policies run after resources are written when `up` skips its preview; edgefed previews first."""
+    toolchain_or_skip("pulumi")
+    from edgefed_ops.engine import StackWorkspace
+
+    case = "restricted-standby-across-border"
+    config_file = tmp_path / "pack.json"
+    config_file.write_text(json.dumps(PACK_CONFIG))
+    render = tmp_path / "render"
+    workspace = StackWorkspace(
+        ops_settings(tmp_path), case, folder=tmp_path / case, project=ROOT / "tests" / "policy_corpus"
+    )
+    workspace.prepare({"corpus:case": case, "corpus:render": str(render)})
+    outcome = workspace.up(config=config_file)
+    assert not outcome.ok
+    assert [v.policy for v in outcome.mandatory] == ["disallow-cross-border-restricted"], outcome.violations
+    assert outcome.output.startswith("not deployed, nothing written: the preview with the policy pack failed")
+    assert not [p for p in render.rglob("*") if p.is_file()], "nothing may be written before the stack policy ran"
+    assert not workspace.export().get("resources"), "the state holds nothing"

@@ -264,8 +264,20 @@ class StackWorkspace:
         continue_on_error: bool = False,
         progress: Callable[[str], None] | None = None,
     ) -> Outcome:
-        """``pulumi up`` with the policy pack; ``continue_on_error`` lets other zones finish when one fails."""
+        """``pulumi up`` with the policy pack; ``continue_on_error`` lets other zones finish when one fails.
+
+        The Automation API's ``up`` skips the engine's preview, and stack policies (the cross-border rule)
+        then run only after resources were written. So with the pack, a preview with the pack runs first,
+        and a mandatory violation or a failed preview returns its outcome with nothing written.
+        """
         packs, configs = self._policy(policy, config)
+        if policy:
+            checked = self.preview(config=config)
+            if not checked.ok:
+                checked.output = (
+                    f"not deployed, nothing written: the preview with the policy pack failed\n{checked.output}"
+                )
+                return checked
         return self._run(
             lambda events: self.select().up(
                 on_event=events,
