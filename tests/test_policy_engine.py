@@ -39,7 +39,7 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "deployment-missing-country": (
         "enforce-residency-labels",
-        "Deployment 'nolabel': metadata.labels lacks edgefed.io/country; rule enforce-residency-labels requires all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency",
+        "Deployment 'nolabel': metadata.labels lacks edgefed.io/country; rule enforce-residency-labels requires all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency, edgefed.io/data-classification, app.kubernetes.io/name",
     ),
     "deployment-wrong-country": (
         "enforce-residency-labels",
@@ -47,7 +47,7 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "template-missing-zone": (
         "enforce-residency-labels",
-        "Deployment 'tmpl': spec.template.metadata.labels lacks edgefed.io/zone; rule enforce-residency-labels requires all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency",
+        "Deployment 'tmpl': spec.template.metadata.labels lacks edgefed.io/zone; rule enforce-residency-labels requires all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency, edgefed.io/data-classification, app.kubernetes.io/name",
     ),
     "residency-excludes-zone": (
         "enforce-residency-labels",
@@ -55,7 +55,7 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "statefulset-unlabelled": (
         "enforce-residency-labels",
-        "StatefulSet 'db': metadata.labels lacks edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency; rule enforce-residency-labels requires all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency",
+        "StatefulSet 'db': metadata.labels lacks edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency, edgefed.io/data-classification, app.kubernetes.io/name; rule enforce-residency-labels requires all of edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency, edgefed.io/data-classification, app.kubernetes.io/name",
     ),
     "cronjob-docker-hub": (
         "disallow-unlisted-registry",
