@@ -209,7 +209,10 @@ def test_up_with_a_stack_policy_violation_writes_nothing(tmp_path):
     workspace.prepare({"corpus:case": case, "corpus:render": str(render)})
     outcome = workspace.up(config=config_file)
     assert not outcome.ok
-    assert [v.policy for v in outcome.mandatory] == ["disallow-cross-border-restricted"], (outcome.errors, outcome.output[-2500:])
+    assert [v.policy for v in outcome.mandatory] == ["disallow-cross-border-restricted"], (
+        outcome.errors,
+        outcome.output[-2500:],
+    )
     assert outcome.output.startswith("not deployed, nothing written: the preview with the policy pack failed")
     assert not [p for p in render.rglob("*") if p.is_file()], "nothing may be written before the stack policy ran"
     assert not workspace.export().get("resources"), "the state holds nothing"
