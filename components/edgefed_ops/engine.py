@@ -268,12 +268,15 @@ class StackWorkspace:
 
         The Automation API's ``up`` skips the engine's preview, and stack policies (the cross-border rule)
         then run only after resources were written. So with the pack, a preview with the pack runs first,
-        and a mandatory violation or a failed preview returns its outcome with nothing written.
+        and a mandatory violation returns its outcome with nothing written. A preview that fails for
+        another reason (a server-side-apply dry run refused over a field someone changed by hand, which
+        the update then takes back) does not stop the update: resource policies still run before each
+        write, as without the preview.
         """
         packs, configs = self._policy(policy, config)
         if policy:
             checked = self.preview(config=config)
-            if not checked.ok:
+            if checked.mandatory:
                 checked.output = (
                     f"not deployed, nothing written: the preview with the policy pack failed\n{checked.output}"
                 )
