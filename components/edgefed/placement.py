@@ -335,20 +335,14 @@ class Trace:
     A variant with a few zones changed reuses every decision those zones cannot affect.
     """
 
-    steps: dict[tuple[int, str, int], tuple[tuple[tuple[str, Role], ...], object]] = field(default_factory=dict)
-    """(request index, site, rule) to (zones assigned with their role, the decision)."""
-    relevant: dict[tuple[int, str, int], frozenset[str]] = field(default_factory=dict)
-    """(request index, site, rule) to the zones whose state could change that decision: when a zone was
-    chosen at some latency, the zones at most that far (the nearer ones were refused); otherwise every
-    zone within budget of the countries the rule searched."""
-    order: list[_Step] = field(default_factory=list)
-    """Every decision in the order the rules ran: (request index, site, rule, relevant zones, capacity
-    taken as (zone id, demand), the step)."""
     by_run: dict[int, list[tuple[Site, int, _Decision]]] = field(default_factory=dict)
     """Request index to its (site, rule, step) decisions in order."""
     blocks: list[tuple[int, frozenset[str], tuple[tuple[str, Demand], ...], list[_Step]]] = field(default_factory=list)
     """The decisions of one request under one rule, in order: (request index, every zone they depended
-    on, every capacity they took, the decisions)."""
+    on, every capacity they took, the decisions). A decision is (request index, site, rule, the zones
+    whose state could change it, the capacity it took, the step). Those zones: when a zone was chosen at
+    some latency, the zones at most that far (the nearer ones were refused); otherwise every zone within
+    budget of the countries the rule searched."""
     plans: tuple[Plan, ...] = ()
     """The traced plans."""
     apps: tuple[str, ...] = ()
@@ -358,9 +352,6 @@ class Trace:
 
     def start(self, requests: Sequence[Request], down: frozenset[str]) -> None:
         """Forget any earlier run; record this one's requests and outage."""
-        self.steps.clear()
-        self.relevant.clear()
-        self.order.clear()
         self.by_run.clear()
         self.blocks.clear()
         self.apps = tuple(r.spec.name for r in requests)
@@ -368,9 +359,8 @@ class Trace:
 
     def record(self, run: _AppRun, index: int, site: Site, rule: int) -> None:
         """Record the decision ``run`` just took for ``site`` under ``rule``, and what it depended on."""
-        key = (index, site.name, rule)
         decision: object = run.primaries.get(site.name) if rule == 0 else run.outcome.get(site.name)
-        step = self.steps[key] = (tuple(run.log), decision)
+        step: _Decision = (tuple(run.log), decision)
         self.by_run.setdefault(index, []).append((site, rule, step))
         budget, home, own = site.latency_budget_ms, run.spec.home_operator, frozenset([site.country])
         scope, _, _ = _failover_scope(run, site)
@@ -395,10 +385,9 @@ class Trace:
             else:
                 searched = (scope | own, budget)
         countries, limit = searched
-        relevant = self.relevant[key] = run.engine.within(site, countries, limit, home) if countries else frozenset()
+        relevant = run.engine.within(site, countries, limit, home) if countries else frozenset()
         takes = tuple((zone.id, demand) for zone, demand in run.taken)
         entry = (index, site, rule, relevant, takes, step)
-        self.order.append(entry)
         last = self.blocks[-1] if self.blocks else None
         if last is not None and last[0] == index and last[3][0][2] == rule:
             self.blocks[-1] = (index, last[1] | relevant, last[2] + takes, [*last[3], entry])
@@ -407,7 +396,7 @@ class Trace:
 
     def dirty_from(self, requests: Sequence[Request], down: frozenset[str]) -> set[str]:
         """The zones that differ from the traced run at the start: those whose availability changed."""
-        if tuple(r.spec.name for r in requests) != self.apps or not self.steps:
+        if tuple(r.spec.name for r in requests) != self.apps or not self.blocks:
             raise ValueError("replay: the trace is of other requests; trace these first")
         return set(down ^ self.down)
 

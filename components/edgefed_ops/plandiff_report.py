@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from edgefed.federation import Federation, FederationPlan, plan_federation
+from edgefed.federation import FederationPlan, plan_federation
 from edgefed.plandiff import PlanDiff, diff, mermaid
 from edgefed.whatif import ScenarioResult, what_if
 from edgefed_ops.errors import OpsError
@@ -43,11 +43,7 @@ def _plans(root: Path) -> tuple[list[FederationPlan], list[ScenarioResult]]:
     federations, errors = load_federations(root, _stack_names(root))
     if errors:
         raise OpsError("plan --diff: " + "\n".join(dict.fromkeys(errors)))
-    return [plan_federation(f) for f in federations], [r for f in federations for r in _what_if(f)]
-
-
-def _what_if(federation: Federation) -> list[ScenarioResult]:
-    return what_if(federation)
+    return [plan_federation(f) for f in federations], [r for f in federations for r in what_if(f)]
 
 
 def compare(settings: Settings, revision: str) -> tuple[PlanDiff, list[FederationPlan], list[ScenarioResult]]:
