@@ -25,7 +25,7 @@ def federation(tmp_path_factory):
     from edgefed_ops.proc import free_port
 
     tmp = tmp_path_factory.mktemp("federation")
-    one_zone_catalog(tmp / "catalog.yaml", free_port())
+    one_zone_catalog(tmp / "catalog.yaml", free_port(), free_port())
     env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp / "state")}
     command = [*EDGEFED, "federation"]
     up = subprocess.run(
@@ -40,11 +40,12 @@ def federation(tmp_path_factory):
     assert not (tmp / "state").exists(), "down leaves nothing on disk"
 
 
-def one_zone_catalog(path, s3_port: int) -> None:
-    """The local catalog cut down to Paris, its object store on ``s3_port``, written to ``path``."""
+def one_zone_catalog(path, s3_port: int, api_port: int) -> None:
+    """The local catalog cut down to Paris, its object store and API server on free ports, written to ``path``."""
     catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
     catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "local-orange-fr-paris"]
     catalog["zones"][0]["object_storage"]["endpoint"] = f"http://127.0.0.1:{s3_port}"
+    catalog["zones"][0]["api_endpoint"] = f"https://127.0.0.1:{api_port}"
     path.write_text(yaml.safe_dump(catalog))
 
 
@@ -131,11 +132,13 @@ def test_an_object_store_port_already_taken_stops_up_with_the_way_out(tmp_path):
     toolchain_or_skip("versitygw")
     import socket
 
+    from edgefed_ops.proc import free_port
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        one_zone_catalog(tmp_path / "catalog.yaml", port)
+        one_zone_catalog(tmp_path / "catalog.yaml", port, free_port())
         env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp_path / "state")}
         up = subprocess.run(
             [*EDGEFED, "federation", "up", "--catalog", str(tmp_path / "catalog.yaml")],
@@ -149,3 +152,32 @@ def test_an_object_store_port_already_taken_stops_up_with_the_way_out(tmp_path):
         "from a catalog with other ports (EDGEFED_LOCAL_CATALOG)."
     )
     assert not list((tmp_path / "state").glob("zones/*")), "no zone was started"
+
+
+def test_an_api_server_port_already_taken_stops_up_with_the_way_out(tmp_path):
+    """A zone serves at its catalog api_endpoint or not at all: the pack identifies zones by that server."""
+    for tool in ("versitygw", "etcd", "kube-apiserver"):
+        toolchain_or_skip(tool)
+    import socket
+
+    from edgefed_ops.proc import free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        one_zone_catalog(tmp_path / "catalog.yaml", free_port(), port)
+        env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp_path / "state")}
+        command = [*EDGEFED, "federation"]
+        up = subprocess.run(
+            [*command, "up", "--catalog", str(tmp_path / "catalog.yaml")],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        subprocess.run([*command, "down", "--catalog", str(tmp_path / "catalog.yaml")], env=env, timeout=120)
+    assert up.returncode == 1
+    assert up.stderr.strip() == (
+        f"federation: zone local-orange-fr-paris's API server https://127.0.0.1:{port} cannot start: "
+        f"127.0.0.1:{port} is already in use by another process. Another local federation (another checkout, or "
+        "one started with EDGEFED_FEDERATION_STATE) may hold it: stop it with its `edgefed federation down`, or "
+        "start this one from a catalog with other ports (EDGEFED_LOCAL_CATALOG)."
+    )

@@ -30,6 +30,7 @@ def zone(
     return {
         "id": zid, "name": zid, "operator": "op", "country": country, "region": "r", "city": zid,
         "location": {"latitude": lat, "longitude": lon}, "capacity": {"cpu": cpu, "memory_gib": 64, "gpus": gpus or {}},
+        "api_endpoint": f"https://api.{zid}.example:6443",
         "kubeconfig_secret": f"kc-{zid}",
         "object_storage": {"endpoint": "https://s3.example.eu", "region": "eu", "credentials_secret": "s3"},
     }  # fmt: skip

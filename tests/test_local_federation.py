@@ -66,10 +66,10 @@ def deployed(tmp_path_factory):
 
 
 def catalog_on_free_ports(path):
-    """The local catalog with its object stores moved to free ports, written to ``path``.
+    """The local catalog with its object stores and API servers moved to free ports, written to ``path``.
 
-    The committed catalog's ports (39101-39103) belong to the user's own federation, which `make demo`
-    leaves running; this one runs beside it. Everything else (zones, countries, regions) is the same.
+    The committed catalog's ports (39101-39103, 39111-39116) belong to the user's own federation, which
+    `make demo` leaves running; this one runs beside it. Everything else (zones, countries, regions) is the same.
     """
     from edgefed_ops.proc import free_port
 
@@ -79,6 +79,7 @@ def catalog_on_free_ports(path):
         storage = zone["object_storage"]
         endpoint = moved.setdefault(storage["endpoint"], f"http://127.0.0.1:{free_port()}")
         storage["endpoint"] = endpoint
+        zone["api_endpoint"] = f"https://127.0.0.1:{free_port()}"
     path.write_text(yaml.safe_dump(catalog, sort_keys=False))
     return path
 

@@ -92,7 +92,10 @@ def test_policy_events_become_violations_with_the_reviewers_message():
 
 def test_a_stack_family_with_an_unknown_setting_names_the_file_field_and_allowed(tmp_path):
     path = tmp_path / "stacksets.yaml"
-    path.write_text("- prefix: ''\n  catalog: c.yaml\n  apps: [a]\n  settings: {rolloutTimeout: 90}\n")
+    path.write_text(
+        "- prefix: ''\n  catalog: c.yaml\n  policy_config: policies/p/config.json\n  apps: [a]\n"
+        "  settings: {rolloutTimeout: 90}\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_stacksets(path)
     text = str(caught.value)
@@ -104,9 +107,27 @@ def test_a_stack_family_with_an_unknown_setting_names_the_file_field_and_allowed
 
 def test_two_families_with_one_prefix_are_refused(tmp_path):
     path = tmp_path / "stacksets.yaml"
-    path.write_text("- {prefix: local-, catalog: a.yaml, apps: [x]}\n- {prefix: local-, catalog: b.yaml, apps: [y]}\n")
+    family = "{prefix: local-, catalog: %s, policy_config: policies/p/config.json, apps: [x]}"
+    path.write_text(f"- {family % 'a.yaml'}\n- {family % 'b.yaml'}\n")
     with pytest.raises(ConfigError, match="'local-' is used twice"):
         load_stacksets(path)
+
+
+def test_a_stack_family_without_its_pack_config_is_refused(tmp_path):
+    """No default: a family's stacks are checked against a config that trusts its own catalog only."""
+    path = tmp_path / "stacksets.yaml"
+    path.write_text("- {prefix: '', catalog: a.yaml, apps: [x]}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_stacksets(path)
+    assert "[0].policy_config: is required but missing" in str(caught.value)
+
+
+def test_each_stack_is_checked_with_its_family_pack_config():
+    from edgefed_ops.settings import Settings
+
+    settings = Settings.from_environ({}, ROOT)
+    assert settings.pack_config("fr") == ROOT / "policies" / "eu-residency" / "config.json"
+    assert settings.pack_config("local-fr") == ROOT / "policies" / "eu-residency" / "config-local.json"
 
 
 def test_render_keeps_what_the_user_set_and_compares_rendered_keys_by_value(tmp_path):

@@ -162,6 +162,7 @@ def federations(draw):
                 "status": draw(st.sampled_from(["active", "active", "active", "inactive"])),
                 "capacity": {"cpu": draw(st.sampled_from([0, 2, 4, 8, 64])), "memory_gib": 64, "gpus": {}},
                 "access_latency_ms": draw(st.floats(0.5, 4)),
+                "api_endpoint": f"https://api.z{i}.example:6443",
                 "kubeconfig_secret": f"kc-{i}",
                 "object_storage": {"endpoint": "https://s3.example", "region": "eu", "credentials_secret": "s3"},
             }

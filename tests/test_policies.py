@@ -123,6 +123,7 @@ def test_pack_config_matches_its_schema():
 
     schema = json.loads((ROOT / "policies" / "eu-residency" / "config.schema.json").read_text())
     jsonschema.validate(PACK_CONFIG, schema)
+    jsonschema.validate(json.loads((ROOT / "policies" / "eu-residency" / "config-local.json").read_text()), schema)
     bad = {**PACK_CONFIG, "disallow-unlisted-registry": {"allowedRegistry": ["x"]}}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
@@ -133,22 +134,64 @@ def test_pack_config_matches_its_schema():
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 
 
+TOKEN = "s3cr3t-zone-token"
+
+
+def kubeconfig(server: str = "https://api.orange-fr-paris.orange.example:6443", **extra_clusters: str) -> str:
+    """Kubeconfig contents whose current context connects to ``server`` (more clusters by name)."""
+    clusters = {"zone": server, **extra_clusters}
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": n, "cluster": {"server": url}} for n, url in clusters.items()],
+            "users": [{"name": "admin", "user": {"token": TOKEN}}],
+            "contexts": [{"name": n, "context": {"cluster": n, "user": "admin"}} for n in clusters],
+            "current-context": "zone",
+        }
+    )
+
+
+def compliant_provider() -> dict[str, Any]:
+    return {"clusterIdentifier": "orange-fr-paris", "kubeconfig": kubeconfig()}
+
+
 def test_provider_on_catalog_zone_complies():
-    assert run(NON_EU_ZONE, PROVIDER_TYPE, {"clusterIdentifier": "orange-fr-paris"}, name="p") == []
+    assert run(NON_EU_ZONE, PROVIDER_TYPE, compliant_provider(), name="p") == []
 
 
 @pytest.mark.parametrize(
-    ("props", "config_change", "expected"),
+    "change",
+    [
+        {"kubeconfig": kubeconfig("HTTPS://API.orange-fr-paris.orange.example:6443/")},
+        {"kubeconfig": kubeconfig(other="https://x.example")} | {"cluster": "zone"},
+        {"clusterIdentifier": None, "kubeconfig": None, "renderYamlToDirectory": "/tmp/render/orange-fr-paris"},
+        {"kubeconfig": None, "renderYamlToDirectory": "/tmp/render/orange-fr-paris"},
+    ],
+    ids=["same-server-other-spelling", "cluster-input-names-the-zone", "render-folder-names-the-zone", "render-and-id"],
+)
+def test_provider_variants_that_comply(change):
+    props = {key: value for key, value in (compliant_provider() | change).items() if value is not None}
+    assert run(NON_EU_ZONE, PROVIDER_TYPE, props, name="p") == []
+
+
+EEA_LIST = (
+    "AT, BE, BG, CY, CZ, DE, DK, EE, ES, FI, FR, GR, HR, HU, IE, IS, IT, LI, LT, LU, LV, MT, NL, NO, PL, PT, RO, SE, "
+    "SI, SK"
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "config_change", "expected"),
     [
         (
             {"clusterIdentifier": "aws-us-east-1a"},
             {},
             "provider 'p': targets unknown zone 'aws-us-east-1a', not in the federation catalog; rule disallow-non-eu-zone "
-            "allows only catalog zones in AT, BE, BG, CY, CZ, DE, DK, EE, ES, FI, FR, GR, HR, HU, IE, IS, IT, LI, LT, LU, "
-            "LV, MT, NL, NO, PL, PT, RO, SE, SI, SK",
+            f"allows only catalog zones in {EEA_LIST}",
         ),
         (
-            {"kubeconfig": "~/.kube/config"},
+            {"clusterIdentifier": None},
             {"allowedCountries": ["FR"]},
             "provider 'p': targets no catalog zone (no clusterIdentifier); rule disallow-non-eu-zone allows only providers "
             "whose clusterIdentifier is a catalog zone in FR",
@@ -159,7 +202,7 @@ def test_provider_on_catalog_zone_complies():
             "provider 'p': zone 'tim-it-milan' is in IT; rule disallow-non-eu-zone allows only DE, FR",
         ),
         (
-            {"clusterIdentifier": "orange-fr-paris"},
+            {},
             {"allowedCountries": ["US", "FR"]},  # a config cannot widen beyond the EU/EEA: US is dropped
             None,
         ),
@@ -169,18 +212,110 @@ def test_provider_on_catalog_zone_complies():
             "provider 'p': string value at .clusterIdentifier can't be known during preview; rule disallow-non-eu-zone "
             "decides on inputs known at preview time and fails closed: make this value a static input",
         ),
+        (
+            {"kubeconfig": kubeconfig("https://eks.us-east-1.amazonaws.com")},
+            {},
+            "provider 'p': clusterIdentifier says zone orange-fr-paris but its kubeconfig connects to a server outside "
+            "the catalog; rule disallow-non-eu-zone allows only zone orange-fr-paris's API server "
+            "https://api.orange-fr-paris.orange.example:6443",
+        ),
+        (
+            {"kubeconfig": kubeconfig("https://api.tim-it-milan.tim.example:6443")},
+            {},
+            "provider 'p': clusterIdentifier says zone orange-fr-paris but its kubeconfig connects to catalog zone "
+            "tim-it-milan (IT); rule disallow-non-eu-zone allows only zone orange-fr-paris's API server "
+            "https://api.orange-fr-paris.orange.example:6443",
+        ),
+        (
+            {"kubeconfig": kubeconfig("https://api.orange-fr-paris.orange.example:7443")},
+            {},
+            "provider 'p': clusterIdentifier says zone orange-fr-paris but its kubeconfig connects to a server outside "
+            "the catalog; rule disallow-non-eu-zone allows only zone orange-fr-paris's API server "
+            "https://api.orange-fr-paris.orange.example:6443",
+        ),
+        (
+            {"context": "us"} | {"kubeconfig": kubeconfig(us="https://gke.us-central1.example")},
+            {},
+            "provider 'p': clusterIdentifier says zone orange-fr-paris but its kubeconfig connects to a server outside "
+            "the catalog; rule disallow-non-eu-zone allows only zone orange-fr-paris's API server "
+            "https://api.orange-fr-paris.orange.example:6443",
+        ),
+        (
+            {"kubeconfig": UNKNOWN_STRING_VALUE},
+            {},
+            "provider 'p': string value at .kubeconfig can't be known during preview; rule disallow-non-eu-zone "
+            "decides on inputs known at preview time and fails closed: make this value a static input",
+        ),
+        (
+            {"kubeconfig": None},
+            {},
+            "provider 'p': has no kubeconfig, so it connects wherever the environment's kubeconfig points; rule "
+            "disallow-non-eu-zone allows only a kubeconfig whose server is zone orange-fr-paris's "
+            "https://api.orange-fr-paris.orange.example:6443",
+        ),
+        (
+            {"kubeconfig": "~/.kube/config"},
+            {},
+            "provider 'p': its kubeconfig names no server for its context (or is a path, read only at deploy time); "
+            "rule disallow-non-eu-zone allows only kubeconfig contents whose server is zone orange-fr-paris's "
+            "https://api.orange-fr-paris.orange.example:6443",
+        ),
+        (
+            {"kubeconfig": None, "renderYamlToDirectory": "/tmp/render/orange-be-brussels"},
+            {},
+            "provider 'p': clusterIdentifier 'orange-fr-paris' but it renders to zone folder 'orange-be-brussels'; "
+            "rule disallow-non-eu-zone allows only one zone per provider",
+        ),
     ],
-    ids=["unknown-zone", "no-cluster-identifier", "country-not-allowed", "config-cannot-widen", "unknown-at-preview"],
-)
-def test_provider_violations(props, config_change, expected):
+    ids=[
+        "unknown-zone", "no-cluster-identifier", "country-not-allowed", "config-cannot-widen", "unknown-at-preview",
+        "server-outside-catalog", "server-of-another-zone", "same-host-other-port", "context-input-elsewhere",
+        "kubeconfig-unknown-at-preview", "no-kubeconfig", "kubeconfig-path", "render-folder-other-zone",
+    ],
+)  # fmt: skip
+def test_provider_violations(change, config_change, expected):
     config = {**config_of(NON_EU_ZONE), **config_change}
+    props = {key: value for key, value in (compliant_provider() | change).items() if value is not None}
     messages = run(NON_EU_ZONE, PROVIDER_TYPE, props, name="p", config=config)
     assert messages == ([expected] if expected else [])
+    assert TOKEN not in " ".join(messages), "a kubeconfig's secrets never reach a message"
+
+
+LOCAL_CONFIG = json.loads((ROOT / "policies" / "eu-residency" / "config-local.json").read_text())
+
+
+def test_production_and_local_pack_configs_differ_only_in_their_catalogs():
+    def without_catalogs(config: dict[str, Any]) -> dict[str, Any]:
+        return {k: {**v, "catalogs": None} if isinstance(v, dict) else v for k, v in config.items()}
+
+    assert without_catalogs(PACK_CONFIG) == without_catalogs(LOCAL_CONFIG)
+    catalogs = {tuple(v["catalogs"]) for v in PACK_CONFIG.values() if isinstance(v, dict) and "catalogs" in v}
+    assert catalogs == {("stacks/catalog/federation.yaml",)}
+    local = {tuple(v["catalogs"]) for v in LOCAL_CONFIG.values() if isinstance(v, dict) and "catalogs" in v}
+    assert local == {("stacks/catalog/local.yaml",)}
+
+
+def test_production_pack_refuses_a_local_zone_and_a_loopback_object_store():
+    """Demo data is not trusted in production: a local zone and its loopback S3 endpoint are unknown there."""
+    local_zone = {"clusterIdentifier": "local-orange-fr-paris", "kubeconfig": kubeconfig("https://127.0.0.1:39111")}
+    assert run(NON_EU_ZONE, PROVIDER_TYPE, local_zone, name="p") == [
+        "provider 'p': targets unknown zone 'local-orange-fr-paris', not in the federation catalog; rule "
+        f"disallow-non-eu-zone allows only catalog zones in {EEA_LIST}"
+    ]
+    loopback = {**BUCKET_PROPS, "endpoint": "http://127.0.0.1:39101"}
+    assert run(BUCKET, BUCKET_TYPE, loopback, name="b") == [
+        "bucket 'b': endpoint http://127.0.0.1:39101 region 'fr-par' is not FR object storage of the catalog; rule "
+        "enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)"
+    ]
+    # The local federation's own config knows both.
+    local = {name: dict(value) for name, value in LOCAL_CONFIG.items() if isinstance(value, dict)}
+    assert run(NON_EU_ZONE, PROVIDER_TYPE, local_zone, name="p", config=local[NON_EU_ZONE.name]) == []
+    assert run(BUCKET, BUCKET_TYPE, loopback, name="b", config=local[BUCKET.name]) == []
 
 
 def test_config_widening_to_us_zone_still_blocked():
     config = {**config_of(NON_EU_ZONE), "allowedCountries": ["US"]}
-    assert run(NON_EU_ZONE, PROVIDER_TYPE, {"clusterIdentifier": "orange-fr-paris"}, name="p", config=config) == [
+    assert run(NON_EU_ZONE, PROVIDER_TYPE, compliant_provider(), name="p", config=config) == [
         "provider 'p': zone 'orange-fr-paris' is in FR; rule disallow-non-eu-zone allows only nothing"
     ]
 
@@ -346,6 +481,7 @@ def test_a_workload_without_its_classification_is_held_to_restricted(change):
 
 # -- enforce-bucket-residency -------------------------------------------------------------------------
 
+BUCKET_TYPE = "pulumi-python:dynamic:Resource"
 BUCKET_PROPS = {
     "bucket": "edgefed-robot-control-fr-orange",
     "country": "FR",
@@ -357,7 +493,7 @@ BUCKET_PROPS = {
 
 
 def test_bucket_in_country_storage_complies():
-    assert run(BUCKET, "pulumi-python:dynamic:Resource", BUCKET_PROPS, name="b") == []
+    assert run(BUCKET, BUCKET_TYPE, BUCKET_PROPS, name="b") == []
 
 
 @pytest.mark.parametrize(
@@ -366,12 +502,12 @@ def test_bucket_in_country_storage_complies():
         (
             {"region": "us-east-1"},
             "bucket 'b': endpoint https://s3.fr-par.orange.example region 'us-east-1' is not FR object storage of the "
-            "catalog; rule enforce-bucket-residency allows only http://127.0.0.1:39101 (fr-par), https://s3.fr-par.orange.example (fr-par)",
+            "catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
         ),
         (
             {"endpoint": "https://s3.us-east-1.amazonaws.com"},
             "bucket 'b': endpoint https://s3.us-east-1.amazonaws.com region 'fr-par' is not FR object storage of the "
-            "catalog; rule enforce-bucket-residency allows only http://127.0.0.1:39101 (fr-par), https://s3.fr-par.orange.example (fr-par)",
+            "catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
         ),
         (
             {"country": "US"},
@@ -382,7 +518,7 @@ def test_bucket_in_country_storage_complies():
     ids=["us-region", "us-endpoint", "us-country"],
 )
 def test_bucket_violations(change, expected):
-    assert run(BUCKET, "pulumi-python:dynamic:Resource", {**BUCKET_PROPS, **change}, name="b") == [expected]
+    assert run(BUCKET, BUCKET_TYPE, {**BUCKET_PROPS, **change}, name="b") == [expected]
 
 
 # -- disallow-external-exposure -----------------------------------------------------------------------

@@ -87,11 +87,11 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "bucket-us-region": (
         "enforce-bucket-residency",
-        "bucket 'data-bucket': endpoint https://s3.fr-par.orange.example region 'us-east-1' is not FR object storage of the catalog; rule enforce-bucket-residency allows only http://127.0.0.1:39101 (fr-par), https://s3.fr-par.orange.example (fr-par)",
+        "bucket 'data-bucket': endpoint https://s3.fr-par.orange.example region 'us-east-1' is not FR object storage of the catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
     ),
     "bucket-us-endpoint": (
         "enforce-bucket-residency",
-        "bucket 'data-bucket': endpoint https://s3.us-east-1.amazonaws.com region 'fr-par' is not FR object storage of the catalog; rule enforce-bucket-residency allows only http://127.0.0.1:39101 (fr-par), https://s3.fr-par.orange.example (fr-par)",
+        "bucket 'data-bucket': endpoint https://s3.us-east-1.amazonaws.com region 'fr-par' is not FR object storage of the catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
     ),
     "bucket-us-country": (
         "enforce-bucket-residency",
@@ -99,7 +99,7 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "bucket-other-country-storage": (
         "enforce-bucket-residency",
-        "bucket 'data-bucket': endpoint https://s3.fr-par.orange.example region 'fr-par' is not DE object storage of the catalog; rule enforce-bucket-residency allows only http://127.0.0.1:39102 (de-fra), https://s3.de-fra.deutsche-telekom.example (de-fra), https://s3.de-fra.vodafone.example (de-fra)",
+        "bucket 'data-bucket': endpoint https://s3.fr-par.orange.example region 'fr-par' is not DE object storage of the catalog; rule enforce-bucket-residency allows only https://s3.de-fra.deutsche-telekom.example (de-fra), https://s3.de-fra.vodafone.example (de-fra)",
     ),
     "loadbalancer-restricted": (
         "disallow-external-exposure",

@@ -72,11 +72,23 @@ def operator_id(provider: str, catalog: Catalog) -> str:
 
 
 def zone_from_camara(
-    zone: Mapping[str, Any], index: int, catalog: Catalog, storage: Mapping[str, Mapping[str, str]]
+    zone: Mapping[str, Any],
+    index: int,
+    catalog: Catalog,
+    storage: Mapping[str, Mapping[str, str]],
+    api: Mapping[str, str],
 ) -> dict[str, Any]:
-    """One catalog zone (plain data, validated later with the whole catalog) from one CAMARA zone."""
+    """One catalog zone (plain data, validated later with the whole catalog) from one CAMARA zone.
+
+    CAMARA does not publish a zone's Kubernetes API server; the importer names it (``api``, by zone id).
+    """
     zone_id = str(_field(zone, "edgeCloudZoneId", index)).lower()
     country = str(_field(zone, "countryCode", index)).upper()
+    if zone_id not in api:
+        raise ZoneImportError(
+            f"[{index}].edgeCloudZoneId: zone {zone_id!r} has no Kubernetes API endpoint given; "
+            f"pass --api {zone_id}=https://HOST:PORT"
+        )
     if country not in storage:
         raise ZoneImportError(
             f"[{index}].countryCode: {country!r} has no object storage given; "
@@ -92,19 +104,24 @@ def zone_from_camara(
         "location": _location(_field(zone, "geolocation", index), index),
         "status": str(zone.get("edgeCloudZoneStatus") or "unknown"),
         "capacity": _capacity(zone, index),
+        "api_endpoint": api[zone_id],
         "kubeconfig_secret": f"kubeconfig-{zone_id}",
         "object_storage": dict(storage[country]),
     }
 
 
 def merge(
-    catalog: Catalog, answer: list[Mapping[str, Any]], storage: Mapping[str, Mapping[str, str]], source: str
+    catalog: Catalog,
+    answer: list[Mapping[str, Any]],
+    storage: Mapping[str, Mapping[str, str]],
+    source: str,
+    api: Mapping[str, str],
 ) -> Catalog:
     """The catalog with the answer's zones added (same id: replaced), validated as a whole."""
     if not isinstance(answer, list):
         raise ConfigError(source, [("", "must be a JSON list of EdgeCloudZone objects")])
     try:
-        imported = [zone_from_camara(zone, i, catalog, storage) for i, zone in enumerate(answer)]
+        imported = [zone_from_camara(zone, i, catalog, storage, api) for i, zone in enumerate(answer)]
     except ZoneImportError as exc:
         path, _, message = str(exc).partition(": ")
         raise ConfigError(source, [(path, message)]) from None

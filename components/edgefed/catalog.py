@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -51,6 +52,37 @@ def _check_config_key(value: str) -> str:
 
 
 ConfigKey = Annotated[str, AfterValidator(_check_config_key)]
+
+
+def api_endpoint_key(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of a Kubernetes API URL, the default port filled in; ``None`` if it is not one.
+
+    Two spellings of one server (``HTTPS://API.example:443/`` and ``https://api.example``) compare equal.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
+        return None
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
+
+
+def _check_api_endpoint(value: str) -> str:
+    key = api_endpoint_key(value)
+    if key is None or key[0] != "https":
+        raise ValueError(
+            f"{shown(value)} is not a Kubernetes API endpoint; use https://HOST[:PORT] with no path, "
+            "as the zone's kubeconfig names its server"
+        )
+    return value.strip().rstrip("/")
+
+
+ApiEndpoint = Annotated[str, AfterValidator(_check_api_endpoint)]
 
 
 def _check_endpoint(value: str) -> str:
@@ -145,6 +177,10 @@ class Zone(StrictModel):
     access_latency_ms: Annotated[float, Field(ge=0)] = 2.0
     """Round-trip latency from the operator's radio access network into the zone, as the operator
     measures it. Default 2.0 ms, typical for a metro edge site."""
+    api_endpoint: ApiEndpoint
+    """URL of the zone's Kubernetes API server (``https://HOST[:PORT]``), as its kubeconfig names it. No
+    default: the policy pack identifies a zone by the server its provider really connects to, never by
+    the id a provider declares about itself."""
     kubeconfig_secret: ConfigKey
     """Name of the stack config *secret* holding this zone's kubeconfig (never the kubeconfig itself).
     No default: each zone has its own credentials."""
@@ -199,6 +235,13 @@ class Catalog(StrictModel):
                         f"operators[{i}].home_countries[{j}]",
                         f"{cc!r} is not a country of this catalog; allowed: {', '.join(country_codes)}",
                     )
+        repeat = _first_repeat(str(api_endpoint_key(z.api_endpoint)) for z in self.zones)
+        if repeat is not None:
+            index, value = repeat
+            raise field_error(
+                f"zones[{index}].api_endpoint",
+                f"{self.zones[index].api_endpoint!r} is already another zone's API server; each is its own cluster",
+            )
         repeat = _first_repeat(z.kubeconfig_secret for z in self.zones)
         if repeat is not None:
             index, value = repeat
@@ -235,6 +278,11 @@ class Catalog(StrictModel):
         except KeyError:
             known = ", ".join(sorted(self.zone_by_id))
             raise KeyError(f"zone {zone_id!r} is not in the catalog; known: {known}") from None
+
+    def zone_at(self, server: str) -> Zone | None:
+        """The zone whose API server is ``server`` (any spelling of the same URL), if any."""
+        key = api_endpoint_key(server)
+        return next((z for z in self.zones if key is not None and api_endpoint_key(z.api_endpoint) == key), None)
 
     def zones_in(self, country: str) -> tuple[Zone, ...]:
         """Zones located in ``country``, in catalog order."""

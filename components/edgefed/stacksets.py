@@ -31,6 +31,10 @@ class StackFamily(StrictModel):
     No default: two families must never render the same stack."""
     catalog: Annotated[str, Field(min_length=1)]
     """The family's catalog file, relative to the project root. No default."""
+    policy_config: Annotated[str, Field(pattern=r"^policies/[^/]+/config[a-z0-9-]*\.json$")]
+    """The policy pack config (``policies/<pack>/config*.json``) that checks the family's stacks. No default:
+    a config trusts only its family's catalog, so production stacks are never checked against the local
+    federation's zones and loopback endpoints."""
     apps: Annotated[tuple[Name, ...], Field(min_length=1)]
     """App specs (``stacks/apps/<name>.yaml``) the family runs; each gets a stack per site country. No default."""
     settings: Annotated[dict[str, bool | int | str], AfterValidator(_check_settings)] = Field(default_factory=dict)
@@ -49,3 +53,8 @@ def load_stacksets(path: Path) -> tuple[StackFamily, ...]:
         repeated = next(p for p in prefixes if prefixes.count(p) > 1)
         raise ConfigError(str(path), [(f"[{prefixes.index(repeated)}].prefix", f"{repeated!r} is used twice")])
     return families
+
+
+def family_of(families: tuple[StackFamily, ...], stack: str) -> StackFamily:
+    """The family a stack name belongs to: the longest prefix that matches (``local-fr``: ``local-``)."""
+    return max((f for f in families if stack.startswith(f.prefix)), key=lambda f: len(f.prefix))

@@ -59,6 +59,7 @@ def federation(n_zones: int, n_sites: int, seed: int = 7) -> tuple[Catalog, AppS
             "location": point(country),
             "capacity": {"cpu": 4096, "memory_gib": 16384},
             "access_latency_ms": rng.uniform(1, 4),
+            "api_endpoint": f"https://api.zone-{i}.example:6443",
             "kubeconfig_secret": f"kc-{i}",
             "object_storage": {"endpoint": "https://s3.example", "region": "eu", "credentials_secret": "s3"},
         }

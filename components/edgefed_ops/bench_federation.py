@@ -47,6 +47,7 @@ def generated(n_zones: int, n_sites: int, n_apps: int = 30, seed: int = 11) -> F
             "name": f"zone {i}", "operator": OPERATORS[i % 5], "country": cc, "region": "r", "city": "c",
             "location": point(cc), "access_latency_ms": rng.uniform(1, 3),
             "capacity": {"cpu": 256, "memory_gib": 1024, "gpus": {"nvidia-l4": 8} if i % 3 == 0 else {}},
+            "api_endpoint": f"https://api.zone-{i}.example:6443",
             "kubeconfig_secret": f"kc-{i}",
             "object_storage": {"endpoint": "https://s3.example.eu", "region": "eu", "credentials_secret": "s3"},
         }

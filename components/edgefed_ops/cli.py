@@ -140,7 +140,9 @@ def cmd_stack(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_policy_check(args: argparse.Namespace, settings: Settings) -> int:
     """The policy pack over country stacks (a pull request check)."""
-    results = policycheck.run(settings, args.stacks, args.config.resolve(), _progress(args), args.jobs)
+    results = policycheck.run(
+        settings, args.stacks, args.config.resolve() if args.config else None, _progress(args), args.jobs
+    )
     report = policycheck.markdown(results)
     _emit(args, results, [report])
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -164,7 +166,9 @@ def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import_zones(args: argparse.Namespace, settings: Settings) -> int:
     """Import an operator's CAMARA zones answer into the catalog."""
-    text, count = zones_import.import_zones(args.catalog, args.answer, zones_import.parse_storage(args.storage))
+    text, count = zones_import.import_zones(
+        args.catalog, args.answer, zones_import.parse_storage(args.storage), zones_import.parse_api(args.api)
+    )
     if args.write:
         args.catalog.write_text("# Imported with `edgefed import-zones`.\n" + text, encoding="utf-8")
         print(f"wrote {args.catalog} ({count} zones)")
@@ -320,14 +324,14 @@ def parser() -> argparse.ArgumentParser:
         else:
             one.add_argument("--no-policy", action="store_true", help="without the policy pack")
             one.add_argument(
-                "--policy-config", type=Path, help="pack config (default policies/eu-residency/config.json)"
+                "--policy-config", type=Path, help="pack config (default: the stack family's, stacks/stacksets.yaml)"
             )
             json_flag(one)
     one = command(
         "policy-check", cmd_policy_check, "preview country stacks with the policy pack; exit 1 on a violation"
     )
     one.add_argument("stacks", nargs="*")
-    one.add_argument("--config", type=Path, default=Path("policies/eu-residency/config.json"), help="pack config")
+    one.add_argument("--config", type=Path, help="pack config (default: each stack family's, stacks/stacksets.yaml)")
     one.add_argument("--jobs", type=int, help="stacks previewed at once (default: the number of cores)")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
@@ -337,6 +341,9 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("answer", type=Path)
     one.add_argument("--catalog", type=Path, default=Path("stacks/catalog/federation.yaml"))
     one.add_argument("--storage", action="append", default=[], metavar="CC=ENDPOINT,REGION,SECRET")
+    one.add_argument(
+        "--api", action="append", default=[], metavar="ZONE=URL", help="each imported zone's Kubernetes API server"
+    )
     one.add_argument("--write", action="store_true", help="write the merged catalog back")
     one = command("federation", cmd_federation, "the local federation: up, down, status, stop-zone, start-zone")
     one.add_argument("action", choices=["up", "down", "status", "stop-zone", "start-zone"])

@@ -80,14 +80,19 @@ def _keys(pki: Path) -> str:
     return tokens.read_text().split(",", 1)[0]
 
 
-def _ports(data_dir: Path) -> tuple[int, int, int]:
-    """Etcd client and peer ports and the API server port, kept across restarts (a zone keeps its endpoint)."""
+def _ports(data_dir: Path, api_port: int | None) -> tuple[int, int, int]:
+    """Etcd client and peer ports and the API server port, kept across restarts (a zone keeps its endpoint).
+
+    ``api_port`` is the port of the zone's catalog ``api_endpoint``: a zone serves where the catalog says.
+    """
     saved = data_dir / "ports.json"
     if saved.exists():
         client, peer, secure = json.loads(saved.read_text())
     else:
-        client, peer, secure = proc.free_port(), proc.free_port(), proc.free_port()
+        client, peer, secure = proc.free_port(), proc.free_port(), api_port or proc.free_port()
         saved.write_text(json.dumps([client, peer, secure]))
+    if api_port is not None and int(secure) != api_port:
+        raise OpsError(f"zone {data_dir.name} served on port {secure} before, its catalog now says {api_port}")
     return int(client), int(peer), int(secure)
 
 
@@ -101,17 +106,19 @@ def _kubeconfig(name: str, url: str, token: str) -> str:
     )
 
 
-def start(name: str, data_dir: Path, binaries: Binaries, *, detach: bool = False) -> ControlPlane:
+def start(
+    name: str, data_dir: Path, binaries: Binaries, *, detach: bool = False, api_port: int | None = None
+) -> ControlPlane:
     """Start etcd, kube-apiserver and kube-controller-manager for zone ``name`` under ``data_dir``.
 
     Returns when the API server answers. The controller manager computes quota usage, creates service
     accounts and collects garbage, as in a real zone. ``detach`` starts the processes in their own
     session, so that they outlive the caller (the local federation); their records go to
-    ``data_dir/processes.json``.
+    ``data_dir/processes.json``. ``api_port`` fixes the API server's port (default: a free one).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
-    client_port, peer_port, secure = _ports(data_dir)
+    client_port, peer_port, secure = _ports(data_dir, api_port)
     plane = ControlPlane(name, f"https://127.0.0.1:{secure}", data_dir / "kubeconfig", data_dir)
     loopback = "http://127.0.0.1"
 

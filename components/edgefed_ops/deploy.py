@@ -24,7 +24,7 @@ from edgefed_ops.engine import Outcome, StackWorkspace
 from edgefed_ops.errors import OpsError
 from edgefed_ops.federation import Federation
 from edgefed_ops.kube import UNREACHABLE, zone
-from edgefed_ops.settings import Settings
+from edgefed_ops.settings import LOCAL_PREFIX, Settings
 
 
 @dataclass
@@ -69,7 +69,7 @@ class LocalDeploy:
         stack's config and in a copy of the pack config, so the pack trusts the object stores of the
         federation that is actually running, and nothing else.
         """
-        pack_config = self.settings.pack / "config.json"
+        pack_config = self.settings.pack_config(LOCAL_PREFIX)
         if self.settings.local_catalog == self.settings.committed_local_catalog:
             return {}, pack_config
         committed = str(self.settings.committed_local_catalog.relative_to(self.settings.root))
@@ -264,7 +264,7 @@ class LocalDeploy:
         ``unavailable`` is the federation's outage state for this deploy, for every stack it deploys (an
         outage in one country changes where the others fail over); ``None`` keeps the committed one.
         """
-        names = list(stacks) or [s for s in self.settings.stack_names() if s.startswith("local-")]
+        names = list(stacks) or self.settings.local_stack_names()
         secrets = self.secrets()
         outages = self.write_outages(unavailable) if unavailable is not None else None
         reports = []

@@ -155,7 +155,7 @@ class Drill:
         self.country = country.upper()
         self.stack = f"local-{self.country.lower()}"
         self.progress = progress
-        self.stacks = [s for s in deploy.settings.stack_names() if s.startswith("local-")]
+        self.stacks = deploy.settings.local_stack_names()
 
     def check_fits(self, down: Sequence[str]) -> None:
         """Stop before anything deploys when the federation plan with ``down`` failed does not fit."""

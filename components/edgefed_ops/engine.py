@@ -241,13 +241,12 @@ class StackWorkspace:
         """The --policy-pack and --policy-pack-config arguments (none when ``policy`` is off)."""
         if not policy:
             return None, None
-        pack = self.settings.pack
-        return [str(pack)], [str(config or pack / "config.json")]
+        return [str(self.settings.pack)], [str(config or self.settings.pack_config(self.stack))]
 
     def preview(
         self, *, policy: bool = True, config: Path | None = None, progress: Callable[[str], None] | None = None
     ) -> Outcome:
-        """``pulumi preview`` with the policy pack (``config``: its config, default the committed one)."""
+        """``pulumi preview`` with the policy pack (``config``: its config, default the stack family's)."""
         packs, configs = self._policy(policy, config)
         return self._run(
             lambda events: self.select().preview(

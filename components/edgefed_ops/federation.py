@@ -31,6 +31,14 @@ PROCESSES = "processes.json"
 """Per zone and per store: the records of the processes started for it (pid, start time, executable)."""
 
 
+ANOTHER_FEDERATION = (
+    "Another local federation (another checkout, or one started with EDGEFED_FEDERATION_STATE) may hold it: "
+    "stop it with its `edgefed federation down`, or start this one from a catalog with other ports "
+    "(EDGEFED_LOCAL_CATALOG)."
+)
+"""The way out when a port of the catalog is taken."""
+
+
 @dataclass(frozen=True)
 class ZoneStatus:
     """One zone as `status` sees it."""
@@ -110,7 +118,15 @@ class Federation:
         binaries = controlplane.Binaries(
             self._tool("etcd"), self._tool("kube-apiserver"), self._tool("kube-controller-manager")
         )
-        plane = controlplane.start(zone.id, folder, binaries, detach=True)
+        api = urlparse(zone.api_endpoint)
+        if api.hostname != "127.0.0.1" or api.port is None:
+            raise OpsError(f"zone {zone.id}: a local zone serves on https://127.0.0.1:PORT, not {zone.api_endpoint}")
+        if proc.port_in_use(api.port):
+            raise OpsError(
+                f"federation: zone {zone.id}'s API server {zone.api_endpoint} cannot start: 127.0.0.1:{api.port} is "
+                f"already in use by another process. {ANOTHER_FEDERATION}"
+            )
+        plane = controlplane.start(zone.id, folder, binaries, detach=True, api_port=api.port)
         scheduler_bin, kwok_bin = self._tool("kube-scheduler"), self._tool("kwok")
         scheduler = proc.spawn(
             [scheduler_bin, "--kubeconfig", str(plane.kubeconfig), "--leader-elect=false",
@@ -160,9 +176,7 @@ class Federation:
             )  # fmt: skip
         except s3.PortInUseError as error:
             raise OpsError(
-                f"federation: {country}'s object store {endpoint} cannot start: {error}. Another local federation "
-                f"(another checkout, or one started with EDGEFED_FEDERATION_STATE) may hold it: stop it with its "
-                f"`edgefed federation down`, or start this one from a catalog with other ports (EDGEFED_LOCAL_CATALOG)."
+                f"federation: {country}'s object store {endpoint} cannot start: {error}. {ANOTHER_FEDERATION}"
             ) from error
         (folder / PROCESSES).unlink(missing_ok=True)
         proc.save(folder / PROCESSES, [server.record])

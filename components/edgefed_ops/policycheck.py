@@ -32,8 +32,8 @@ class StackCheck:
         return sum(v.level == "mandatory" for v in self.violations)
 
 
-def check(settings: Settings, stack: str, config: Path, progress: Callable[[str], None] = print) -> StackCheck:
-    """Preview one stack with the pack; its verdict."""
+def check(settings: Settings, stack: str, config: Path | None, progress: Callable[[str], None] = print) -> StackCheck:
+    """Preview one stack with the pack and ``config`` (default: the stack family's pack config); its verdict."""
     workspace = StackWorkspace(settings, stack)
     workspace.prepare({"renderYamlTo": str(settings.root / ".state" / "render" / stack), "buckets": False})
     progress(f"{stack}: preview with the policy pack")
@@ -46,7 +46,7 @@ def check(settings: Settings, stack: str, config: Path, progress: Callable[[str]
 def run(
     settings: Settings,
     stacks: Sequence[str],
-    config: Path,
+    config: Path | None,
     progress: Callable[[str], None] = print,
     jobs: int | None = None,
 ) -> list[StackCheck]:

@@ -10,7 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from edgefed.stacksets import family_of, load_stacksets
 from edgefed_ops.errors import OpsError
+
+LOCAL_PREFIX = "local-"
+"""Name prefix of the local federation's stacks (their family in ``stacks/stacksets.yaml``)."""
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -77,6 +81,15 @@ class Settings:
         """KWOK's node and pod stages, put there by scripts/bootstrap."""
         return self.root / ".tools" / "kwok-stages"
 
+    def pack_config(self, stack: str) -> Path:
+        """The pack config that checks ``stack`` (or a family's prefix): its family's, never another's."""
+        families = load_stacksets(self.root / "stacks" / "stacksets.yaml")
+        return self.root / family_of(families, stack).policy_config
+
     def stack_names(self) -> list[str]:
         """Names of the committed country stacks."""
         return sorted(p.name.split(".")[1] for p in (self.root / "stacks").glob("Pulumi.*.yaml"))
+
+    def local_stack_names(self) -> list[str]:
+        """Names of the committed stacks of the local federation."""
+        return [name for name in self.stack_names() if name.startswith(LOCAL_PREFIX)]

@@ -24,12 +24,19 @@ def parse_storage(items: Sequence[str]) -> dict[str, dict[str, str]]:
     return storage
 
 
-def import_zones(catalog_path: Path, answer_path: Path, storage: dict[str, dict[str, str]]) -> tuple[str, int]:
+def parse_api(items: Sequence[str]) -> dict[str, str]:
+    """``ZONE=URL`` options to each imported zone's Kubernetes API endpoint."""
+    return {zone.strip().lower(): url.strip() for zone, _, url in (item.partition("=") for item in items)}
+
+
+def import_zones(
+    catalog_path: Path, answer_path: Path, storage: dict[str, dict[str, str]], api: dict[str, str]
+) -> tuple[str, int]:
     """The merged catalog as YAML (validated as a whole) and its number of zones."""
     try:
         catalog = load_catalog(catalog_path)
         answer = json.loads(answer_path.read_text(encoding="utf-8"))
-        merged = merge(catalog, answer, storage, str(answer_path))
+        merged = merge(catalog, answer, storage, str(answer_path), api)
     except (ConfigError, json.JSONDecodeError) as exc:
         raise OpsError(str(exc)) from exc
     text = yaml.safe_dump(merged.model_dump(mode="json", exclude_defaults=True), sort_keys=False, allow_unicode=True)
