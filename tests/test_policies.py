@@ -110,7 +110,7 @@ def changed(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
 
 
 def test_every_policy_is_named_verb_noun_and_carries_metadata():
-    assert len(ALL_POLICIES) == 6
+    assert len(ALL_POLICIES) == 8
     for policy in ALL_POLICIES:
         assert policy.name.split("-", 1)[0] in VERBS
         assert policy.enforcement_level.value == "mandatory"

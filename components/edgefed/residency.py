@@ -18,23 +18,19 @@ from edgefed import labels
 from edgefed.appspec import parse_image
 from edgefed.catalog import Catalog, api_endpoint_key
 from edgefed.geography import geography
+from edgefed.kinds import (
+    HELM_RELEASE_TYPE,
+    MANIFEST_GROUP_TYPES,
+    NAMESPACE_TYPE,
+    is_known,
+    is_patch,
+    labels_at,
+    node_at,
+    pod_specs,
+    pod_template_path,
+)
 
-WORKLOAD_KINDS = {
-    "kubernetes:apps/v1:Deployment": ("spec", "template"),
-    "kubernetes:apps/v1:StatefulSet": ("spec", "template"),
-    "kubernetes:apps/v1:DaemonSet": ("spec", "template"),
-    "kubernetes:apps/v1:ReplicaSet": ("spec", "template"),
-    "kubernetes:batch/v1:Job": ("spec", "template"),
-    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template"),
-    "kubernetes:core/v1:Pod": (),
-}
-"""Kubernetes workload types and the path from their spec root to their pod template (``()``: a Pod)."""
-NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
-PROVIDER_TYPE = "pulumi:providers:kubernetes"
-SERVICE_TYPE = "kubernetes:core/v1:Service"
-INGRESS_TYPE = "kubernetes:networking.k8s.io/v1:Ingress"
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
-EXPOSING_SERVICE_TYPES = ("LoadBalancer", "NodePort")
 DEFAULT_REGISTRIES = ("registry.edgefed.eu",)
 """The federation's registry: the allow-list when the policy pack config names none."""
 
@@ -65,7 +61,7 @@ def failover_countries(country: str, residency: Iterable[str], mode: str) -> fro
 
 def parse_residency_label(value: str) -> frozenset[str]:
     """Countries of a ``edgefed.io/residency`` label value (``eu`` or ``de.fr.it``)."""
-    if value == "eu":
+    if value.lower() == "eu":
         return frozenset(geography().eea)
     return frozenset(code.upper() for code in value.split(".") if code)
 
@@ -216,43 +212,54 @@ def check_provider_target(
     return []
 
 
-def _labels_at(props: Mapping[str, Any], *path: str) -> Mapping[str, Any]:
-    node: Any = props
-    for key in path:
-        node = node.get(key) if isinstance(node, Mapping) else None
-        if node is None:
-            return {}
-    found = node.get("metadata", {}).get("labels") if isinstance(node, Mapping) else None
-    return found if isinstance(found, Mapping) else {}
-
-
 def workload_labels(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     """(where, labels) of a workload: its own labels and its pod template's."""
-    out = [("metadata.labels", _labels_at(props))]
-    template = WORKLOAD_KINDS.get(resource_type)
+    out = [("metadata.labels", labels_at(props))]
+    template = pod_template_path(resource_type)
     if template:
-        out.append((".".join((*template, "metadata", "labels")), _labels_at(props, *template)))
+        out.append((".".join((*template, "metadata", "labels")), labels_at(props, template)))
     return out
+
+
+def check_residency_value(value: object) -> str | None:
+    """Why a ``edgefed.io/residency`` value is not a list of EU/EEA countries (``None``: it is one)."""
+    geo = geography()
+    if not isinstance(value, str) or not value:
+        return "is empty"
+    if value.lower() == "eu":
+        return None
+    codes = value.upper().split(".")
+    if "" in codes:
+        return "has an empty country code between dots"
+    outside = [code for code in codes if not geo.is_eea(code)]
+    if outside:
+        return f"names {', '.join(outside)}, not EU/EEA"
+    return None
 
 
 def check_residency_labels(
     resource_type: str, name: str, props: Mapping[str, Any], zone_id: str | None, catalog: Catalog
 ) -> list[Finding]:
-    """Namespaces and workloads carry residency labels that match the zone they are deployed to."""
+    """Namespaces and workloads carry residency labels that match the zone they are deployed to.
+
+    A ``*Patch`` changes only the labels it names: those must match too, and it may not remove one.
+    Country and residency values compare case-insensitively (``IT`` is ``it``); ids compare exactly.
+    """
     rule = "enforce-residency-labels"
-    if resource_type != NAMESPACE_TYPE and resource_type not in WORKLOAD_KINDS:
+    if resource_type != NAMESPACE_TYPE and pod_template_path(resource_type) is None:
         return []
     what = describe_resource(resource_type, name)
     zone = catalog.zone_by_id.get(zone_id or "")
     places = (
         workload_labels(resource_type, props)
         if resource_type != NAMESPACE_TYPE
-        else [("metadata.labels", _labels_at(props))]
+        else [("metadata.labels", labels_at(props))]
     )
     required = labels.RESIDENCY_KEYS if resource_type == NAMESPACE_TYPE else labels.WORKLOAD_KEYS
+    patch = is_patch(resource_type)
     findings = []
     for where, found in places:
-        missing = [key for key in required if key not in found]
+        missing = [key for key in required if (key in found and not found[key]) or (not patch and key not in found)]
         if missing:
             findings.append(
                 Finding(
@@ -262,7 +269,8 @@ def check_residency_labels(
             )
             continue
         classification = found.get(labels.CLASSIFICATION)
-        if resource_type != NAMESPACE_TYPE and classification not in labels.CLASSIFICATIONS:
+        known = classification in labels.CLASSIFICATIONS
+        if resource_type != NAMESPACE_TYPE and labels.CLASSIFICATION in found and not known:
             findings.append(
                 Finding(
                     rule,
@@ -270,41 +278,55 @@ def check_residency_labels(
                     f"classification; rule {rule} allows only {', '.join(labels.CLASSIFICATIONS)}",
                 )
             )
+        residency = found.get(labels.RESIDENCY)
+        problem = check_residency_value(residency) if labels.RESIDENCY in found else None
+        if problem:
+            findings.append(
+                Finding(
+                    rule,
+                    f"{what}: {where} {labels.RESIDENCY}={_shown(residency)} {problem}; rule {rule} allows 'eu' or "
+                    "EU/EEA country codes joined by '.' (for example 'de.fr')",
+                )
+            )
         if zone is None:
             continue  # an unknown zone is reported by disallow-non-eu-zone
         expected = {labels.COUNTRY: zone.country.lower(), labels.ZONE: zone.id, labels.OPERATOR: zone.operator}
         for key, value in expected.items():
-            if found.get(key) != value:
+            actual = found.get(key)
+            seen = actual.lower() if key == labels.COUNTRY and isinstance(actual, str) else actual
+            if (key in found or not patch) and seen != value:
                 findings.append(
                     Finding(
                         rule,
-                        f"{what}: {where} {key}={found.get(key)!r} but it is deployed to zone {zone.id} "
+                        f"{what}: {where} {key}={_shown(actual)} but it is deployed to zone {zone.id} "
                         f"({zone.country}, {zone.operator}); rule {rule} allows only {key}={value!r}",
                     )
                 )
-        allowed = parse_residency_label(str(found[labels.RESIDENCY]))
-        if zone.country not in allowed:
-            findings.append(
-                Finding(
-                    rule,
-                    f"{what}: deployed to {zone.country} (zone {zone.id}) but its "
-                    f"{labels.RESIDENCY}={found[labels.RESIDENCY]!r} allows only {_allowed_list(allowed)}",
+        if labels.RESIDENCY in found and not problem:
+            allowed = parse_residency_label(str(residency))
+            if zone.country not in allowed:
+                findings.append(
+                    Finding(
+                        rule,
+                        f"{what}: deployed to {zone.country} (zone {zone.id}) but its "
+                        f"{labels.RESIDENCY}={residency!r} allows only {_allowed_list(allowed)}",
+                    )
                 )
-            )
     return findings
 
 
 def containers_of(resource_type: str, props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Containers and init containers of a workload's pod spec."""
-    template = WORKLOAD_KINDS.get(resource_type)
-    if template is None:
+    """Containers, init containers and ephemeral containers of a workload's (or patch's) pod spec."""
+    template = pod_template_path(resource_type)
+    spec = node_at(props, (*template, "spec")) if template is not None else None
+    if spec is None:
         return []
-    node: Any = props
-    for key in (*template, "spec"):
-        node = node.get(key) if isinstance(node, Mapping) else None
-        if node is None:
-            return []
-    return [*(node.get("initContainers") or []), *(node.get("containers") or [])]
+    found = [
+        *(spec.get("initContainers") or []),
+        *(spec.get("containers") or []),
+        *(spec.get("ephemeralContainers") or []),
+    ]
+    return [c for c in found if isinstance(c, Mapping)]
 
 
 def classification_of(resource_type: str, props: Mapping[str, Any]) -> str:
@@ -386,34 +408,58 @@ def check_bucket(
     return []
 
 
-def check_exposure(resource_type: str, name: str, props: Mapping[str, Any]) -> list[Finding]:
-    """Restricted workloads are never exposed outside the zone (no LoadBalancer/NodePort Service, no Ingress)."""
-    rule = "disallow-external-exposure"
-    found = _labels_at(props)
-    if found.get(labels.CLASSIFICATION) in ("public", "internal", "personal"):
-        return []  # anything else (restricted, missing, unknown) is treated as restricted: fail closed
-    if resource_type == SERVICE_TYPE:
-        kind = str((props.get("spec") or {}).get("type") or "ClusterIP")
-        if kind in EXPOSING_SERVICE_TYPES:
-            return [
-                Finding(
-                    rule,
-                    f"Service '{name}': type {kind} exposes restricted data outside the zone; rule {rule} "
-                    "allows only ClusterIP for restricted workloads",
-                )
-            ]
-    if resource_type == INGRESS_TYPE:
-        return [Finding(rule, f"Ingress '{name}': exposes restricted data outside the zone; rule {rule} allows none")]
-    return []
+def check_unchecked_workload(
+    resource_type: str, name: str, props: Mapping[str, Any], allowed_releases: Sequence[Mapping[str, str]]
+) -> list[Finding]:
+    """A resource whose containers the other rules cannot read is refused (fail closed).
+
+    That is a Helm release (its chart's objects are installed by the provider, never seen one by one)
+    unless its repository and chart are allow-listed, and any type outside :mod:`edgefed.kinds` that
+    carries a pod spec (a custom resource such as a rollout or a serverless service).
+    """
+    rule = "disallow-unchecked-workload"
+    what = describe_resource(resource_type, name)
+    if resource_type == HELM_RELEASE_TYPE:
+        chart = str(props.get("chart") or "")
+        repo = str((props.get("repositoryOpts") or {}).get("repo") or "")
+        if any(entry.get("chart") == chart and entry.get("repo") == repo for entry in allowed_releases):
+            return []
+        listed = ", ".join(f"{e.get('repo')} {e.get('chart')}" for e in allowed_releases) or "none"
+        return [
+            Finding(
+                rule,
+                f"{what}: installs chart {_shown(chart)} from {_shown(repo or '(no repository)')}, whose objects the "
+                f"pack cannot inspect; rule {rule} allows only allow-listed releases ({listed}); use a helm.sh/v4 "
+                "Chart, whose objects are checked one by one",
+            )
+        ]
+    if is_known(resource_type) or resource_type in MANIFEST_GROUP_TYPES:
+        return []
+    if not resource_type.startswith("kubernetes:"):
+        return []
+    found = next(pod_specs(props), None)
+    if found is None:
+        return []
+    return [
+        Finding(
+            rule,
+            f"{what}: kind {resource_type} is not one the pack checks, yet it carries a pod spec at "
+            f"{'.'.join(found) or '(top level)'}; rule {rule} refuses unknown kinds that run containers "
+            "(use a Deployment, StatefulSet, DaemonSet, Job or CronJob)",
+        )
+    ]
 
 
 @dataclass(frozen=True)
 class Placed:
     """A workload as the cross-border rule sees it."""
 
+    kind: str
+    """Its kind as messages name it (``Deployment``)."""
     name: str
     app: str
     role: str
+    """``primary``, ``standby``...; a workload without a role is never a primary."""
     classification: str
     residency: frozenset[str]
     country: str
@@ -424,7 +470,7 @@ def check_cross_border(placed: Sequence[Placed]) -> list[Finding]:
     """Check a whole stack's placements.
 
     Placements stay inside their app's residency, and restricted apps never cross a border: all their
-    workloads run in one country, that of their primaries.
+    workloads run in one country, that of their primaries (an app without primaries may use one country).
     """
     rule = "disallow-cross-border-restricted"
     findings = []
@@ -433,7 +479,7 @@ def check_cross_border(placed: Sequence[Placed]) -> list[Finding]:
             findings.append(
                 Finding(
                     rule,
-                    f"Deployment '{item.name}': {item.role} of app {item.app} in {item.country} (zone "
+                    f"{item.kind} '{item.name}': {item.role} of app {item.app} in {item.country} (zone "
                     f"{item.zone}) is outside its residency; rule {rule} allows only {_allowed_list(item.residency)}",
                 )
             )
@@ -442,16 +488,18 @@ def check_cross_border(placed: Sequence[Placed]) -> list[Finding]:
         if item.classification == "restricted":
             by_app.setdefault(item.app, []).append(item)
     for app, items in sorted(by_app.items()):
-        home = sorted({i.country for i in items if i.role == "primary"}) or sorted({i.country for i in items})
+        countries = sorted({i.country for i in items})
+        home = sorted({i.country for i in items if i.role == "primary"}) or (countries if len(countries) == 1 else [])
         for item in items:
             if item.country not in home:
                 neighbour = "" if geography().is_eea(item.country) else ", outside the EU/EEA"
+                where = f"across the border from {', '.join(home)}" if home else "with no primary to anchor it"
                 findings.append(
                     Finding(
                         rule,
-                        f"Deployment '{item.name}': {item.role} of restricted app {app} in "
-                        f"{item.country}{neighbour} (zone {item.zone}), across the border from {', '.join(home)}; "
-                        f"rule {rule} allows restricted data only in {', '.join(home)}",
+                        f"{item.kind} '{item.name}': {item.role} of restricted app {app} in "
+                        f"{item.country}{neighbour} (zone {item.zone}), {where}; "
+                        f"rule {rule} allows restricted data only in {', '.join(home) or 'one country, its primaries'}",
                     )
                 )
     return findings

@@ -11,6 +11,8 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from edgefed.policy.disallow_cross_border_restricted import POLICY as DISALLOW_CROSS_BORDER_RESTRICTED
 from edgefed.policy.disallow_external_exposure import POLICY as DISALLOW_EXTERNAL_EXPOSURE
 from edgefed.policy.disallow_non_eu_zone import POLICY as DISALLOW_NON_EU_ZONE
+from edgefed.policy.disallow_restricted_exposure_path import POLICY as DISALLOW_RESTRICTED_EXPOSURE_PATH
+from edgefed.policy.disallow_unchecked_workload import POLICY as DISALLOW_UNCHECKED_WORKLOAD
 from edgefed.policy.disallow_unlisted_registry import POLICY as DISALLOW_UNLISTED_REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as ENFORCE_BUCKET_RESIDENCY
 from edgefed.policy.enforce_residency_labels import POLICY as ENFORCE_RESIDENCY_LABELS
@@ -22,5 +24,7 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ENFORCE_BUCKET_RESIDENCY,
     DISALLOW_CROSS_BORDER_RESTRICTED,
     DISALLOW_EXTERNAL_EXPOSURE,
+    DISALLOW_RESTRICTED_EXPOSURE_PATH,
+    DISALLOW_UNCHECKED_WORKLOAD,
 ]
 """Every policy of the pack, all mandatory."""

@@ -9,8 +9,15 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, StackValidationArgs
 
 from edgefed import labels
+from edgefed.kinds import WORKLOAD_KINDS
 from edgefed.policy.common import CATALOGS_SCHEMA, catalog_from, report, schema, stack_policy
-from edgefed.residency import WORKLOAD_KINDS, Placed, check_cross_border, parse_residency_label, zone_of_provider
+from edgefed.residency import (
+    Placed,
+    check_cross_border,
+    classification_of,
+    parse_residency_label,
+    zone_of_provider,
+)
 
 NAME = "disallow-cross-border-restricted"
 
@@ -20,20 +27,20 @@ def _check(args: StackValidationArgs, report_violation: ReportViolation) -> None
     placed = []
     for resource in args.resources:
         if resource.resource_type not in WORKLOAD_KINDS:
-            continue
+            continue  # patches change workloads in place; they place nothing
         found = (resource.props.get("metadata") or {}).get("labels") or {}
-        if labels.APP not in found or labels.RESIDENCY not in found:
-            continue  # unlabelled workloads are reported by enforce-residency-labels
         zone_id = zone_of_provider(resource.provider.props) if resource.provider else None
         zone = catalog.zone_by_id.get(zone_id or "")
-        country = zone.country if zone else str(found.get(labels.COUNTRY, "")).upper()
+        country = zone.country if zone else str(found.get(labels.COUNTRY, "")).upper() or "an unknown country"
+        # Fail closed: a missing label never makes a workload less restricted or more widely allowed.
         placed.append(
             Placed(
+                kind=resource.resource_type.rsplit(":", 1)[-1],
                 name=resource.name,
-                app=str(found[labels.APP]),
-                role=str(found.get(labels.ROLE, "primary")),
-                classification=str(found.get(labels.CLASSIFICATION, "internal")),
-                residency=parse_residency_label(str(found[labels.RESIDENCY])),
+                app=str(found.get(labels.APP) or "(no app label)"),
+                role=str(found.get(labels.ROLE) or "workload without a role"),
+                classification=classification_of(resource.resource_type, resource.props),
+                residency=parse_residency_label(str(found.get(labels.RESIDENCY) or "")),
                 country=country,
                 zone=zone_id or "unknown",
             )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from edgefed.exposure import check_exposure
 from edgefed.policy.common import report, resource_policy
-from edgefed.residency import check_exposure
 
 NAME = "disallow-external-exposure"
 
@@ -16,7 +16,8 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
 
 POLICY = resource_policy(
     NAME,
-    "No Service of type LoadBalancer or NodePort, and no Ingress, exposes restricted workloads.",
+    "No Service of type LoadBalancer or NodePort (or with externalIPs), no Ingress and no Gateway route "
+    "labelled restricted (or unlabelled) exists.",
     _check,
     tags=["residency", "network"],
     remediation="Keep restricted services ClusterIP; reach them through the operator's private network.",

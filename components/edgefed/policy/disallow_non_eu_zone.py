@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from edgefed.kinds import PROVIDER_TYPE
 from edgefed.policy.common import (
     CATALOGS_SCHEMA,
     COUNTRIES_SCHEMA,
@@ -13,7 +14,7 @@ from edgefed.policy.common import (
     resource_policy,
     schema,
 )
-from edgefed.residency import PROVIDER_TYPE, check_provider_target
+from edgefed.residency import check_provider_target
 
 NAME = "disallow-non-eu-zone"
 
