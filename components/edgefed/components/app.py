@@ -14,6 +14,7 @@ from edgefed.catalog import Catalog
 from edgefed.components.zone import EdgeZone
 from edgefed.manifests import rollout_order
 from edgefed.placement import Plan, ZoneAssignment, place_all_drained
+from edgefed.plancheck import check_plan
 
 TYPE_TOKEN = "edgefed:index:FederatedEdgeApp"
 
@@ -31,7 +32,8 @@ class FederatedEdgeAppArgs:
     unavailable: Sequence[str] = ()
     """Zones that are down now; placement avoids them (and returns to them once they leave this list)."""
     plan: Plan | None = None
-    """A plan computed beforehand (to share capacity between apps); default: place here."""
+    """A plan computed beforehand (to share capacity between apps), checked against the spec and the
+    catalog (:func:`edgefed.plancheck.check_plan`); default: place here."""
     extra_labels: dict[str, str] = field(default_factory=dict)
     """More labels for every object. Default none."""
     rollout_timeout_seconds: int | None = None
@@ -61,6 +63,13 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             or place_all_drained(args.catalog, [spec], args.unavailable, zones=args.zones.keys())[0][spec.name]
         )
         plan.raise_for_problems()
+        problems = check_plan(spec, args.catalog, plan)
+        if problems:
+            raise ValueError(
+                f"FederatedEdgeApp {name}: the plan breaks app {spec.name}'s residency rules, nothing was deployed:\n"
+                + "\n".join(f"  - {p}" for p in problems)
+                + "\nPlace the app with edgefed.placement (leave plan unset), or fix the plan."
+            )
         missing = sorted(a.zone for a in plan.zones if a.zone not in args.zones)
         if missing:
             raise ValueError(f"FederatedEdgeApp {name}: plan uses zones without an EdgeZone: {', '.join(missing)}")
