@@ -177,16 +177,40 @@ def test_resident_bucket_credentials_are_secret(monkeypatch):
                 region="fr-par",
                 access_key="AKIAEXAMPLE",
                 secret_key="very-secret",
+                data_classification="internal",
             ),
         )
 
     rec = run_program(program, monkeypatch=monkeypatch)
     bucket = rec.named("acme-fr-bucket")
-    assert bucket.type == "pulumi-python:dynamic:Resource"
+    assert bucket.type == "pulumi-python:dynamic/edgefed:ResidentBucket", "recognised by its own type"
     assert bucket.is_secret("access_key")
     assert bucket.is_secret("secret_key")
     assert bucket.inputs["region"] == "fr-par"
     assert rec.named("acme-fr").type == "edgefed:index:ResidentBucket"
+
+
+@pytest.mark.parametrize("classification", ["restricted", "secret", ""])
+def test_restricted_data_on_an_endpoint_without_default_encryption_is_refused(classification, monkeypatch):
+    """Restricted, or a classification the bucket cannot name (fail closed), never lands unencrypted."""
+
+    def program():
+        ResidentBucket(
+            "aero-fr",
+            ResidentBucketArgs(
+                bucket="aero-fr",
+                country="FR",
+                endpoint="http://127.0.0.1:39101",
+                region="fr-par",
+                access_key="AKIAEXAMPLE",
+                secret_key="very-secret",
+                data_classification=classification,
+                unsupported_controls=("encryption",),
+            ),
+        )
+
+    with pytest.raises(Exception, match=r"data needs default encryption, which http://127\.0\.0\.1:39101 does not"):
+        run_program(program, monkeypatch=monkeypatch)
 
 
 def test_edge_zone_installs_its_admission_policy(catalog, monkeypatch):

@@ -192,6 +192,6 @@ def test_deploy_mode_previews_with_secret_kubeconfigs(tmp_path):
     result = workspace.cli("preview", "--diff=false", "--json", *POLICY_ARGS)
     steps = json.loads(result.stdout)["steps"]
     types = {s["newState"]["type"] for s in steps}
-    assert "pulumi-python:dynamic:Resource" in types, "buckets are part of a deploying stack"
+    assert "pulumi-python:dynamic/edgefed:ResidentBucket" in types, "buckets are part of a deploying stack"
     assert "secret-token-5f1c" not in result.stdout + result.stderr
     assert "sk-5f1c" not in result.stdout + result.stderr

@@ -481,7 +481,7 @@ def test_a_workload_without_its_classification_is_held_to_restricted(change):
 
 # -- enforce-bucket-residency -------------------------------------------------------------------------
 
-BUCKET_TYPE = "pulumi-python:dynamic:Resource"
+BUCKET_TYPE = "pulumi-python:dynamic/edgefed:ResidentBucket"
 BUCKET_PROPS = {
     "bucket": "edgefed-robot-control-fr-orange",
     "country": "FR",
@@ -489,6 +489,8 @@ BUCKET_PROPS = {
     "region": "fr-par",
     "access_key": "[secret]",
     "secret_key": "[secret]",
+    "data_classification": "internal",
+    "unsupported_controls": [],
 }
 
 
@@ -519,6 +521,38 @@ def test_bucket_in_country_storage_complies():
 )
 def test_bucket_violations(change, expected):
     assert run(BUCKET, BUCKET_TYPE, {**BUCKET_PROPS, **change}, name="b") == [expected]
+
+
+def test_a_bucket_is_recognised_by_its_type_not_by_its_shape():
+    """Another dynamic resource with bucket-like properties is not a bucket; a ResidentBucket always is."""
+    assert run(BUCKET, "pulumi-python:dynamic:Resource", {**BUCKET_PROPS, "country": "US"}, name="b") == []
+    assert run(BUCKET, BUCKET_TYPE, {"bucket": "b"}, name="b") == [
+        "bucket 'b': lacks country, endpoint, region; rule enforce-bucket-residency decides on all of them"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        ({"data_classification": "restricted"}, "'restricted'"),
+        ({"data_classification": None}, "unclassified"),
+        ({"data_classification": "restricted", "unsupported_controls": []}, "'restricted'"),
+    ],
+    ids=["restricted", "unclassified-fails-closed", "catalog-decides-not-the-bucket"],
+)
+def test_restricted_data_needs_an_endpoint_with_default_encryption(change, shown):
+    """The local catalog's loopback store declares no encryption: restricted data may not live there."""
+    local = dict(LOCAL_CONFIG[BUCKET.name])
+    props = {**BUCKET_PROPS, "endpoint": "http://127.0.0.1:39101", "unsupported_controls": ["encryption"]}
+    props = {k: v for k, v in {**props, **change}.items() if v is not None}
+    assert run(BUCKET, BUCKET_TYPE, props, name="b", config=local) == [
+        f"bucket 'b': holds {shown} data at http://127.0.0.1:39101, which cannot encrypt by default; rule "
+        "enforce-bucket-residency requires an endpoint with default encryption for restricted data"
+    ]
+    # The production store encrypts: restricted data may live there, unless the bucket itself says it cannot.
+    assert run(BUCKET, BUCKET_TYPE, {**BUCKET_PROPS, "data_classification": "restricted"}, name="b") == []
+    declared = {**BUCKET_PROPS, "data_classification": "restricted", "unsupported_controls": ["encryption"]}
+    assert len(run(BUCKET, BUCKET_TYPE, declared, name="b")) == 1
 
 
 # -- disallow-external-exposure -----------------------------------------------------------------------

@@ -71,7 +71,7 @@ def test_every_stack_deploys_its_plan(stack, monkeypatch):
     assert {d.inputs["metadata"]["name"] for d in deployments} == {s.name for s in specs}
     for d in deployments:
         assert d.inputs["metadata"]["namespace"] == f"edgefed-{config.country.lower()}"
-    buckets = rec.of_type("pulumi-python:dynamic:Resource")
+    buckets = rec.of_type("pulumi-python:dynamic/edgefed:ResidentBucket")
     assert buckets and all(b.inputs["country"] == config.country for b in buckets)
     assert all(b.is_secret("secret_key") for b in buckets)
 
@@ -161,7 +161,31 @@ def test_buckets_stay_in_place_through_an_outage(monkeypatch, tmp_path):
     outages = tmp_path / "outages.yaml"
     outages.write_text("unavailable_zones: [orange-fr-lyon, orange-fr-marseille, orange-fr-paris]\n")
     raw, secrets = stack_config("fr")
-    healthy = {b.name for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic:Resource")}
+    healthy = {
+        b.name
+        for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic/edgefed:ResidentBucket")
+    }
     raw, secrets = stack_config("fr", **{"edgefed:outages": str(outages)})
-    outage = {b.name for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic:Resource")}
+    outage = {
+        b.name
+        for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic/edgefed:ResidentBucket")
+    }
     assert healthy and outage == healthy
+
+
+def test_a_restricted_app_storing_data_where_the_endpoint_cannot_encrypt_is_refused_before_any_resource():
+    from edgefed.appspec import load_app_spec
+    from edgefed.catalog import load_catalog
+    from edgefed.errors import ConfigError
+    from edgefed.program import _require_encryption
+
+    spec = load_app_spec(ROOT / "stacks" / "apps" / "vision-restricted.yaml")
+    assert spec.object_storage is False, "the local demo keeps restricted data in its zones"
+    paris = load_catalog(ROOT / "stacks" / "catalog" / "local.yaml").zone("local-orange-fr-paris")
+    with pytest.raises(ConfigError) as caught:
+        _require_encryption(spec.model_copy(update={"object_storage": True}), paris)
+    assert str(caught.value).splitlines()[1] == (
+        "  - object_storage: restricted data needs default encryption, which http://127.0.0.1:39101 (zone "
+        "local-orange-fr-paris) does not implement; set object_storage: false (data stays in the zones) or use an "
+        "endpoint that encrypts"
+    )

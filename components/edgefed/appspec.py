@@ -137,6 +137,10 @@ class AppSpec(StrictModel):
     data_classification: DataClassification = "internal"
     """public, internal, personal or restricted. Default internal. ``restricted`` data never crosses a
     border, not even on failover, and needs images pinned by digest."""
+    object_storage: bool = True
+    """Whether the app keeps data in its country's object storage (one ResidentBucket per endpoint).
+    Default true. Restricted data needs an endpoint with default encryption: an app whose endpoints cannot
+    encrypt sets ``false`` and keeps its data in its zones."""
     sites: Annotated[tuple[Site, ...], Field(min_length=1)]
     """Customer sites. No default: an app with no site has nowhere to run."""
     failover: FailoverMode = "neighbour"

@@ -22,14 +22,17 @@ from edgefed.federation import load_federation, plan_federation
 from edgefed.placement import PlacementError, Plan, demand_by_zone, plans_as_data
 from edgefed.residency import DEFAULT_REGISTRIES
 from edgefed.stackconfig import NAMESPACE, StackConfig
-
-PACK_CONFIG = Path("policies/eu-residency/config.json")
-"""The policy pack's config: the zones' admission policies use its registry allow-list, so both agree."""
+from edgefed.stacksets import family_of, load_stacksets
 
 
-def _allowed_registries(root: Path) -> tuple[str, ...]:
-    path = root / PACK_CONFIG
-    if not path.is_file():
+def _allowed_registries(root: Path, stack: str) -> tuple[str, ...]:
+    """The registry allow-list of the stack family's pack config, so zone admission and the pack agree.
+
+    The default list when the project has no stack families (a user's own program).
+    """
+    families = root / "stacks" / "stacksets.yaml"
+    path = root / family_of(load_stacksets(families), stack).policy_config if families.is_file() else None
+    if path is None or not path.is_file():
         return DEFAULT_REGISTRIES
     policy = json.loads(path.read_text(encoding="utf-8")).get("disallow-unlisted-registry") or {}
     return tuple(policy.get("allowedRegistries") or DEFAULT_REGISTRIES)
@@ -70,6 +73,22 @@ def _storage_groups(config: StackConfig, catalog: Catalog, plan: Plan) -> dict[s
     return groups
 
 
+def _require_encryption(spec: AppSpec, zone: Zone) -> None:
+    """Restricted data is stored only where the endpoint encrypts by default."""
+    storage = zone.object_storage
+    if spec.data_classification == "restricted" and "encryption" in storage.unsupported_controls:
+        raise ConfigError(
+            f"stacks/apps/{spec.name}.yaml",
+            [
+                (
+                    "object_storage",
+                    f"restricted data needs default encryption, which {storage.endpoint} (zone {zone.id}) does not "
+                    "implement; set object_storage: false (data stays in the zones) or use an endpoint that encrypts",
+                )
+            ],
+        )
+
+
 def run() -> None:
     """Deploy one country stack; bad input raises :class:`pulumi.RunError` naming the file and field."""
     try:
@@ -101,8 +120,11 @@ def _run() -> None:
         for zone_id in used:
             _require_secret(catalog.zone(zone_id).kubeconfig_secret, secret_keys, raw, source, "its kubeconfig")
     if config.buckets:
-        for plan in healthy.values():
-            for zone in _storage_groups(config, catalog, plan).values():
+        for spec in specs:
+            if not spec.object_storage:
+                continue
+            for zone in _storage_groups(config, catalog, healthy[spec.name]).values():
+                _require_encryption(spec, zone)
                 _require_s3_credentials(zone.object_storage.credentials_secret, secret_keys, raw, source)
 
     # Everything is validated: register resources.
@@ -110,7 +132,7 @@ def _run() -> None:
     namespace = f"{config.tenant}-{config.country.lower()}"
     render_to = str(root / config.render_yaml_to) if config.render_yaml_to else None
     down = federation.unavailable
-    registries = _allowed_registries(root)
+    registries = _allowed_registries(root, stack)
     zones: dict[str, EdgeZone] = {}
     for zone_id in used:
         zone = catalog.zone(zone_id)
@@ -142,7 +164,7 @@ def _run() -> None:
             ),
         )
         endpoints[spec.name] = app.endpoints
-        if config.buckets:
+        if config.buckets and spec.object_storage:
             buckets[spec.name] = _buckets(config, catalog, spec, healthy[spec.name], settings)
     pulumi.export("country", config.country)
     pulumi.export("plan", plans_as_data(plans))
@@ -167,6 +189,7 @@ def _buckets(config: StackConfig, catalog: Catalog, spec: AppSpec, plan: Plan, s
                 access_key=credentials.apply(lambda c: str(c["accessKey"])),
                 secret_key=credentials.apply(lambda c: str(c["secretKey"])),
                 unsupported_controls=storage.unsupported_controls,
+                data_classification=spec.data_classification,
                 tags={labels.APP: spec.name, labels.CLASSIFICATION: spec.data_classification},
             ),
         )

@@ -30,7 +30,8 @@ from edgefed.kinds import (
     pod_template_path,
 )
 
-DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
+BUCKET_TYPE = "pulumi-python:dynamic/edgefed:ResidentBucket"
+"""ResidentBucket's own dynamic resource type: buckets are recognised by it, not by their properties."""
 DEFAULT_REGISTRIES = ("registry.edgefed.eu",)
 """The federation's registry: the allow-list when the policy pack config names none."""
 
@@ -85,7 +86,7 @@ def describe_resource(resource_type: str, name: str) -> str:
     """How messages name a resource: ``Deployment 'web'``, ``provider 'fr-1'``, ``bucket 'data'``."""
     if resource_type.startswith("pulumi:providers:"):
         return f"provider '{name}'"
-    if resource_type == DYNAMIC_TYPE:
+    if resource_type == BUCKET_TYPE:
         return f"bucket '{name}'"
     return f"{resource_type.rsplit(':', 1)[-1]} '{name}'"
 
@@ -383,26 +384,47 @@ def check_images(
 def check_bucket(
     name: str, props: Mapping[str, Any], catalog: Catalog, allowed_countries: Iterable[str]
 ) -> list[Finding]:
-    """A bucket lives in an allowed country, at that country's catalog storage endpoint and region."""
+    """A bucket lives in an allowed country, at that country's catalog storage endpoint and region.
+
+    Restricted data (or a classification the bucket does not state: fail closed) needs an endpoint
+    with default encryption: neither the catalog nor the bucket may declare encryption unsupported.
+    """
     rule = "enforce-bucket-residency"
-    if "bucket" not in props or "endpoint" not in props:
-        return []  # another kind of dynamic resource
-    allowed = frozenset(allowed_countries)
-    country = str(props.get("country", "")).upper()
-    endpoint, region = str(props["endpoint"]).rstrip("/"), str(props.get("region", ""))
     what = f"bucket '{name}'"
+    missing = [key for key in ("bucket", "country", "endpoint", "region") if not props.get(key)]
+    if missing:
+        return [Finding(rule, f"{what}: lacks {', '.join(missing)}; rule {rule} decides on all of them")]
+    allowed = frozenset(allowed_countries)
+    country = str(props["country"]).upper()
+    endpoint, region = str(props["endpoint"]).rstrip("/"), str(props["region"])
     if country not in allowed:
-        return [
-            Finding(rule, f"{what}: country {country or '(none)'!r}; rule {rule} allows only {_allowed_list(allowed)}")
-        ]
-    storages = {(z.object_storage.endpoint, z.object_storage.region) for z in catalog.zones if z.country == country}
-    if (endpoint, region) not in storages:
+        return [Finding(rule, f"{what}: country {country!r}; rule {rule} allows only {_allowed_list(allowed)}")]
+    storages = {
+        (z.object_storage.endpoint, z.object_storage.region): z.object_storage
+        for z in catalog.zones
+        if z.country == country
+    }
+    storage = storages.get((endpoint, region))
+    if storage is None:
         allowed_pairs = ", ".join(f"{e} ({r})" for e, r in sorted(storages)) or "none"
         return [
             Finding(
                 rule,
                 f"{what}: endpoint {endpoint} region {region!r} is not {country} object storage of the "
                 f"catalog; rule {rule} allows only {allowed_pairs}",
+            )
+        ]
+    classification = props.get("data_classification")
+    declared = list(props.get("unsupported_controls") or [])
+    if classification not in ("public", "internal", "personal") and (
+        "encryption" in storage.unsupported_controls or "encryption" in declared
+    ):
+        return [
+            Finding(
+                rule,
+                f"{what}: holds {_shown(classification) if classification else 'unclassified'} data at {endpoint}, "
+                f"which cannot encrypt by default; rule {rule} requires an endpoint with default encryption for "
+                "restricted data",
             )
         ]
     return []

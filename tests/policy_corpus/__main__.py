@@ -68,6 +68,7 @@ def bucket(name, **change):
         "region": "fr-par",
         "access_key": "corpus-access",
         "secret_key": "corpus-secret",
+        "data_classification": "internal",
         **change,
     }
     return ResidentBucket(name, ResidentBucketArgs(**args))

@@ -26,7 +26,13 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from edgefed.labels import CLASSIFICATIONS
+
 TYPE_TOKEN = "edgefed:index:ResidentBucket"
+BUCKET_MODULE, BUCKET_NAME = "edgefed", "ResidentBucket"
+"""The dynamic resource's own type, ``pulumi-python:dynamic/edgefed:ResidentBucket``: the policy pack
+recognises buckets by it, never by the shape of an arbitrary dynamic resource's properties."""
+_GENERIC_DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 CONTROLS = ("encryption", "public-access-block")
 SECRET_OUTPUTS = ["access_key", "secret_key"]
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -55,6 +61,9 @@ class ResidentBucketArgs:
     """S3 access key id; kept secret."""
     secret_key: pulumi.Input[str]
     """S3 secret access key; kept secret."""
+    data_classification: str
+    """Classification of the data the bucket holds (``public``...``restricted``). No default: restricted
+    data needs an endpoint with default encryption, so the bucket must say what it holds."""
     unsupported_controls: Sequence[str] = ()
     """Controls the endpoint is known not to implement (catalog ``unsupported_controls``). Default none:
     every control is required."""
@@ -248,7 +257,7 @@ class BucketProvider(ResourceProvider):
         replaces = [key for key in _REPLACE_KEYS if olds.get(key) != news.get(key)]
         changed = [
             key
-            for key in ("access_key", "secret_key", "country", "tags", "unsupported_controls")
+            for key in ("access_key", "secret_key", "country", "tags", "unsupported_controls", "data_classification")
             if olds.get(key) != news.get(key)
         ]
         if not replaces:
@@ -296,8 +305,8 @@ class BucketProvider(ResourceProvider):
         client.delete_bucket(Bucket=id_)
 
 
-class _Bucket(Resource):
-    """The dynamic resource behind :class:`ResidentBucket`."""
+class _Bucket(Resource, module=BUCKET_MODULE, name=BUCKET_NAME):
+    """The dynamic resource behind :class:`ResidentBucket`, with its own type token."""
 
     bucket: pulumi.Output[str]
     location: pulumi.Output[str]
@@ -315,7 +324,19 @@ class ResidentBucket(pulumi.ComponentResource):
     """Object storage for one app in one country, kept in that country's region."""
 
     def __init__(self, name: str, args: ResidentBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        """Register the bucket under ``name``; credentials stay Pulumi secrets."""
+        """Register the bucket under ``name``; credentials stay Pulumi secrets.
+
+        Restricted data (or an unknown classification: fail closed) on an endpoint that cannot encrypt by
+        default raises before anything is registered.
+        """
+        classification = args.data_classification
+        restricted = classification not in CLASSIFICATIONS or classification == "restricted"
+        if restricted and "encryption" in args.unsupported_controls:
+            raise ValueError(
+                f"ResidentBucket {name}: {classification!r} data needs default encryption, which "
+                f"{args.endpoint} does not implement (catalog unsupported_controls); keep restricted data "
+                "off this endpoint (app spec object_storage: false) or use one that encrypts"
+            )
         super().__init__(TYPE_TOKEN, name, None, opts)
         props = {
             "bucket": args.bucket,
@@ -325,12 +346,18 @@ class ResidentBucket(pulumi.ComponentResource):
             "access_key": pulumi.Output.secret(args.access_key),
             "secret_key": pulumi.Output.secret(args.secret_key),
             "unsupported_controls": list(args.unsupported_controls),
+            "data_classification": classification,
             "tags": dict(args.tags),
         }
         self.resource = _Bucket(
             f"{name}-bucket",
             props,
-            pulumi.ResourceOptions(parent=self, additional_secret_outputs=SECRET_OUTPUTS),
+            pulumi.ResourceOptions(
+                parent=self,
+                additional_secret_outputs=SECRET_OUTPUTS,
+                # Buckets created before the type had a name keep their state (and their data).
+                aliases=[pulumi.Alias(type_=_GENERIC_DYNAMIC_TYPE)],
+            ),
         )
         self.bucket = self.resource.bucket
         self.register_outputs(

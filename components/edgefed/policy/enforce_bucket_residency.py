@@ -13,21 +13,22 @@ from edgefed.policy.common import (
     resource_policy,
     schema,
 )
-from edgefed.residency import DYNAMIC_TYPE, check_bucket
+from edgefed.residency import BUCKET_TYPE, check_bucket
 
 NAME = "enforce-bucket-residency"
 
 
 def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != DYNAMIC_TYPE:
-        return
+    if args.resource_type != BUCKET_TYPE:
+        return  # buckets are ResidentBuckets, recognised by their type
     config = args.get_config()
     report(check_bucket(args.name, args.props, catalog_from(config), allowed_countries(config)), report_violation)
 
 
 POLICY = resource_policy(
     NAME,
-    "Every bucket is in an allowed country, at that country's object storage endpoint and region.",
+    "Every bucket is in an allowed country, at that country's object storage endpoint and region; "
+    "restricted data only where the endpoint encrypts by default.",
     _check,
     tags=["residency", "storage"],
     remediation="Use the object storage of a catalog zone in the bucket's country (ResidentBucket does).",
