@@ -1,7 +1,7 @@
 """The pack's kind tables against the Kubernetes provider's own schema (the real plugin's GetSchema).
 
-Every resource type of the provider whose inputs reach a pod spec must be in ``edgefed.kinds`` with the
-path the schema gives, and every Service and Ingress type must be known: a kind the provider adds in a
+Every resource type of the provider whose inputs reach a pod spec must be in ``edgefed.kinds`` (workloads,
+their patches, and their lists, which the pack refuses) with the path the schema gives, and every Service and Ingress type must be known: a kind the provider adds in a
 new release fails this test instead of slipping past the pack.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from edgefed.kinds import INGRESS_TYPES, PATCH_KINDS, SERVICE_TYPES, WORKLOAD_KINDS
+from edgefed.kinds import INGRESS_TYPES, LIST_KINDS, PATCH_KINDS, SERVICE_TYPES, WORKLOAD_KINDS
 
 from .conftest import ROOT, toolchain_or_skip
 
@@ -66,12 +66,13 @@ def pod_spec_paths(schema: dict[str, Any], token: str) -> set[tuple[str, ...]]:
 def test_every_provider_type_that_runs_a_pod_is_in_the_kind_tables(schema):
     from_schema = {token: paths for token in schema["resources"] if (paths := pod_spec_paths(schema, token))}
     ours = {token: {(*path, "spec")} for token, path in {**WORKLOAD_KINDS, **PATCH_KINDS}.items()}
+    ours |= {token: {("items", *path, "spec")} for token, path in LIST_KINDS.items()}
     known_to_provider = {token: ours[token] for token in ours if token in schema["resources"]}
     assert from_schema == known_to_provider, {
         "missing from edgefed.kinds": sorted(set(from_schema) - set(ours)),
         "wrong path": sorted(t for t in from_schema if t in ours and from_schema[t] != ours[t]),
     }
-    assert len(from_schema) >= 30, "the schema walk found the workload kinds and their patches"
+    assert len(from_schema) >= 60, "the schema walk found the workload kinds, their patches and their lists"
 
 
 def test_every_service_and_ingress_type_of_the_provider_is_known(schema):

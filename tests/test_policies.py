@@ -351,7 +351,8 @@ def test_labelled_workload_complies():
         ),
         (
             lambda d: d["metadata"]["labels"].update({"edgefed.io/residency": "de.it"}),
-            "Deployment 'd': deployed to FR (zone orange-fr-paris) but its edgefed.io/residency='de.it' allows only DE, IT",
+            "Deployment 'd': metadata.labels edgefed.io/residency='de.it' allows only DE, IT but it is deployed to FR "
+            "(zone orange-fr-paris); rule enforce-residency-labels requires the zone's country in the residency",
         ),
         (
             lambda d: d["spec"]["template"]["metadata"]["labels"].pop("edgefed.io/data-classification"),

@@ -168,6 +168,15 @@ def test_an_unknown_kind_with_a_pod_template_fails_closed():
     ]
 
 
+def test_a_list_of_workloads_is_refused_and_an_empty_one_runs_nothing():
+    props = {"items": [deployment(), deployment()]}
+    assert run(UNCHECKED, "kubernetes:apps/v1:DeploymentList", props, name="many") == [
+        "DeploymentList 'many': registers 2 workload(s) in one resource; rule disallow-unchecked-workload refuses "
+        "workload lists: declare each Deployment as its own resource, so that every rule checks it"
+    ]
+    assert run(UNCHECKED, "kubernetes:apps/v1:DeploymentList", {"items": []}, name="none") == []
+
+
 @pytest.mark.parametrize(
     ("kind", "props"),
     [

@@ -42,6 +42,9 @@ WORKLOAD_KINDS: dict[str, tuple[str, ...]] = {f"kubernetes:{kind}": path for kin
 """Workload types and the path from their properties to their pod template (``()``: the Pod itself)."""
 PATCH_KINDS: dict[str, tuple[str, ...]] = {f"kubernetes:{kind}Patch": path for kind, path in _WORKLOADS.items()}
 """The ``*Patch`` resources of those types: partial objects applied to an existing workload."""
+LIST_KINDS: dict[str, tuple[str, ...]] = {f"kubernetes:{kind}List": path for kind, path in _WORKLOADS.items()}
+"""The ``*List`` resources of those types (``items``: workloads, each with that path). The provider refuses
+to create them today; the pack refuses them too, since it checks workloads one resource at a time."""
 
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 PROVIDER_TYPE = "pulumi:providers:kubernetes"

@@ -20,6 +20,7 @@ from edgefed.catalog import Catalog, api_endpoint_key
 from edgefed.geography import geography
 from edgefed.kinds import (
     HELM_RELEASE_TYPE,
+    LIST_KINDS,
     MANIFEST_GROUP_TYPES,
     NAMESPACE_TYPE,
     is_known,
@@ -309,8 +310,9 @@ def check_residency_labels(
                 findings.append(
                     Finding(
                         rule,
-                        f"{what}: deployed to {zone.country} (zone {zone.id}) but its "
-                        f"{labels.RESIDENCY}={residency!r} allows only {_allowed_list(allowed)}",
+                        f"{what}: {where} {labels.RESIDENCY}={residency!r} allows only {_allowed_list(allowed)} but "
+                        f"it is deployed to {zone.country} (zone {zone.id}); rule {rule} requires the zone's country "
+                        "in the residency",
                     )
                 )
     return findings
@@ -358,14 +360,14 @@ def check_images(
         image = str(container.get("image", ""))
         try:
             ref = parse_image(image)
-        except ValueError:
-            findings.append(Finding(rule, f"{what}: image {image!r} is not a valid image reference"))
+        except ValueError as error:
+            findings.append(Finding(rule, f"{what}: image {error}; rule {rule} allows only images it can read"))
             continue
         if ref.registry not in allowed_registries:
             findings.append(
                 Finding(
                     rule,
-                    f"{what}: image {image!r} comes from registry {ref.registry}; rule {rule} allows "
+                    f"{what}: image {_shown(image, 320)} comes from registry {ref.registry}; rule {rule} allows "
                     f"only {_allowed_list(allowed_registries)}",
                 )
             )
@@ -373,7 +375,7 @@ def check_images(
             findings.append(
                 Finding(
                     rule,
-                    f"{what}: image {image!r} is not pinned by digest but the workload holds "
+                    f"{what}: image {_shown(image, 320)} is not pinned by digest but the workload holds "
                     f"{classification} data; rule {rule} requires image@sha256:<digest> for "
                     f"{_allowed_list(digest_required_for)} data",
                 )
@@ -453,6 +455,18 @@ def check_unchecked_workload(
                 f"{what}: installs chart {_shown(chart)} from {_shown(repo or '(no repository)')}, whose objects the "
                 f"pack cannot inspect; rule {rule} allows only allow-listed releases ({listed}); use a helm.sh/v4 "
                 "Chart, whose objects are checked one by one",
+            )
+        ]
+    if resource_type in LIST_KINDS:
+        items = props.get("items") or []
+        if not items:
+            return []
+        return [
+            Finding(
+                rule,
+                f"{what}: registers {len(items)} workload(s) in one resource; rule {rule} refuses workload lists: "
+                f"declare each {resource_type.rsplit(':', 1)[-1].removesuffix('List')} as its own resource, so that "
+                "every rule checks it",
             )
         ]
     if is_known(resource_type) or resource_type in MANIFEST_GROUP_TYPES:

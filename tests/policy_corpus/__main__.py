@@ -1,63 +1,126 @@
-"""One compliant base deployment, plus the change named by the `corpus:case` config value.
+"""One compliant base deployment, plus the cases named by the `corpus:cases` config value.
 
-Written without edgefed's components on purpose: the pack must stop programs that bypass them.
+Written without edgefed's components on purpose: the pack must stop programs that bypass them. Each
+case registers its resources under its own name (a Deployment of case `docker-hub-image` is named
+`docker-hub-image`) and its own app label, so that many cases share one preview without one case's
+resources changing another's verdict; the test asserts each case's message by that name.
 """
+
+import json
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
 from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
 
 config = pulumi.Config("corpus")
-case = config.require("case")
+cases = [case for case in config.require("cases").split(",") if case]
 render = config.require("render")
 DIGEST = "sha256:" + "ab" * 32
+PARIS_API = "https://api.orange-fr-paris.orange.example:6443"
+RESTRICTED = {"edgefed.io/data-classification": "restricted", "edgefed.io/residency": "de.fr"}
+PINNED = f"registry.edgefed.eu/aero/vision:3@{DIGEST}"
 
 
-def zone_labels(zone="orange-fr-paris", country="fr", operator="orange", residency="eu", **extra):
-    return {
+def zone_labels(app, zone="orange-fr-paris", country="fr", operator="orange", residency="eu", **extra):
+    found = {
         "edgefed.io/country": country,
         "edgefed.io/operator": operator,
         "edgefed.io/zone": zone,
         "edgefed.io/residency": residency,
-        "app.kubernetes.io/name": "vision",
+        "app.kubernetes.io/name": app,
         "edgefed.io/role": "primary",
         "edgefed.io/data-classification": "internal",
         **extra,
     }
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def provider(name, zone, **extra):
     return k8s.Provider(name, render_yaml_to_directory=f"{render}/{zone}", **extra)
 
 
-def deployment(
-    name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", template_labels=None, kind="Deployment"
-):
-    pod = {"containers": [{"name": "app", "image": image}]}
-    template = {"metadata": {"labels": template_labels if template_labels is not None else dict(labels)}, "spec": pod}
-    opts = pulumi.ResourceOptions(provider=prov)
-    meta = {"name": name, "namespace": "tenant-fr", "labels": labels}
+def kubeconfig(server, context="zone", **more_clusters):
+    """Kubeconfig contents whose ``context`` connects to ``server`` (the servers do not answer here)."""
+    clusters = {"zone": server, **more_clusters}
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": n, "cluster": {"server": url}} for n, url in clusters.items()],
+            "users": [{"name": "admin", "user": {"token": "corpus-token-3e1d"}}],
+            "contexts": [{"name": n, "context": {"cluster": n, "user": "admin"}} for n in clusters],
+            "current-context": context,
+        }
+    )
+
+
+def opts(prov):
+    return pulumi.ResourceOptions(provider=prov)
+
+
+def template_of(labels, image, template_labels=None, **pod):
+    spec = {"containers": [{"name": "app", "image": image}], **pod}
+    return {"metadata": {"labels": template_labels if template_labels is not None else dict(labels)}, "spec": spec}
+
+
+def meta(name, labels, **extra):
+    return {"name": name, "namespace": "tenant-fr", "labels": labels, **extra}
+
+
+def deployment(name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", template_labels=None, **pod):
+    template = template_of(labels, image, template_labels, **pod)
+    return k8s.apps.v1.Deployment(
+        name,
+        metadata=meta(name, labels),
+        spec={"selector": {"matchLabels": {"a": name}}, "template": template},
+        opts=opts(prov),
+    )
+
+
+def workload(kind, name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", template_labels=None):
+    """Any workload kind, built as its API wants it."""
+    template = template_of(labels, image, template_labels)
+    selector = {"matchLabels": {"a": name}}
     if kind == "StatefulSet":
-        return k8s.apps.v1.StatefulSet(
-            name,
-            metadata=meta,
-            spec={"serviceName": name, "selector": {"matchLabels": {"a": name}}, "template": template},
-            opts=opts,
+        spec = {"serviceName": name, "selector": selector, "template": template}
+        return k8s.apps.v1.StatefulSet(name, metadata=meta(name, labels), spec=spec, opts=opts(prov))
+    if kind == "DaemonSet":
+        return k8s.apps.v1.DaemonSet(
+            name, metadata=meta(name, labels), spec={"selector": selector, "template": template}, opts=opts(prov)
         )
+    if kind == "ReplicaSet":
+        return k8s.apps.v1.ReplicaSet(
+            name, metadata=meta(name, labels), spec={"selector": selector, "template": template}, opts=opts(prov)
+        )
+    if kind == "ReplicationController":
+        spec = {"selector": {"a": name}, "template": template}
+        return k8s.core.v1.ReplicationController(name, metadata=meta(name, labels), spec=spec, opts=opts(prov))
+    if kind == "Job":
+        template["spec"]["restartPolicy"] = "Never"
+        return k8s.batch.v1.Job(name, metadata=meta(name, labels), spec={"template": template}, opts=opts(prov))
     if kind == "CronJob":
         template["spec"]["restartPolicy"] = "Never"
-        return k8s.batch.v1.CronJob(
-            name,
-            metadata=meta,
-            spec={"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}},
-            opts=opts,
-        )
+        spec = {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}}
+        return k8s.batch.v1.CronJob(name, metadata=meta(name, labels), spec=spec, opts=opts(prov))
     if kind == "Pod":
-        return k8s.core.v1.Pod(name, metadata=meta, spec=pod, opts=opts)
-    return k8s.apps.v1.Deployment(
-        name, metadata=meta, spec={"selector": {"matchLabels": {"a": name}}, "template": template}, opts=opts
-    )
+        return k8s.core.v1.Pod(name, metadata=meta(name, labels), spec=template["spec"], opts=opts(prov))
+    if kind == "PodTemplate":
+        return k8s.core.v1.PodTemplate(name, metadata=meta(name, labels), template=template, opts=opts(prov))
+    raise ValueError(kind)
+
+
+def service(name, prov, labels, kind="ClusterIP", selector=None, **spec):
+    body = {"type": kind, "ports": [{"port": 80}], **spec}
+    if selector is not None:
+        body["selector"] = selector
+    return k8s.core.v1.Service(name, metadata=meta(name, labels), spec=body, opts=opts(prov))
+
+
+def ingress(name, prov, labels, backend):
+    spec = {"defaultBackend": {"service": {"name": backend, "port": {"number": 80}}}}
+    return k8s.networking.v1.Ingress(name, metadata=meta(name, labels), spec=spec, opts=opts(prov))
 
 
 def bucket(name, **change):
@@ -74,128 +137,303 @@ def bucket(name, **change):
     return ResidentBucket(name, ResidentBucketArgs(**args))
 
 
+class _NoBucket(ResourceProvider):
+    def create(self, props):
+        return CreateResult(id_=props.get("bucket", "none"), outs=props)
+
+
+class HandMadeBucket(Resource, module="edgefed", name="ResidentBucket"):
+    """A resource of ResidentBucket's type registered without the component (and its checks)."""
+
+    def __init__(self, name, props):
+        super().__init__(_NoBucket(), name, props)
+
+
 paris = provider("paris", "orange-fr-paris")
-restricted = {"edgefed.io/data-classification": "restricted", "edgefed.io/residency": "de.fr"}
-k8s.core.v1.Namespace(
-    "tenant", metadata={"name": "tenant-fr", "labels": zone_labels()}, opts=pulumi.ResourceOptions(provider=paris)
-)
-deployment("base", paris, zone_labels())
+k8s.core.v1.Namespace("tenant", metadata={"name": "tenant-fr", "labels": zone_labels("tenant")}, opts=opts(paris))
+deployment("base", paris, zone_labels("base"))
 bucket("base-data")
 
-if case == "compliant":
+
+def restricted_pods(n, prov=paris):
+    """A compliant restricted Deployment whose pods carry ``a=<n>``; cases expose it in some way."""
+    labels = zone_labels(n, **RESTRICTED)
+    return deployment(n + "-pods", prov, labels, image=PINNED, template_labels={**labels, "a": n})
+
+
+def compliant(n):
+    deployment(n + "-restricted", paris, zone_labels(n, **RESTRICTED), image=PINNED)
+    service(n + "-svc", paris, zone_labels(n, **RESTRICTED))
     deployment(
-        "vision-restricted", paris, zone_labels(**restricted), image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}"
+        n + "-standby",
+        provider(n + "-brussels", "orange-be-brussels"),
+        zone_labels(n, "orange-be-brussels", "be", **{"edgefed.io/role": "standby"}),
     )
-    k8s.core.v1.Service(
-        "vision",
-        metadata={"name": "vision", "labels": zone_labels(**restricted)},
-        spec={"type": "ClusterIP", "ports": [{"port": 80}]},
-        opts=pulumi.ResourceOptions(provider=paris),
-    )
-    deployment(
-        "standby",
-        provider("brussels", "orange-be-brussels"),
-        zone_labels("orange-be-brussels", "be", **{"edgefed.io/role": "standby"}),
-    )
-elif case == "provider-unknown-zone":
-    provider("aws", "aws-us-east-1a")
-elif case == "provider-cluster-identifier-unknown-zone":
-    k8s.Provider("gke", render_yaml_to_directory=f"{render}/x", cluster_identifier="gke-us-central1")
-elif case == "provider-country-not-allowed":
-    provider("milan", "tim-it-milan")
-elif case == "namespace-unlabelled":
-    k8s.core.v1.Namespace("bare", metadata={"name": "bare"}, opts=pulumi.ResourceOptions(provider=paris))
-elif case == "deployment-missing-country":
-    labels = zone_labels()
-    del labels["edgefed.io/country"]
-    deployment("nolabel", paris, labels, template_labels=zone_labels())
-elif case == "deployment-wrong-country":
-    deployment("wrong", paris, zone_labels(country="de"))
-elif case == "template-missing-zone":
-    template = zone_labels()
-    del template["edgefed.io/zone"]
-    deployment("tmpl", paris, zone_labels(), template_labels=template)
-elif case == "residency-excludes-zone":
-    deployment("outside", paris, zone_labels(residency="de.it"))
-elif case == "statefulset-unlabelled":
-    deployment("db", paris, {"app": "db"}, template_labels={"app": "db"}, kind="StatefulSet")
-elif case == "cronjob-docker-hub":
-    deployment("report", paris, zone_labels(), image="busybox:1.36", kind="CronJob")
-elif case == "docker-hub-image":
-    deployment("web", paris, zone_labels(), image="nginx:1.27")
-elif case == "us-registry-gcr":
-    deployment("web", paris, zone_labels(), image="gcr.io/acme/web:1")
-elif case == "us-registry-ecr":
-    deployment("web", paris, zone_labels(), image="123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1")
-elif case == "cn-registry":
-    deployment("web", paris, zone_labels(), image="registry.cn-hangzhou.aliyuncs.com/acme/web:1")
-elif case == "ghcr-pod":
-    deployment("tool", paris, zone_labels(), image="ghcr.io/acme/tool:2", kind="Pod")
-elif case == "restricted-without-digest":
-    deployment("vision", paris, zone_labels(**restricted), image="registry.edgefed.eu/aero/vision:3")
-elif case == "bucket-us-region":
-    bucket("data", region="us-east-1")
-elif case == "bucket-us-endpoint":
-    bucket("data", endpoint="https://s3.us-east-1.amazonaws.com")
-elif case == "bucket-us-country":
-    bucket("data", country="US")
-elif case == "bucket-other-country-storage":
-    bucket("data", country="DE")
-elif case == "loadbalancer-restricted":
-    k8s.core.v1.Service(
-        "vision",
-        metadata={"name": "vision", "labels": zone_labels(**restricted)},
-        spec={"type": "LoadBalancer", "ports": [{"port": 80}]},
-        opts=pulumi.ResourceOptions(provider=paris),
-    )
-elif case == "nodeport-restricted":
-    k8s.core.v1.Service(
-        "vision",
-        metadata={"name": "vision", "labels": zone_labels(**restricted)},
-        spec={"type": "NodePort", "ports": [{"port": 80}]},
-        opts=pulumi.ResourceOptions(provider=paris),
-    )
-elif case == "ingress-restricted":
-    k8s.networking.v1.Ingress(
-        "vision",
-        metadata={"name": "vision", "labels": zone_labels(**restricted)},
-        spec={"defaultBackend": {"service": {"name": "vision", "port": {"number": 80}}}},
-        opts=pulumi.ResourceOptions(provider=paris),
-    )
-elif case == "restricted-standby-across-border":
-    deployment("vision", paris, zone_labels(**restricted), image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}")
-    frankfurt = provider("frankfurt", "deutsche-telekom-de-frankfurt")
-    deployment(
-        "vision-standby",
-        frankfurt,
-        zone_labels(
-            "deutsche-telekom-de-frankfurt", "de", "deutsche-telekom", **restricted, **{"edgefed.io/role": "standby"}
+    # A provider that deploys (not only renders) and provably targets its zone: its kubeconfig names the
+    # catalog's API server for the zone its clusterIdentifier names.
+    k8s.Provider(n + "-live", kubeconfig=kubeconfig(PARIS_API), cluster_identifier="orange-fr-paris")
+    restricted_pods(n)
+    service(n + "-front", paris, zone_labels(n, **RESTRICTED), selector={"a": n})
+
+
+def computed_from_bucket(n):
+    """An output unknown until a bucket exists, so unknown at preview."""
+    return bucket(n + "-computed").resource.location
+
+
+CASES = {
+    "compliant": compliant,
+    # -- disallow-non-eu-zone: where a provider really connects --------------------------------------
+    "provider-unknown-zone": lambda n: provider(n, "aws-us-east-1a"),
+    "provider-cluster-identifier-unknown-zone": lambda n: k8s.Provider(
+        n, render_yaml_to_directory=f"{render}/gke-us-central1", cluster_identifier="gke-us-central1"
+    ),
+    "provider-country-not-allowed": lambda n: provider(n, "tim-it-milan"),
+    "kubeconfig-server-outside-catalog": lambda n: k8s.Provider(
+        n, kubeconfig=kubeconfig("https://eks.us-east-1.amazonaws.com"), cluster_identifier="orange-fr-paris"
+    ),
+    "kubeconfig-server-of-another-zone": lambda n: k8s.Provider(
+        n, kubeconfig=kubeconfig("https://api.tim-it-milan.tim.example:6443"), cluster_identifier="orange-fr-paris"
+    ),
+    "kubeconfig-context-elsewhere": lambda n: k8s.Provider(
+        n,
+        kubeconfig=kubeconfig(PARIS_API, us="https://gke.us-central1.example"),
+        context="us",
+        cluster_identifier="orange-fr-paris",
+    ),
+    "kubeconfig-unknown-at-preview": lambda n: k8s.Provider(
+        n, kubeconfig=computed_from_bucket(n).apply(kubeconfig), cluster_identifier="orange-fr-paris"
+    ),
+    "provider-without-kubeconfig": lambda n: k8s.Provider(n, cluster_identifier="orange-fr-paris"),
+    "kubeconfig-path": lambda n: k8s.Provider(n, kubeconfig="/root/.kube/config", cluster_identifier="orange-fr-paris"),
+    "render-folder-other-zone": lambda n: k8s.Provider(
+        n, render_yaml_to_directory=f"{render}/orange-be-brussels", cluster_identifier="orange-fr-paris"
+    ),
+    "local-zone-in-production": lambda n: provider(n, "local-orange-fr-paris"),
+    # -- enforce-residency-labels --------------------------------------------------------------------
+    "namespace-unlabelled": lambda n: k8s.core.v1.Namespace(n, metadata={"name": n}, opts=opts(paris)),
+    "namespace-wrong-country": lambda n: k8s.core.v1.Namespace(
+        n, metadata={"name": n, "labels": zone_labels(n, country="de")}, opts=opts(paris)
+    ),
+    "deployment-missing-country": lambda n: deployment(
+        n, paris, zone_labels(n, **{"edgefed.io/country": None}), template_labels=zone_labels(n)
+    ),
+    "deployment-wrong-country": lambda n: deployment(n, paris, zone_labels(n, country="de")),
+    "deployment-wrong-operator": lambda n: deployment(n, paris, zone_labels(n, operator="vodafone")),
+    "deployment-wrong-zone": lambda n: deployment(n, paris, zone_labels(n, zone="orange-fr-lyon")),
+    "template-missing-zone": lambda n: deployment(
+        n, paris, zone_labels(n), template_labels=zone_labels(n, **{"edgefed.io/zone": None})
+    ),
+    "residency-excludes-zone": lambda n: deployment(n, paris, zone_labels(n, residency="de.it")),
+    "residency-names-us": lambda n: deployment(n, paris, zone_labels(n, residency="fr.us")),
+    "residency-empty-code": lambda n: deployment(n, paris, zone_labels(n, residency="fr..de")),
+    "missing-classification": lambda n: deployment(
+        n, paris, zone_labels(n, **{"edgefed.io/data-classification": None}), template_labels=zone_labels(n)
+    ),
+    "unknown-classification": lambda n: deployment(
+        n, paris, zone_labels(n, **{"edgefed.io/data-classification": "secret"}), template_labels=zone_labels(n)
+    ),
+    "missing-app-label": lambda n: deployment(
+        n, paris, zone_labels(n, **{"app.kubernetes.io/name": None}), template_labels=zone_labels(n)
+    ),
+    "statefulset-unlabelled": lambda n: workload("StatefulSet", n, paris, {"app": "db"}, template_labels={"app": "db"}),
+    "daemonset-unlabelled": lambda n: workload("DaemonSet", n, paris, {"app": "agent"}),
+    "replication-controller-unlabelled": lambda n: workload("ReplicationController", n, paris, {"run": "web"}),
+    "statefulset-template-wrong-country": lambda n: workload(
+        "StatefulSet", n, paris, zone_labels(n), template_labels=zone_labels(n, country="it")
+    ),
+    "deployment-patch-wrong-country": lambda n: k8s.apps.v1.DeploymentPatch(
+        n,
+        metadata={"name": "base", "namespace": "tenant-fr", "labels": {"edgefed.io/country": "us"}},
+        opts=opts(paris),
+    ),
+    "deployment-patch-removes-zone": lambda n: k8s.apps.v1.DeploymentPatch(
+        n, metadata={"name": "base", "namespace": "tenant-fr", "labels": {"edgefed.io/zone": ""}}, opts=opts(paris)
+    ),
+    # -- disallow-unlisted-registry ------------------------------------------------------------------
+    "cronjob-docker-hub": lambda n: workload("CronJob", n, paris, zone_labels(n), image="busybox:1.36"),
+    "docker-hub-image": lambda n: deployment(n, paris, zone_labels(n), image="nginx:1.27"),
+    "us-registry-gcr": lambda n: deployment(n, paris, zone_labels(n), image="gcr.io/acme/web:1"),
+    "us-registry-ecr": lambda n: deployment(
+        n, paris, zone_labels(n), image="123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1"
+    ),
+    "cn-registry": lambda n: deployment(n, paris, zone_labels(n), image="registry.cn-hangzhou.aliyuncs.com/acme/web:1"),
+    "ghcr-pod": lambda n: workload("Pod", n, paris, zone_labels(n), image="ghcr.io/acme/tool:2"),
+    "lookalike-registry-host": lambda n: deployment(
+        n, paris, zone_labels(n), image="registry.edgefed.eu.attacker.example/acme/web:1"
+    ),
+    "registry-on-another-port": lambda n: deployment(n, paris, zone_labels(n), image="registry.edgefed.eu:5000/web:1"),
+    "init-container-docker-hub": lambda n: deployment(
+        n, paris, zone_labels(n), initContainers=[{"name": "init", "image": "alpine:3.20"}]
+    ),
+    "daemonset-quay": lambda n: workload("DaemonSet", n, paris, zone_labels(n), image="quay.io/acme/agent:1"),
+    "replicaset-docker-hub": lambda n: workload("ReplicaSet", n, paris, zone_labels(n), image="redis:7"),
+    "job-docker-hub": lambda n: workload("Job", n, paris, zone_labels(n), image="python:3.12"),
+    "statefulset-docker-hub": lambda n: workload("StatefulSet", n, paris, zone_labels(n), image="postgres:16"),
+    "replication-controller-docker-hub": lambda n: workload(
+        "ReplicationController", n, paris, zone_labels(n), image="nginx:1.27"
+    ),
+    "pod-template-docker-hub": lambda n: workload("PodTemplate", n, paris, zone_labels(n), image="nginx:1.27"),
+    "deployment-patch-swaps-image": lambda n: k8s.apps.v1.DeploymentPatch(
+        n,
+        metadata={"name": "base", "namespace": "tenant-fr"},
+        spec={"template": {"spec": {"containers": [{"name": "app", "image": "docker.io/attacker/vision:1"}]}}},
+        opts=opts(paris),
+    ),
+    "statefulset-patch-swaps-image": lambda n: k8s.apps.v1.StatefulSetPatch(
+        n,
+        metadata={"name": "db", "namespace": "tenant-fr"},
+        spec={"template": {"spec": {"containers": [{"name": "db", "image": "gcr.io/attacker/db:1"}]}}},
+        opts=opts(paris),
+    ),
+    "pod-patch-swaps-image": lambda n: k8s.core.v1.PodPatch(
+        n,
+        metadata={"name": "tool", "namespace": "tenant-fr"},
+        spec={"containers": [{"name": "app", "image": "ghcr.io/attacker/tool:1"}]},
+        opts=opts(paris),
+    ),
+    "restricted-without-digest": lambda n: deployment(
+        n, paris, zone_labels(n, **RESTRICTED), image="registry.edgefed.eu/aero/vision:3"
+    ),
+    "unclassified-without-digest": lambda n: deployment(
+        n,
+        paris,
+        zone_labels(n, **{"edgefed.io/data-classification": None}),
+        template_labels=zone_labels(n, **{"edgefed.io/data-classification": None}),
+    ),
+    "job-restricted-without-digest": lambda n: workload(
+        "Job", n, paris, zone_labels(n, **RESTRICTED), image="registry.edgefed.eu/aero/batch:1"
+    ),
+    "image-reference-too-long": lambda n: deployment(
+        n, paris, zone_labels(n), image="registry.edgefed.eu/" + "a" * 300 + ":1"
+    ),
+    "image-unknown-at-preview": lambda n: deployment(
+        n, paris, zone_labels(n), image=computed_from_bucket(n).apply(lambda where: f"registry.edgefed.eu/{where}:1")
+    ),
+    # -- disallow-unchecked-workload -----------------------------------------------------------------
+    "argo-rollout": lambda n: k8s.apiextensions.CustomResource(
+        n,
+        api_version="argoproj.io/v1alpha1",
+        kind="Rollout",
+        metadata=meta(n, zone_labels(n)),
+        spec={"replicas": 1, "template": template_of(zone_labels(n), "nginx:1.27")},
+        opts=opts(paris),
+    ),
+    "knative-service": lambda n: k8s.apiextensions.CustomResource(
+        n,
+        api_version="serving.knative.dev/v1",
+        kind="Service",
+        metadata=meta(n, zone_labels(n)),
+        spec={"template": template_of(zone_labels(n), "registry.edgefed.eu/acme/web:1")},
+        opts=opts(paris),
+    ),
+    # -- enforce-bucket-residency --------------------------------------------------------------------
+    "bucket-us-region": lambda n: bucket(n, region="us-east-1"),
+    "bucket-us-endpoint": lambda n: bucket(n, endpoint="https://s3.us-east-1.amazonaws.com"),
+    "bucket-us-country": lambda n: bucket(n, country="US"),
+    "bucket-other-country-storage": lambda n: bucket(n, country="DE"),
+    "bucket-local-endpoint-in-production": lambda n: bucket(n, endpoint="http://127.0.0.1:39101"),
+    "hand-made-bucket-restricted-unencrypted": lambda n: HandMadeBucket(
+        n,
+        {
+            "bucket": n,
+            "country": "FR",
+            "endpoint": "https://s3.fr-par.orange.example",
+            "region": "fr-par",
+            "data_classification": "restricted",
+            "unsupported_controls": ["encryption"],
+        },
+    ),
+    "hand-made-bucket-without-region": lambda n: HandMadeBucket(
+        n, {"bucket": n, "country": "FR", "endpoint": "https://s3.fr-par.orange.example"}
+    ),
+    # -- disallow-external-exposure ------------------------------------------------------------------
+    "loadbalancer-restricted": lambda n: service(n, paris, zone_labels(n, **RESTRICTED), "LoadBalancer"),
+    "nodeport-restricted": lambda n: service(n, paris, zone_labels(n, **RESTRICTED), "NodePort"),
+    "external-ips-restricted": lambda n: service(n, paris, zone_labels(n, **RESTRICTED), externalIPs=["203.0.113.7"]),
+    "loadbalancer-unclassified": lambda n: service(
+        n, paris, zone_labels(n, **{"edgefed.io/data-classification": None}), "LoadBalancer"
+    ),
+    "service-patch-to-loadbalancer": lambda n: k8s.core.v1.ServicePatch(
+        n, metadata={"name": n, "namespace": "tenant-fr"}, spec={"type": "LoadBalancer"}, opts=opts(paris)
+    ),
+    "ingress-restricted": lambda n: ingress(n, paris, zone_labels(n, **RESTRICTED), n),
+    # -- disallow-restricted-exposure-path -----------------------------------------------------------
+    "public-loadbalancer-selects-restricted-pods": lambda n: (
+        restricted_pods(n),
+        service(n, paris, zone_labels(n, **{"edgefed.io/data-classification": "public"}), "LoadBalancer", {"a": n}),
+    ),
+    "public-nodeport-without-selector": lambda n: service(
+        n, paris, zone_labels(n, **{"edgefed.io/data-classification": "public"}), "NodePort"
+    ),
+    "internal-ingress-to-restricted-pods": lambda n: (
+        restricted_pods(n),
+        service(n + "-front", paris, zone_labels(n, **RESTRICTED), selector={"a": n}),
+        ingress(n, paris, zone_labels(n), n + "-front"),
+    ),
+    "ingress-to-a-service-outside-the-stack": lambda n: ingress(n, paris, zone_labels(n), "somewhere-else"),
+    "httproute-to-restricted-pods": lambda n: (
+        restricted_pods(n),
+        service(n + "-front", paris, zone_labels(n, **RESTRICTED), selector={"a": n}),
+        k8s.apiextensions.CustomResource(
+            n,
+            api_version="gateway.networking.k8s.io/v1",
+            kind="HTTPRoute",
+            metadata=meta(n, zone_labels(n)),
+            spec={"parentRefs": [{"name": "edge"}], "rules": [{"backendRefs": [{"name": n + "-front", "port": 80}]}]},
+            opts=opts(paris),
         ),
-        image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}",
-    )
-elif case == "restricted-failover-to-ch":
-    deployment("vision", paris, zone_labels(**restricted), image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}")
-    geneva = provider("geneva", "swisscom-ch-geneva")
-    deployment(
-        "vision-standby",
-        geneva,
-        zone_labels("swisscom-ch-geneva", "ch", "swisscom", **restricted, **{"edgefed.io/role": "standby"}),
-        image=f"registry.edgefed.eu/aero/vision:3@{DIGEST}",
-    )
-elif case == "standby-in-gb":
-    london = provider("london", "bt-gb-london")
-    deployment("standby", london, zone_labels("bt-gb-london", "gb", "bt", **{"edgefed.io/role": "standby"}))
-elif case == "standby-outside-residency":
-    brussels = provider("brussels", "orange-be-brussels")
-    deployment(
-        "standby",
-        brussels,
-        zone_labels("orange-be-brussels", "be", residency="fr.it", **{"edgefed.io/role": "standby"}),
-    )
-elif case == "image-unknown-at-preview":
-    # A bucket's live location is an output, unknown until the bucket exists.
-    data = bucket("computed-data")
-    image = data.resource.location.apply(lambda where: f"registry.edgefed.eu/acme/{where}:1")
-    deployment("computed", paris, zone_labels(), image=image)
-else:
-    raise ValueError(f"unknown corpus case {case!r}")
+    ),
+    # -- disallow-cross-border-restricted ------------------------------------------------------------
+    "restricted-standby-across-border": lambda n: (
+        deployment(n, paris, zone_labels(n, **RESTRICTED), image=PINNED),
+        deployment(
+            n + "-standby",
+            provider(n + "-frankfurt", "deutsche-telekom-de-frankfurt"),
+            zone_labels(
+                n,
+                "deutsche-telekom-de-frankfurt",
+                "de",
+                "deutsche-telekom",
+                **RESTRICTED,
+                **{"edgefed.io/role": "standby"},
+            ),
+            image=PINNED,
+        ),
+    ),
+    "restricted-failover-to-ch": lambda n: (
+        deployment(n, paris, zone_labels(n, **RESTRICTED), image=PINNED),
+        deployment(
+            n + "-standby",
+            provider(n + "-geneva", "swisscom-ch-geneva"),
+            zone_labels(n, "swisscom-ch-geneva", "ch", "swisscom", **RESTRICTED, **{"edgefed.io/role": "standby"}),
+            image=PINNED,
+        ),
+    ),
+    "standby-in-gb": lambda n: deployment(
+        n,
+        provider(n + "-london", "bt-gb-london"),
+        zone_labels(n, "bt-gb-london", "gb", "bt", **{"edgefed.io/role": "standby"}),
+    ),
+    "standby-outside-residency": lambda n: deployment(
+        n,
+        provider(n + "-brussels", "orange-be-brussels"),
+        zone_labels(n, "orange-be-brussels", "be", residency="fr.it", **{"edgefed.io/role": "standby"}),
+    ),
+    "restricted-without-roles-in-two-countries": lambda n: (
+        deployment(n, paris, zone_labels(n, **RESTRICTED, **{"edgefed.io/role": None}), image=PINNED),
+        deployment(
+            n + "-de",
+            provider(n + "-frankfurt", "deutsche-telekom-de-frankfurt"),
+            zone_labels(
+                n, "deutsche-telekom-de-frankfurt", "de", "deutsche-telekom", **RESTRICTED, **{"edgefed.io/role": None}
+            ),
+            image=PINNED,
+        ),
+    ),
+}
+
+for case in cases:
+    if case not in CASES:
+        raise ValueError(f"unknown corpus case {case!r}")
+    CASES[case](case)

@@ -17,8 +17,8 @@ def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> N
 
 POLICY = resource_policy(
     NAME,
-    "No resource runs containers that the pack cannot inspect: Helm releases only when allow-listed, "
-    "and no unknown kind that carries a pod spec.",
+    "No resource runs containers that the pack cannot inspect: Helm releases only when allow-listed, no "
+    "list of workloads, and no unknown kind that carries a pod spec.",
     _check,
     tags=["residency", "coverage"],
     remediation="Use a workload kind the pack checks, or a helm.sh/v4 Chart whose objects are checked one by one.",
