@@ -134,7 +134,9 @@ def test_policy_check_script_blocks_mandatory_violations(tmp_path):
         [*script, "--json", "--config", str(tmp_path / "strict.json"), "it"],
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    verdict = json.loads(machine.stdout)[0]
+    document = json.loads(machine.stdout)
+    assert (document["trusted"], document["changedRules"]) == (None, [])
+    verdict = document["stacks"][0]
     assert verdict["status"] == "blocked" and verdict["violations"], machine.stdout
     assert {v["policy"] for v in verdict["violations"]} == {"disallow-non-eu-zone"}
     assert all(v["level"] == "mandatory" for v in verdict["violations"])

@@ -139,12 +139,17 @@ def cmd_stack(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_policy_check(args: argparse.Namespace, settings: Settings) -> int:
-    """The policy pack over country stacks (a pull request check)."""
+    """The policy pack over country stacks (a pull request check, with the base branch's pack)."""
+    trusted = args.trusted.resolve() if args.trusted else None
+    if trusted is not None and not (trusted / "policies" / "eu-residency" / "PulumiPolicy.yaml").is_file():
+        raise OpsError(f"policy-check: {trusted} holds no policies/eu-residency pack to check with")
+    settings = settings.with_trusted(trusted)
     results = policycheck.run(
         settings, args.stacks, args.config.resolve() if args.config else None, _progress(args), args.jobs
     )
-    report = policycheck.markdown(results)
-    _emit(args, results, [report])
+    changed = policycheck.changed_rules(trusted, settings.root) if trusted else []
+    report = policycheck.markdown(results, changed, trusted=trusted is not None)
+    _emit(args, {"stacks": results, "trusted": str(trusted) if trusted else None, "changedRules": changed}, [report])
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as out:
@@ -332,6 +337,12 @@ def parser() -> argparse.ArgumentParser:
     )
     one.add_argument("stacks", nargs="*")
     one.add_argument("--config", type=Path, help="pack config (default: each stack family's, stacks/stacksets.yaml)")
+    one.add_argument(
+        "--trusted",
+        type=Path,
+        metavar="CHECKOUT",
+        help="check with the pack, pack configs and stack families of CHECKOUT (a pull request's base branch)",
+    )
     one.add_argument("--jobs", type=int, help="stacks previewed at once (default: the number of cores)")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)

@@ -61,7 +61,37 @@ def run(
         return list(pool.map(lambda stack: check(settings, stack, config, progress), names))
 
 
-def markdown(results: Sequence[StackCheck]) -> str:
+RULE_PATHS = (
+    "policies",
+    "components/edgefed",
+    "stacks/catalog",
+    "stacks/stacksets.yaml",
+)
+"""What decides a stack's verdict: the pack and its configs, the rule code and geography data it imports,
+the catalogs it trusts, and the stack families that pick a config."""
+_IGNORED = {".venv", "__pycache__", ".mypy_cache", ".ruff_cache"}
+
+
+def _rule_files(root: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for top in RULE_PATHS:
+        start = root / top
+        paths = [start] if start.is_file() else sorted(start.rglob("*")) if start.is_dir() else []
+        for path in paths:
+            relative = path.relative_to(root)
+            generated = _IGNORED & set(relative.parts) or any(part.endswith(".egg-info") for part in relative.parts)
+            if path.is_file() and not generated:
+                files[relative.as_posix()] = path.read_bytes()
+    return files
+
+
+def changed_rules(trusted: Path, root: Path) -> list[str]:
+    """Rule files (see :data:`RULE_PATHS`) that differ between the trusted checkout and this one."""
+    before, after = _rule_files(trusted), _rule_files(root)
+    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+
+
+def markdown(results: Sequence[StackCheck], changed: Sequence[str] = (), trusted: bool = False) -> str:
     """The table a reviewer reads (also the GitHub job summary)."""
     table = ["| stack | result | mandatory | advisory |", "| --- | --- | --- | --- |"]
     table += [f"| {r.stack} | {r.status} | {r.mandatory} | {len(r.violations) - r.mandatory} |" for r in results]
@@ -69,4 +99,15 @@ def markdown(results: Sequence[StackCheck]) -> str:
         f"- `{r.stack}` [{v.level}] **{v.policy}** ({v.resource}): {v.message}" for r in results for v in r.violations
     ]
     errors = [f"- `{r.stack}` error: {e}" for r in results for e in r.errors]
-    return "\n".join(["## EU residency policy check", "", *table, "", *details, *errors]) + "\n"
+    source = ["Checked with the pack, pack configs and catalogs of the base branch.", ""] if trusted else []
+    rules: list[str] = []
+    if changed:
+        rules = [
+            "",
+            f"### This pull request changes the rules it is checked against ({len(changed)} file(s))",
+            "",
+            "They were not used for this check; a code owner of these paths must review them:",
+            "",
+            *(f"- `{path}`" for path in changed),
+        ]
+    return "\n".join(["## EU residency policy check", "", *source, *table, "", *details, *errors, *rules]) + "\n"

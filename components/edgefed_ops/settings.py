@@ -44,6 +44,9 @@ class Settings:
     """Folder of the stacks' workspaces, one subfolder per stack."""
     backend_url: str | None = None
     """State backend for every stack (None: scripts/env.sh's default, a file backend under .state)."""
+    trusted: Path | None = None
+    """Another checkout (a pull request's base branch) whose policy pack, pack configs and stack families
+    check this one's stacks. None: this checkout's own."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], root: Path | None = None) -> Settings:
@@ -71,10 +74,19 @@ class Settings:
         """The local federation's catalog as committed."""
         return self.root / "stacks" / "catalog" / "local.yaml"
 
+    def with_trusted(self, trusted: Path | None) -> Settings:
+        """The same settings, checked by the pack of ``trusted`` (a base branch), not by this checkout's."""
+        return replace(self, trusted=trusted.resolve()) if trusted else self
+
+    @property
+    def rules_root(self) -> Path:
+        """The checkout whose pack and pack configs decide: the trusted one, or this one."""
+        return self.trusted or self.root
+
     @property
     def pack(self) -> Path:
-        """The EU residency policy pack."""
-        return self.root / "policies" / "eu-residency"
+        """The EU residency policy pack (of the trusted checkout when there is one)."""
+        return self.rules_root / "policies" / "eu-residency"
 
     @property
     def kwok_stages(self) -> Path:
@@ -83,8 +95,8 @@ class Settings:
 
     def pack_config(self, stack: str) -> Path:
         """The pack config that checks ``stack`` (or a family's prefix): its family's, never another's."""
-        families = load_stacksets(self.root / "stacks" / "stacksets.yaml")
-        return self.root / family_of(families, stack).policy_config
+        families = load_stacksets(self.rules_root / "stacks" / "stacksets.yaml")
+        return self.rules_root / family_of(families, stack).policy_config
 
     def stack_names(self) -> list[str]:
         """Names of the committed country stacks."""
