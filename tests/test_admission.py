@@ -16,21 +16,21 @@ from edgefed.admission import admission_binding, admission_policy
 from .workloads import compliant_deployment, residency_labels
 
 REGISTRIES = ("registry.edgefed.eu",)
-POLICY = admission_policy("edgefed-residency-edgefed-fr", "FR", "orange-fr-paris", REGISTRIES)
+POLICY = admission_policy("edgefed-residency-edgefed-fr", "FR", "orange-fr-paris", "orange", REGISTRIES)
 DIGEST = "sha256:" + "ab" * 32
 
 
-def evaluate(obj: dict[str, Any]) -> list[str]:
+def evaluate(obj: dict[str, Any], policy: dict[str, Any] = POLICY) -> list[str]:
     """Messages of the failed validations, as the API server would compute them."""
     env = celpy.Environment()
     activation: dict[str, Any] = {"object": celpy.json_to_cel(obj)}
     values: dict[str, Any] = {}
-    for variable in POLICY["variables"]:
+    for variable in policy["variables"]:
         activation["variables"] = celpy.celtypes.MapType({celpy.celtypes.StringType(k): v for k, v in values.items()})
         values[variable["name"]] = env.program(env.compile(variable["expression"])).evaluate(activation)
     activation["variables"] = celpy.celtypes.MapType({celpy.celtypes.StringType(k): v for k, v in values.items()})
     failed = []
-    for validation in POLICY["validations"]:
+    for validation in policy["validations"]:
         if not env.program(env.compile(validation["expression"])).evaluate(activation):
             if "messageExpression" in validation:
                 failed.append(str(env.program(env.compile(validation["messageExpression"])).evaluate(activation)))
@@ -47,20 +47,61 @@ def test_compliant_workload_is_admitted():
     assert evaluate(deployment()) == []
 
 
-def test_missing_label_is_refused():
-    assert evaluate(deployment(zone=None)) == [
-        "edgefed residency: workloads in this namespace must carry the labels edgefed.io/country, edgefed.io/operator, "
-        "edgefed.io/zone, edgefed.io/residency"
-    ]
+LABELS = (
+    "edgefed residency: a workload and its pod template must carry the labels edgefed.io/country, "
+    "edgefed.io/operator, edgefed.io/zone, edgefed.io/residency, edgefed.io/data-classification, "
+    "app.kubernetes.io/name"
+)
+PLACE = (
+    "edgefed residency: this is zone orange-fr-paris of orange in FR; the workload's edgefed.io/country, "
+    "edgefed.io/zone and edgefed.io/operator labels must say so"
+)
+RESIDENCY = "edgefed residency: edgefed.io/residency must be 'eu' or EU/EEA country codes joined by '.' that include fr"
+DIGEST_NEEDED = "edgefed residency: restricted data requires images pinned by digest (image@sha256:...)"
 
 
-def test_wrong_country_is_refused():
-    assert evaluate(deployment(country="de")) == [
-        "edgefed residency: this is zone orange-fr-paris in FR; edgefed.io/country=de and edgefed.io/zone=orange-fr-paris do not match"
-    ]
+def test_missing_label_is_refused_and_held_to_restricted():
+    """No label is assumed: a missing classification is refused, and counts as restricted for the digest."""
+    assert evaluate(deployment(zone=None)) == [LABELS]
+    assert evaluate(deployment(data_classification=None)) == [LABELS, DIGEST_NEEDED]
 
 
-@pytest.mark.parametrize("image", ["nginx:1.27", "gcr.io/acme/web:1", "registry.edgefed.eu.evil.com/web:1"])
+def test_template_labels_are_checked_too():
+    obj = deployment()
+    obj["spec"]["template"]["metadata"]["labels"]["edgefed.io/country"] = "de"
+    assert evaluate(obj) == [PLACE]
+    del obj["spec"]["template"]["metadata"]
+    assert evaluate(obj) == [LABELS, DIGEST_NEEDED]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"country": "de"}, [PLACE]),
+        ({"zone": "orange-fr-lyon"}, [PLACE]),
+        ({"operator": "vodafone"}, [PLACE]),
+        ({"country": "FR"}, []),
+        ({"residency": "us"}, [RESIDENCY]),
+        ({"residency": "fr.us"}, [RESIDENCY]),
+        ({"residency": "de.it"}, [RESIDENCY]),
+        ({"residency": "DE.FR"}, []),
+        ({"residency": "EU"}, []),
+        ({"data_classification": "secret"}, [
+            "edgefed residency: edgefed.io/data-classification must be one of public, internal, personal, restricted",
+            DIGEST_NEEDED,
+        ]),
+    ],
+    ids=["country", "zone", "operator", "upper-case-country", "residency-us", "residency-with-us",
+         "residency-without-fr", "upper-case-residency", "upper-case-eu", "unknown-classification"],
+)  # fmt: skip
+def test_label_values_are_checked_like_the_pack(change, expected):
+    assert evaluate(deployment(**change)) == expected
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["nginx:1.27", "gcr.io/acme/web:1", "registry.edgefed.eu.evil.com/web:1", "registry.edgefed.eu:5000/web:1"],
+)
 def test_unlisted_registry_is_refused(image):
     obj = deployment()
     obj["spec"]["template"]["spec"]["containers"][0]["image"] = image
@@ -69,42 +110,65 @@ def test_unlisted_registry_is_refused(image):
     ]
 
 
+@pytest.mark.parametrize("image", ["registry.edgefed.eu/Acme/web:1", "registry.edgefed.eu/" + "a" * 300 + ":1"])
+def test_an_image_reference_the_pack_cannot_parse_is_refused(image):
+    obj = deployment()
+    obj["spec"]["template"]["spec"]["containers"][0]["image"] = image
+    assert evaluate(obj)[0] == f"edgefed residency: image {image} is not an image reference edgefed can read"
+
+
 def test_restricted_needs_digest():
     obj = deployment(data_classification="restricted")
-    assert evaluate(obj) == ["edgefed residency: restricted data requires images pinned by digest (image@sha256:...)"]
+    assert evaluate(obj) == [DIGEST_NEEDED]
     obj["spec"]["template"]["spec"]["containers"][0]["image"] = f"registry.edgefed.eu/acme/web:1@{DIGEST}"
     assert evaluate(obj) == []
 
 
-def test_pods_and_cronjobs_are_covered_too():
+def test_digests_follow_require_digest_for():
+    personal = admission_policy("p", "FR", "orange-fr-paris", "orange", REGISTRIES, ("personal", "restricted"))
+    assert evaluate(deployment(data_classification="personal"), personal) == [
+        "edgefed residency: personal data requires images pinned by digest (image@sha256:...)"
+    ]
+
+
+def test_docker_hub_by_host_when_allow_listed():
+    hub = admission_policy("p", "FR", "orange-fr-paris", "orange", ("docker.io",))
+    for image, admitted in [("nginx:1.27", True), ("library/nginx:1", True), ("docker.io/x/y:1", True),
+                            ("gcr.io/x:1", False), ("localhost/x:1", False), ("localhost:5000/x:1", False)]:  # fmt: skip
+        obj = deployment()
+        obj["spec"]["template"]["spec"]["containers"][0]["image"] = image
+        assert (evaluate(obj, hub) == []) is admitted, image
+
+
+def test_pods_cronjobs_and_ephemeral_containers_are_covered_too():
     pod = copy.deepcopy(deployment())
     pod["kind"] = "Pod"
-    pod["spec"] = {"containers": [{"name": "x", "image": "quay.io/x:1"}]}
+    pod["spec"] = {
+        "containers": [{"name": "x", "image": "registry.edgefed.eu/x:1"}],
+        "ephemeralContainers": [{"name": "debug", "image": "quay.io/x:1"}],
+    }
     assert evaluate(pod) == [
         "edgefed residency: image quay.io/x:1 is not from an allow-listed registry (registry.edgefed.eu)"
     ]
     cron = copy.deepcopy(deployment())
     cron["kind"] = "CronJob"
-    cron["spec"] = {
-        "jobTemplate": {
-            "spec": {
-                "template": {
-                    "spec": {
-                        "initContainers": [{"name": "i", "image": "busybox"}],
-                        "containers": [{"name": "x", "image": "registry.edgefed.eu/x:1"}],
-                    }
-                }
-            }
-        }
+    template = copy.deepcopy(cron["spec"]["template"])
+    template["spec"] = {
+        "initContainers": [{"name": "i", "image": "busybox"}],
+        "containers": [{"name": "x", "image": "registry.edgefed.eu/x:1"}],
     }
+    cron["spec"] = {"jobTemplate": {"spec": {"template": template}}}
     assert evaluate(cron) == [
         "edgefed residency: image busybox is not from an allow-listed registry (registry.edgefed.eu)"
     ]
 
 
-def test_binding_denies_in_the_tenant_namespace_only():
-    binding = admission_binding("edgefed-residency-edgefed-fr", "edgefed-fr")
+def test_binding_covers_every_namespace_but_the_clusters_own():
+    binding = admission_binding("edgefed-residency-edgefed-fr")
     assert binding["validationActions"] == ["Deny"]
     assert binding["matchResources"]["namespaceSelector"] == {
-        "matchLabels": {"kubernetes.io/metadata.name": "edgefed-fr"}
-    }
+        "matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "NotIn",
+             "values": ["kube-system", "kube-public", "kube-node-lease"]}
+        ]
+    }  # fmt: skip

@@ -6,6 +6,7 @@ refused with the policy's message for a non-compliant workload and admitted for 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -33,19 +34,31 @@ def zone_cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def deployed_zone(zone_cluster, tmp_path_factory):
+    """The EdgeZone deployed with `pulumi up` and the pack, which checks that the provider's kubeconfig
+    connects to the zone's catalog API endpoint: here the loopback server, in a copy of the catalog."""
     from edgefed_ops.engine import StackWorkspace
 
     tmp = tmp_path_factory.mktemp("zone-stack")
+    catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "federation.yaml").read_text())
+    for zone in catalog["zones"]:
+        if zone["id"] == "orange-fr-paris":
+            zone["api_endpoint"] = zone_cluster.url
+    (tmp / "catalog.yaml").write_text(yaml.safe_dump(catalog, sort_keys=False))
+    config = json.loads((ROOT / "policies" / "eu-residency" / "config.json").read_text())
+    for rule in config.values():
+        if isinstance(rule, dict) and "catalogs" in rule:
+            rule["catalogs"] = [str(tmp / "catalog.yaml")]
+    (tmp / "pack.json").write_text(json.dumps(config))
     workspace = StackWorkspace(ops_settings(tmp), "paris", project=ROOT / "tests" / "zone_program")
     workspace.prepare(
         {
-            "zoneprobe:catalog": str(ROOT / "stacks" / "catalog" / "federation.yaml"),
+            "zoneprobe:catalog": str(tmp / "catalog.yaml"),
             "zoneprobe:zone": "orange-fr-paris",
             "zoneprobe:namespace": "edgefed-fr",
         },
         secrets={"zoneprobe:kubeconfig": zone_cluster.kubeconfig.read_text()},
     )
-    deployed = workspace.up()
+    deployed = workspace.up(config=tmp / "pack.json")
     assert deployed.ok, deployed.output[-3000:]
     state = workspace.cli("stack", "export").stdout
     assert zone_cluster.kubeconfig.read_text().split("token: ")[1].split()[0] not in state, (
@@ -95,7 +108,7 @@ def manifest(
     name: str, image: str, country: str = "fr", classification: str = "internal", with_labels: bool = True
 ) -> str:
     labels = residency_labels(country=country, data_classification=classification) if with_labels else {"app": "x"}
-    return yaml.safe_dump(compliant_deployment(name, image, labels=labels, pod_labels={}, container="app"))
+    return yaml.safe_dump(compliant_deployment(name, image, labels=labels, container="app"))
 
 
 def test_compliant_kubectl_apply_is_admitted(deployed_zone):
@@ -123,13 +136,16 @@ def test_compliant_kubectl_apply_is_admitted(deployed_zone):
             "moved",
             "registry.edgefed.eu/acme/web:1",
             {"country": "de"},
-            "edgefed residency: this is zone orange-fr-paris in FR; edgefed.io/country=de and edgefed.io/zone=orange-fr-paris do not match",
+            "edgefed residency: this is zone orange-fr-paris of orange in FR; the workload's edgefed.io/country, "
+            "edgefed.io/zone and edgefed.io/operator labels must say so",
         ),
         (
             "bare",
             "registry.edgefed.eu/acme/web:1",
             {"with_labels": False},
-            "edgefed residency: workloads in this namespace must carry the labels edgefed.io/country, edgefed.io/operator, edgefed.io/zone, edgefed.io/residency",
+            "edgefed residency: a workload and its pod template must carry the labels edgefed.io/country, "
+            "edgefed.io/operator, edgefed.io/zone, edgefed.io/residency, edgefed.io/data-classification, "
+            "app.kubernetes.io/name",
         ),
         (
             "secret",
@@ -152,3 +168,48 @@ def test_restricted_with_digest_is_admitted(deployed_zone):
         deployed_zone, manifest("pinned", f"registry.edgefed.eu/aero/vision:3@{DIGEST}", classification="restricted")
     )
     assert result.returncode == 0, result.stderr
+
+
+INTENDED = {"kube-system-hub": "system-namespace"}
+"""Corpus entries whose verdicts differ on purpose (see edgefed.admission.INTENDED_DIFFERENCES)."""
+
+
+def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_zone, tmp_path):
+    """Differential: one corpus through the pack (real engine) and through the zone's API server."""
+    from edgefed.admission import INTENDED_DIFFERENCES
+    from edgefed_ops.engine import StackWorkspace
+    from edgefed_ops.kube import zone
+
+    from .workloads import admission_corpus
+
+    corpus = admission_corpus()
+    assert len(corpus) >= 40
+    (tmp_path / "corpus.json").write_text(json.dumps(corpus))
+    workspace = StackWorkspace(ops_settings(tmp_path), "parity", project=ROOT / "tests" / "admission_corpus")
+    workspace.prepare(
+        {
+            "corpus:manifests": str(tmp_path / "corpus.json"),
+            "corpus:render": str(tmp_path / "render"),
+            "corpus:zone": "orange-fr-paris",
+        }
+    )
+    outcome = workspace.preview(config=ROOT / "policies" / "eu-residency" / "config.json")
+    assert not outcome.errors or outcome.violations, outcome.output[-3000:]
+    pack = {name: not any(f"'{name}'" in v.message for v in outcome.violations) for name in corpus}
+    with zone(deployed_zone.kubeconfig) as client:
+        refusals = {name: client.dry_run_create(manifest) for name, manifest in corpus.items()}
+    admitted = {name: refusal is None for name, refusal in refusals.items()}
+    for name, refusal in refusals.items():
+        if refusal is not None:
+            assert "edgefed residency" in refusal, (name, refusal)  # refused by the policy, not by something else
+    differ = {name for name in corpus if pack[name] != admitted[name]}
+    assert differ == set(INTENDED), {n: (pack[n], refusals[n]) for n in differ ^ set(INTENDED)}
+    assert {INTENDED[name] for name in differ} <= set(INTENDED_DIFFERENCES)
+    assert (pack["kube-system-hub"], admitted["kube-system-hub"]) == (False, True)
+    both = sum(pack.values())
+    assert 8 <= both < len(corpus) - 20, "the corpus holds both compliant and refused workloads"
+    SUMMARY.append(
+        f"admission parity: {len(corpus)} workloads through the pack and a real kube-apiserver, "
+        f"{len(corpus) - len(differ)} identical verdicts ({both} admitted by the pack), "
+        f"{len(differ)} intended difference(s): {', '.join(sorted(differ))}"
+    )

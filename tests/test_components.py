@@ -219,12 +219,11 @@ def test_edge_zone_installs_its_admission_policy(catalog, monkeypatch):
     policy = rec.named("orange-fr-lyon-admission-policy")
     assert policy.type == "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
     assert "::orange-fr-lyon-provider::" in policy.provider
-    zone_check = policy.inputs["spec"]["validations"][1]["expression"]
-    assert '== "fr"' in zone_check and '== "orange-fr-lyon"' in zone_check
+    zone_check = policy.inputs["spec"]["validations"][2]["expression"]
+    assert '"fR"' in zone_check and '== "orange-fr-lyon"' in zone_check and '== "orange"' in zone_check
     binding = rec.named("orange-fr-lyon-admission-binding")
-    assert binding.inputs["spec"]["matchResources"]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "acme-fr"
-    }
+    selector = binding.inputs["spec"]["matchResources"]["namespaceSelector"]
+    assert selector["matchExpressions"][0]["operator"] == "NotIn", "every namespace but the cluster's own"
 
 
 def test_primaries_roll_out_after_every_other_zone_of_the_app(catalog):

@@ -42,7 +42,7 @@ def compliant_deployment(
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": name, "namespace": "edgefed-fr", "labels": dict(found)},
+        "metadata": {"name": name, "namespace": "edgefed-fr", "labels": {"app.kubernetes.io/name": name, **found}},
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
@@ -52,3 +52,118 @@ def compliant_deployment(
             },
         },
     }
+
+
+ZONE_LABELS = {**PARIS, "edgefed.io/operator": "orange"}
+WORKLOAD_KEYS = (
+    "edgefed.io/country",
+    "edgefed.io/operator",
+    "edgefed.io/zone",
+    "edgefed.io/residency",
+    "edgefed.io/data-classification",
+    "app.kubernetes.io/name",
+)
+PINNED = "sha256:" + "cd" * 32
+
+
+def as_kind(deployment: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The same workload (labels, pod template) as another kind, built as that kind's API wants it."""
+    meta, spec = deployment["metadata"], deployment["spec"]
+    template = {**spec["template"], "spec": dict(spec["template"]["spec"])}
+    if kind in ("Job", "CronJob"):
+        template["spec"]["restartPolicy"] = "Never"
+    bodies: dict[str, tuple[str, dict[str, Any]]] = {
+        "StatefulSet": ("apps/v1", {"spec": {"serviceName": meta["name"], "selector": spec["selector"], "template": template}}),
+        "DaemonSet": ("apps/v1", {"spec": {"selector": spec["selector"], "template": template}}),
+        "ReplicaSet": ("apps/v1", {"spec": {"selector": spec["selector"], "template": template}}),
+        "Job": ("batch/v1", {"spec": {"template": template}}),
+        "CronJob": ("batch/v1", {"spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}}}),
+        "Pod": ("v1", {"spec": template["spec"]}),
+        "ReplicationController": (
+            "v1", {"spec": {"selector": dict(spec["selector"]["matchLabels"]), "template": template}}
+        ),
+        "PodTemplate": ("v1", {"template": template}),
+    }  # fmt: skip
+    api_version, body = bodies[kind]
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta, **body}
+
+
+def admission_corpus() -> dict[str, dict[str, Any]]:
+    """Workloads (name -> manifest) for the differential test: the pack and a zone must agree on each."""
+    import copy
+
+    def workload(name: str, image: str = f"{REGISTRY}/acme/web:1", **changes: str | None) -> dict[str, Any]:
+        found = {"app.kubernetes.io/name": name, **ZONE_LABELS}
+        for key, value in changes.items():
+            label = "app.kubernetes.io/name" if key == "app" else "edgefed.io/" + key.replace("_", "-")
+            if value is None:
+                found.pop(label, None)
+            else:
+                found[label] = value
+        return compliant_deployment(name, image, labels=found, pod_labels=found)
+
+    corpus: dict[str, dict[str, Any]] = {"compliant": workload("compliant")}
+    for key in WORKLOAD_KEYS:
+        short = "app" if key.startswith("app.") else key.removeprefix("edgefed.io/").replace("-", "_")
+        name = f"missing-{short.replace('_', '-')}"
+        obj = workload(name)
+        del obj["metadata"]["labels"][key]
+        corpus[name] = obj
+    template_missing = workload("template-missing-zone")
+    del template_missing["spec"]["template"]["metadata"]["labels"]["edgefed.io/zone"]
+    corpus["template-missing-zone"] = template_missing
+    template_moved = workload("template-wrong-country")
+    template_moved["spec"]["template"]["metadata"]["labels"]["edgefed.io/country"] = "it"
+    corpus["template-wrong-country"] = template_moved
+    for name, changes in {
+        "upper-case-country": {"country": "FR"},
+        "wrong-country": {"country": "de"},
+        "wrong-zone": {"zone": "orange-fr-lyon"},
+        "wrong-operator": {"operator": "vodafone"},
+        "empty-zone": {"zone": ""},
+        "residency-us": {"residency": "us"},
+        "residency-fr-us": {"residency": "fr.us"},
+        "residency-without-fr": {"residency": "de.it"},
+        "residency-upper-case": {"residency": "DE.FR"},
+        "residency-eu-upper-case": {"residency": "EU"},
+        "residency-empty-code": {"residency": "fr..de"},
+        "unknown-classification": {"data_classification": "secret"},
+        "personal-without-digest": {"data_classification": "personal"},
+        "restricted-without-digest": {"data_classification": "restricted"},
+    }.items():
+        corpus[name] = workload(name, **changes)
+    corpus["restricted-pinned"] = workload(
+        "restricted-pinned", f"{REGISTRY}/aero/vision:3@{PINNED}", data_classification="restricted"
+    )
+    for name, image in {
+        "docker-hub": "nginx:1.27",
+        "gcr": "gcr.io/acme/web:1",
+        "lookalike-host": "registry.edgefed.eu.attacker.example/web:1",
+        "registry-port": "registry.edgefed.eu:5000/web:1",
+        "upper-case-image": f"{REGISTRY}/Acme/web:1",
+        "image-too-long": f"{REGISTRY}/" + "a" * 300 + ":1",
+        "short-digest": f"{REGISTRY}/aero/vision:3@sha256:abc",
+    }.items():
+        corpus[name] = workload(name, image)
+    init = workload("init-docker-hub")
+    init["spec"]["template"]["spec"]["initContainers"] = [{"name": "init", "image": "alpine:3.20"}]
+    corpus["init-docker-hub"] = init
+    for namespace in ("default", "kube-system"):
+        for verdict, image in (("ok", f"{REGISTRY}/acme/web:1"), ("hub", "nginx:1.27")):
+            obj = workload(f"{namespace}-{verdict}", image)
+            obj["metadata"]["namespace"] = namespace
+            corpus[f"{namespace}-{verdict}"] = obj
+    for kind in (
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+        "Pod",
+        "ReplicationController",
+        "PodTemplate",
+    ):
+        for verdict, image in (("ok", f"{REGISTRY}/acme/web:1"), ("hub", "nginx:1.27")):
+            name = f"{kind.lower()}-{verdict}"
+            corpus[name] = as_kind(copy.deepcopy(workload(name, image)), kind)
+    return corpus

@@ -1,51 +1,162 @@
 """The in-zone half of the residency guarantee: a ValidatingAdmissionPolicy (CEL, no controller).
 
-Generated from the same rule data as the policy pack (the residency label keys, the registry
-allow-list, the digest rule for restricted data), so that a ``kubectl apply`` that bypasses Pulumi is
-refused by the zone's own API server in the tenant namespace.
+Generated from the same rule data as the policy pack (label keys and classifications, the EU/EEA list,
+the image reference grammar, the registry allow-list and ``requireDigestFor``), so that a ``kubectl
+apply`` that bypasses Pulumi gets the verdict the pack would give. ``tests/test_admission_apiserver.py``
+sends one corpus through both (the real engine with the pack, a real kube-apiserver with this policy)
+and asserts identical verdicts; the intended differences are listed in :data:`INTENDED_DIFFERENCES`.
+
+Only standard CEL is used (``matches`` is RE2 in the API server), no extension library.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from edgefed import labels
+from edgefed.appspec import IMAGE_NAME_MAX, IMAGE_PATTERN
+from edgefed.geography import geography
 
 API_VERSION = "admissionregistration.k8s.io/v1"
 WORKLOAD_RESOURCES = {
-    "": ["pods"],
+    "": ["pods", "pods/ephemeralcontainers", "podtemplates", "replicationcontrollers"],
     "apps": ["deployments", "statefulsets", "daemonsets", "replicasets"],
     "batch": ["jobs", "cronjobs"],
 }
+"""Every workload kind of the pack's ``edgefed.kinds`` (patches arrive as updates of these)."""
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+"""Namespaces of the cluster's own components, where tenants have no rights: not bound."""
+INTENDED_DIFFERENCES = {
+    "system-namespace": "the zone does not check kube-system, kube-public and kube-node-lease (the cluster's "
+    "own components run there and tenants cannot write there); the pack checks every workload it is given",
+    "stack-rules": "cross-border and exposure-path rules need the whole stack; a zone sees only itself",
+    "namespaces": "the pack requires residency labels on the Namespaces a stack creates; the zone admits any "
+    "namespace and checks the workloads inside it",
+}
+"""Where the zone's verdict may differ from the pack's, on purpose."""
 
 
-def _cel_list(values: Sequence[str]) -> str:
-    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+def _cel(value: Any) -> str:
+    return json.dumps(value)
 
 
-def validations(country: str, zone: str, registries: Sequence[str]) -> list[dict[str, str]]:
-    """CEL validations for one zone: labels present and matching, images allow-listed, digests for restricted."""
-    keys = _cel_list(labels.RESIDENCY_KEYS)
+def _case_variants(code: str) -> list[str]:
+    """Every spelling of a two-letter code in upper and lower case (``fr``, ``fR``, ``Fr``, ``FR``)."""
+    variants = [""]
+    for char in code.lower():
+        variants = [v + c for v in variants for c in (char, char.upper())]
+    return variants
+
+
+def residency_pattern(country: str) -> str:
+    """RE2 for a residency label value allowed in ``country``: ``eu`` or EU/EEA codes that include it."""
+    codes = "|".join(sorted(geography().eea))
+    return rf"^(?i)(eu|(({codes})\.)*{country.upper()}(\.({codes}))*)$"
+
+
+def _registry_check(registries: Sequence[str]) -> str:
+    """CEL over container ``c``: its image's registry host (Docker's rule for the first part) is listed."""
+    hosts = [r for r in registries if r != "docker.io"]
+    checks = [f"c.image.startsWith({_cel(host + '/')})" for host in hosts]
+    if "docker.io" in registries:
+        # No registry part (no '/' before the name, or a first part without '.' or ':'): Docker Hub.
+        checks.append("(c.image.matches('^([^/]+|[^./:]+/.*)$') && !c.image.startsWith('localhost/'))")
+        checks.append("c.image.startsWith('docker.io/')")
+    return "(" + " || ".join(checks or ["false"]) + ")"
+
+
+VARIABLES = [
+    {
+        "name": "podSpec",
+        "expression": "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? "
+        "object.spec.jobTemplate.spec.template.spec : (object.kind == 'PodTemplate' ? object.template.spec : "
+        "object.spec.template.spec))",
+    },
+    {
+        "name": "templateLabels",
+        "expression": "object.kind == 'Pod' ? {} : (object.kind == 'CronJob' ? "
+        "(has(object.spec.jobTemplate.spec.template.metadata) && "
+        "has(object.spec.jobTemplate.spec.template.metadata.labels) ? "
+        "object.spec.jobTemplate.spec.template.metadata.labels : {}) : (object.kind == 'PodTemplate' ? "
+        "(has(object.template.metadata) && has(object.template.metadata.labels) ? "
+        "object.template.metadata.labels : {}) : (has(object.spec.template.metadata) && "
+        "has(object.spec.template.metadata.labels) ? object.spec.template.metadata.labels : {})))",
+    },
+    {
+        "name": "places",
+        "expression": "(has(object.metadata.labels) ? [object.metadata.labels] : [{}]) + "
+        "(object.kind == 'Pod' ? [] : [variables.templateLabels])",
+    },
+    {
+        "name": "containers",
+        "expression": "variables.podSpec.containers + (has(variables.podSpec.initContainers) ? "
+        "variables.podSpec.initContainers : []) + (has(variables.podSpec.ephemeralContainers) ? "
+        "variables.podSpec.ephemeralContainers : [])",
+    },
+]
+"""CEL variables: the pod spec of any workload kind, the label maps to check (the object's and its pod
+template's, as the pack checks both), and every container (init and ephemeral included)."""
+
+
+def _classification_variable(classifications: Sequence[str]) -> dict[str, str]:
+    """The most sensitive classification the places declare; missing or unknown counts as restricted."""
+    key = _cel(labels.CLASSIFICATION)
+    unknown = f"variables.places.exists(l, !({key} in l) || !(l[{key}] in {_cel(list(classifications))}))"
+    expression = f"{unknown} ? {_cel(classifications[-1])} : "
+    for value in reversed(classifications[1:]):
+        expression += f"(variables.places.exists(l, l[{key}] == {_cel(value)}) ? {_cel(value)} : "
+    expression += _cel(classifications[0]) + ")" * (len(classifications) - 1)
+    return {"name": "classification", "expression": expression}
+
+
+def validations(
+    country: str, zone: str, operator: str, registries: Sequence[str], digest_for: Sequence[str]
+) -> list[dict[str, str]]:
+    """CEL validations for one zone, in the pack's order: labels, values, images, digests."""
+    keys = _cel(list(labels.WORKLOAD_KEYS))
+    required = ", ".join(labels.WORKLOAD_KEYS)
+    c_key, z_key, o_key, r_key = (_cel(k) for k in (labels.COUNTRY, labels.ZONE, labels.OPERATOR, labels.RESIDENCY))
+    k_key = _cel(labels.CLASSIFICATION)
+    countries = _cel(_case_variants(country))
+    listed = _registry_check(registries)
     allowed = ", ".join(registries)
-    listed = f"{_cel_list(registries)}.exists(r, c.image.startsWith(r + '/'))"
-    required = ", ".join(labels.RESIDENCY_KEYS)
-    lower = country.lower()
+    name_length = rf"^[a-zA-Z0-9./:_-]{{1,{IMAGE_NAME_MAX}}}(:[\w][\w.-]{{0,127}})?(@sha256:[a-f0-9]{{64}})?$"
+    residency = _cel(residency_pattern(country))
+    readable = f"c.image.matches({_cel(IMAGE_PATTERN)}) && c.image.matches({_cel(name_length)})"
     return [
         {
-            "expression": f"has(object.metadata.labels) && {keys}.all(k, k in object.metadata.labels)",
-            "message": f"edgefed residency: workloads in this namespace must carry the labels {required}",
+            "expression": f"variables.places.all(l, {keys}.all(k, k in l && l[k] != ''))",
+            "message": f"edgefed residency: a workload and its pod template must carry the labels {required}",
             "reason": "Forbidden",
         },
         {
-            # Missing labels are the first validation's finding; this one only compares present labels.
-            "expression": f"!has(object.metadata.labels) || !{keys}.all(k, k in object.metadata.labels) || "
-            f"(object.metadata.labels[{json.dumps(labels.COUNTRY)}] == {json.dumps(lower)} && "
-            f"object.metadata.labels[{json.dumps(labels.ZONE)}] == {json.dumps(zone)})",
-            "messageExpression": f"'edgefed residency: this is zone {zone} in {country}; {labels.COUNTRY}=' + "
-            f"object.metadata.labels[{json.dumps(labels.COUNTRY)}] + ' and {labels.ZONE}=' + "
-            f"object.metadata.labels[{json.dumps(labels.ZONE)}] + ' do not match'",
+            "expression": f"variables.places.all(l, !({k_key} in l) || l[{k_key}] in "
+            f"{_cel(list(labels.CLASSIFICATIONS))})",
+            "message": "edgefed residency: edgefed.io/data-classification must be one of "
+            + ", ".join(labels.CLASSIFICATIONS),
+            "reason": "Forbidden",
+        },
+        {
+            # Missing labels are the first validation's finding; this one compares the labels present.
+            "expression": f"variables.places.all(l, (!({c_key} in l) || l[{c_key}] in {countries}) && "
+            f"(!({z_key} in l) || l[{z_key}] == {_cel(zone)}) && (!({o_key} in l) || l[{o_key}] == {_cel(operator)}))",
+            "message": f"edgefed residency: this is zone {zone} of {operator} in {country}; the workload's "
+            f"{labels.COUNTRY}, {labels.ZONE} and {labels.OPERATOR} labels must say so",
+            "reason": "Forbidden",
+        },
+        {
+            "expression": f"variables.places.all(l, !({r_key} in l) || l[{r_key}].matches({residency}))",
+            "message": f"edgefed residency: {labels.RESIDENCY} must be 'eu' or EU/EEA country codes joined by '.' "
+            f"that include {country.lower()}",
+            "reason": "Forbidden",
+        },
+        {
+            "expression": f"variables.containers.all(c, {readable})",
+            "messageExpression": f"'edgefed residency: image ' + variables.containers.filter(c, !({readable}))[0].image"
+            f" + ' is not an image reference edgefed can read'",
             "reason": "Forbidden",
         },
         {
@@ -55,32 +166,26 @@ def validations(country: str, zone: str, registries: Sequence[str]) -> list[dict
             "reason": "Forbidden",
         },
         {
-            "expression": f"!({json.dumps(labels.CLASSIFICATION)} in object.metadata.labels) || "
-            f"object.metadata.labels[{json.dumps(labels.CLASSIFICATION)}] != 'restricted' || "
-            "variables.containers.all(c, c.image.contains('@sha256:'))",
-            "message": "edgefed residency: restricted data requires images pinned by digest (image@sha256:...)",
+            "expression": f"!(variables.classification in {_cel(list(digest_for))}) || "
+            "variables.containers.all(c, c.image.matches('@sha256:[a-f0-9]{64}$'))",
+            "messageExpression": "'edgefed residency: ' + variables.classification + "
+            "' data requires images pinned by digest (image@sha256:...)'",
             "reason": "Forbidden",
         },
     ]
 
 
-VARIABLES = [
-    {
-        "name": "podSpec",
-        "expression": "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? "
-        "object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)",
-    },
-    {
-        "name": "containers",
-        "expression": "variables.podSpec.containers + (has(variables.podSpec.initContainers) ? "
-        "variables.podSpec.initContainers : [])",
-    },
-]
-"""CEL variables: the pod spec of any workload kind, and all its containers."""
-
-
-def admission_policy(name: str, country: str, zone: str, registries: Sequence[str]) -> dict[str, Any]:
-    """The ValidatingAdmissionPolicy spec for one zone."""
+def admission_policy(
+    name: str,
+    country: str,
+    zone: str,
+    operator: str,
+    registries: Sequence[str],
+    digest_for: Sequence[str] = ("restricted",),
+) -> dict[str, Any]:
+    """The ValidatingAdmissionPolicy spec for one zone (``name`` is kept for the binding's reference)."""
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise ValueError(f"admission policy {name}: {country!r} is not an ISO country code")
     return {
         "failurePolicy": "Fail",
         "matchConstraints": {
@@ -94,15 +199,26 @@ def admission_policy(name: str, country: str, zone: str, registries: Sequence[st
                 for group, resources in WORKLOAD_RESOURCES.items()
             ]
         },
-        "variables": VARIABLES,
-        "validations": validations(country, zone, registries),
+        "variables": [*VARIABLES, _classification_variable(labels.CLASSIFICATIONS)],
+        "validations": validations(country, zone, operator, registries, digest_for),
     }
 
 
-def admission_binding(policy_name: str, namespace: str) -> dict[str, Any]:
-    """The binding that applies the policy, denying, in the tenant namespace only."""
+def admission_binding(policy_name: str) -> dict[str, Any]:
+    """The binding that applies the policy, denying, in every namespace but the cluster's own.
+
+    Cluster-wide rather than in the tenant's namespace: a tenant who may create a namespace (or who
+    writes to ``default``) would otherwise run unchecked workloads there, and a label selector would let
+    them opt out by leaving the label off.
+    """
     return {
         "policyName": policy_name,
         "validationActions": ["Deny"],
-        "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}},
+        "matchResources": {
+            "namespaceSelector": {
+                "matchExpressions": [
+                    {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": list(SYSTEM_NAMESPACES)}
+                ]
+            }
+        },
     }

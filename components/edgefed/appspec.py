@@ -16,12 +16,15 @@ from edgefed.model import EEACountry, FailoverCapacity, Location, Name, StrictMo
 DataClassification = Literal["public", "internal", "personal", "restricted"]
 FailoverMode = Literal["none", "neighbour", "any-in-residency"]
 
-_IMAGE = re.compile(
+IMAGE_PATTERN = (
     r"^(?:(?P<registry>[a-zA-Z0-9.-]+(?::[0-9]+)?)/)?"
     r"(?P<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
-    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
+"""The distribution spec's image reference grammar (ASCII, valid both as Python ``re`` and as RE2, so the
+zones' admission policy matches exactly what the policy pack parses)."""
+_IMAGE = re.compile(IMAGE_PATTERN)
 IMAGE_NAME_MAX = 255
 """Longest image name (registry and repository) the distribution spec's reference grammar allows."""
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

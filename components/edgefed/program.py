@@ -25,17 +25,19 @@ from edgefed.stackconfig import NAMESPACE, StackConfig
 from edgefed.stacksets import family_of, load_stacksets
 
 
-def _allowed_registries(root: Path, stack: str) -> tuple[str, ...]:
-    """The registry allow-list of the stack family's pack config, so zone admission and the pack agree.
+def _registry_rules(root: Path, stack: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Registry allow-list and ``requireDigestFor`` of the stack family's pack config, for zone admission.
 
-    The default list when the project has no stack families (a user's own program).
+    The zones' admission policies and the pack then agree. The pack's defaults when the project has no
+    stack families (a user's own program).
     """
     families = root / "stacks" / "stacksets.yaml"
     path = root / family_of(load_stacksets(families), stack).policy_config if families.is_file() else None
-    if path is None or not path.is_file():
-        return DEFAULT_REGISTRIES
-    policy = json.loads(path.read_text(encoding="utf-8")).get("disallow-unlisted-registry") or {}
-    return tuple(policy.get("allowedRegistries") or DEFAULT_REGISTRIES)
+    policy: dict[str, list[str]] = {}
+    if path is not None and path.is_file():
+        policy = json.loads(path.read_text(encoding="utf-8")).get("disallow-unlisted-registry") or {}
+    registries = tuple(policy.get("allowedRegistries") or DEFAULT_REGISTRIES)
+    return registries, tuple(policy.get("requireDigestFor") or ("restricted",))
 
 
 def _require_secret(key: str, secret_keys: list[str], raw: dict[str, str], source: str, purpose: str) -> None:
@@ -132,7 +134,7 @@ def _run() -> None:
     namespace = f"{config.tenant}-{config.country.lower()}"
     render_to = str(root / config.render_yaml_to) if config.render_yaml_to else None
     down = federation.unavailable
-    registries = _allowed_registries(root, stack)
+    registries, digest_for = _registry_rules(root, stack)
     zones: dict[str, EdgeZone] = {}
     for zone_id in used:
         zone = catalog.zone(zone_id)
@@ -146,6 +148,7 @@ def _run() -> None:
                 render_yaml_to=render_to,
                 unavailable=zone_id in down,
                 allowed_registries=registries,
+                digest_required_for=digest_for,
             ),
         )
     endpoints: dict[str, object] = {}

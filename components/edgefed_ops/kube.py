@@ -1,8 +1,9 @@
 """The one typed Kubernetes client edgefed uses to read (and seed) a zone: lightkube, from a kubeconfig.
 
 Every read of a zone in the operations code and in the tests goes through ``ZoneClient``: readiness,
-nodes, Deployments, Services, EndpointSlices, Namespaces. Zones of the local federation serve a
-self-signed certificate on loopback (``insecure-skip-tls-verify`` in their kubeconfig).
+nodes, Deployments, Services, EndpointSlices, Namespaces, and dry-run creates (the zone's admission
+verdict). Zones of the local federation serve a self-signed certificate on loopback
+(``insecure-skip-tls-verify`` in their kubeconfig).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import httpx2
 import yaml
-from lightkube import ApiError, Client, KubeConfig
+from lightkube import ApiError, Client, KubeConfig, codecs
 from lightkube.core.exceptions import ConfigError as KubeConfigError
 from lightkube.models.core_v1 import NodeStatus
 from lightkube.models.meta_v1 import ObjectMeta
@@ -136,6 +137,17 @@ class ZoneClient:
         """The ports a Service exposes."""
         service = self._api().get(Service, name, namespace=namespace)
         return [p.port for p in (service.spec.ports or [])] if service.spec else []
+
+    def dry_run_create(self, manifest: dict[str, Any]) -> str | None:
+        """Create ``manifest`` as a server-side dry run: ``None`` when admitted, the refusal otherwise.
+
+        Admission (the zone's ValidatingAdmissionPolicy included) runs as for a real create; nothing is stored.
+        """
+        try:
+            self._api().create(codecs.from_dict(manifest), dry_run=True)
+        except ApiError as error:
+            return str(error.status.message or error.status.reason or error.status.code)
+        return None
 
     def ready_endpoints(self, namespace: str, service: str, port: int) -> list[str]:
         """The zone of every ready endpoint of a Service on ``port`` (from its EndpointSlices)."""

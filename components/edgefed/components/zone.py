@@ -38,6 +38,9 @@ class EdgeZoneArgs:
     allowed_registries: tuple[str, ...] = DEFAULT_REGISTRIES
     """Registry hosts the zone's admission policy accepts images from. Default the federation registry;
     the program passes the policy pack's allow-list so both checks agree."""
+    digest_required_for: tuple[str, ...] = ("restricted",)
+    """Data classifications whose images the zone's admission policy requires pinned by digest. Default
+    restricted; the program passes the policy pack's ``requireDigestFor`` so both checks agree."""
     extra_labels: dict[str, str] = field(default_factory=dict)
     """More labels for every object. Default none."""
 
@@ -152,18 +155,20 @@ class EdgeZone(pulumi.ComponentResource):
             },
             opts=in_namespace,
         )
-        # The zone's own API server refuses what bypasses Pulumi (kubectl apply) in the tenant namespace.
+        # The zone's own API server refuses what bypasses Pulumi (kubectl apply), in every namespace.
         policy_name = f"edgefed-residency-{args.namespace}"
         self.admission_policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
             f"{name}-admission-policy",
             metadata={"name": policy_name, "labels": self.labels},
-            spec=admission_policy(policy_name, zone.country, zone.id, args.allowed_registries),
+            spec=admission_policy(
+                policy_name, zone.country, zone.id, zone.operator, args.allowed_registries, args.digest_required_for
+            ),
             opts=in_zone,
         )
         self.admission_binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
             f"{name}-admission-binding",
             metadata={"name": policy_name, "labels": self.labels},
-            spec=admission_binding(policy_name, args.namespace),
+            spec=admission_binding(policy_name),
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.admission_policy]),
         )
         self.register_outputs(
