@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from edgefed.errors import ConfigError
+from edgefed.catalog import load_catalog
+from edgefed.errors import ConfigError, load_yaml
 from edgefed_ops import (
     bench,
     bench_federation,
@@ -28,6 +29,7 @@ from edgefed_ops import (
     policy_schema,
     policycheck,
     render,
+    statebackend,
     whatif_report,
     zones_import,
 )
@@ -155,6 +157,23 @@ def cmd_policy_check(args: argparse.Namespace, settings: Settings) -> int:
         with open(summary, "a", encoding="utf-8") as out:
             out.write(report)
     return 1 if any(r.status != "pass" for r in results) else 0
+
+
+def cmd_state_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Refuse, before anything runs, a state backend outside each stack's country."""
+    url = settings.backend_url or ""
+    failed = 0
+    for stack in args.stacks:
+        config = load_yaml(settings.root / "stacks" / f"Pulumi.{stack}.yaml").get("config") or {}
+        country = str(config.get("edgefed:country", "")).upper()
+        catalog = load_catalog(settings.root / str(config.get("edgefed:catalog", "stacks/catalog/federation.yaml")))
+        why = statebackend.problem(url, country, catalog) if url else "PULUMI_BACKEND_URL is not set"
+        if why:
+            failed += 1
+            print(f"state-check: {stack} ({country}): {why}", file=sys.stderr)
+        else:
+            _progress(args)(f"state-check: {stack} ({country}): state at {statebackend.describe(url)}")
+    return 1 if failed else 0
 
 
 def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
@@ -346,6 +365,8 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("--jobs", type=int, help="stacks previewed at once (default: the number of cores)")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
+    one = command("state-check", cmd_state_check, "refuse a state backend outside each stack's country")
+    one.add_argument("stacks", nargs="+")
     one = command("render", cmd_render, "render stacks/Pulumi.<cc>.yaml from the catalog, keeping what users set")
     one.add_argument("--check", action="store_true", help="exit 1 if a committed stack file is stale")
     one = command("import-zones", cmd_import_zones, "import a CAMARA GET /edge-cloud-zones answer into the catalog")

@@ -1,0 +1,74 @@
+"""A country stack's state stays in its country: the backend check, refused before anything runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from edgefed.catalog import load_catalog
+from edgefed_ops.statebackend import describe, problem
+
+from .conftest import CATALOG, EDGEFED, ROOT
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(CATALOG)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://edgefed-state-fr?endpoint=https://s3.fr-par.orange.example&region=fr-par",
+        "s3://edgefed-state-fr?endpoint=s3.fr-par.orange.example&region=fr-par&s3ForcePathStyle=true",
+    ],
+)
+def test_the_countrys_object_store_keeps_its_state(catalog, url):
+    assert problem(url, "FR", catalog) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "s3://edgefed-state?endpoint=https://s3.de-fra.deutsche-telekom.example&region=de-fra",
+            "s3 backend at https://s3.de-fra.deutsche-telekom.example region de-fra is not FR object storage of the "
+            "catalog; allowed: https://s3.fr-par.orange.example (fr-par)",
+        ),
+        (
+            "s3://edgefed-state?region=us-east-1",
+            "s3 backend without an endpoint is AWS, outside the catalog; use a FR object store: "
+            "https://s3.fr-par.orange.example (fr-par)",
+        ),
+        (
+            "file:///var/lib/pulumi",
+            "backend file:// keeps the state wherever this machine or service is, not provably in FR; use the S3 API "
+            "of a FR object store: https://s3.fr-par.orange.example (fr-par)",
+        ),
+        (
+            "https://api.pulumi.com",
+            "backend https:// keeps the state wherever this machine or service is, not provably in FR; use the S3 "
+            "API of a FR object store: https://s3.fr-par.orange.example (fr-par)",
+        ),
+    ],
+    ids=["another-country", "aws", "file", "service"],
+)
+def test_a_backend_outside_the_country_is_refused(catalog, url, expected):
+    assert problem(url, "FR", catalog) == expected
+
+
+def test_a_backend_is_shown_without_credentials():
+    url = "s3://edgefed-state-fr?endpoint=s3.fr-par.orange.example&region=fr-par"
+    assert describe(url) == "s3://edgefed-state-fr at s3.fr-par.orange.example, region fr-par"
+
+
+def test_state_check_refuses_before_anything_runs():
+    env = {**os.environ, "PULUMI_BACKEND_URL": "file:///tmp/elsewhere"}
+    result = subprocess.run([*EDGEFED, "state-check", "fr"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.startswith("state-check: fr (FR): backend file:// keeps the state wherever")
+    ok = {**os.environ, "PULUMI_BACKEND_URL": "s3://s?endpoint=https://s3.it-mil.tim.example&region=it-mil"}
+    result = subprocess.run([*EDGEFED, "state-check", "it"], cwd=ROOT, env=ok, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,74 @@
+"""The GitHub workflows: every country stack deploys in its country, and the linter passes (also in make test)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from .conftest import ROOT, toolchain_or_skip
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def production_stacks() -> list[str]:
+    return sorted(
+        p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml") if not p.name.startswith("Pulumi.local-")
+    )
+
+
+def test_every_country_stack_deploys_on_a_runner_in_its_country():
+    workflow = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
+    job = workflow["jobs"]["country"]
+    matrix = job["strategy"]["matrix"]["include"]
+    assert sorted(entry["stack"] for entry in matrix) == production_stacks(), "a new stack needs its deploy job"
+    for entry in matrix:
+        assert entry["country"] == entry["stack"], entry
+    assert job["strategy"]["fail-fast"] is False, "one country's failure must not stop the others"
+    assert job["runs-on"] == ["self-hosted", "edgefed", "country-${{ matrix.country }}"]
+    assert job["environment"] == "${{ matrix.stack }}", "each country's state backend and secrets"
+    steps = [step.get("run", "") for step in job["steps"]]
+    check = next(i for i, run in enumerate(steps) if "edgefed state-check" in run)
+    deploy = next(i for i, run in enumerate(steps) if "edgefed up" in run)
+    assert check < deploy, "the backend is checked before anything runs"
+    labels = yaml.safe_load((ROOT / ".github" / "actionlint.yaml").read_text())["self-hosted-runner"]["labels"]
+    assert {f"country-{stack}" for stack in production_stacks()} <= set(labels)
+
+
+def test_the_pull_request_check_uses_the_base_branch_pack():
+    workflow = yaml.safe_load((WORKFLOWS / "policy-check.yml").read_text())
+    steps = workflow["jobs"]["eu-residency"]["steps"]
+    base = [s for s in steps if s.get("with", {}).get("path") == "base"]
+    assert base and base[0]["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert any("policy-check --trusted ../base" in s.get("run", "") for s in steps)
+
+
+@pytest.mark.engine
+def test_actionlint_accepts_every_workflow():
+    actionlint = toolchain_or_skip("actionlint")
+    files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
+    result = subprocess.run([actionlint, "-no-color", *files], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broken", ["runs-on: [self-hosted, country-xx]", "run: echo ${{ matrix.nothing }}"])
+def test_actionlint_is_real_and_refuses_a_broken_workflow(tmp_path, broken):
+    actionlint = toolchain_or_skip("actionlint")
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / ".github" / "actionlint.yaml", tmp_path / ".github" / "actionlint.yaml")
+    body = (
+        "on: push\njobs:\n  a:\n    "
+        + (broken if broken.startswith("runs-on") else "runs-on: ubuntu-latest")
+        + "\n    steps:\n      - "
+        + (broken if broken.startswith("run:") else "run: echo ok")
+        + "\n"
+    )
+    (folder / "bad.yml").write_text(body)
+    command = [actionlint, "-no-color", "-config-file", ".github/actionlint.yaml", ".github/workflows/bad.yml"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "bad.yml" in result.stdout
