@@ -175,7 +175,7 @@ def test_an_api_server_port_already_taken_stops_up_with_the_way_out(tmp_path):
         )  # fmt: skip
         subprocess.run([*command, "down", "--catalog", str(tmp_path / "catalog.yaml")], env=env, timeout=120)
     assert up.returncode == 1
-    assert up.stderr.strip() == (
+    assert up.stderr.strip().splitlines()[-1] == (
         f"federation: zone local-orange-fr-paris's API server https://127.0.0.1:{port} cannot start: "
         f"127.0.0.1:{port} is already in use by another process. Another local federation (another checkout, or "
         "one started with EDGEFED_FEDERATION_STATE) may hold it: stop it with its `edgefed federation down`, or "

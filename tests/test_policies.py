@@ -24,7 +24,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from edgefed.policy import ALL_POLICIES
-from edgefed.policy.common import VERBS
+from edgefed.policy.common import COMPLIANCE, VERBS
 from edgefed.policy.disallow_cross_border_restricted import POLICY as CROSS_BORDER
 from edgefed.policy.disallow_external_exposure import POLICY as EXPOSURE
 from edgefed.policy.disallow_non_eu_zone import POLICY as NON_EU_ZONE
@@ -116,6 +116,13 @@ def test_every_policy_is_named_verb_noun_and_carries_metadata():
         assert policy.enforcement_level.value == "mandatory"
         assert policy.severity.value == "critical"
         assert policy.framework.name == "GDPR Chapter V"
+        # What it serves is data: GDPR Chapter V articles and an EU Cloud Sovereignty Framework objective.
+        compliance = COMPLIANCE[policy.name]
+        assert "44" in compliance.articles and compliance.sovereignty.startswith("SOV-")
+        assert policy.framework.reference.startswith("Art. 44 (General principle for transfers)")
+        assert policy.framework.specification.startswith(
+            f"EU Cloud Sovereignty Framework 1.2.1 {compliance.sovereignty}"
+        )
 
 
 def test_pack_config_matches_its_schema():

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 
+import jsonschema
 import pytest
 import yaml
 
@@ -51,6 +52,7 @@ def pull_request(tmp_path):
         command = [*EDGEFED, "policy-check", "--json", "--work", str(tmp_path / "work"), *args, "fr"]
         return subprocess.run(command, cwd=head, env=env, capture_output=True, text=True, timeout=600)
 
+    check.head = head  # type: ignore[attr-defined]
     return check
 
 
@@ -59,7 +61,7 @@ def test_the_base_branch_pack_blocks_what_the_pull_request_allowed_itself(pull_r
     assert own.returncode == 0, own.stdout[-2000:] + own.stderr[-2000:]
     assert json.loads(own.stdout)["stacks"][0]["status"] == "pass", "its own loosened config lets it through"
 
-    based = pull_request("--trusted", str(ROOT))
+    based = pull_request("--trusted", str(ROOT), "--sarif", "../pr-check.sarif")
     assert based.returncode == 1, based.stdout[-2000:] + based.stderr[-2000:]
     document = json.loads(based.stdout)
     assert document["trusted"] == str(ROOT)
@@ -71,6 +73,14 @@ def test_the_base_branch_pack_blocks_what_the_pull_request_allowed_itself(pull_r
         "Deployment 'robot-control-orange-fr-paris-deployment': image 'docker.io/acme/robot-control:1.4.2' comes "
         "from registry docker.io; rule disallow-unlisted-registry allows only registry.edgefed.eu"
     ) in messages
+    # The same verdict for code scanning: one SARIF result per violation, valid against the OASIS schema.
+    from .test_sarif import sarif_schema
+
+    log = json.loads((pull_request.head.parent / "pr-check.sarif").read_text())
+    jsonschema.Draft4Validator(sarif_schema()).validate(log)
+    results = log["runs"][0]["results"]
+    assert len(results) == len(verdict["violations"])
+    assert {r["ruleId"] for r in results} == {v["policy"] for v in verdict["violations"]}
 
 
 def test_the_report_tells_reviewers_the_pull_request_changes_its_rules():

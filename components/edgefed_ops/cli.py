@@ -29,6 +29,7 @@ from edgefed_ops import (
     policy_schema,
     policycheck,
     render,
+    sarif,
     statebackend,
     whatif_report,
     zones_import,
@@ -151,6 +152,8 @@ def cmd_policy_check(args: argparse.Namespace, settings: Settings) -> int:
     )
     changed = policycheck.changed_rules(trusted, settings.root) if trusted else []
     report = policycheck.markdown(results, changed, trusted=trusted is not None)
+    if args.sarif:
+        args.sarif.write_text(json.dumps(sarif.to_sarif(results, settings.pack), indent=2) + "\n")
     _emit(args, {"stacks": results, "trusted": str(trusted) if trusted else None, "changedRules": changed}, [report])
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
@@ -356,6 +359,7 @@ def parser() -> argparse.ArgumentParser:
     )
     one.add_argument("stacks", nargs="*")
     one.add_argument("--config", type=Path, help="pack config (default: each stack family's, stacks/stacksets.yaml)")
+    one.add_argument("--sarif", type=Path, metavar="FILE", help="also write the results as SARIF 2.1.0 to FILE")
     one.add_argument(
         "--trusted",
         type=Path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,13 +28,46 @@ from edgefed.residency import Finding, describe_resource, zone_of_provider
 VERBS = ("disallow", "enforce", "configure", "require")
 """The fixed verb list policy names start with."""
 
-FRAMEWORK = PolicyComplianceFramework(
-    name="GDPR Chapter V",
-    version="2016/679",
-    reference="Articles 44-50: transfers of personal data to third countries",
-    specification="edgefed EU/EEA residency: data never leaves the EU/EEA",
-)
-"""The compliance framework every edgefed policy serves."""
+SOVEREIGNTY_OBJECTIVES = {
+    "SOV-2": "Legal & Jurisdictional Sovereignty",
+    "SOV-3": "Data & AI Sovereignty",
+    "SOV-5": "Supply Chain Sovereignty",
+    "SOV-7": "Security & Compliance",
+}
+"""The EU Cloud Sovereignty Framework (v1.2.1, October 2025) objectives edgefed's policies serve."""
+GDPR_CHAPTER_V = {
+    "44": "General principle for transfers",
+    "45": "Transfers on the basis of an adequacy decision",
+    "46": "Transfers subject to appropriate safeguards",
+    "48": "Transfers or disclosures not authorised by Union law",
+    "49": "Derogations for specific situations",
+}
+"""The GDPR Chapter V articles (Regulation (EU) 2016/679) edgefed's policies serve."""
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """What one policy serves, as data: its GDPR Chapter V articles and its sovereignty objective."""
+
+    articles: tuple[str, ...]
+    """Article numbers of GDPR Chapter V (``"44"``...)."""
+    sovereignty: str
+    """EU Cloud Sovereignty Framework objective (``"SOV-3"``)."""
+
+    def framework(self) -> PolicyComplianceFramework:
+        """The policy's compliance framework as the engine (and SARIF) reports it."""
+        articles = ", ".join(f"Art. {a} ({GDPR_CHAPTER_V[a]})" for a in self.articles)
+        return PolicyComplianceFramework(
+            name="GDPR Chapter V",
+            version="2016/679",
+            reference=articles,
+            specification=f"EU Cloud Sovereignty Framework 1.2.1 {self.sovereignty} "
+            f"{SOVEREIGNTY_OBJECTIVES[self.sovereignty]}",
+        )
+
+
+COMPLIANCE: dict[str, Compliance] = {}
+"""Per policy name, what it serves (filled as the policies are defined)."""
 SEVERITY = Severity.CRITICAL
 DEFAULT_CATALOGS = ["stacks/catalog/federation.yaml"]
 
@@ -124,14 +158,19 @@ def fail_closed(
     return validate
 
 
-def _metadata(name: str, tags: list[str], remediation: str, config_schema: PolicyConfigSchema | None) -> dict[str, Any]:
+def _metadata(
+    name: str, tags: list[str], remediation: str, config_schema: PolicyConfigSchema | None, compliance: Compliance
+) -> dict[str, Any]:
     """What every edgefed policy declares: mandatory, critical, GDPR Chapter V, named <verb>-<noun>."""
     if name.split("-", 1)[0] not in VERBS:
         raise ValueError(f"policy name {name!r} must start with one of {', '.join(VERBS)}")
+    if not set(compliance.articles) <= GDPR_CHAPTER_V.keys() or compliance.sovereignty not in SOVEREIGNTY_OBJECTIVES:
+        raise ValueError(f"policy {name!r}: unknown GDPR article or sovereignty objective in {compliance}")
+    COMPLIANCE[name] = compliance
     return {
         "enforcement_level": EnforcementLevel.MANDATORY,
         "severity": SEVERITY,
-        "framework": FRAMEWORK,
+        "framework": compliance.framework(),
         "tags": tags,
         "remediation_steps": remediation,
         "config_schema": config_schema,
@@ -145,11 +184,14 @@ def resource_policy(
     *,
     tags: list[str],
     remediation: str,
+    compliance: Compliance,
     config_schema: PolicyConfigSchema | None = None,
 ) -> ResourceValidationPolicy:
     """A mandatory, critical, fail-closed resource policy with edgefed's metadata."""
     validate = fail_closed(name, check, lambda args: describe_resource(args.resource_type, args.name))
-    return ResourceValidationPolicy(name, description, validate, **_metadata(name, tags, remediation, config_schema))
+    return ResourceValidationPolicy(
+        name, description, validate, **_metadata(name, tags, remediation, config_schema, compliance)
+    )
 
 
 def stack_policy(
@@ -159,8 +201,11 @@ def stack_policy(
     *,
     tags: list[str],
     remediation: str,
+    compliance: Compliance,
     config_schema: PolicyConfigSchema | None = None,
 ) -> StackValidationPolicy:
     """A mandatory, critical, fail-closed stack policy with edgefed's metadata."""
     validate = fail_closed(name, check, lambda _: "stack")
-    return StackValidationPolicy(name, description, validate, **_metadata(name, tags, remediation, config_schema))
+    return StackValidationPolicy(
+        name, description, validate, **_metadata(name, tags, remediation, config_schema, compliance)
+    )

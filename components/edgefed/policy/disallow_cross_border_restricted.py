@@ -10,7 +10,7 @@ from pulumi_policy import ReportViolation, StackValidationArgs
 
 from edgefed import labels
 from edgefed.kinds import WORKLOAD_KINDS
-from edgefed.policy.common import CATALOGS_SCHEMA, catalog_from, report, schema, stack_policy
+from edgefed.policy.common import CATALOGS_SCHEMA, Compliance, catalog_from, report, schema, stack_policy
 from edgefed.residency import (
     Placed,
     check_cross_border,
@@ -53,6 +53,7 @@ POLICY = stack_policy(
     "Failover and standby placements stay inside the app's residency; restricted data never crosses a border.",
     _check,
     tags=["residency", "failover"],
+    compliance=Compliance(articles=("44", "45", "49"), sovereignty="SOV-3"),
     remediation="Narrow failover to residency countries; use failover: none for restricted data.",
     config_schema=schema(catalogs=CATALOGS_SCHEMA),
 )

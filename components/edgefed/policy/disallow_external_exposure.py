@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from edgefed.exposure import check_exposure
-from edgefed.policy.common import report, resource_policy
+from edgefed.policy.common import Compliance, report, resource_policy
 
 NAME = "disallow-external-exposure"
 
@@ -20,5 +20,6 @@ POLICY = resource_policy(
     "labelled restricted (or unlabelled) exists.",
     _check,
     tags=["residency", "network"],
+    compliance=Compliance(articles=("44",), sovereignty="SOV-7"),
     remediation="Keep restricted services ClusterIP; reach them through the operator's private network.",
 )

@@ -8,6 +8,7 @@ from edgefed.kinds import PROVIDER_TYPE
 from edgefed.policy.common import (
     CATALOGS_SCHEMA,
     COUNTRIES_SCHEMA,
+    Compliance,
     allowed_countries,
     catalog_from,
     report,
@@ -32,6 +33,7 @@ POLICY = resource_policy(
     "Every Kubernetes provider targets a federation catalog zone in an allowed EU/EEA country.",
     _check,
     tags=["residency", "eu"],
+    compliance=Compliance(articles=("44", "45", "46"), sovereignty="SOV-3"),
     remediation="Deploy only to catalog zones in the EU/EEA; set clusterIdentifier to the zone id.",
     config_schema=schema(catalogs=CATALOGS_SCHEMA, allowedCountries=COUNTRIES_SCHEMA),
 )

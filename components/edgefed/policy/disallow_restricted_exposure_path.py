@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, StackValidationArgs
 
 from edgefed.exposure import PATH_RULE, Obj, check_exposure_paths
-from edgefed.policy.common import report, stack_policy
+from edgefed.policy.common import Compliance, report, stack_policy
 from edgefed.residency import zone_of_provider
 
 NAME = PATH_RULE
@@ -37,5 +37,6 @@ POLICY = stack_policy(
     "them or to anything the pack cannot follow, whatever labels the Service or route carries.",
     _check,
     tags=["residency", "network"],
+    compliance=Compliance(articles=("44",), sovereignty="SOV-7"),
     remediation="Keep Services in front of restricted pods ClusterIP, and route only to Services of the stack.",
 )

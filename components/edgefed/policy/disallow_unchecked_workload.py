@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from edgefed.policy.common import report, resource_policy, schema
+from edgefed.policy.common import Compliance, report, resource_policy, schema
 from edgefed.residency import check_unchecked_workload
 
 NAME = "disallow-unchecked-workload"
@@ -21,6 +21,7 @@ POLICY = resource_policy(
     "list of workloads, and no unknown kind that carries a pod spec.",
     _check,
     tags=["residency", "coverage"],
+    compliance=Compliance(articles=("44", "48"), sovereignty="SOV-2"),
     remediation="Use a workload kind the pack checks, or a helm.sh/v4 Chart whose objects are checked one by one.",
     config_schema=schema(
         allowedHelmReleases={

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from edgefed.policy.common import report, resource_policy, schema
+from edgefed.policy.common import Compliance, report, resource_policy, schema
 from edgefed.residency import DEFAULT_REGISTRIES, check_images
 
 NAME = "disallow-unlisted-registry"
@@ -23,6 +23,7 @@ POLICY = resource_policy(
     "restricted data: no image from a registry that could be compelled by a non-EU jurisdiction.",
     _check,
     tags=["residency", "supply-chain"],
+    compliance=Compliance(articles=("44", "48"), sovereignty="SOV-5"),
     remediation="Mirror the image into an allow-listed EU registry and reference it by digest.",
     config_schema=schema(
         allowedRegistries={

@@ -7,6 +7,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 from edgefed.policy.common import (
     CATALOGS_SCHEMA,
     COUNTRIES_SCHEMA,
+    Compliance,
     allowed_countries,
     catalog_from,
     report,
@@ -31,6 +32,7 @@ POLICY = resource_policy(
     "restricted data only where the endpoint encrypts by default.",
     _check,
     tags=["residency", "storage"],
+    compliance=Compliance(articles=("44", "46"), sovereignty="SOV-3"),
     remediation="Use the object storage of a catalog zone in the bucket's country (ResidentBucket does).",
     config_schema=schema(catalogs=CATALOGS_SCHEMA, allowedCountries=COUNTRIES_SCHEMA),
 )

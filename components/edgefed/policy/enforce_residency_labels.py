@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from edgefed.policy.common import CATALOGS_SCHEMA, catalog_from, report, resource_policy, schema, zone_of
+from edgefed.policy.common import CATALOGS_SCHEMA, Compliance, catalog_from, report, resource_policy, schema, zone_of
 from edgefed.residency import check_residency_labels
 
 NAME = "enforce-residency-labels"
@@ -21,6 +21,7 @@ POLICY = resource_policy(
     "consistent with the zone they are deployed to.",
     _check,
     tags=["residency", "labels"],
+    compliance=Compliance(articles=("44",), sovereignty="SOV-3"),
     remediation="Create workloads through edgefed's components, or set the four residency labels yourself.",
     config_schema=schema(catalogs=CATALOGS_SCHEMA),
 )
