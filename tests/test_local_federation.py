@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import boto3
+import jsonschema
 import pytest
 import testinfra
 import yaml
@@ -216,7 +217,7 @@ def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
         [*kubectl, "label", "deployment", app, "edgefed.io/country=de", "--overwrite"], capture_output=True, text=True
     )
     assert moved.returncode != 0
-    assert "edgefed residency: this is zone local-vodafone-fr-lyon in FR; edgefed.io/country=de" in moved.stderr
+    assert "edgefed residency: this is zone local-vodafone-fr-lyon of vodafone in FR" in moved.stderr
     # ...but not one that widens the residency label: that is drift for Pulumi to find.
     widened = subprocess.run(
         [*kubectl, "label", "deployment", app, "edgefed.io/residency=eu", "--overwrite"], capture_output=True, text=True
@@ -230,6 +231,60 @@ def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
     assert restore.returncode == 0, restore.stdout + restore.stderr
     assert "(1 updated," in restore.stdout
     assert deployment(deployed, zone, "edgefed-fr", app).labels["edgefed.io/residency"] == "de.fr.it"
+
+
+def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(deployed):
+    """Zone admission checks workloads, not Services: an externalIP added with kubectl is drift toward a
+    violation that only the audit (refresh, then the pack's rules over the state) shows."""
+    zone, app = "local-orange-fr-paris", "vision-restricted"
+    config = str(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
+    kubectl = [toolchain_or_skip("kubectl"), "--kubeconfig", config, "-n", "edgefed-fr"]
+    work = ["--work", str(deployed["tmp"] / "work")]
+    clean = deployed["run"]("audit", "local-fr", "--json", *work)
+    assert clean.returncode == 0, clean.stdout[-2000:] + clean.stderr[-2000:]
+    report = json.loads(clean.stdout)
+    jsonschema.validate(report, json.loads((ROOT / "components/edgefed_ops/schemas/report.schema.json").read_text()))
+    [stack] = report["stacks"]
+    assert (stack["stack"], stack["country"], stack["source"]) == ("local-fr", "FR", "state")
+    # Field by field against what the zones serve: every workload where its zone's API server has it.
+    for workload in stack["workloads"]:
+        live = deployment(deployed, workload["zone"], workload["namespace"], workload["name"])
+        assert live.labels["edgefed.io/country"] == workload["country"].lower()
+        assert live.labels["edgefed.io/operator"] == workload["operator"]
+        assert live.labels["edgefed.io/data-classification"] == workload["data_classification"]
+    restricted = [w for w in stack["workloads"] if w["name"] == app]
+    assert restricted and all(w["country"] == "FR" and w["images"][0]["digest"] for w in restricted)
+    assert {(w["operator"], w["operator_jurisdiction"]) for w in stack["workloads"]} <= {
+        ("orange", "FR"), ("vodafone", "GB"), ("deutsche-telekom", "DE"), ("telefonica", "ES"), ("tim", "IT"),
+    }  # fmt: skip
+    assert [t["rule"] for t in stack["transfers"] if t["app"] == app] == [
+        "never moves: restricted data never crosses a border (no failover)"
+    ]
+    assert all(p["status"] == "pass" for p in stack["policies"])
+    exposed = subprocess.run(
+        [*kubectl, "patch", "service", app, "-p", '{"spec":{"externalIPs":["203.0.113.9"]}}'],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert exposed.returncode == 0, exposed.stderr
+    try:
+        audit = deployed["run"]("audit", "local-fr", "--json", *work)
+        assert audit.returncode == 1, audit.stdout[-2000:] + audit.stderr[-2000:]
+        [stack] = json.loads(audit.stdout)["stacks"]
+        failed = {p["policy"]: p["violations"] for p in stack["policies"] if p["status"] == "fail"}
+        assert failed == {
+            "disallow-external-exposure": [
+                f"Service '{app}-{zone}-service': externalIPs exposes restricted data outside the zone; rule "
+                "disallow-external-exposure allows only ClusterIP for restricted workloads"
+            ],
+            "disallow-restricted-exposure-path": [
+                f"Service '{app}-{zone}-service': externalIPs exposes the pods of Deployment "
+                f"'{app}-{zone}-deployment' (restricted data) outside the zone; rule "
+                "disallow-restricted-exposure-path allows only ClusterIP Services in front of restricted pods"
+            ],
+        }, failed
+    finally:
+        restore = deployed["run"]("deploy", *work, "local-fr")
+        assert restore.returncode == 0, restore.stdout + restore.stderr
 
 
 def test_a_stack_deployed_onto_an_earlier_federation_is_refreshed_first(deployed):

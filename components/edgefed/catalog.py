@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, model_validator
 
 from edgefed.errors import field_error, load_yaml, shown, validate
-from edgefed.model import EEACountry, FailoverCapacity, Location, Name, StrictModel
+from edgefed.model import EEACountry, FailoverCapacity, ISOCountry, Location, Name, StrictModel
 
 CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]*$")
 
@@ -115,6 +115,9 @@ class Operator(StrictModel):
     """Display name. No default."""
     home_countries: Annotated[tuple[EEACountry, ...], Field(min_length=1)]
     """Countries where the operator has its own network. No default: every member has at least one."""
+    jurisdiction: ISOCountry | None = None
+    """Country whose law governs the operator's parent company (any country: a group headquartered
+    outside the EU/EEA is exactly what sovereignty reports must show). Default unknown, and reports say so."""
 
 
 class Country(StrictModel):

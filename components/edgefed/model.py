@@ -40,6 +40,16 @@ EEACountry = Annotated[str, BeforeValidator(_upper), AfterValidator(_check_eea)]
 """An ISO 3166-1 alpha-2 code of an EU/EEA country (lower case is accepted and upper-cased)."""
 
 
+def _check_iso(code: str) -> str:
+    if code not in geography().iso_codes:
+        raise ValueError(f"{shown(code)} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+ISOCountry = Annotated[str, BeforeValidator(_upper), AfterValidator(_check_iso)]
+"""An ISO 3166-1 alpha-2 code of any country (lower case is accepted and upper-cased)."""
+
+
 def _check_dns_label(value: str) -> str:
     if len(value) > 40 or not DNS_LABEL.match(value):
         raise ValueError(

@@ -15,11 +15,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from edgefed.catalog import load_catalog
 from edgefed.errors import ConfigError, load_yaml
 from edgefed_ops import (
+    audit,
     bench,
     bench_federation,
     bench_preview,
@@ -29,6 +30,7 @@ from edgefed_ops import (
     policy_schema,
     policycheck,
     render,
+    report,
     sarif,
     statebackend,
     whatif_report,
@@ -179,6 +181,42 @@ def cmd_state_check(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def _report_out(args: argparse.Namespace, built: Any) -> None:
+    if args.html:
+        args.html.write_text(report.html_page(built), encoding="utf-8")
+        _progress(args)(f"wrote {args.html}")
+    if args.json:
+        print(built.model_dump_json(indent=2))
+    else:
+        print(report.markdown(built), end="")
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """The sovereignty report of stacks, from a preview or from their deployed state."""
+    if args.schema:
+        print(json.dumps(report.Report.model_json_schema(), indent=2))
+        return 0
+    stacks = args.stacks or settings.stack_names()
+    source: Literal["preview", "state"] = "state" if args.state else "preview"
+    found = [audit.collect(settings, stack, source, progress=_progress(args)) for stack in stacks]
+    _report_out(args, audit.build_report(settings, found))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """Refresh each stack from its zones, run the pack's rules over its state, report; exit 1 on a violation."""
+    stacks = args.stacks or settings.stack_names()
+    found = [
+        audit.collect(settings, stack, "state", refresh=not args.no_refresh, progress=_progress(args))
+        for stack in stacks
+    ]
+    _report_out(args, audit.build_report(settings, found))
+    for item in found:
+        for violation in item.violations:
+            print(f"audit: {item.report.stack}: [{violation.policy}] {violation.message}", file=sys.stderr)
+    return 1 if any(item.violations for item in found) else 0
+
+
 def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
     """Render the country stacks (keeping what users set), or check that they are fresh."""
     if args.check:
@@ -247,9 +285,9 @@ def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
     reports = LocalDeploy(settings, _progress(args)).run(args.stacks, args.unavailable)
     if args.json:
         _emit(args, reports, [])
-    for report in reports:
-        for line in [] if args.json else format_report(report):
-            print(line, file=sys.stdout if report.ok else sys.stderr)
+    for outcome in reports:
+        for line in [] if args.json else format_report(outcome):
+            print(line, file=sys.stdout if outcome.ok else sys.stderr)
     return 0 if all(r.ok for r in reports) else 1
 
 
@@ -367,6 +405,19 @@ def parser() -> argparse.ArgumentParser:
         help="check with the pack, pack configs and stack families of CHECKOUT (a pull request's base branch)",
     )
     one.add_argument("--jobs", type=int, help="stacks previewed at once (default: the number of cores)")
+    one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
+    json_flag(one)
+    one = command("report", cmd_report, "the sovereignty report of stacks (from a preview, or --state)")
+    one.add_argument("stacks", nargs="*")
+    one.add_argument("--state", action="store_true", help="from the deployed state (pulumi stack export)")
+    one.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML page with a map")
+    one.add_argument("--schema", action="store_true", help="print the JSON schema of --json and exit")
+    one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
+    json_flag(one)
+    one = command("audit", cmd_audit, "refresh, then the pack's rules over each stack's state, and the report")
+    one.add_argument("stacks", nargs="*")
+    one.add_argument("--no-refresh", action="store_true", help="audit the state as it is, without reading the zones")
+    one.add_argument("--html", type=Path, metavar="FILE", help="also write a self-contained HTML page with a map")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
     one = command("state-check", cmd_state_check, "refuse a state backend outside each stack's country")

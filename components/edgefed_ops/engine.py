@@ -43,6 +43,23 @@ class Violation:
     message: str
 
 
+@dataclass(frozen=True)
+class StateResource:
+    """One resource as the engine planned it (preview) or recorded it (state): what reports and audits read."""
+
+    urn: str
+    type: str
+    inputs: dict[str, Any]
+    """Its inputs (in a state export: its live outputs when it has them, as a refresh read them)."""
+    provider: str
+    """URN of its provider ("" for providers and components)."""
+
+    @property
+    def name(self) -> str:
+        """The resource's name (the last part of its URN)."""
+        return _resource_name(self.urn)
+
+
 @dataclass
 class Outcome:
     """What one engine operation did, from its event stream."""
@@ -58,6 +75,8 @@ class Outcome:
     """(operation, resource name) of every resource the engine changed or would change."""
     locked_by: int | None = None
     """The pid holding the stack's lock, when the operation was refused because of it."""
+    planned: list[StateResource] = field(default_factory=list)
+    """Every resource the operation registered, with its inputs (secrets masked by the engine)."""
     output: str = ""
     """The CLI's own text, for a human reading a failure; never parsed."""
 
@@ -113,6 +132,10 @@ class _Events:
                 op = "update"  # a refresh that found drift: the engine counts it as an update
             if op not in ("same", "read", "refresh"):
                 self.outcome.steps.append((op, _resource_name(done.urn)))
+        if event.resource_pre_event is not None and event.resource_pre_event.metadata.new is not None:
+            new = event.resource_pre_event.metadata.new
+            provider = new.provider.rsplit("::", 1)[0] if new.provider else ""
+            self.outcome.planned.append(StateResource(new.urn, new.type, dict(new.inputs or {}), provider))
         if event.resource_pre_event is not None and self._progress is not None:
             meta = event.resource_pre_event.metadata
             op = auto.OpType(meta.op).value
@@ -325,6 +348,16 @@ class StackWorkspace:
         """The stack's deployment (``pulumi stack export``), secrets encrypted."""
         exported = self.select().export_stack()
         return dict(exported.deployment or {})
+
+    def export_revealed(self) -> dict[str, Any]:
+        """The deployment with its secrets decrypted, for in-process checks only (never print it).
+
+        The audit needs each provider's kubeconfig to tell which server it really connects to.
+        """
+        result = self.cli("stack", "export", "--show-secrets", check=False)
+        if result.returncode != 0:
+            raise OpsError(f"{self.stack}: `pulumi stack export` failed ({result.returncode}): {result.stderr[-2000:]}")
+        return dict(json.loads(result.stdout).get("deployment") or {})
 
     def _lock_holder(self) -> int | None:
         """The pid in the stack's lock file (file backends keep locks under .pulumi/locks/)."""

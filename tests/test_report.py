@@ -1,0 +1,91 @@
+"""The sovereignty report from a preview: JSON against its published schema, field by field, and the map."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+
+from edgefed.catalog import load_catalog
+from edgefed_ops.report import INTRA_EEA, NEVER, SCHEMA_PATH, Report
+
+from .conftest import CATALOG, EDGEFED, ROOT, toolchain_or_skip
+
+
+def test_the_published_schema_is_the_models():
+    assert json.loads(SCHEMA_PATH.read_text()) == Report.model_json_schema(), (
+        "stale: run `.venv/bin/edgefed report --schema > components/edgefed_ops/schemas/report.schema.json`"
+    )
+
+
+@pytest.fixture(scope="module")
+def fr_report(tmp_path_factory):
+    toolchain_or_skip("pulumi")
+    tmp = tmp_path_factory.mktemp("report")
+    env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{tmp / 'backend'}"}
+    (tmp / "backend").mkdir()
+    command = [*EDGEFED, "report", "fr", "--json", "--html", str(tmp / "report.html"), "--work", str(tmp / "work")]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout), (tmp / "report.html").read_text()
+
+
+@pytest.mark.engine
+def test_report_validates_against_its_schema(fr_report):
+    report, _ = fr_report
+    jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text()))
+    assert report["pack"]["name"] == "edgefed-eu-residency" and re.fullmatch(r"[0-9a-f]{64}", report["pack"]["sha256"])
+
+
+@pytest.mark.engine
+def test_every_workload_is_where_its_zone_is_with_its_operator_jurisdiction(fr_report):
+    report, _ = fr_report
+    catalog = load_catalog(CATALOG)
+    [stack] = report["stacks"]
+    assert (stack["stack"], stack["country"], stack["source"]) == ("fr", "FR", "preview")
+    assert stack["workloads"], "a preview of fr registers workloads"
+    for workload in stack["workloads"]:
+        zone = catalog.zone(workload["zone"])
+        assert (workload["country"], workload["operator"]) == (zone.country, zone.operator)
+        assert workload["operator_jurisdiction"] == catalog.operator_by_id[zone.operator].jurisdiction
+        for image in workload["images"]:
+            assert image["registry"] == "registry.edgefed.eu"
+    gpu = [w for w in stack["workloads"] if w["name"] == "gpu-inference"]
+    assert gpu and all(w["data_classification"] == "restricted" and w["images"][0]["digest"] for w in gpu)
+    assert {w["operator_jurisdiction"] for w in stack["workloads"]} >= {"FR", "GB"}, "Vodafone's group is British"
+
+
+@pytest.mark.engine
+def test_the_transfer_map_says_which_data_moves_where_and_which_never_does(fr_report):
+    report, _ = fr_report
+    [stack] = report["stacks"]
+    by_app = {}
+    for transfer in stack["transfers"]:
+        by_app.setdefault(transfer["app"], []).append(transfer)
+    assert [t["rule"] for t in by_app["gpu-inference"]] == [NEVER]
+    assert all(not t["moves"] for t in by_app["gpu-inference"])
+    for transfer in by_app["city-flow"] + by_app["robot-control"]:
+        assert transfer["moves"] and transfer["rule"] == INTRA_EEA, transfer
+        assert transfer["failover_country"] != "FR"
+    assert all(p["status"] == "pass" for p in stack["policies"])
+    assert len(stack["policies"]) == 8 and stack["placement"]
+    assert stack["state_backend"].startswith("file://")
+
+
+@pytest.mark.engine
+def test_the_html_page_is_self_contained_with_a_map_of_zones_and_failover_edges(fr_report):
+    report, page = fr_report
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    svg = ET.fromstring(page[page.index("<svg") : page.index("</svg>") + len("</svg>")])
+    ns = "{http://www.w3.org/2000/svg}"
+    circles = [c for c in svg.iter(f"{ns}circle") if c.get("class") == "zone"]
+    lines = [line for line in svg.iter(f"{ns}line") if line.get("class") == "failover"]
+    assert len(circles) == len(report["zones"]) >= 3
+    assert len(lines) == len(report["failover_edges"]) >= 3
+    titles = {c.find(f"{ns}title").text for c in circles}
+    assert {f"{z['id']} ({z['country']}, {z['operator']})" for z in report["zones"]} == titles
