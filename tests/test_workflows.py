@@ -8,9 +8,16 @@ import subprocess
 import pytest
 import yaml
 
+from edgefed.errors import Yaml12Loader
+
 from .conftest import ROOT, toolchain_or_skip
 
 WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def load(text: str) -> dict:
+    """A workflow as GitHub reads it: YAML 1.2, so ``on:`` is a key, not the boolean true."""
+    return dict(yaml.load(text, Loader=Yaml12Loader))
 
 
 def production_stacks() -> list[str]:
@@ -20,7 +27,7 @@ def production_stacks() -> list[str]:
 
 
 def test_every_country_stack_deploys_on_a_runner_in_its_country():
-    workflow = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
+    workflow = load((WORKFLOWS / "deploy.yml").read_text())
     job = workflow["jobs"]["country"]
     matrix = job["strategy"]["matrix"]["include"]
     assert sorted(entry["stack"] for entry in matrix) == production_stacks(), "a new stack needs its deploy job"
@@ -37,8 +44,17 @@ def test_every_country_stack_deploys_on_a_runner_in_its_country():
     assert {f"country-{stack}" for stack in production_stacks()} <= set(labels)
 
 
+def test_the_nightly_audit_covers_every_country_stack_in_its_country():
+    workflow = load((WORKFLOWS / "audit.yml").read_text())
+    assert "schedule" in workflow["on"]
+    job = workflow["jobs"]["country"]
+    assert sorted(e["stack"] for e in job["strategy"]["matrix"]["include"]) == production_stacks()
+    assert job["runs-on"] == ["self-hosted", "edgefed", "country-${{ matrix.country }}"]
+    assert any("edgefed audit" in step.get("run", "") for step in job["steps"])
+
+
 def test_the_pull_request_check_uses_the_base_branch_pack():
-    workflow = yaml.safe_load((WORKFLOWS / "policy-check.yml").read_text())
+    workflow = load((WORKFLOWS / "policy-check.yml").read_text())
     steps = workflow["jobs"]["eu-residency"]["steps"]
     base = [s for s in steps if s.get("with", {}).get("path") == "base"]
     assert base and base[0]["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
