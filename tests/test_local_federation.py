@@ -31,6 +31,8 @@ from .conftest import EDGEFED, ROOT, ops_settings, toolchain_or_skip
 pytestmark = pytest.mark.engine
 
 STACKS = ["local-fr", "local-de", "local-it"]
+STATE_BUCKET = "edgefed-state-%s"
+"""The bucket of a country's object store that keeps its local stack's Pulumi state."""
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +121,10 @@ def s3_client(deployed, country: str, endpoint: str, region: str):
 
 
 def workspace_of(deployed, stack: str):
-    from edgefed_ops.engine import StackWorkspace
+    """The stack's workspace as `edgefed deploy` uses it: its state in its country's object store."""
+    from edgefed_ops.deploy import LocalDeploy
 
-    return StackWorkspace(deployed["settings"], stack)
+    return LocalDeploy(deployed["settings"], progress=lambda line: None).workspace(stack)
 
 
 def converged(deployed, zone: str, namespace: str, app: str, replicas: int, timeout: float = 60) -> bool:
@@ -175,6 +178,23 @@ def test_buckets_exist_in_their_country(deployed):
                 s3 = s3_client(deployed, country, bucket["endpoint"], bucket["region"])
                 assert s3.get_bucket_location(Bucket=bucket["bucket"])["LocationConstraint"] == bucket["region"]
                 assert s3.get_bucket_versioning(Bucket=bucket["bucket"])["Status"] == "Enabled"
+
+
+def test_each_stacks_state_lives_in_its_countrys_object_store(deployed):
+    """local-fr's state in FR's S3 server, local-de's in DE's...; nothing in the local file backend."""
+    stores = {stack.removeprefix("local-"): object_store(deployed, stack.removeprefix("local-")) for stack in STACKS}
+    for country, storage in stores.items():
+        store = s3_client(deployed, country, storage.endpoint, storage.region)
+        bucket = STATE_BUCKET % country
+        assert store.get_bucket_location(Bucket=bucket)["LocationConstraint"] == storage.region
+        keys = [o["Key"] for o in store.list_objects_v2(Bucket=bucket, Prefix=".pulumi/stacks/").get("Contents", [])]
+        names = {key.rsplit("/", 1)[-1] for key in keys}
+        assert f"local-{country}.json" in names, keys
+        assert not {f"local-{other}.json" for other in stores if other != country} & names, "no other country's state"
+        backend = workspace_of(deployed, f"local-{country}").env()["PULUMI_BACKEND_URL"]
+        assert backend.startswith(f"s3://{bucket}?endpoint={storage.endpoint}&region={storage.region}")
+    file_backend = deployed["tmp"] / "backend"
+    assert not [p for p in file_backend.rglob("*.json") if p.name.startswith("local-")], "nothing in the file backend"
 
 
 def test_app_endpoints_have_ready_pods_in_their_zone(deployed):
@@ -271,20 +291,32 @@ def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(
         assert audit.returncode == 1, audit.stdout[-2000:] + audit.stderr[-2000:]
         [stack] = json.loads(audit.stdout)["stacks"]
         failed = {p["policy"]: p["violations"] for p in stack["policies"] if p["status"] == "fail"}
+        exposure = (
+            f"Service '{app}-{zone}-service': externalIPs exposes the pods of Deployment "
+            f"'{app}-{zone}-deployment' (restricted data) outside the zone; rule "
+            "disallow-restricted-exposure-path allows only ClusterIP Services in front of restricted pods"
+        )
         assert failed == {
             "disallow-external-exposure": [
                 f"Service '{app}-{zone}-service': externalIPs exposes restricted data outside the zone; rule "
                 "disallow-external-exposure allows only ClusterIP for restricted workloads"
             ],
-            "disallow-restricted-exposure-path": [
-                f"Service '{app}-{zone}-service': externalIPs exposes the pods of Deployment "
-                f"'{app}-{zone}-deployment' (restricted data) outside the zone; rule "
-                "disallow-restricted-exposure-path allows only ClusterIP Services in front of restricted pods"
-            ],
+            "disallow-restricted-exposure-path": [exposure],
         }, failed
+        # The field belongs to kubectl, not to Pulumi, so `up` cannot take it back: the stack is refused,
+        # nothing written, until the exposure is removed where it was made.
+        blocked = deployed["run"]("deploy", *work, "local-fr")
+        assert blocked.returncode == 1
+        assert f"the policy pack refused it, nothing written: [disallow-restricted-exposure-path] {exposure}" in (
+            blocked.stderr
+        ), blocked.stdout + blocked.stderr
     finally:
-        restore = deployed["run"]("deploy", *work, "local-fr")
-        assert restore.returncode == 0, restore.stdout + restore.stderr
+        subprocess.run(
+            [*kubectl, "patch", "service", app, "--type=json", "-p", '[{"op":"remove","path":"/spec/externalIPs"}]'],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    again = deployed["run"]("audit", "local-fr", *work)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
 
 
 def test_a_stack_deployed_onto_an_earlier_federation_is_refreshed_first(deployed):
@@ -446,7 +478,8 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
     buckets = [b for app in outputs(deployed, "local-it")["buckets"].values() for b in app]
     store = object_store(deployed, "it")
     s3 = s3_client(deployed, "it", store.endpoint, store.region)
-    assert sorted(b["Name"] for b in s3.list_buckets()["Buckets"]) == sorted(b["bucket"] for b in buckets)
+    apps = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"] != STATE_BUCKET % "it"]
+    assert sorted(apps) == sorted(b["bucket"] for b in buckets)
 
 
 def descendants(pid: int) -> list[int]:
@@ -498,4 +531,6 @@ def test_destroy_empties_every_zone_and_bucket(deployed):
     for country in ("fr", "de", "it"):
         store = object_store(deployed, country)
         s3 = s3_client(deployed, country, store.endpoint, store.region)
-        assert s3.list_buckets().get("Buckets", []) == []
+        # What stays is the stack's state (in its own bucket): it records that nothing is deployed.
+        left = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
+        assert left == [STATE_BUCKET % country], left

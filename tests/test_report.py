@@ -89,3 +89,21 @@ def test_the_html_page_is_self_contained_with_a_map_of_zones_and_failover_edges(
     assert len(lines) == len(report["failover_edges"]) >= 3
     titles = {c.find(f"{ns}title").text for c in circles}
     assert {f"{z['id']} ({z['country']}, {z['operator']})" for z in report["zones"]} == titles
+
+
+def test_a_state_exports_secrets_are_read_as_their_values_and_encrypted_ones_as_unknown():
+    from edgefed_ops.evidence import resources_from_state
+
+    sig = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+    kubeconfig = "apiVersion: v1\nclusters: []\n"
+    deployment = {
+        "resources": [
+            {"urn": "urn:pulumi:s::p::pulumi:providers:kubernetes::z", "type": "pulumi:providers:kubernetes",
+             "inputs": {"kubeconfig": {**sig, "plaintext": json.dumps(kubeconfig)}, "clusterIdentifier": "z"}},
+            {"urn": "urn:pulumi:s::p::pulumi:providers:kubernetes::y", "type": "pulumi:providers:kubernetes",
+             "inputs": {"kubeconfig": {**sig, "ciphertext": "v1:abc"}}},
+        ]
+    }  # fmt: skip
+    revealed, encrypted = resources_from_state(deployment)
+    assert revealed.inputs == {"kubeconfig": kubeconfig, "clusterIdentifier": "z"}
+    assert encrypted.inputs == {"kubeconfig": None}, "an encrypted secret is not a kubeconfig: the rule fails closed"

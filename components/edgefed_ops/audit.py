@@ -52,7 +52,9 @@ def collect(
 ) -> StackEvidence:
     """The evidence of one stack: from a preview with the pack, or from its state (refreshed first if asked)."""
     plans, classifications, catalog = _plans(settings, stack)
-    workspace = StackWorkspace(settings, stack)
+    local = stack in settings.local_stack_names() and source == "state"
+    # A local stack's state lives in its country's object store of the running federation.
+    workspace = LocalDeploy(settings, progress).workspace(stack) if local else StackWorkspace(settings, stack)
     if source == "preview":
         workspace.prepare({"renderYamlTo": str(settings.root / ".state" / "render" / stack), "buckets": False})
         progress(f"{stack}: preview with the policy pack")
@@ -74,7 +76,7 @@ def collect(
         violations = evidence.run_rules(resources, pack_config, settings.rules_root)
         plans = evidence.stack_outputs(deployment).get("plan") or plans
     explanations = [placed["explanation"] for plan in plans.values() for placed in (plan.get("sites") or {}).values()]
-    backend = settings.backend_url or workspace.env().get("PULUMI_BACKEND_URL", "")
+    backend = workspace.env()["PULUMI_BACKEND_URL"]
     config = load_yaml(settings.root / "stacks" / f"Pulumi.{stack}.yaml").get("config") or {}
     stack_report = report.StackReport(
         stack=stack,

@@ -99,7 +99,11 @@ def _workspace(args: argparse.Namespace, settings: Settings) -> StackWorkspace:
             values[key] = json.loads(value)
         except json.JSONDecodeError:
             values[key] = value
-    workspace = StackWorkspace(settings, args.stack)
+    if args.stack in settings.local_stack_names() and not args.render:
+        # A local stack's state lives in its country's object store of the running federation.
+        workspace = LocalDeploy(settings, _progress(args)).workspace(args.stack)
+    else:
+        workspace = StackWorkspace(settings, args.stack)
     workspace.prepare(values)
     return workspace
 
@@ -123,6 +127,9 @@ def cmd_engine(args: argparse.Namespace, settings: Settings) -> int:
     workspace = _workspace(args, settings)
     progress = _progress(args)
     config = args.policy_config.resolve() if args.policy_config else None
+    if config is None and args.stack in settings.local_stack_names() and not args.render:
+        # The running federation's catalog (EDGEFED_LOCAL_CATALOG may move its ports), as deploy uses.
+        _, config = LocalDeploy(settings, progress).catalog_settings()
     if args.command == "preview":
         # A preview takes seconds: one line, not one per planned step.
         progress(f"{args.stack}: preview{'' if args.no_policy else ' with the policy pack'}")

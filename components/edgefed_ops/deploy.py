@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 
 from edgefed.errors import load_yaml
-from edgefed_ops.engine import Outcome, StackWorkspace
+from edgefed_ops import s3, statebackend
+from edgefed_ops.engine import Backend, Outcome, StackWorkspace
 from edgefed_ops.errors import OpsError
 from edgefed_ops.federation import Federation
 from edgefed_ops.kube import UNREACHABLE, zone
@@ -61,6 +62,36 @@ class LocalDeploy:
             out[f"edgefed:{z.kubeconfig_secret}"] = kubeconfig.read_text()
             out[f"edgefed:{z.object_storage.credentials_secret}"] = credentials.read_text()
         return out
+
+    def state_backend(self, stack: str) -> Backend:
+        """The stack's state backend: a bucket of its country's object store in the running federation.
+
+        A local stack's state (its resources, encrypted secrets, plan) lives in its country like its data;
+        the backend is checked against the catalog before anything runs, and the bucket made once.
+        """
+        config = load_yaml(self.settings.root / "stacks" / f"Pulumi.{stack}.yaml").get("config") or {}
+        country = str(config.get("edgefed:country", "")).upper()
+        catalog = self.federation.catalog
+        zone = next((z for z in catalog.zones if z.country == country), None)
+        credentials = self.federation.store_dir(country) / "credentials.json"
+        if zone is None or not credentials.exists():
+            raise OpsError(
+                f"deploy: {stack}: no running object store in {country}; run `.venv/bin/edgefed federation up`"
+            )
+        storage, keys = zone.object_storage, json.loads(credentials.read_text())
+        bucket = f"edgefed-state-{country.lower()}"
+        url = f"s3://{bucket}?endpoint={storage.endpoint}&region={storage.region}&use_path_style=true"
+        why = statebackend.problem(url, country, catalog)
+        if why:
+            raise OpsError(f"deploy: {stack}: {why}")
+        store = s3.client(storage.endpoint, storage.region, keys["accessKey"], keys["secretKey"])
+        s3.ensure_bucket(store, bucket, storage.region)
+        env = {"AWS_ACCESS_KEY_ID": keys["accessKey"], "AWS_SECRET_ACCESS_KEY": keys["secretKey"]}
+        return Backend(url, env)
+
+    def workspace(self, stack: str) -> StackWorkspace:
+        """The stack's workspace, with its state in its country's object store."""
+        return StackWorkspace(self.settings, stack, backend=self.state_backend(stack))
 
     def catalog_settings(self) -> tuple[dict[str, str], Path]:
         """Stack settings and the pack config for the federation's catalog.
@@ -234,7 +265,10 @@ class LocalDeploy:
                 f"down, mark it unavailable: .venv/bin/edgefed deploy {stack} --unavailable {' '.join(silent)}",
             )  # fmt: skip
         catalog, pack_config = self.catalog_settings()
-        workspace = StackWorkspace(self.settings, stack)
+        try:
+            workspace = self.workspace(stack)
+        except OpsError as error:
+            return StackReport(stack, False, problem=f"NOT deployed, nothing touched: {error}")
         settings: dict[str, object] = dict(catalog)
         settings["outages"] = str(outages) if outages is not None else None
         self.progress(f"{stack}: preparing the workspace and its secrets")
@@ -250,7 +284,12 @@ class LocalDeploy:
         )
         took = time.monotonic() - begin
         if not outcome.ok:
-            why = self.explain_lock(workspace, outcome) or self.explain_failure(stack, outcome, unavailable)
+            blocked = "; ".join(f"[{v.policy}] {v.message}" for v in outcome.mandatory)
+            why = (
+                self.explain_lock(workspace, outcome)
+                or (f"the policy pack refused it, nothing written: {blocked}" if blocked else "")
+                or self.explain_failure(stack, outcome, unavailable)
+            )
             return StackReport(
                 stack, False, took, outcome.summary(), refreshed, f"pulumi up FAILED after {took:.0f} s: {why}"
             )

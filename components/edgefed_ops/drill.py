@@ -218,7 +218,7 @@ class Drill:
             raise OpsError(f"drill: no local stack for {self.country}; stacks: {', '.join(self.stacks)}")
         ids = [z.id for z in down]
         self.check_fits(ids)
-        workspace = StackWorkspace(self.deploy.settings, self.stack)
+        workspace = self.deploy.workspace(self.stack)
         clients = {
             z.id: ZoneClient(federation.zone_dir(z.id) / "kubeconfig", timeout=1) for z in federation.catalog.zones
         }

@@ -20,12 +20,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import yaml
 from pulumi import automation as auto
 
 from edgefed.errors import Yaml12Loader
+from edgefed_ops import s3
 from edgefed_ops.errors import OpsError
 from edgefed_ops.settings import Settings
 from edgefed_ops.toolchain import engine_env
@@ -143,14 +144,30 @@ class _Events:
                 self._progress(f"{op} {_resource_name(meta.urn)}")
 
 
+@dataclass(frozen=True)
+class Backend:
+    """Where a stack's state lives: a backend URL and what the engine needs to reach it (store keys)."""
+
+    url: str
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
 class StackWorkspace:
     """One country stack, one workspace folder, one backend."""
 
     def __init__(
-        self, settings: Settings, stack: str, *, folder: Path | None = None, project: Path | None = None
+        self,
+        settings: Settings,
+        stack: str,
+        *,
+        folder: Path | None = None,
+        project: Path | None = None,
+        backend: Backend | None = None,
     ) -> None:
         self.settings = settings
         self.stack = stack
+        self.backend = backend
+        """The stack's own backend (a local stack's country object store); default the settings'."""
         self.folder = (folder or settings.work / stack).resolve()
         self.project = project or settings.root
         """The Pulumi project the workspace runs (the repository; tests run programs of their own)."""
@@ -161,6 +178,8 @@ class StackWorkspace:
         env = dict(engine_env(self.settings.root))
         if self.settings.backend_url:
             env["PULUMI_BACKEND_URL"] = self.settings.backend_url
+        if self.backend is not None:
+            env |= {**self.backend.env, "PULUMI_BACKEND_URL": self.backend.url}
         backend = urlparse(env["PULUMI_BACKEND_URL"])
         if backend.scheme == "file":
             Path(backend.path).mkdir(parents=True, exist_ok=True)
@@ -360,13 +379,34 @@ class StackWorkspace:
         return dict(json.loads(result.stdout).get("deployment") or {})
 
     def _lock_holder(self) -> int | None:
-        """The pid in the stack's lock file (file backends keep locks under .pulumi/locks/)."""
-        backend = urlparse(self.env()["PULUMI_BACKEND_URL"])
+        """The pid in the stack's lock file (file and S3 backends keep locks under .pulumi/locks/)."""
+        env = self.env()
+        backend = urlparse(env["PULUMI_BACKEND_URL"])
+        if backend.scheme == "s3":
+            return self._s3_lock_holder(env)
         if backend.scheme != "file":
             return None
         for lock in sorted(Path(backend.path, ".pulumi", "locks").glob(f"**/{self.stack}/*.json")):
             try:
                 return int(json.loads(lock.read_text())["pid"])
             except (OSError, KeyError, ValueError):
+                continue
+        return None
+
+    def _s3_lock_holder(self, env: Mapping[str, str]) -> int | None:
+        backend = urlparse(env["PULUMI_BACKEND_URL"])
+        params = parse_qs(backend.query)
+        store = s3.client(
+            params.get("endpoint", [""])[0], params.get("region", [""])[0],
+            env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", ""),
+        )  # fmt: skip
+        listed = store.list_objects_v2(Bucket=backend.netloc, Prefix=".pulumi/locks/")
+        for item in sorted(listed.get("Contents") or [], key=lambda o: str(o["Key"])):
+            if f"/{self.stack}/" not in str(item["Key"]):
+                continue
+            try:
+                body = store.get_object(Bucket=backend.netloc, Key=item["Key"])["Body"].read()
+                return int(json.loads(body)["pid"])
+            except (KeyError, ValueError):
                 continue
         return None

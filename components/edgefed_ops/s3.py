@@ -11,6 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edgefed_ops import proc
 from edgefed_ops.errors import OpsError
@@ -82,3 +83,25 @@ def start(
         time.sleep(0.1)
     server.stop()
     raise OpsError(f"versitygw did not listen on 127.0.0.1:{port} within 20 s")
+
+
+def client(endpoint: str, region: str, access_key: str, secret_key: str) -> Any:
+    """A boto3 S3 client of one object store (path-style addressing, as loopback servers need)."""
+    import boto3  # only the jobs that talk to a store pay for importing boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key, config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+    )  # fmt: skip
+
+
+def ensure_bucket(store: Any, bucket: str, region: str) -> None:
+    """Create ``bucket`` in ``region`` unless this store already has it."""
+    from botocore.exceptions import ClientError
+
+    try:
+        store.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise OpsError(f"state bucket {bucket}: {error}") from error
