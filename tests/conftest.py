@@ -78,6 +78,23 @@ def ops_settings(tmp: Path, *, federation: Path | None = None, catalog: Path | N
     )
 
 
+KEPT_OUT = {".git", ".venv", ".tools", ".state", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
+"""What a copy of the repository leaves out (and links back, for the virtualenvs and the toolchain)."""
+
+
+def repository_copy(target: Path) -> Path:
+    """A copy of the repository at ``target`` with the project's virtualenvs and toolchain linked in."""
+    shutil.copytree(
+        ROOT, target, ignore=lambda folder, names: [n for n in names if n in KEPT_OUT or n.endswith(".egg-info")]
+    )
+    for linked in (".venv", ".tools"):
+        (target / linked).symlink_to(ROOT / linked)
+    pack_venv = target / "policies" / "eu-residency" / ".venv"
+    shutil.rmtree(pack_venv, ignore_errors=True)
+    pack_venv.symlink_to(ROOT / "policies" / "eu-residency" / ".venv")
+    return target
+
+
 SUMMARY: list[str] = []
 """Lines that integration tests want shown at the end of the run (counts a reviewer reads)."""
 

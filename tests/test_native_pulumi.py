@@ -8,17 +8,14 @@ the user's salt and secret.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import pytest
 import yaml
 
-from .conftest import EDGEFED, ROOT, toolchain_or_skip
+from .conftest import EDGEFED, ROOT, repository_copy, toolchain_or_skip
 
 pytestmark = pytest.mark.engine
-
-KEPT_OUT = {".git", ".venv", ".tools", ".state", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
 
 
 @pytest.fixture
@@ -26,15 +23,7 @@ def checkout(tmp_path):
     toolchain_or_skip("pulumi")
     from edgefed_ops.toolchain import engine_env
 
-    copy = tmp_path / "edgefed"
-    shutil.copytree(
-        ROOT, copy, ignore=lambda folder, names: [n for n in names if n in KEPT_OUT or n.endswith(".egg-info")]
-    )
-    for linked in (".venv", ".tools"):
-        (copy / linked).symlink_to(ROOT / linked)
-    (copy / "policies" / "eu-residency" / ".venv").unlink(missing_ok=True)
-    shutil.rmtree(copy / "policies" / "eu-residency" / ".venv", ignore_errors=True)
-    (copy / "policies" / "eu-residency" / ".venv").symlink_to(ROOT / "policies" / "eu-residency" / ".venv")
+    copy = repository_copy(tmp_path / "edgefed")
     env = {
         **engine_env(ROOT),
         "PULUMI_BACKEND_URL": f"file://{tmp_path / 'backend'}",

@@ -8,30 +8,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 import jsonschema
 import pytest
 import yaml
 
-from .conftest import EDGEFED, ROOT, toolchain_or_skip
+from .conftest import EDGEFED, ROOT, repository_copy, toolchain_or_skip
 
 pytestmark = pytest.mark.engine
-
-KEPT_OUT = {".git", ".venv", ".tools", ".state", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
 
 
 @pytest.fixture
 def pull_request(tmp_path):
     toolchain_or_skip("pulumi")
-    head = tmp_path / "head"
-    shutil.copytree(
-        ROOT, head, ignore=lambda folder, names: [n for n in names if n in KEPT_OUT or n.endswith(".egg-info")]
-    )
-    for linked in (".venv", ".tools"):
-        (head / linked).symlink_to(ROOT / linked)
-    (head / "policies" / "eu-residency" / ".venv").symlink_to(ROOT / "policies" / "eu-residency" / ".venv")
+    head = repository_copy(tmp_path / "head")
     config_path = head / "policies" / "eu-residency" / "config.json"
     config = json.loads(config_path.read_text())
     config["disallow-unlisted-registry"]["allowedRegistries"].append("docker.io")
