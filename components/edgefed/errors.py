@@ -157,11 +157,12 @@ def validate(model: type[ModelT], data: Any, source: str) -> ModelT:
         raise format_validation_error(source, model, exc) from None
 
 
-class Yaml12Loader(yaml.SafeLoader):
+class Yaml12Loader(yaml.CSafeLoader):
     """A safe YAML loader with YAML 1.2 booleans: only true and false.
 
     YAML 1.1 (PyYAML's default) also reads yes/no/on/off as booleans, so a bare ``NO`` (Norway) became
     ``False``; here it stays the string it is, as it does for Pulumi (Go, YAML 1.2) reading the same file.
+    libyaml parses (PyYAML's wheels ship it): the pure-Python parser was most of a stack's load time.
     """
 
 

@@ -24,9 +24,7 @@ APPS_DIR = Path("stacks/apps")
 class StackConfig(StrictModel):
     """Settings of one country stack. Keys are camelCase in the stack file (``edgefed:rolloutTimeoutSeconds``)."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
     country: EEACountry
     """The stack's country (``fr``). No default: a stack serves exactly one country's sites."""
