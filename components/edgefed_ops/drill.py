@@ -241,8 +241,7 @@ class Drill:
             report.unserved = [f"{s['app']}/{s['site']}: {s['problem']}" for s in own.sites if not s["serving"]]
             watcher.phase = "restart"
             began = time.monotonic()
-            for z in down:
-                self.progress(f"zone {z.id} up in {federation.start_zone(z):.1f} s")
+            federation.start_zones(down)
             federation.write_kubeconfig()
             self._step(
                 report, f"drill 3/4: {self.country} zones restart; up still marking them unavailable drains them", ids

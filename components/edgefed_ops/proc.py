@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -93,11 +94,30 @@ def spawn(
         )
 
 
+_GIVEN_PORTS: set[int] = set()
+_PORTS_LOCK = threading.Lock()
+
+
+def reserve_ports(ports: Iterable[int]) -> None:
+    """Never hand out ``ports`` from :func:`free_port`: they are fixed endpoints that start later."""
+    with _PORTS_LOCK:
+        _GIVEN_PORTS.update(ports)
+
+
 def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free TCP port on 127.0.0.1, never one this process was given before.
+
+    Callers bind the port later, and zones start from several threads at once: the kernel may hand a
+    just-released port out again, which must not give two servers the same one.
+    """
+    with _PORTS_LOCK:
+        while True:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = int(sock.getsockname()[1])
+            if port not in _GIVEN_PORTS:
+                _GIVEN_PORTS.add(port)
+                return port
 
 
 def port_in_use(port: int) -> bool:
