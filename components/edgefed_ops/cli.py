@@ -289,7 +289,7 @@ def cmd_federation(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
     """`pulumi up` of the local stacks onto the local federation."""
-    reports = LocalDeploy(settings, _progress(args)).run(args.stacks, args.unavailable)
+    reports = LocalDeploy(settings, _progress(args)).run(args.stacks, args.unavailable, args.jobs)
     if args.json:
         _emit(args, reports, [])
     for outcome in reports:
@@ -448,6 +448,7 @@ def parser() -> argparse.ArgumentParser:
     one = command("deploy", cmd_deploy, "pulumi up of the local-* stacks onto the local federation, with the pack")
     one.add_argument("stacks", nargs="*")
     one.add_argument("--unavailable", nargs="*", default=None, metavar="ZONE", help="zones to mark unavailable")
+    one.add_argument("--jobs", type=int, help="stacks deployed at once (default: the number of cores)")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
     one = command(

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,7 +112,10 @@ class LocalDeploy:
                 rule["catalogs"] = [str(self.settings.local_catalog) if p == committed else p for p in rule["catalogs"]]
         self.settings.work.mkdir(parents=True, exist_ok=True)
         copy = self.settings.work / "policy-config.json"
-        copy.write_text(json.dumps(config, indent=2))
+        # Atomically: stacks deploying concurrently each write it (the same bytes) while engines read it.
+        partial = copy.with_name(f".{copy.name}.{os.getpid()}.{threading.get_ident()}")
+        partial.write_text(json.dumps(config, indent=2))
+        partial.replace(copy)
         return {"catalog": str(self.settings.local_catalog)}, copy
 
     def stack_zones(self, stack: str) -> list[str]:
@@ -297,20 +302,28 @@ class LocalDeploy:
         self.report(workspace, report)
         return report
 
-    def run(self, stacks: Sequence[str], unavailable: Sequence[str] | None = None) -> list[StackReport]:
-        """Deploy each stack in turn (every local-* stack when none is named).
+    def run(
+        self, stacks: Sequence[str], unavailable: Sequence[str] | None = None, jobs: int | None = None
+    ) -> list[StackReport]:
+        """Deploy the stacks (every local-* stack when none is named), ``jobs`` at a time (default: the cores).
 
         ``unavailable`` is the federation's outage state for this deploy, for every stack it deploys (an
         outage in one country changes where the others fail over); ``None`` keeps the committed one.
+        Country stacks are independent (each its own namespace in every zone, its own state bucket, lock
+        and engine; all of them place against the same federation plan), so they deploy concurrently;
+        reports come back in stack order.
         """
         names = list(stacks) or self.settings.local_stack_names()
         secrets = self.secrets()
         outages = self.write_outages(unavailable) if unavailable is not None else None
-        reports = []
-        for stack in names:
+
+        def one(stack: str) -> StackReport:
             marked = list(unavailable) if unavailable is not None else self.committed_outages(stack)
-            reports.append(self.deploy(stack, marked, secrets, outages))
-        return reports
+            return self.deploy(stack, marked, secrets, outages)
+
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(names)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deploy") as pool:
+            return list(pool.map(one, names))
 
 
 def format_report(report: StackReport) -> list[str]:

@@ -86,11 +86,15 @@ def start(
 
 
 def client(endpoint: str, region: str, access_key: str, secret_key: str) -> Any:
-    """A boto3 S3 client of one object store (path-style addressing, as loopback servers need)."""
+    """A boto3 S3 client of one object store (path-style addressing, as loopback servers need).
+
+    Each client has its own session: boto3's default session is not safe to share between the threads
+    that deploy stacks concurrently.
+    """
     import boto3  # only the jobs that talk to a store pay for importing boto3
     from botocore.config import Config
 
-    return boto3.client(
+    return boto3.session.Session().client(
         "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=access_key,
         aws_secret_access_key=secret_key, config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
     )  # fmt: skip
