@@ -197,3 +197,32 @@ def test_deploy_mode_previews_with_secret_kubeconfigs(tmp_path):
     assert "pulumi-python:dynamic/edgefed:ResidentBucket" in types, "buckets are part of a deploying stack"
     assert "secret-token-5f1c" not in result.stdout + result.stderr
     assert "sk-5f1c" not in result.stdout + result.stderr
+
+
+def test_prepare_sets_a_secret_again_only_when_its_value_changed(tmp_path, monkeypatch):
+    """Jobs prepare the same stack many times; each unchanged secret would cost a `pulumi config set`."""
+    toolchain_or_skip("pulumi")
+    from edgefed_ops.engine import StackWorkspace
+
+    workspace = StackWorkspace(ops_settings(tmp_path), "fr")
+    calls: list[str] = []
+    original = StackWorkspace.set_secret
+    monkeypatch.setattr(StackWorkspace, "set_secret", lambda self, k, v: (calls.append(k), original(self, k, v)))
+    secrets = {"edgefed:kubeconfig-a": "token-one-5f1c", "edgefed:kubeconfig-b": "token-two-5f1c"}
+    workspace.prepare({}, secrets=secrets)
+    assert sorted(calls) == ["edgefed:kubeconfig-a", "edgefed:kubeconfig-b"]
+    calls.clear()
+    workspace.prepare({}, secrets=secrets)
+    assert calls == [], "nothing changed, nothing set"
+    workspace.prepare({}, secrets={**secrets, "edgefed:kubeconfig-b": "token-three-5f1c"})
+    assert calls == ["edgefed:kubeconfig-b"]
+    assert workspace.cli("config", "get", "kubeconfig-b").stdout.strip() == "token-three-5f1c"
+    remembered = (workspace.folder / ".secret-digests.json").read_text()
+    assert "5f1c" not in remembered and "token" not in remembered, "digests, never values"
+    # A stack file whose secure value is gone (edited by hand) gets it set again.
+    stack_file = yaml.safe_load(workspace.stack_file.read_text())
+    del stack_file["config"]["edgefed:kubeconfig-a"]
+    workspace.stack_file.write_text(yaml.safe_dump(stack_file))
+    calls.clear()
+    workspace.prepare({}, secrets={**secrets, "edgefed:kubeconfig-b": "token-three-5f1c"})
+    assert calls == ["edgefed:kubeconfig-a"]

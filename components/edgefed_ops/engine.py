@@ -12,6 +12,8 @@ events (policy violations, per-resource failures, the change summary), never fro
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -228,9 +230,31 @@ class StackWorkspace:
                 config[key] = value
         self.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
         stack = auto.Stack.create_or_select(self.stack, self._workspace())
-        for key, value in (secrets or {}).items():
-            self.set_secret(key, value)
+        self._set_secrets(secrets or {}, config)
         return stack
+
+    def _set_secrets(self, secrets: Mapping[str, str], config: Mapping[str, Any]) -> None:
+        """Set each secret, except those the stack file already holds with the same value.
+
+        One `pulumi config set --secret` per value (stdin keeps it off the command line) costs half a
+        second with a remote backend, and jobs re-prepare the same stack many times. What was set is
+        remembered as an HMAC keyed with the stack's encryption salt, never as the value.
+        """
+        digests_file = self.folder / ".secret-digests.json"
+        digests: dict[str, str] = json.loads(digests_file.read_text()) if digests_file.exists() else {}
+        salt = str((yaml.safe_load(self.stack_file.read_text()) or {}).get("encryptionsalt", ""))
+        for key, value in secrets.items():
+            digest = hmac.new(salt.encode(), f"{key}\0{value}".encode(), hashlib.sha256).hexdigest()
+            held = config.get(key)
+            if salt and isinstance(held, dict) and "secure" in held and digests.get(key) == digest:
+                continue
+            self.set_secret(key, value)
+            if not salt:  # the first `config set --secret` of a new stack file writes its salt
+                salt = str((yaml.safe_load(self.stack_file.read_text()) or {}).get("encryptionsalt", ""))
+                digest = hmac.new(salt.encode(), f"{key}\0{value}".encode(), hashlib.sha256).hexdigest()
+            digests[key] = digest
+        digests_file.write_text(json.dumps(digests))
+        digests_file.chmod(0o600)
 
     def _workspace(self) -> auto.LocalWorkspace:
         env = self.env()
