@@ -102,3 +102,24 @@ SUMMARY: list[str] = []
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for line in SUMMARY:
         terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist, a worker hands its summary lines to the controller, which prints them."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["edgefed_summary"] = list(SUMMARY)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    SUMMARY.extend(getattr(node, "workeroutput", {}).get("edgefed_summary", []))
+
+
+LONGEST_FIRST = ("test_local_federation.py",)
+"""Modules that take most of the run: collected first, so that with `-n 2 --dist loadscope` one worker
+starts on them at once while the other takes everything else."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)
