@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from edgefed_ops.engine import StackWorkspace
+from edgefed_ops.engine import Backend, StackWorkspace
 from edgefed_ops.errors import OpsError
 from edgefed_ops.settings import Settings
 
@@ -67,7 +67,11 @@ def run(settings: Settings, stack: str, rounds: int, progress: Callable[[str], N
     bench = settings.root / ".state" / "bench" / stack
     shutil.rmtree(bench, ignore_errors=True)
     ours_render, base_render = bench / "render-edgefed", bench / "render-baseline"
-    ours = StackWorkspace(settings, stack, folder=bench / "work-edgefed")
+    # A backend of its own, emptied with the rest: with state from an earlier run, the render-mode `up`s
+    # would change nothing, write no manifest, and two empty folders would compare equal.
+    (bench / "backend").mkdir(parents=True)
+    backend = Backend(f"file://{bench / 'backend'}")
+    ours = StackWorkspace(settings, stack, folder=bench / "work-edgefed", backend=backend)
     ours.prepare({"renderYamlTo": str(ours_render), "buckets": False})
     progress(f"{stack}: rendering the stack (render-mode up)")
     if not (rendered := ours.up(policy=False)).ok:
@@ -75,6 +79,8 @@ def run(settings: Settings, stack: str, rounds: int, progress: Callable[[str], N
     project = bench / "baseline"
     project.mkdir(parents=True)
     objects = _objects(ours_render)
+    if not objects:
+        raise OpsError(f"bench: rendering {stack} wrote no manifest into {ours_render}")
     (project / "objects.json").write_text(json.dumps(objects))
     (project / "__main__.py").write_text(BASELINE_PROGRAM)
     (project / "Pulumi.yaml").write_text(
@@ -88,7 +94,9 @@ def run(settings: Settings, stack: str, rounds: int, progress: Callable[[str], N
             }
         )
     )
-    base = StackWorkspace(settings, f"baseline-{stack}", folder=bench / "work-baseline", project=project)
+    base = StackWorkspace(
+        settings, f"baseline-{stack}", folder=bench / "work-baseline", project=project, backend=backend
+    )
     base.prepare({"baseline:renderTo": str(base_render)})
     progress(f"{stack}: rendering the baseline ({len(objects)} objects)")
     if not (rendered := base.up(policy=False)).ok:
