@@ -61,6 +61,32 @@ def _event(**parts: object) -> auto.EngineEvent:
     return auto.EngineEvent(sequence=1, timestamp=0, **parts)  # type: ignore[arg-type]
 
 
+def test_free_ports_are_never_handed_out_twice_nor_a_reserved_one(monkeypatch):
+    """Zones start from several threads and bind their ports later: a port is given once per process,
+    and never one of the catalog's fixed endpoints, even when the kernel offers it again."""
+    offered = iter([61001, 61002, 61002, 61001, 61003])
+
+    class Kernel:
+        """A socket whose bind to port 0 gets the next port the kernel offers."""
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, address):
+            self.port = next(offered)
+
+        def getsockname(self):
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(proc.socket, "socket", Kernel)
+    monkeypatch.setattr(proc, "_GIVEN_PORTS", set())
+    proc.reserve_ports([61001])
+    assert [proc.free_port(), proc.free_port()] == [61002, 61003]
+
+
 def test_policy_events_become_violations_with_the_reviewers_message():
     events = _Events(None)
     events(
