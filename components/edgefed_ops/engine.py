@@ -242,17 +242,21 @@ class StackWorkspace:
         """
         digests_file = self.folder / ".secret-digests.json"
         digests: dict[str, str] = json.loads(digests_file.read_text()) if digests_file.exists() else {}
-        salt = str((yaml.safe_load(self.stack_file.read_text()) or {}).get("encryptionsalt", ""))
+
+        def read_salt() -> str:
+            return str((yaml.safe_load(self.stack_file.read_text()) or {}).get("encryptionsalt", ""))
+
+        def digest(salt: str, key: str, value: str) -> str:
+            return hmac.new(salt.encode(), f"{key}\0{value}".encode(), hashlib.sha256).hexdigest()
+
+        salt = read_salt()
         for key, value in secrets.items():
-            digest = hmac.new(salt.encode(), f"{key}\0{value}".encode(), hashlib.sha256).hexdigest()
             held = config.get(key)
-            if salt and isinstance(held, dict) and "secure" in held and digests.get(key) == digest:
+            if isinstance(held, dict) and "secure" in held and salt and digests.get(key) == digest(salt, key, value):
                 continue
             self.set_secret(key, value)
-            if not salt:  # the first `config set --secret` of a new stack file writes its salt
-                salt = str((yaml.safe_load(self.stack_file.read_text()) or {}).get("encryptionsalt", ""))
-                digest = hmac.new(salt.encode(), f"{key}\0{value}".encode(), hashlib.sha256).hexdigest()
-            digests[key] = digest
+            salt = salt or read_salt()  # the first secret set in a new stack file writes its salt
+            digests[key] = digest(salt, key, value)
         digests_file.write_text(json.dumps(digests))
         digests_file.chmod(0o600)
 
