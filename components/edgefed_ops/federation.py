@@ -215,31 +215,28 @@ class Federation:
         self.write_kubeconfig()
         return time.monotonic() - begin
 
-    def start_zones(self, zones: Sequence[Zone], jobs: int | None = None) -> list[tuple[Zone, float]]:
-        """Start ``zones`` concurrently (``jobs`` at a time, default all); each with its seconds (0: it ran).
+    def start_zones(self, zones: Sequence[Zone]) -> None:
+        """Start ``zones`` (those not running yet) concurrently, all at once.
 
         Zones share nothing (own processes, ports, folders), and most of a start is waiting for an API
         server to answer. Progress names each zone as it is up. Every zone is tried; the first failure is
         raised once all have finished.
         """
         if not zones:
-            return []
+            return
         # The catalog's fixed ports sit in the kernel's ephemeral range: no zone's etcd may take one.
         fixed = [urlparse(z.api_endpoint).port for z in self.catalog.zones]
         fixed += [urlparse(endpoint).port for endpoint, _ in self.storages().values()]
         proc.reserve_ports(port for port in fixed if port is not None)
 
-        def start(zone: Zone) -> float:
+        def start(zone: Zone) -> None:
             took = self.start_zone(zone)
             self.progress(f"zone {zone.id}: {'already running' if took == 0 else f'up in {took:.1f} s'}")
-            return took
 
-        with ThreadPoolExecutor(max_workers=jobs or len(zones), thread_name_prefix="zone") as pool:
-            started = [(zone, pool.submit(start, zone)) for zone in zones]
-        for _, future in started:
-            if (error := future.exception()) is not None:
-                raise error
-        return [(zone, future.result()) for zone, future in started]
+        with ThreadPoolExecutor(max_workers=len(zones), thread_name_prefix="zone") as pool:
+            started = [pool.submit(start, zone) for zone in zones]
+        for future in started:
+            future.result()  # the first failure, once every zone was tried
 
     def down(self) -> None:
         """Stop every process this federation started and remove its folder and kubeconfig."""
