@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+
 import pytest
 
 from edgefed import labels
@@ -12,7 +16,7 @@ from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
 from edgefed.placement import demand_by_zone, place, with_drained
 
-from .conftest import APPS, CATALOG
+from .conftest import APPS, CATALOG, ROOT
 from .pulumi_harness import run_program
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -271,3 +275,24 @@ def test_an_app_used_alone_drains_unavailable_zones_as_the_program_does(catalog,
     assert lyon.inputs["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}, "fenced even if autoscaled"
     assert any(a.zone == "orange-fr-lyon" and a.role == "drained" for a in plans[spec.name].zones)
     assert healthy[spec.name] != plans[spec.name]
+
+
+def test_components_register_without_pulumi_kubernetes_typed_modules():
+    """Every object goes through KubernetesObject: the typed modules (core/v1 alone takes a third of a
+    second to import) never load, in a program that registers a zone and an app."""
+    script = """
+import sys
+from tests.test_components import _deploy, load_catalog, CATALOG
+from tests.pulumi_harness import run_program
+_, program = _deploy(load_catalog(CATALOG), "robot-control")
+rec = run_program(program)
+assert any(r.type == "kubernetes:apps/v1:Deployment" for r in rec.resources)
+print(sorted(m for m in sys.modules if m.startswith("pulumi_kubernetes.")))
+"""
+    found = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    loaded = ast.literal_eval(found.stdout.strip().splitlines()[-1])
+    # pulumi_kubernetes puts lazy group modules (pulumi_kubernetes.apps) in sys.modules; a version module
+    # (pulumi_kubernetes.apps.v1) is there only once something used a typed class.
+    typed = [m for m in loaded if len(m.split(".")) > 2 and m.split(".")[2].startswith("v")]
+    assert "pulumi_kubernetes.provider" in loaded, "the zone's provider is pulumi-kubernetes' own"
+    assert not typed, typed

@@ -1,4 +1,4 @@
-"""Snapshot tests of the Kubernetes objects each example app gets in a zone, per role.
+"""Snapshot tests of the Kubernetes objects a zone gets, and each example app in it, per role.
 
 A change to what lands in a zone is a reviewed diff of tests/snapshots/manifests/. To accept one:
 EDGEFED_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_manifests.py
@@ -13,7 +13,7 @@ import pytest
 
 from edgefed import labels, manifests
 from edgefed.appspec import load_app_spec
-from edgefed.placement import ZoneAssignment
+from edgefed.placement import ZoneAssignment, ZoneDemand
 
 from .conftest import APPS, ROOT
 
@@ -38,15 +38,34 @@ def objects(app: str, role: str) -> dict[str, object]:
     }
 
 
+def zone_objects() -> dict[str, object]:
+    """The tenant namespace's own objects, for a demand with a GPU (so that every quota line shows)."""
+    demand = ZoneDemand(cpu=6.5, memory_mib=12288, gpus={"nvidia-l4": 2}, pods=9)
+    return {
+        "quota": manifests.tenant_quota_spec(demand),
+        "containerDefaults": manifests.container_defaults_spec(),
+        "defaultDeny": manifests.default_deny_spec(),
+        "dnsEgress": manifests.dns_egress_spec(),
+    }
+
+
+def matches_snapshot(name: str, found: dict[str, object]) -> None:
+    text = json.dumps(found, indent=2, sort_keys=True) + "\n"
+    path = SNAPSHOTS / f"{name}.json"
+    if os.environ.get("EDGEFED_UPDATE_SNAPSHOTS") == "1":
+        path.write_text(text)
+    assert path.exists(), f"no snapshot {path.name}: run with EDGEFED_UPDATE_SNAPSHOTS=1 and review it"
+    assert text == path.read_text(), f"{path.name} changed: review, then EDGEFED_UPDATE_SNAPSHOTS=1"
+
+
 @pytest.mark.parametrize("role", ["primary", "standby"])
 @pytest.mark.parametrize("app", sorted(p.stem for p in APPS.glob("*.yaml")))
 def test_objects_match_their_snapshot(app, role):
-    found = json.dumps(objects(app, role), indent=2, sort_keys=True) + "\n"
-    path = SNAPSHOTS / f"{app}-{role}.json"
-    if os.environ.get("EDGEFED_UPDATE_SNAPSHOTS") == "1":
-        path.write_text(found)
-    assert path.exists(), f"no snapshot {path.name}: run with EDGEFED_UPDATE_SNAPSHOTS=1 and review it"
-    assert found == path.read_text(), f"{path.name} changed: review, then EDGEFED_UPDATE_SNAPSHOTS=1"
+    matches_snapshot(f"{app}-{role}", objects(app, role))
+
+
+def test_zone_objects_match_their_snapshot():
+    matches_snapshot("zone", zone_objects())
 
 
 def test_the_role_is_on_the_objects_and_never_on_the_pod_template():

@@ -1,7 +1,7 @@
-"""The Kubernetes objects of an app in one zone, built by pure functions (no Pulumi import).
+"""The Kubernetes objects of a zone and of an app in it, built by pure functions (no Pulumi import).
 
-``FederatedEdgeApp`` registers exactly these specs; snapshot tests pin them per example app and role,
-so a change to what lands in a zone shows as a reviewed diff.
+``EdgeZone`` and ``FederatedEdgeApp`` register exactly these specs; snapshot tests pin them (per example
+app and role), so a change to what lands in a zone shows as a reviewed diff.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from edgefed import labels
 from edgefed.appspec import AppSpec
-from edgefed.placement import Plan, ZoneAssignment
+from edgefed.placement import Plan, ZoneAssignment, ZoneDemand
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
@@ -170,4 +170,53 @@ def ingress_policy_spec(spec: AppSpec) -> dict[str, Any]:
         "podSelector": {"matchLabels": selector(spec)},
         "policyTypes": ["Ingress"],
         "ingress": [{"ports": [{"protocol": p.protocol, "port": p.port} for p in spec.ports]}],
+    }
+
+
+def tenant_quota_spec(demand: ZoneDemand) -> dict[str, Any]:
+    """The tenant namespace's ResourceQuota: what the apps may use there, and no LoadBalancer or NodePort."""
+    cpu, memory = cpu_quantity(demand.cpu), f"{demand.memory_mib}Mi"
+    return {
+        "hard": {
+            "requests.cpu": cpu,
+            "limits.cpu": cpu,
+            "requests.memory": memory,
+            "limits.memory": memory,
+            "pods": str(demand.pods),
+            "services.loadbalancers": "0",
+            "services.nodeports": "0",
+            f"requests.{GPU_RESOURCE}": str(sum(demand.gpus.values())),
+        }
+    }
+
+
+def container_defaults_spec() -> dict[str, Any]:
+    """The tenant namespace's LimitRange: requests and limits of a container that declares none."""
+    return {
+        "limits": [
+            {
+                "type": "Container",
+                "default": {"cpu": "500m", "memory": "512Mi"},
+                "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+            }
+        ]
+    }
+
+
+def default_deny_spec() -> dict[str, Any]:
+    """The NetworkPolicy that closes the tenant namespace in both directions (apps open their own ports)."""
+    return {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def dns_egress_spec() -> dict[str, Any]:
+    """The NetworkPolicy that lets every pod of the namespace reach the cluster's DNS, and nothing else."""
+    return {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            }
+        ],
     }

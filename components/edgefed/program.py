@@ -15,7 +15,6 @@ from edgefed import labels
 from edgefed.appspec import AppSpec
 from edgefed.catalog import Catalog, Zone
 from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
-from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
 from edgefed.errors import ConfigError
 from edgefed.federation import load_federation, plan_federation
@@ -177,6 +176,9 @@ def _run() -> None:
 
 
 def _buckets(config: StackConfig, catalog: Catalog, spec: AppSpec, plan: Plan, settings: pulumi.Config) -> list[object]:
+    # Imported here: botocore (its exceptions) costs a stack without buckets (render mode) 20 ms a run.
+    from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
+
     out: list[object] = []
     for zone in _storage_groups(config, catalog, plan).values():
         storage = zone.object_storage

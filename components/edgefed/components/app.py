@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from edgefed import manifests
 from edgefed.appspec import AppSpec
 from edgefed.catalog import Catalog
-from edgefed.components.zone import EdgeZone
+from edgefed.components.kubeobject import KubernetesObject, KubernetesObjectArgs
+from edgefed.components.zone import NETWORKING, EdgeZone
 from edgefed.manifests import rollout_order
 from edgefed.placement import Plan, ZoneAssignment, place_all_drained
 from edgefed.plancheck import check_plan
@@ -93,7 +93,7 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         assignment: ZoneAssignment,
         args: FederatedEdgeAppArgs,
         after: Sequence[pulumi.Resource],
-    ) -> tuple[k8s.apps.v1.Deployment, list[str]]:
+    ) -> tuple[KubernetesObject, list[str]]:
         prefix = f"{name}-{assignment.zone}"
         object_labels = manifests.object_labels(spec, assignment, zone.labels, args.extra_labels)
         meta = {"name": spec.name, "namespace": zone.namespace, "labels": object_labels}
@@ -105,29 +105,52 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         # autoscaler never pulls the replica count back to the old role's bounds (a drained zone keeps
         # its healthy bounds: nothing changes there while it is unreachable, and a Deployment at zero
         # replicas is not scaled).
-        autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{prefix}-hpa", metadata=meta, spec=manifests.autoscaler_spec(spec, assignment), opts=opts
+        autoscaler = KubernetesObject(
+            f"{prefix}-hpa",
+            KubernetesObjectArgs(
+                "autoscaling/v2",
+                "HorizontalPodAutoscaler",
+                metadata=meta,
+                spec=manifests.autoscaler_spec(spec, assignment),
+            ),
+            opts=opts,
         )
         wait = args.rollout_timeout_seconds
         timeouts = pulumi.CustomTimeouts(create=f"{wait}s", update=f"{wait}s") if wait else None
-        deployment = k8s.apps.v1.Deployment(
+        deployment = KubernetesObject(
             f"{prefix}-deployment",
-            metadata={**meta, "annotations": manifests.deployment_annotations(assignment)},
-            spec=manifests.deployment_spec(spec, assignment, manifests.pod_labels(object_labels)),
+            KubernetesObjectArgs(
+                "apps/v1",
+                "Deployment",
+                metadata={**meta, "annotations": manifests.deployment_annotations(assignment)},
+                spec=manifests.deployment_spec(spec, assignment, manifests.pod_labels(object_labels)),
+            ),
             opts=pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(depends_on=[autoscaler, *after], custom_timeouts=timeouts)
             ),
         )
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{prefix}-pdb", metadata=meta, spec=manifests.disruption_budget_spec(spec), opts=opts
+        KubernetesObject(
+            f"{prefix}-pdb",
+            KubernetesObjectArgs(
+                "policy/v1", "PodDisruptionBudget", metadata=meta, spec=manifests.disruption_budget_spec(spec)
+            ),
+            opts=opts,
         )
         if not spec.ports:
             return deployment, []
-        k8s.core.v1.Service(f"{prefix}-service", metadata=meta, spec=manifests.service_spec(spec), opts=opts)
-        k8s.networking.v1.NetworkPolicy(
+        KubernetesObject(
+            f"{prefix}-service",
+            KubernetesObjectArgs("v1", "Service", metadata=meta, spec=manifests.service_spec(spec)),
+            opts=opts,
+        )
+        KubernetesObject(
             f"{prefix}-ingress",
-            metadata={**meta, "name": f"{spec.name}-ingress"},
-            spec=manifests.ingress_policy_spec(spec),
+            KubernetesObjectArgs(
+                NETWORKING,
+                "NetworkPolicy",
+                metadata={**meta, "name": f"{spec.name}-ingress"},
+                spec=manifests.ingress_policy_spec(spec),
+            ),
             opts=opts,
         )
         namespace = zone.namespace_name

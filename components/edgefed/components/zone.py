@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from edgefed import labels
+from edgefed import labels, manifests
+from edgefed.admission import API_VERSION as ADMISSION_API_VERSION
 from edgefed.admission import admission_binding, admission_policy
 from edgefed.catalog import Zone
+from edgefed.components.kubeobject import KubernetesObject, KubernetesObjectArgs
 from edgefed.placement import ZoneDemand
 from edgefed.residency import DEFAULT_REGISTRIES
 
 TYPE_TOKEN = "edgefed:index:EdgeZone"
+NETWORKING = "networking.k8s.io/v1"
 
 
 @dataclass(frozen=True)
@@ -43,10 +46,6 @@ class EdgeZoneArgs:
     restricted; the program passes the policy pack's ``requireDigestFor`` so both checks agree."""
     extra_labels: dict[str, str] = field(default_factory=dict)
     """More labels for every object. Default none."""
-
-
-def _cpu(cores: float) -> str:
-    return f"{math.ceil(cores * 1000)}m"
 
 
 class EdgeZone(pulumi.ComponentResource):
@@ -95,80 +94,58 @@ class EdgeZone(pulumi.ComponentResource):
             )
         in_zone = pulumi.ResourceOptions(parent=self, provider=self.provider)
         meta = {"labels": self.labels}
-        ns = k8s.core.v1.Namespace(
+        ns = KubernetesObject(
             f"{name}-namespace",
-            metadata={"name": args.namespace, **meta},
+            KubernetesObjectArgs("v1", "Namespace", metadata={"name": args.namespace, **meta}),
             opts=in_zone,
         )
-        self.namespace = ns.metadata.name
+        self.namespace = ns.metadata.apply(lambda m: str(m["name"]))
         namespaced = {"namespace": self.namespace, **meta}
         in_namespace = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ns])
-        hard: dict[str, str] = {
-            "requests.cpu": _cpu(args.demand.cpu),
-            "limits.cpu": _cpu(args.demand.cpu),
-            "requests.memory": f"{args.demand.memory_mib}Mi",
-            "limits.memory": f"{args.demand.memory_mib}Mi",
-            "pods": str(args.demand.pods),
-            "services.loadbalancers": "0",
-            "services.nodeports": "0",
-        }
-        gpu_total = sum(args.demand.gpus.values())
-        hard["requests.nvidia.com/gpu"] = str(gpu_total)
-        self.quota = k8s.core.v1.ResourceQuota(
-            f"{name}-quota",
-            metadata={"name": "edgefed-tenant", **namespaced},
-            spec={"hard": hard},
-            opts=in_namespace,
+
+        def namespaced_object(
+            suffix: str, api_version: str, kind: str, object_name: str, spec: dict[str, Any]
+        ) -> KubernetesObject:
+            return KubernetesObject(
+                f"{name}-{suffix}",
+                KubernetesObjectArgs(api_version, kind, metadata={"name": object_name, **namespaced}, spec=spec),
+                opts=in_namespace,
+            )
+
+        self.quota = namespaced_object(
+            "quota", "v1", "ResourceQuota", "edgefed-tenant", manifests.tenant_quota_spec(args.demand)
         )
-        self.limits = k8s.core.v1.LimitRange(
-            f"{name}-limits",
-            metadata={"name": "edgefed-defaults", **namespaced},
-            spec={
-                "limits": [
-                    {
-                        "type": "Container",
-                        "default": {"cpu": "500m", "memory": "512Mi"},
-                        "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
-                    }
-                ]
-            },
-            opts=in_namespace,
+        self.limits = namespaced_object(
+            "limits", "v1", "LimitRange", "edgefed-defaults", manifests.container_defaults_spec()
         )
-        self.default_deny = k8s.networking.v1.NetworkPolicy(
-            f"{name}-default-deny",
-            metadata={"name": "edgefed-default-deny", **namespaced},
-            spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-            opts=in_namespace,
+        self.default_deny = namespaced_object(
+            "default-deny", NETWORKING, "NetworkPolicy", "edgefed-default-deny", manifests.default_deny_spec()
         )
-        self.allow_dns = k8s.networking.v1.NetworkPolicy(
-            f"{name}-allow-dns",
-            metadata={"name": "edgefed-allow-dns", **namespaced},
-            spec={
-                "podSelector": {},
-                "policyTypes": ["Egress"],
-                "egress": [
-                    {
-                        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
-                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                    }
-                ],
-            },
-            opts=in_namespace,
+        self.allow_dns = namespaced_object(
+            "allow-dns", NETWORKING, "NetworkPolicy", "edgefed-allow-dns", manifests.dns_egress_spec()
         )
         # The zone's own API server refuses what bypasses Pulumi (kubectl apply), in every namespace.
         policy_name = f"edgefed-residency-{args.namespace}"
-        self.admission_policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        self.admission_policy = KubernetesObject(
             f"{name}-admission-policy",
-            metadata={"name": policy_name, "labels": self.labels},
-            spec=admission_policy(
-                policy_name, zone.country, zone.id, zone.operator, args.allowed_registries, args.digest_required_for
+            KubernetesObjectArgs(
+                ADMISSION_API_VERSION,
+                "ValidatingAdmissionPolicy",
+                metadata={"name": policy_name, "labels": self.labels},
+                spec=admission_policy(
+                    policy_name, zone.country, zone.id, zone.operator, args.allowed_registries, args.digest_required_for
+                ),
             ),
             opts=in_zone,
         )
-        self.admission_binding = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        self.admission_binding = KubernetesObject(
             f"{name}-admission-binding",
-            metadata={"name": policy_name, "labels": self.labels},
-            spec=admission_binding(policy_name),
+            KubernetesObjectArgs(
+                ADMISSION_API_VERSION,
+                "ValidatingAdmissionPolicyBinding",
+                metadata={"name": policy_name, "labels": self.labels},
+                spec=admission_binding(policy_name),
+            ),
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.admission_policy]),
         )
         self.register_outputs(

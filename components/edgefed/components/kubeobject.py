@@ -1,0 +1,58 @@
+"""KubernetesObject: one Kubernetes object, registered with the Kubernetes provider's own resource type."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+
+def type_token(api_version: str, kind: str) -> str:
+    """The provider's resource type of an object: ``apps/v1`` ``Deployment`` is ``kubernetes:apps/v1:Deployment``."""
+    group, _, version = api_version.rpartition("/")
+    return f"kubernetes:{group or 'core'}/{version}:{kind}"
+
+
+@dataclass(frozen=True)
+class KubernetesObjectArgs:
+    """Inputs of :class:`KubernetesObject`: the object as the API server takes it (camelCase keys)."""
+
+    api_version: str
+    """``apiVersion`` of the object, such as ``apps/v1``; with ``kind``, it chooses the resource type."""
+    kind: str
+    """``kind`` of the object, such as ``Deployment``."""
+    metadata: pulumi.Input[Mapping[str, Any]]
+    """The object's ``metadata`` (name, namespace, labels, annotations)."""
+    spec: pulumi.Input[Mapping[str, Any]] | None = None
+    """The object's ``spec``. Default none (a Namespace needs none)."""
+
+
+class KubernetesObject(pulumi.CustomResource):
+    """A Kubernetes object under the zone's provider, as ``kubernetes:<group>/<version>:<Kind>``.
+
+    The same resource type, inputs and state as pulumi-kubernetes' typed classes (``apps.v1.Deployment``
+    ...), so stacks deployed with those keep every resource. Why not those classes: every object here
+    is built by edgefed's pure manifest functions, already in the API's own form, and importing the
+    typed modules costs a third of a second per program run (``core/v1`` alone defines hundreds of
+    input classes), which every preview and update of every stack paid.
+    """
+
+    metadata: pulumi.Output[dict[str, Any]]
+    """The object's metadata, as the provider reports it."""
+    spec: pulumi.Output[dict[str, Any]]
+    """The object's spec, as the provider reports it."""
+    status: pulumi.Output[dict[str, Any]]
+    """The object's status (unknown in a preview)."""
+
+    def __init__(
+        self, resource_name: str, args: KubernetesObjectArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Register the object under ``resource_name``; give the zone's provider in ``opts``."""
+        props: dict[str, Any] = {"apiVersion": args.api_version, "kind": args.kind, "metadata": args.metadata}
+        if args.spec is not None:
+            props["spec"] = args.spec
+        # Declared so that the provider's status comes back as an output, as with the typed classes.
+        props["status"] = None
+        super().__init__(type_token(args.api_version, args.kind), resource_name, props, opts)
