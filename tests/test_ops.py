@@ -7,13 +7,18 @@ import time
 from pathlib import Path
 
 import pytest
+from lightkube import ApiError
+from lightkube.models.meta_v1 import Status
 from pulumi import automation as auto
 
 from edgefed.errors import ConfigError
 from edgefed.stacksets import load_stacksets
 from edgefed_ops import proc, render
 from edgefed_ops.cli import parser
+from edgefed_ops.drill import PrimaryWatcher
 from edgefed_ops.engine import _Events
+from edgefed_ops.errors import OpsError
+from edgefed_ops.kube import DeploymentView
 from edgefed_ops.settings import Settings
 
 from .conftest import ROOT
@@ -197,3 +202,71 @@ def test_the_project_config_schema_and_stackconfig_agree_on_every_key_and_defaul
         assert schema.get("default") == expected, (
             f"{key}: Pulumi.yaml {schema.get('default')!r}, StackConfig {default!r}"
         )
+
+
+class ScriptedZone:
+    """Stands in for a zone's client in the drill's primary watcher: each poll takes the next answer."""
+
+    def __init__(self, *answers: object) -> None:
+        self.answers = list(answers)
+        self.polls = 0
+
+    def deployments(self, namespace: str, *, labels: dict[str, str] | None = None) -> object:
+        self.polls += 1
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def close(self) -> None:
+        pass
+
+
+def primary(name: str, ready: int = 1) -> DeploymentView:
+    return DeploymentView("edgefed-fr", name, "uid", {"edgefed.io/role": "primary"}, 1, ready)
+
+
+def watch(clients: dict[str, ScriptedZone], polls: int) -> PrimaryWatcher:
+    """Run a watcher until every zone was polled ``polls`` times (or it stopped)."""
+    watcher = PrimaryWatcher(clients, "edgefed-fr")  # type: ignore[arg-type]
+    with watcher.running():
+        deadline = time.monotonic() + 30
+        while min(z.polls for z in clients.values()) < polls and watcher.failure is None:
+            assert time.monotonic() < deadline, "the watcher stopped polling"
+            time.sleep(0.05)
+    return watcher
+
+
+def test_the_drill_watcher_counts_primaries_and_rounds_where_a_zone_refused_are_not_complete():
+    refusing = ApiError(status=Status(code=403, message="RBAC not ready", reason="Forbidden"))
+    lyon = ScriptedZone(refusing, refusing, [primary("line-control")])
+    watcher = watch(
+        {
+            "lyon": lyon,
+            "turin": ScriptedZone([primary("line-control"), primary("standby-only", ready=0)]),
+            "paris": ScriptedZone(ConnectionRefusedError()),  # stopped: serves nothing
+        },
+        polls=4,
+    )
+    assert watcher.most["before"]["line-control"] == (2, ("lyon", "turin"))
+    assert "standby-only" not in watcher.most["before"], "no ready replica: not serving"
+    assert watcher.rounds["before"] == lyon.polls - 2, "the two rounds where lyon refused are not complete"
+    assert watcher.unwatched() == ["outage", "restart", "failback"]
+
+
+def test_the_drill_watcher_stops_the_drill_when_a_poll_fails_unexpectedly():
+    """A watcher that died quietly would report no duplicate primary for the rest of the drill."""
+    with pytest.raises(OpsError, match=r"the primary watcher failed: KeyError\('status'\)"):
+        watch({"lyon": ScriptedZone(KeyError("status"))}, polls=1)
+
+
+def test_private_files_are_replaced_whole_and_never_readable_by_others(tmp_path):
+    from edgefed_ops.files import write_private
+
+    path = tmp_path / "kubeconfig"
+    path.write_text("old")
+    path.chmod(0o644)
+    write_private(path, "apiVersion: v1\n")
+    assert path.read_text() == "apiVersion: v1\n"
+    assert path.stat().st_mode & 0o777 == 0o600, "the new file is the owner's only"
+    assert [p.name for p in tmp_path.iterdir()] == ["kubeconfig"], "no partial file left behind"

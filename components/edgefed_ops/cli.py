@@ -448,7 +448,7 @@ def parser() -> argparse.ArgumentParser:
     one = command("deploy", cmd_deploy, "pulumi up of the local-* stacks onto the local federation, with the pack")
     one.add_argument("stacks", nargs="*")
     one.add_argument("--unavailable", nargs="*", default=None, metavar="ZONE", help="zones to mark unavailable")
-    one.add_argument("--jobs", type=int, help="stacks deployed at once (default: the number of cores)")
+    one.add_argument("--jobs", type=int, help="stacks deployed at once (default: two per core)")
     one.add_argument("--work", type=Path, help="workspace folder (default .state/work)")
     json_flag(one)
     one = command(

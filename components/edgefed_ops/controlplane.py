@@ -17,6 +17,7 @@ from pathlib import Path
 
 from edgefed_ops import proc
 from edgefed_ops.errors import OpsError
+from edgefed_ops.files import write_private
 from edgefed_ops.kube import ZoneClient
 
 
@@ -75,8 +76,7 @@ def _keys(pki: Path) -> str:
         )
     tokens = pki / "tokens.csv"
     if not tokens.exists():
-        tokens.write_text(f"{secrets.token_urlsafe(32)},edgefed-admin,edgefed-admin,system:masters\n")
-        os.chmod(tokens, 0o600)
+        write_private(tokens, f"{secrets.token_urlsafe(32)},edgefed-admin,edgefed-admin,system:masters\n")
     return tokens.read_text().split(",", 1)[0]
 
 
@@ -154,8 +154,7 @@ def start(
             ],
             "kube-apiserver.log",
         )  # fmt: skip
-        plane.kubeconfig.write_text(_kubeconfig(name, plane.url, token))
-        os.chmod(plane.kubeconfig, 0o600)
+        write_private(plane.kubeconfig, _kubeconfig(name, plane.url, token))
         client = ZoneClient(plane.kubeconfig, timeout=2)
         try:
             _wait_ready(client, apiserver, data_dir / "kube-apiserver.log")

@@ -31,44 +31,65 @@ from edgefed.federation import load_federation
 from edgefed.stackconfig import raw_from_stack_file
 from edgefed.whatif import Scenario, what_if
 from edgefed_ops.deploy import LocalDeploy, StackReport, format_report
-from edgefed_ops.engine import StackWorkspace
 from edgefed_ops.errors import OpsError
-from edgefed_ops.kube import UNREACHABLE, ZoneClient
+from edgefed_ops.kube import REFUSED, UNREACHABLE, ZoneClient
 from edgefed_ops.kube import zone as kube_zone
 
 PHASES = ("before", "outage", "restart", "failback")
 
 
 class PrimaryWatcher:
-    """Polls each zone's Deployments; records, per phase, the most primaries any app had at once."""
+    """Polls each zone's Deployments; records, per phase, the most primaries any app had at once.
+
+    It fails closed: a poll that ends in an unexpected error stops the drill (never a watcher that died
+    quietly and so saw no duplicate), and a phase in which no round of polls read every answering zone
+    is reported as unwatched.
+    """
 
     def __init__(self, clients: dict[str, ZoneClient], namespace: str) -> None:
         self.clients, self.namespace = clients, namespace
         self.phase = "before"
         self.most: dict[str, dict[str, tuple[int, tuple[str, ...]]]] = {}
+        self.rounds: dict[str, int] = {}
+        """Per phase, the rounds in which every zone was read or did not answer (none answered with an error)."""
+        self.failure: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _primaries(self, zone: str) -> set[str]:
-        """Apps this zone serves as primary right now (ready replicas > 0); empty if it does not answer."""
+    def _primaries(self, zone: str) -> set[str] | None:
+        """Apps this zone serves as primary right now (ready replicas > 0); empty if it does not answer.
+
+        ``None`` when it answers with an error: a restarted API server refuses requests (403, 503) for a
+        moment while it bootstraps, and what it serves then is unknown, not nothing.
+        """
         try:
             found = self.clients[zone].deployments(self.namespace, labels={"edgefed.io/role": "primary"})
+        except REFUSED:  # before UNREACHABLE, which (an HTTP error) includes it
+            return None
         except UNREACHABLE:
             self.clients[zone].close()  # a stopped zone serves nothing; reconnect on the next poll
             return set()
         return {d.name for d in found if d.ready}
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            serving: dict[str, list[str]] = {}
-            for zone in self.clients:
-                for app in self._primaries(zone):
-                    serving.setdefault(app, []).append(zone)
-            phase = self.most.setdefault(self.phase, {})
-            for app, zones in serving.items():
-                if len(zones) > phase.get(app, (0, ()))[0]:
-                    phase[app] = (len(zones), tuple(sorted(zones)))
-            self._stop.wait(0.25)
+        try:
+            while not self._stop.is_set():
+                phase_name = self.phase
+                serving: dict[str, list[str]] = {}
+                complete = True
+                for zone in self.clients:
+                    apps = self._primaries(zone)
+                    complete = complete and apps is not None
+                    for app in apps or ():
+                        serving.setdefault(app, []).append(zone)
+                phase = self.most.setdefault(phase_name, {})
+                for app, zones in serving.items():
+                    if len(zones) > phase.get(app, (0, ()))[0]:
+                        phase[app] = (len(zones), tuple(sorted(zones)))
+                self.rounds[phase_name] = self.rounds.get(phase_name, 0) + complete
+                self._stop.wait(0.25)
+        except BaseException as error:  # handed to the drill, which stops on it
+            self.failure = error
 
     @contextmanager
     def running(self) -> Iterator[PrimaryWatcher]:
@@ -81,6 +102,12 @@ class PrimaryWatcher:
             self._thread.join()
             for client in self.clients.values():
                 client.close()
+        if self.failure is not None:
+            raise OpsError(f"drill: the primary watcher failed: {self.failure!r}") from self.failure
+
+    def unwatched(self) -> list[str]:
+        """Phases with no complete round of polls: their primaries were never seen whole."""
+        return [phase for phase in PHASES if not self.rounds.get(phase)]
 
 
 @dataclass(frozen=True)
@@ -132,19 +159,20 @@ class DrillReport:
     """``app/site: why`` of the country's sites the outage leaves unserved (restricted data)."""
     most: list[PhaseMost] = field(default_factory=list)
     stale_seconds: float = 0.0
+    unwatched: list[str] = field(default_factory=list)
+    """Phases in which the primary watcher never read every answering zone (the drill then fails)."""
 
     @property
     def ok(self) -> bool:
-        """Every step succeeded, no zone went over capacity, failback never had a duplicate primary."""
-        steps_ok = all(r.ok for _, reports in self.steps for r in reports)
+        """Every step passed and every phase was watched; no zone over capacity, no duplicate in failback."""
+        steps_ok = all(r.ok for _, reports in self.steps for r in reports) and not self.unwatched
         loads_ok = all(z.ok for z in self.load)
         return steps_ok and loads_ok and not [m for m in self.most if m.phase == "failback" and m.count > m.allowed]
 
 
-def planned_primaries(workspace: StackWorkspace) -> dict[str, int]:
-    """Per app, how many zones the stack's current plan makes primary."""
-    plan = workspace.outputs()["plan"]
-    return {app: sum(1 for w in p["zones"].values() if w["role"] == "primary") for app, p in plan.items()}
+def planned_primaries(report: StackReport) -> dict[str, int]:
+    """Per app, how many zones the stack's plan, as deployed, makes primary."""
+    return {app: sum(1 for w in p["zones"].values() if w["role"] == "primary") for app, p in report.plan.items()}
 
 
 class Drill:
@@ -199,6 +227,10 @@ class Drill:
             out.append(ZoneLoad(zone.id, cpu, cap.cpu, memory, cap.memory_gib, sum(d.ready for d in found)))
         return out
 
+    def _own(self, report: DrillReport) -> StackReport:
+        """The drilled country's stack in the last step."""
+        return next(r for r in report.steps[-1][1] if r.stack == self.stack)
+
     def _step(self, report: DrillReport, title: str, unavailable: Sequence[str] | None) -> None:
         self.progress(f"==> {title}")
         reports = self.deploy.run(self.stacks, unavailable)
@@ -218,7 +250,6 @@ class Drill:
             raise OpsError(f"drill: no local stack for {self.country}; stacks: {', '.join(self.stacks)}")
         ids = [z.id for z in down]
         self.check_fits(ids)
-        workspace = self.deploy.workspace(self.stack)
         clients = {
             z.id: ZoneClient(federation.zone_dir(z.id) / "kubeconfig", timeout=1) for z in federation.catalog.zones
         }
@@ -226,18 +257,18 @@ class Drill:
         report = DrillReport(self.country, list(self.stacks))
         with watcher.running():
             self._step(report, f"drill 1/4: {', '.join(self.stacks)} deployed with every zone up", [])
-            healthy = planned_primaries(workspace)
+            healthy = planned_primaries(self._own(report))
             for z in down:
                 federation.stop_zone(z)
             watcher.phase = "outage"
             self._step(
                 report, f"drill 2/4: {self.country} fails ({', '.join(ids)} stopped); up with them unavailable", ids
             )
-            outage = planned_primaries(workspace)
+            outage = planned_primaries(self._own(report))
             report.load = self.read_load()
             for line in format_load(report):
                 self.progress(line)
-            own = next(r for r in report.steps[-1][1] if r.stack == self.stack)
+            own = self._own(report)
             report.unserved = [f"{s['app']}/{s['site']}: {s['problem']}" for s in own.sites if not s["serving"]]
             watcher.phase = "restart"
             began = time.monotonic()
@@ -250,6 +281,7 @@ class Drill:
             watcher.phase = "failback"
             self._step(report, "drill 4/4: failback, up with every zone available", [])
             time.sleep(1)  # one more poll after the last update
+        report.unwatched = watcher.unwatched()
         for phase in PHASES:
             for app, (count, zones) in sorted(watcher.most.get(phase, {}).items()):
                 allowed = healthy.get(app, 0) if phase == "before" else max(healthy.get(app, 0), outage.get(app, 0))
@@ -280,4 +312,5 @@ def format_most(report: DrillReport) -> list[str]:
         f"   restart: the zones came back with their pre-outage objects; {report.stale_seconds:.0f} s from restart "
         "until drained (fenced) by pulumi up"
     )
+    lines += [f"   {phase}: UNWATCHED, no round of polls read every zone that answered" for phase in report.unwatched]
     return lines

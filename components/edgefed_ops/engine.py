@@ -12,6 +12,7 @@ events (policy violations, per-resource failures, the change summary), never fro
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -33,6 +34,8 @@ from edgefed_ops.errors import OpsError
 from edgefed_ops.settings import Settings
 from edgefed_ops.toolchain import engine_env
 
+SECRET_SENTINEL = "[secret]"
+"""What `pulumi stack output --json` shows for a secret output."""
 CHANGE_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced"}
 
 
@@ -80,6 +83,8 @@ class Outcome:
     """The pid holding the stack's lock, when the operation was refused because of it."""
     planned: list[StateResource] = field(default_factory=list)
     """Every resource the operation registered, with its inputs (secrets masked by the engine)."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The stack's outputs after a successful ``up`` (secret ones left out); empty for other operations."""
     output: str = ""
     """The CLI's own text, for a human reading a failure; never parsed."""
 
@@ -94,6 +99,12 @@ class Outcome:
     def mandatory(self) -> list[Violation]:
         """The violations that block the operation."""
         return [v for v in self.violations if v.level == "mandatory"]
+
+
+@functools.cache
+def _command(pulumi: Path) -> auto.PulumiCommand:
+    """The CLI for the Automation API, made once per process: each PulumiCommand runs `pulumi version`."""
+    return auto.PulumiCommand(root=str(pulumi.parent.parent), skip_version_check=True)
 
 
 def _resource_name(urn: str | None) -> str:
@@ -174,6 +185,8 @@ class StackWorkspace:
         self.project = project or settings.root
         """The Pulumi project the workspace runs (the repository; tests run programs of their own)."""
         self.stack_file = self.folder / "stacks" / f"Pulumi.{stack}.yaml"
+        self._stack: auto.Stack | None = None
+        """The selected stack, once: each selection is a CLI run (0.2 s of CPU against an object store)."""
 
     def env(self) -> dict[str, str]:
         """The engine's environment: scripts/env.sh, and the settings' backend."""
@@ -229,9 +242,9 @@ class StackWorkspace:
             if isinstance(value, dict) and "secure" in value and key not in config:
                 config[key] = value
         self.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
-        stack = auto.Stack.create_or_select(self.stack, self._workspace())
+        self._stack = auto.Stack.create_or_select(self.stack, self._workspace())
         self._set_secrets(secrets or {}, config)
-        return stack
+        return self._stack
 
     def _set_secrets(self, secrets: Mapping[str, str], config: Mapping[str, Any]) -> None:
         """Set each secret, except those the stack file already holds with the same value.
@@ -265,12 +278,13 @@ class StackWorkspace:
         pulumi = shutil.which("pulumi", path=env["PATH"])
         if pulumi is None:
             raise OpsError("pulumi is not on PATH: run scripts/bootstrap")
-        command = auto.PulumiCommand(root=str(Path(pulumi).parent.parent), skip_version_check=True)
-        return auto.LocalWorkspace(work_dir=str(self.folder), env_vars=env, pulumi_command=command)
+        return auto.LocalWorkspace(work_dir=str(self.folder), env_vars=env, pulumi_command=_command(Path(pulumi)))
 
     def select(self) -> auto.Stack:
-        """The workspace's stack (``prepare`` must have created it)."""
-        return auto.Stack.select(self.stack, self._workspace())
+        """The workspace's stack (``prepare`` must have created it), selected once."""
+        if self._stack is None:
+            self._stack = auto.Stack.select(self.stack, self._workspace())
+        return self._stack
 
     def set_secret(self, key: str, value: str) -> None:
         """Set a secret config value. Through stdin: the Automation API would put it on a command line."""
@@ -305,6 +319,8 @@ class StackWorkspace:
             events.outcome.output = str(error)
         else:
             events.outcome.output = str(getattr(result, "stdout", ""))
+            outputs: Mapping[str, auto.OutputValue] = getattr(result, "outputs", None) or {}
+            events.outcome.outputs = {k: v.value for k, v in outputs.items() if not v.secret}
         return events.outcome
 
     def _policy(self, policy: bool, config: Path | None) -> tuple[list[str] | None, list[str] | None]:
@@ -357,6 +373,7 @@ class StackWorkspace:
                 suppress_progress=True,
                 policy_packs=packs,
                 policy_pack_configs=configs,
+                show_secrets=False,
             ),
             progress,
         )
@@ -375,21 +392,29 @@ class StackWorkspace:
                 run_program=run_program or None,
                 clear_pending_creates=clear_pending_creates or None,
                 suppress_progress=True,
+                show_secrets=False,
             ),
             progress,
         )
 
     def destroy(self, progress: Callable[[str], None] | None = None) -> Outcome:
         """``pulumi destroy``."""
-        return self._run(lambda events: self.select().destroy(on_event=events, suppress_progress=True), progress)
+        return self._run(
+            lambda events: self.select().destroy(on_event=events, suppress_progress=True, show_secrets=False), progress
+        )
 
     def cancel(self) -> None:
         """``pulumi cancel``: remove the lock of an update that no longer runs."""
         self.select().cancel()
 
     def outputs(self) -> dict[str, Any]:
-        """The stack's outputs (secret ones stay out: this is for summaries)."""
-        return {k: v.value for k, v in self.select().outputs().items() if not v.secret}
+        """The stack's outputs (secret ones stay out: this is for summaries).
+
+        One `pulumi stack output --json`, which masks secrets: the Automation API's ``outputs()`` runs the
+        CLI a second time with ``--show-secrets`` and decrypts every secret, which nothing here reads.
+        """
+        masked = json.loads(self.cli("stack", "output", "--json").stdout or "{}")
+        return {k: v for k, v in masked.items() if v != SECRET_SENTINEL}
 
     def export(self) -> dict[str, Any]:
         """The stack's deployment (``pulumi stack export``), secrets encrypted."""

@@ -24,6 +24,7 @@ import yaml
 from edgefed.catalog import Catalog, Zone, load_catalog
 from edgefed_ops import controlplane, proc, s3
 from edgefed_ops.errors import OpsError
+from edgefed_ops.files import write_private
 from edgefed_ops.kube import UNREACHABLE, ZoneClient
 from edgefed_ops.settings import Settings
 from edgefed_ops.toolchain import tool
@@ -167,8 +168,7 @@ class Federation:
         credentials = folder / "credentials.json"
         if not credentials.exists():
             keys = {"accessKey": f"edgefed{secrets.token_hex(6)}", "secretKey": secrets.token_urlsafe(24)}
-            credentials.write_text(json.dumps(keys))
-            os.chmod(credentials, 0o600)
+            write_private(credentials, json.dumps(keys))
         keys = json.loads(credentials.read_text())
         try:
             server = s3.start(
@@ -197,8 +197,7 @@ class Federation:
                     merged[key] += one[key]
         document = {"apiVersion": "v1", "kind": "Config", **merged, "current-context": self.catalog.zones[0].id}
         self.settings.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
-        self.settings.kubeconfig.write_text(yaml.safe_dump(document, sort_keys=False))
-        os.chmod(self.settings.kubeconfig, 0o600)
+        write_private(self.settings.kubeconfig, yaml.safe_dump(document, sort_keys=False))
 
     def up(self) -> float:
         """Start every store and zone not running yet; return the seconds it took."""

@@ -26,6 +26,8 @@ from lightkube.resources.discovery_v1 import EndpointSlice
 
 UNREACHABLE = (httpx2.HTTPError, OSError, KubeConfigError)
 """What a zone that does not answer (or has no usable kubeconfig) raises."""
+REFUSED = ApiError
+"""What a zone that answers with an error status (403, 404, 503...) raises."""
 
 
 @dataclass(frozen=True)

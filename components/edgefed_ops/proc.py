@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from edgefed_ops.files import write_private
+
 
 @dataclass(frozen=True)
 class ProcessRecord:
@@ -58,7 +60,7 @@ def is_ours(item: ProcessRecord) -> bool:
 def save(path: Path, records: Iterable[ProcessRecord]) -> None:
     """Append records to a folder's process file."""
     existing = load(path)
-    path.write_text(json.dumps([asdict(r) for r in [*existing, *records]]))
+    write_private(path, json.dumps([asdict(r) for r in [*existing, *records]]))
 
 
 def load(path: Path) -> list[ProcessRecord]:
