@@ -116,9 +116,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     SUMMARY.extend(getattr(node, "workeroutput", {}).get("edgefed_summary", []))
 
 
-LONGEST_FIRST = ("test_local_federation.py",)
-"""Modules that take most of the run: collected first, so that with `-n 2 --dist loadscope` one worker
-starts on them at once while the other takes everything else."""
+LONGEST_FIRST = ("test_local_federation.py", "test_local_federation_faults.py")
+"""Modules that take most of the run, each with a federation of its own: collected first and handed out
+in that order (scripts/test turns off xdist's reordering of modules by test count), so that with
+`-n 2 --dist loadscope` each worker starts on one of them, then both share everything else."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -5,140 +5,44 @@ zone's API server (where the plan says, with its residency labels, nothing in an
 standbys); buckets are in their region; app endpoints answer at the API level (pytest-testinfra); a
 label changed with kubectl is reported by `pulumi refresh` and restored by `up`; the failover drill
 (`edgefed drill`), whose first step is a second `up` that must change nothing, fails a country over and
-back; a zone stopped during `up` fails only its own resources; `pulumi up` killed with SIGKILL is
-recovered as a user would; and `destroy` leaves every zone namespace and bucket empty.
+back; and `destroy` leaves every zone namespace and bucket empty. Faults during `up` (a zone dying
+mid-rollout, a killed `up`) run beside this module on a federation of their own
+(tests/test_local_federation_faults.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import subprocess
 import time
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import jsonschema
 import pytest
 import testinfra
-import yaml
-from botocore.config import Config
 
-from .conftest import EDGEFED, ROOT, ops_settings, toolchain_or_skip
+from .conftest import ROOT, toolchain_or_skip
+from .local_federation import (
+    STACKS,
+    STATE_BUCKET,
+    client,
+    converged,
+    deployment,
+    deployments_in,
+    local_zones,
+    object_store,
+    outputs,
+    running_federation,
+    s3_client,
+    workspace_of,
+)
 
 pytestmark = pytest.mark.engine
-
-STACKS = ["local-fr", "local-de", "local-it"]
-STATE_BUCKET = "edgefed-state-%s"
-"""The bucket of a country's object store that keeps its local stack's Pulumi state."""
 
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    for tool in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "versitygw", "pulumi"):
-        toolchain_or_skip(tool)
-    tmp = tmp_path_factory.mktemp("local")
-    env = {
-        **os.environ,
-        "EDGEFED_FEDERATION_STATE": str(tmp / "federation"),
-        "EDGEFED_LOCAL_CATALOG": str(catalog_on_free_ports(tmp / "catalog.yaml")),
-        "PULUMI_BACKEND_URL": f"file://{tmp / 'backend'}",
-    }
-    (tmp / "backend").mkdir()
-    run = lambda *args, timeout=900: subprocess.run(  # noqa: E731
-        [*EDGEFED, *args], env=env, capture_output=True, text=True, timeout=timeout
-    )
-    up = run("federation", "up", timeout=300)
-    try:
-        assert up.returncode == 0, up.stdout + up.stderr
-        deploy = run("deploy", "--work", str(tmp / "work"), *STACKS)
-        assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-        settings = ops_settings(tmp, federation=tmp / "federation", catalog=tmp / "catalog.yaml")
-        yield {
-            "tmp": tmp,
-            "env": env,
-            "run": run,
-            "deploy": deploy.stdout,
-            "catalog": tmp / "catalog.yaml",
-            "settings": settings,
-        }
-    finally:
-        run("federation", "down", timeout=120)
-
-
-def catalog_on_free_ports(path):
-    """The local catalog with its object stores and API servers moved to free ports, written to ``path``.
-
-    The committed catalog's ports (39101-39103, 39111-39116) belong to the user's own federation, which
-    `make demo` leaves running; this one runs beside it. Everything else (zones, countries, regions) is the same.
-    """
-    from edgefed_ops.proc import free_port
-
-    catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
-    moved: dict[str, str] = {}
-    for zone in catalog["zones"]:
-        storage = zone["object_storage"]
-        endpoint = moved.setdefault(storage["endpoint"], f"http://127.0.0.1:{free_port()}")
-        storage["endpoint"] = endpoint
-        zone["api_endpoint"] = f"https://127.0.0.1:{free_port()}"
-    path.write_text(yaml.safe_dump(catalog, sort_keys=False))
-    return path
-
-
-def local_zones(deployed):
-    from edgefed.catalog import load_catalog
-
-    return load_catalog(deployed["catalog"]).zones
-
-
-def object_store(deployed, country: str):
-    """The object store of ``country`` (``it``) in the catalog this federation runs."""
-    return next(z.object_storage for z in local_zones(deployed) if z.country.lower() == country)
-
-
-def client(deployed, zone: str):
-    """The typed client of one zone of this federation (edgefed_ops.kube, the one client for reads)."""
-    from edgefed_ops.kube import zone as zone_client
-
-    return zone_client(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
-
-
-def deployment(deployed, zone: str, namespace: str, name: str):
-    with client(deployed, zone) as api:
-        return api.deployment(namespace, name)
-
-
-def s3_client(deployed, country: str, endpoint: str, region: str):
-    """A client of a country's S3 server with the keys the federation generated for it."""
-    keys = json.loads((deployed["tmp"] / "federation" / "s3" / country / "credentials.json").read_text())
-    return boto3.client(
-        "s3", endpoint_url=endpoint, region_name=region,
-        aws_access_key_id=keys["accessKey"], aws_secret_access_key=keys["secretKey"],
-        config=Config(s3={"addressing_style": "path"}),
-    )  # fmt: skip
-
-
-def workspace_of(deployed, stack: str):
-    """The stack's workspace as `edgefed deploy` uses it: its state in its country's object store."""
-    from edgefed_ops.deploy import LocalDeploy
-
-    return LocalDeploy(deployed["settings"], progress=lambda line: None).workspace(stack)
-
-
-def converged(deployed, zone: str, namespace: str, app: str, replicas: int, timeout: float = 60) -> bool:
-    """Wait until the Deployment has exactly ``replicas`` ready (its autoscaler sets the count)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = deployment(deployed, zone, namespace, app)
-        if found.ready == replicas == found.replicas or time.monotonic() > deadline:
-            return found.ready == replicas == found.replicas
-        time.sleep(0.5)
-
-
-def outputs(deployed, stack: str) -> dict:
-    return workspace_of(deployed, stack).outputs()
+    yield from running_federation(tmp_path_factory, STACKS)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -337,12 +241,6 @@ def test_a_stack_deployed_onto_an_earlier_federation_is_refreshed_first(deployed
     assert back.uid != gone.uid and back.ready == 1
 
 
-def deployments_in(deployed, zone: str) -> dict[tuple[str, str], str]:
-    """(namespace, name) -> uid of every Deployment in the zone (a uid changes if it is recreated)."""
-    with client(deployed, zone) as api:
-        return {(d.namespace, d.name): d.uid for d in api.deployments()}
-
-
 def test_failover_drill(deployed):
     """`edgefed drill`: all of FR fails; its load runs in neighbouring zones within their capacity, restricted
     data refuses to move, and everything fails back."""
@@ -388,138 +286,10 @@ def test_failover_drill(deployed):
     assert after == before
 
 
-def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed):
-    run, work = deployed["run"], str(deployed["tmp"] / "work")
-    assert workspace_of(deployed, "local-de").destroy().ok
-    munich, frankfurt = "local-telefonica-de-munich", "local-deutsche-telekom-de-frankfurt"
-    elsewhere = {zone: deployments_in(deployed, zone) for zone in ("local-tim-it-milan", "local-vodafone-it-turin")}
-    # Munich's node agent (kwok) dies first, so that its pods never become Ready: the update is then
-    # surely in the middle of line-control's rollout there when the rest of the zone dies.
-    from edgefed_ops import proc
-
-    records = proc.load(deployed["tmp"] / "federation" / "zones" / munich / "processes.json")
-    kwok = next(r for r in records if r.executable == "kwok")
-    assert proc.is_ours(kwok)
-    os.kill(kwok.pid, signal.SIGKILL)
-    deploy = start_deploy(deployed, "local-de")
-    deadline = time.monotonic() + 300
-    while ("edgefed-de", "line-control") not in deployments_in(deployed, munich) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    # The provider waits for that rollout until the stack's rolloutTimeoutSeconds (60 s in the local
-    # stacks), not the provider's default 10 minutes, then fails it and names the zone.
-    began = time.monotonic()
-    stopped = run("federation", "stop-zone", munich, timeout=120)
-    assert stopped.returncode == 0, stopped.stderr
-    out, err = deploy.communicate(timeout=300)
-    assert deploy.returncode == 1, out + err
-    assert time.monotonic() - began < 150, "bounded by the rollout timeout, not the provider's 10 minutes"
-    assert (
-        "== local-de: pulumi up FAILED after" in err
-        and f"zone {munich} (stopped answering during the update)" in err
-        and f"the other zones' changes were applied. Re-run once {munich} is back, or mark it unavailable: "
-        f".venv/bin/edgefed deploy local-de --unavailable {munich}"
-        in err
-    ), err
-    assert ("edgefed-de", "vision-restricted") in deployments_in(deployed, frankfurt), "Frankfurt was deployed"
-    assert {zone: deployments_in(deployed, zone) for zone in elsewhere} == elsewhere, "no object elsewhere touched"
-    # While it is down, nothing more is attempted for the stack: one clear error, nothing touched.
-    refused = run("deploy", "--work", work, "local-de")
-    assert refused.returncode == 1
-    assert f"== local-de: NOT deployed, nothing touched: zone(s) {munich} do not answer" in refused.stderr
-    assert run("federation", "start-zone", munich, timeout=120).returncode == 0
-    again = run("deploy", "--work", work, "local-de")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "zone local-telefonica-de-munich             ready: line-control 2/2" in again.stdout
-    converged = run("deploy", "--work", work, "local-de")
-    assert converged.returncode == 0 and " unchanged)" in converged.stdout, converged.stdout + converged.stderr
-    assert " created" not in converged.stdout and " updated" not in converged.stdout
-
-
-def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(deployed):
-    workspace = workspace_of(deployed, "local-it")
-    assert workspace.destroy().ok
-    deploy = start_deploy(deployed, "local-it")
-    pid = wait_for_pulumi(deploy, "up", "local-it")
-    milan = "local-tim-it-milan"
-    deadline = time.monotonic() + 120
-    while not deployments_in(deployed, milan) and time.monotonic() < deadline:
-        time.sleep(0.2)  # kill once the update is writing workloads, not before
-    plugins = descendants(pid)  # the engine's plugins run in their own process groups and outlive it
-    os.kill(pid, signal.SIGKILL)
-    deploy.communicate(timeout=120)
-    for plugin in plugins:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(plugin, signal.SIGKILL)
-    locked = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-it")
-    assert locked.returncode == 1
-    assert f"the stack is locked by pulumi pid {pid}, which no longer runs (killed?)" in locked.stderr, locked.stderr
-    # What a user does (README, How to): remove the dead update's lock, refresh dropping the creates it
-    # left pending, and run again. The re-run's server-side apply adopts the objects that did get created.
-    workspace.cli("cancel", "--yes")
-    refresh = workspace.cli("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
-    cleared = workspace.export()
-    assert not cleared.get("pending_operations"), refresh.stdout
-    again = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-it")
-    assert again.returncode == 0, again.stdout + again.stderr
-    state = workspace.export()
-    assert not state.get("pending_operations"), "no operation left pending"
-    waits = {r["urn"].rsplit("::", 1)[1]: r.get("customTimeouts") for r in state["resources"]}
-    assert waits["line-control-local-vodafone-it-turin-deployment"] == {"create": 60, "update": 60}, waits
-    urns = [r["urn"] for r in state["resources"]]
-    assert len(urns) == len(set(urns)), "no resource twice in the state"
-    plan = outputs(deployed, "local-it")["plan"]
-    for app, app_plan in plan.items():
-        for zone, where in app_plan["zones"].items():
-            assert converged(deployed, zone, "edgefed-it", app, where["replicas"])
-    buckets = [b for app in outputs(deployed, "local-it")["buckets"].values() for b in app]
-    store = object_store(deployed, "it")
-    s3 = s3_client(deployed, "it", store.endpoint, store.region)
-    apps = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"] != STATE_BUCKET % "it"]
-    assert sorted(apps) == sorted(b["bucket"] for b in buckets)
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid``."""
-    table = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
-    children: dict[int, list[int]] = {}
-    for line in table.splitlines():
-        child, parent = (int(x) for x in line.split())
-        children.setdefault(parent, []).append(child)
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def start_deploy(deployed, stack: str) -> subprocess.Popen[str]:
-    """`edgefed deploy` in its own session, so that a test can kill what it leaves behind."""
-    return subprocess.Popen(
-        [*EDGEFED, "deploy", "--work", str(deployed["tmp"] / "work"), stack],
-        env=deployed["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-
-
-def wait_for_pulumi(started: subprocess.Popen[str], command: str, stack: str) -> int:
-    """The pid of `pulumi <command>` on ``stack`` once it runs, among the processes this test started."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        for pid in descendants(started.pid):
-            try:
-                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            words = [a.decode() for a in argv if a]
-            if words and Path(words[0]).name == "pulumi" and command in words and stack in words:
-                return pid
-        time.sleep(0.05)
-    raise AssertionError(f"pulumi {command} of {stack} did not start")
-
-
 def test_destroy_empties_every_zone_and_bucket(deployed):
-    for stack in STACKS:
-        assert workspace_of(deployed, stack).destroy().ok
+    with ThreadPoolExecutor(len(STACKS)) as pool:  # country stacks are independent: destroyed at once
+        destroyed = list(pool.map(lambda stack: workspace_of(deployed, stack).destroy(), STACKS))
+    assert all(outcome.ok for outcome in destroyed), [o.output[-2000:] for o in destroyed if not o.ok]
     for zone in local_zones(deployed):
         with client(deployed, zone.id) as api:
             phases = api.namespaces()

@@ -1,0 +1,184 @@
+"""A local federation for the tests that deploy onto it: started on free ports, stacks deployed, stopped.
+
+Shared by the modules that each run their own federation (tests/test_local_federation*.py): under
+pytest-xdist they run on different workers at once, each with its own API servers, object stores,
+state and work folders, so neither sees the other's outages or kills.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.config import Config
+
+from .conftest import EDGEFED, ROOT, ops_settings, toolchain_or_skip
+
+STACKS = ["local-fr", "local-de", "local-it"]
+STATE_BUCKET = "edgefed-state-%s"
+"""The bucket of a country's object store that keeps its local stack's Pulumi state."""
+
+
+def running_federation(tmp_path_factory: pytest.TempPathFactory, stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """A federation of its own with ``stacks`` deployed (`edgefed federation up`, `edgefed deploy`); down after.
+
+    ``stacks`` may be empty: the module's tests then deploy what they need themselves.
+    """
+    for tool in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "versitygw", "pulumi"):
+        toolchain_or_skip(tool)
+    tmp = tmp_path_factory.mktemp("local")
+    env = {
+        **os.environ,
+        "EDGEFED_FEDERATION_STATE": str(tmp / "federation"),
+        "EDGEFED_LOCAL_CATALOG": str(catalog_on_free_ports(tmp / "catalog.yaml")),
+        "PULUMI_BACKEND_URL": f"file://{tmp / 'backend'}",
+    }
+    (tmp / "backend").mkdir()
+    run = lambda *args, timeout=900: subprocess.run(  # noqa: E731
+        [*EDGEFED, *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+    up = run("federation", "up", timeout=300)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        deployed = ""
+        if stacks:  # (`edgefed deploy` with no stack named deploys them all)
+            deploy = run("deploy", "--work", str(tmp / "work"), *stacks)
+            assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+            deployed = deploy.stdout
+        settings = ops_settings(tmp, federation=tmp / "federation", catalog=tmp / "catalog.yaml")
+        yield {
+            "tmp": tmp,
+            "env": env,
+            "run": run,
+            "deploy": deployed,
+            "catalog": tmp / "catalog.yaml",
+            "settings": settings,
+        }
+    finally:
+        run("federation", "down", timeout=120)
+
+
+def catalog_on_free_ports(path):
+    """The local catalog with its object stores and API servers moved to free ports, written to ``path``.
+
+    The committed catalog's ports (39101-39103, 39111-39116) belong to the user's own federation, which
+    `make demo` leaves running; this one runs beside it. Everything else (zones, countries, regions) is the same.
+    """
+    from edgefed_ops.proc import free_port
+
+    catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
+    moved: dict[str, str] = {}
+    for zone in catalog["zones"]:
+        storage = zone["object_storage"]
+        endpoint = moved.setdefault(storage["endpoint"], f"http://127.0.0.1:{free_port()}")
+        storage["endpoint"] = endpoint
+        zone["api_endpoint"] = f"https://127.0.0.1:{free_port()}"
+    path.write_text(yaml.safe_dump(catalog, sort_keys=False))
+    return path
+
+
+def local_zones(deployed):
+    from edgefed.catalog import load_catalog
+
+    return load_catalog(deployed["catalog"]).zones
+
+
+def object_store(deployed, country: str):
+    """The object store of ``country`` (``it``) in the catalog this federation runs."""
+    return next(z.object_storage for z in local_zones(deployed) if z.country.lower() == country)
+
+
+def client(deployed, zone: str):
+    """The typed client of one zone of this federation (edgefed_ops.kube, the one client for reads)."""
+    from edgefed_ops.kube import zone as zone_client
+
+    return zone_client(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
+
+
+def deployment(deployed, zone: str, namespace: str, name: str):
+    with client(deployed, zone) as api:
+        return api.deployment(namespace, name)
+
+
+def s3_client(deployed, country: str, endpoint: str, region: str):
+    """A client of a country's S3 server with the keys the federation generated for it."""
+    keys = json.loads((deployed["tmp"] / "federation" / "s3" / country / "credentials.json").read_text())
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name=region,
+        aws_access_key_id=keys["accessKey"], aws_secret_access_key=keys["secretKey"],
+        config=Config(s3={"addressing_style": "path"}),
+    )  # fmt: skip
+
+
+def workspace_of(deployed, stack: str):
+    """The stack's workspace as `edgefed deploy` uses it: its state in its country's object store."""
+    from edgefed_ops.deploy import LocalDeploy
+
+    return LocalDeploy(deployed["settings"], progress=lambda line: None).workspace(stack)
+
+
+def converged(deployed, zone: str, namespace: str, app: str, replicas: int, timeout: float = 60) -> bool:
+    """Wait until the Deployment has exactly ``replicas`` ready (its autoscaler sets the count)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = deployment(deployed, zone, namespace, app)
+        if found.ready == replicas == found.replicas or time.monotonic() > deadline:
+            return found.ready == replicas == found.replicas
+        time.sleep(0.5)
+
+
+def outputs(deployed, stack: str) -> dict:
+    return workspace_of(deployed, stack).outputs()
+
+
+def deployments_in(deployed, zone: str) -> dict[tuple[str, str], str]:
+    """(namespace, name) -> uid of every Deployment in the zone (a uid changes if it is recreated)."""
+    with client(deployed, zone) as api:
+        return {(d.namespace, d.name): d.uid for d in api.deployments()}
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``."""
+    table = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in table.splitlines():
+        child, parent = (int(x) for x in line.split())
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def start_deploy(deployed, stack: str) -> subprocess.Popen[str]:
+    """`edgefed deploy` in its own session, so that a test can kill what it leaves behind."""
+    return subprocess.Popen(
+        [*EDGEFED, "deploy", "--work", str(deployed["tmp"] / "work"), stack],
+        env=deployed["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for_pulumi(started: subprocess.Popen[str], command: str, stack: str) -> int:
+    """The pid of `pulumi <command>` on ``stack`` once it runs, among the processes this test started."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for pid in descendants(started.pid):
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            words = [a.decode() for a in argv if a]
+            if words and Path(words[0]).name == "pulumi" and command in words and stack in words:
+                return pid
+        time.sleep(0.05)
+    raise AssertionError(f"pulumi {command} of {stack} did not start")
