@@ -56,7 +56,7 @@ def run_stack(stack: str, monkeypatch: pytest.MonkeyPatch, raw: dict[str, str], 
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(raw))
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(secrets))
     pulumi.runtime.set_all_config(raw, secrets)
-    return run_program(program.run, stack=stack, monkeypatch=monkeypatch)
+    return run_program(program.deploy_stack, stack=stack, monkeypatch=monkeypatch)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -131,7 +131,7 @@ def test_bad_stack_config_stops_before_any_resource(overrides, expected, monkeyp
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([s for s in secrets if s in raw]))
     pulumi.runtime.set_all_config(raw, [s for s in secrets if s in raw])
     with pytest.raises(pulumi.RunError) as caught:
-        run_program(program.run, stack="fr", monkeypatch=monkeypatch, recorder=recorder)
+        run_program(program.deploy_stack, stack="fr", monkeypatch=monkeypatch, recorder=recorder)
     assert recorder.resources == [], "bad input must stop the program before any resource is registered"
     message = str(caught.value)
     assert message.startswith("stacks/Pulumi.fr.yaml: 1 problem(s), nothing was deployed:")
@@ -149,7 +149,7 @@ def test_plaintext_credentials_are_refused(monkeypatch):
     from edgefed import program
 
     with pytest.raises(pulumi.RunError) as caught:
-        run_program(program.run, stack="fr", monkeypatch=monkeypatch)
+        run_program(program.deploy_stack, stack="fr", monkeypatch=monkeypatch)
     assert (
         "edgefed:kubeconfig-orange-fr-paris: holds credentials and must be set with `pulumi config set --secret`"
         in str(caught.value)

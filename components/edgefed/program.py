@@ -6,7 +6,9 @@ happen before the first resource is registered, so bad input never leaves anythi
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import pulumi
@@ -91,14 +93,34 @@ def _require_encryption(spec: AppSpec, zone: Zone) -> None:
 
 
 def run() -> None:
-    """Deploy one country stack; bad input raises :class:`pulumi.RunError` naming the file and field."""
+    """Deploy one country stack: registers :func:`deploy_stack` as the program's entry point."""
+    pulumi.run(deploy_stack)
+
+
+async def deploy_stack() -> None:
+    """Validate, plan and register the stack's slice of the federation.
+
+    Bad input raises :class:`pulumi.RunError` naming the file and field, before any resource is registered.
+    """
     try:
-        _run()
+        await _deploy()
     except (ConfigError, PlacementError) as exc:
         raise pulumi.RunError(str(exc)) from None
 
 
-def _run() -> None:
+async def _let_providers_start(zones: Iterable[EdgeZone]) -> None:
+    """Let the zones' registrations reach the engine before the apps are built.
+
+    The engine starts a provider plugin only when the provider's registration reaches it, one zone at a
+    time (about 0.1 s each), and a registration waits for its parent's: without this, those starts wait
+    for every app object to be built too. Correctness never depends on it (a slow registration only
+    starts later); the wait is for the zones' own round trip, then a moment for their providers' to go.
+    """
+    await asyncio.gather(*(zone.urn.future() for zone in zones))
+    await asyncio.sleep(0.005)
+
+
+async def _deploy() -> None:
     stack = pulumi.get_stack()
     source = f"stacks/Pulumi.{stack}.yaml"
     raw: dict[str, str] = pulumi.runtime.get_config_env()
@@ -150,6 +172,7 @@ def _run() -> None:
                 digest_required_for=digest_for,
             ),
         )
+    await _let_providers_start(zones.values())
     endpoints: dict[str, object] = {}
     buckets: dict[str, object] = {}
     for spec in specs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
 
@@ -50,8 +51,9 @@ class FederatedEdgeApp(pulumi.ComponentResource):
     primaries roll out after the app's other zones (see :func:`rollout_order`).
     """
 
-    plan: Plan
-    """The placement this component deployed."""
+    if TYPE_CHECKING:  # for type checkers only, see edgefed.components.kubeobject.KubernetesObject
+        plan: Plan
+        """The placement this component deployed."""
 
     def __init__(self, name: str, args: FederatedEdgeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Place the app (unless a plan is given) and register its per-zone resources under ``name``."""

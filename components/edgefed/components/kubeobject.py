@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
@@ -39,12 +39,15 @@ class KubernetesObject(pulumi.CustomResource):
     input classes), which every preview and update of every stack paid.
     """
 
-    metadata: pulumi.Output[dict[str, Any]]
-    """The object's metadata, as the provider reports it."""
-    spec: pulumi.Output[dict[str, Any]]
-    """The object's spec, as the provider reports it."""
-    status: pulumi.Output[dict[str, Any]]
-    """The object's status (unknown in a preview)."""
+    if TYPE_CHECKING:
+        # For type checkers only: the Pulumi SDK evaluates a resource class's annotations each time one of
+        # its resources is registered (pulumi._types.resource_types), about 0.4 ms per object.
+        metadata: pulumi.Output[dict[str, Any]]
+        """The object's metadata, as the provider reports it."""
+        spec: pulumi.Output[dict[str, Any]]
+        """The object's spec, as the provider reports it."""
+        status: pulumi.Output[dict[str, Any]]
+        """The object's status (unknown in a preview)."""
 
     def __init__(
         self, resource_name: str, args: KubernetesObjectArgs, opts: pulumi.ResourceOptions | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -56,12 +56,13 @@ class EdgeZone(pulumi.ComponentResource):
     default-deny NetworkPolicy with DNS egress allowed, and residency labels on everything.
     """
 
-    provider: k8s.Provider
-    """The zone's provider; every resource placed in this zone must use it."""
-    namespace: pulumi.Output[str]
-    """Name of the tenant namespace, as an output (depends on the Namespace being created)."""
-    namespace_name: str
-    """Name of the tenant namespace, known before deployment."""
+    if TYPE_CHECKING:  # for type checkers only, see edgefed.components.kubeobject.KubernetesObject
+        provider: k8s.Provider
+        """The zone's provider; every resource placed in this zone must use it."""
+        namespace: pulumi.Output[str]
+        """Name of the tenant namespace, as an output (depends on the Namespace being created)."""
+        namespace_name: str
+        """Name of the tenant namespace, known before deployment."""
 
     def __init__(self, name: str, args: EdgeZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Register the zone's provider and tenant namespace resources under ``name``."""
