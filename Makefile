@@ -2,6 +2,8 @@
 #   make demo   the main job on the example federation
 #   make test   the whole suite (lint, types, layering, unit, integration)
 .PHONY: demo test unit venv lint plan stacks bench clean
+# Recipes are bash (scripts/env.sh, sourced by the scripts, is bash).
+SHELL := /bin/bash
 
 venv:
 	@scripts/setup-venv
@@ -30,7 +32,7 @@ stacks: venv
 bench: venv
 	@.venv/bin/edgefed bench
 	@.venv/bin/edgefed bench --federation
-	@scripts/bootstrap --quiet && . scripts/env.sh && edgefed bench --preview fr
+	@scripts/bootstrap --quiet && .venv/bin/edgefed bench --preview fr
 
 clean:
 	rm -rf .venv .tools .state

@@ -270,3 +270,14 @@ def test_private_files_are_replaced_whole_and_never_readable_by_others(tmp_path)
     assert path.read_text() == "apiVersion: v1\n"
     assert path.stat().st_mode & 0o777 == 0o600, "the new file is the owner's only"
     assert [p.name for p in tmp_path.iterdir()] == ["kubeconfig"], "no partial file left behind"
+
+
+def test_the_federation_benchmark_generates_a_valid_federation_and_plans_it():
+    """`make bench` runs it at 3,000 sites; a small one here, so that a new input rule cannot break it unseen."""
+    from edgefed_ops.bench_federation import generated, timed
+
+    federation = generated(n_zones=60, n_sites=300, n_apps=10)
+    assert len(federation.members) == 27 and sum(len(m.specs) for m in federation.members) > 27
+    assert any(s.data_classification == "restricted" for m in federation.members for s in m.specs)
+    *_, scenarios, unservable, _ = timed(federation)
+    assert scenarios > 60 and unservable < 300

@@ -68,14 +68,15 @@ def generated(n_zones: int, n_sites: int, n_apps: int = 30, seed: int = 11) -> F
             budget = rng.choice((10, 15, 20))
             sites.append({"name": f"s{s:04d}", "country": cc, "location": point(cc), "latency_budget_ms": budget})
         gpu = {"gpu": {"model": "nvidia-l4"}} if a % 10 == 0 else {}
+        restricted = a % 7 == 0  # restricted data never crosses a border: its apps say failover none
         specs.append(
             AppSpec.model_validate(
                 {
                     "name": f"app-{a:02d}", "image": "registry.edgefed.eu/bench/app:1", "sites": sites,
                     "resources": {"cpu": 0.25, "memory_mib": 256, **gpu},
                     "replicas_per_zone": 1 + a % 3, "standby_replicas": 1,
-                    "data_classification": "restricted" if a % 7 == 0 else "internal",
-                    "failover": "any-in-residency" if a % 5 == 0 else "neighbour",
+                    "data_classification": "restricted" if restricted else "internal",
+                    "failover": "none" if restricted else "any-in-residency" if a % 5 == 0 else "neighbour",
                     "failover_capacity": "standby" if a % 4 == 0 else None,
                     "home_operator": OPERATORS[a % 5],
                 }
