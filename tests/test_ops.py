@@ -254,7 +254,7 @@ def test_the_drill_watcher_counts_primaries_and_rounds_where_a_zone_refused_are_
     assert watcher.unwatched() == ["outage", "restart", "failback"]
 
 
-def test_the_drill_watcher_stops_the_drill_when_a_poll_fails_unexpectedly():
+def test_the_drill_watcher_fails_the_drill_when_a_poll_fails_unexpectedly():
     """A watcher that died quietly would report no duplicate primary for the rest of the drill."""
     with pytest.raises(OpsError, match=r"the primary watcher failed: KeyError\('status'\)"):
         watch({"lyon": ScriptedZone(KeyError("status"))}, polls=1)

@@ -41,7 +41,7 @@ PHASES = ("before", "outage", "restart", "failback")
 class PrimaryWatcher:
     """Polls each zone's Deployments; records, per phase, the most primaries any app had at once.
 
-    It fails closed: a poll that ends in an unexpected error stops the drill (never a watcher that died
+    It fails closed: a poll that ends in an unexpected error fails the drill (never a watcher that died
     quietly and so saw no duplicate), and a phase in which no round of polls read every answering zone
     is reported as unwatched.
     """
