@@ -50,7 +50,7 @@ EDGEFED = [sys.executable, "-m", "edgefed_ops"]
 
 def toolchain_or_skip(tool: str) -> str:
     """Path of a bootstrapped tool. Missing: the test fails, unless EDGEFED_SKIP_INTEGRATION=1 opts out."""
-    from edgefed_ops.toolchain import engine_env, toolchain_problem
+    from edgefed_ops.local.toolchain import engine_env, toolchain_problem
 
     problem = toolchain_problem(ROOT)
     path = shutil.which(tool, path=engine_env(ROOT)["PATH"])

@@ -69,10 +69,10 @@ def running_federation(tmp_path_factory: pytest.TempPathFactory, stacks: Sequenc
 def catalog_on_free_ports(path):
     """The local catalog with its object stores and API servers moved to free ports, written to ``path``.
 
-    The committed catalog's ports (39101-39103, 39111-39116) belong to the user's own federation, which
+    The committed catalog's ports (24101-24103, 24111-24116) belong to the user's own federation, which
     `make demo` leaves running; this one runs beside it. Everything else (zones, countries, regions) is the same.
     """
-    from edgefed_ops.proc import free_port
+    from edgefed_ops.local.ports import free_port
 
     catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
     moved: dict[str, str] = {}
@@ -97,10 +97,10 @@ def object_store(deployed, country: str):
 
 
 def client(deployed, zone: str):
-    """The typed client of one zone of this federation (edgefed_ops.kube, the one client for reads)."""
-    from edgefed_ops.kube import zone as zone_client
+    """The typed client of one zone of this federation (edgefed_ops.local.zone_client, the one client for reads)."""
+    from edgefed_ops.local.zone_client import open_zone
 
-    return zone_client(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
+    return open_zone(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
 
 
 def deployment(deployed, zone: str, namespace: str, name: str):
@@ -120,9 +120,9 @@ def s3_client(deployed, country: str, endpoint: str, region: str):
 
 def workspace_of(deployed, stack: str):
     """The stack's workspace as `edgefed deploy` uses it: its state in its country's object store."""
-    from edgefed_ops.deploy import LocalDeploy
+    from edgefed_ops.stack.local_stacks import LocalStacks
 
-    return LocalDeploy(deployed["settings"], progress=lambda line: None).workspace(stack)
+    return LocalStacks(deployed["settings"]).workspace(stack)
 
 
 def converged(deployed, zone: str, namespace: str, app: str, replicas: int, timeout: float = 60) -> bool:
@@ -136,7 +136,9 @@ def converged(deployed, zone: str, namespace: str, app: str, replicas: int, time
 
 
 def outputs(deployed, stack: str) -> dict:
-    return workspace_of(deployed, stack).outputs()
+    from edgefed_ops.stack import operations
+
+    return operations.outputs(workspace_of(deployed, stack))
 
 
 def deployments_in(deployed, zone: str) -> dict[tuple[str, str], str]:

@@ -13,6 +13,8 @@ import time
 import pytest
 import yaml
 
+from edgefed_ops.stack import operations
+
 from .conftest import ROOT, SUMMARY, ops_settings, toolchain_or_skip
 from .workloads import compliant_deployment, residency_labels
 
@@ -24,7 +26,7 @@ DIGEST = "sha256:" + "ab" * 32
 @pytest.fixture(scope="module")
 def zone_cluster(tmp_path_factory):
     tools = {tool: toolchain_or_skip(tool) for tool in ("etcd", "kube-apiserver", "kube-controller-manager")}
-    from edgefed_ops import controlplane
+    from edgefed_ops.local import controlplane
 
     binaries = controlplane.Binaries(tools["etcd"], tools["kube-apiserver"], tools["kube-controller-manager"])
     plane = controlplane.start("orange-fr-paris", tmp_path_factory.mktemp("zone"), binaries)
@@ -36,7 +38,7 @@ def zone_cluster(tmp_path_factory):
 def deployed_zone(zone_cluster, tmp_path_factory):
     """The EdgeZone deployed with `pulumi up` and the pack, which checks that the provider's kubeconfig
     connects to the zone's catalog API endpoint: here the loopback server, in a copy of the catalog."""
-    from edgefed_ops.engine import StackWorkspace
+    from edgefed_ops.stack.workspace import StackWorkspace
 
     tmp = tmp_path_factory.mktemp("zone-stack")
     catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "federation.yaml").read_text())
@@ -58,7 +60,7 @@ def deployed_zone(zone_cluster, tmp_path_factory):
         },
         secrets={"zoneprobe:kubeconfig": zone_cluster.kubeconfig.read_text()},
     )
-    deployed = workspace.up(config=tmp / "pack.json")
+    deployed = operations.up(workspace, config=tmp / "pack.json")
     assert deployed.ok, deployed.output[-3000:]
     state = workspace.cli("stack", "export").stdout
     assert zone_cluster.kubeconfig.read_text().split("token: ")[1].split()[0] not in state, (
@@ -177,8 +179,8 @@ INTENDED = {"kube-system-hub": "system-namespace"}
 def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_zone, tmp_path):
     """Differential: one corpus through the pack (real engine) and through the zone's API server."""
     from edgefed.admission import INTENDED_DIFFERENCES
-    from edgefed_ops.engine import StackWorkspace
-    from edgefed_ops.kube import zone
+    from edgefed_ops.local.zone_client import open_zone
+    from edgefed_ops.stack.workspace import StackWorkspace
 
     from .workloads import admission_corpus
 
@@ -193,10 +195,10 @@ def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_
             "corpus:zone": "orange-fr-paris",
         }
     )
-    outcome = workspace.preview(config=ROOT / "policies" / "eu-residency" / "config.json")
+    outcome = operations.preview(workspace, config=ROOT / "policies" / "eu-residency" / "config.json")
     assert not outcome.errors or outcome.violations, outcome.output[-3000:]
     pack = {name: not any(f"'{name}'" in v.message for v in outcome.violations) for name in corpus}
-    with zone(deployed_zone.kubeconfig) as client:
+    with open_zone(deployed_zone.kubeconfig) as client:
         refusals = {name: client.dry_run_create(manifest) for name, manifest in corpus.items()}
     admitted = {name: refusal is None for name, refusal in refusals.items()}
     for name, refusal in refusals.items():

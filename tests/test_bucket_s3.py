@@ -16,9 +16,9 @@ pytestmark = pytest.mark.s3
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     binary = toolchain_or_skip("versitygw")
-    from edgefed_ops import s3
+    from edgefed_ops.local import object_store
 
-    running = s3.start(tmp_path_factory.mktemp("s3"), "fr-par", binary=binary)
+    running = object_store.start(tmp_path_factory.mktemp("s3"), "fr-par", binary=binary)
     yield running
     running.stop()
 

@@ -204,7 +204,7 @@ def test_restricted_data_on_an_endpoint_without_default_encryption_is_refused(cl
             ResidentBucketArgs(
                 bucket="aero-fr",
                 country="FR",
-                endpoint="http://127.0.0.1:39101",
+                endpoint="http://127.0.0.1:24101",
                 region="fr-par",
                 access_key="AKIAEXAMPLE",
                 secret_key="very-secret",
@@ -213,7 +213,7 @@ def test_restricted_data_on_an_endpoint_without_default_encryption_is_refused(cl
             ),
         )
 
-    with pytest.raises(Exception, match=r"data needs default encryption, which http://127\.0\.0\.1:39101 does not"):
+    with pytest.raises(Exception, match=r"data needs default encryption, which http://127\.0\.0\.1:24101 does not"):
         run_program(program, monkeypatch=monkeypatch)
 
 

@@ -1,6 +1,6 @@
 """The real Pulumi engine (CLI, language host, Kubernetes provider) on the committed country stacks.
 
-Runs through edgefed_ops.engine: a workspace folder and a file backend per test, both in tmp_path.
+Runs through edgefed_ops.stack.workspace: a workspace folder and a file backend per test, both in tmp_path.
 A missing toolchain fails these tests (EDGEFED_SKIP_INTEGRATION=1 is the only, explicit, opt-out).
 """
 
@@ -35,7 +35,7 @@ KUBERNETES_VERSION = "1.34.0"
 @pytest.fixture
 def workspace_for(tmp_path):
     toolchain_or_skip("pulumi")
-    from edgefed_ops.engine import StackWorkspace
+    from edgefed_ops.stack.workspace import StackWorkspace
 
     made = []
 
@@ -175,7 +175,7 @@ def test_deploy_mode_previews_with_secret_kubeconfigs(tmp_path):
     """Without renderYamlTo the stack deploys: kubeconfigs and S3 keys come from stack secrets."""
     toolchain_or_skip("pulumi")
     from edgefed.catalog import load_catalog
-    from edgefed_ops.engine import StackWorkspace
+    from edgefed_ops.stack.workspace import StackWorkspace
 
     catalog = load_catalog(ROOT / "stacks" / "catalog" / "federation.yaml")
     # Each zone's kubeconfig names its catalog server (the pack checks that), which does not answer here.
@@ -202,7 +202,7 @@ def test_deploy_mode_previews_with_secret_kubeconfigs(tmp_path):
 def test_prepare_sets_a_secret_again_only_when_its_value_changed(tmp_path, monkeypatch):
     """Jobs prepare the same stack many times; each unchanged secret would cost a `pulumi config set`."""
     toolchain_or_skip("pulumi")
-    from edgefed_ops.engine import StackWorkspace
+    from edgefed_ops.stack.workspace import StackWorkspace
 
     workspace = StackWorkspace(ops_settings(tmp_path), "fr")
     calls: list[str] = []

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.engine
 def federation(tmp_path_factory):
     for tool in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "versitygw"):
         toolchain_or_skip(tool)
-    from edgefed_ops.proc import free_port
+    from edgefed_ops.local.ports import free_port
 
     tmp = tmp_path_factory.mktemp("federation")
     one_zone_catalog(tmp / "catalog.yaml", free_port(), free_port())
@@ -50,9 +50,9 @@ def one_zone_catalog(path, s3_port: int, api_port: int) -> None:
 
 
 def pids_of(state):
-    from edgefed_ops import proc
+    from edgefed_ops.local import processes
 
-    return [r.pid for folder in state.glob("*/*") for r in proc.load(folder / "processes.json")]
+    return [r.pid for folder in state.glob("*/*") for r in processes.load(folder / "processes.json")]
 
 
 def test_status_reports_every_zone_ready(federation):
@@ -121,9 +121,9 @@ def test_stop_zone_then_start_zone_keeps_its_data(federation):
     assert started.returncode == 0, started.stderr
     # Back on the same endpoint with the same credentials, as a real cluster: stacks find it unchanged.
     assert yaml.safe_load((zone_dir / "kubeconfig").read_text()) == before
-    from edgefed_ops.kube import zone
+    from edgefed_ops.local.zone_client import open_zone
 
-    with zone(zone_dir / "kubeconfig") as client:
+    with open_zone(zone_dir / "kubeconfig") as client:
         assert "keep-me" in client.namespaces()
 
 
@@ -132,7 +132,7 @@ def test_an_object_store_port_already_taken_stops_up_with_the_way_out(tmp_path):
     toolchain_or_skip("versitygw")
     import socket
 
-    from edgefed_ops.proc import free_port
+    from edgefed_ops.local.ports import free_port
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -160,7 +160,7 @@ def test_an_api_server_port_already_taken_stops_up_with_the_way_out(tmp_path):
         toolchain_or_skip(tool)
     import socket
 
-    from edgefed_ops.proc import free_port
+    from edgefed_ops.local.ports import free_port
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -223,7 +223,7 @@ def test_a_site_in_a_country_without_a_zone_is_refused_by_render(tmp_path):
         )
     )
     result = subprocess.run([*EDGEFED, "render", "--check"], capture_output=True, text=True, cwd=root)
-    assert result.returncode == 1
+    assert result.returncode == 2, "bad input"
     assert (
         f"{spec}: 1 problem(s), nothing was deployed:\n  - sites[4].country: site 'luxembourg-kirchberg' of "
         "app 'robot-control' is in LU, where stacks/catalog/federation.yaml has no zone; within its 10 ms budget "

@@ -28,7 +28,7 @@ def schema() -> dict[str, Any]:
     pulumi = toolchain_or_skip("pulumi")
     from importlib.resources import files
 
-    from edgefed_ops.toolchain import engine_env
+    from edgefed_ops.local.toolchain import engine_env
 
     version = json.loads(files("pulumi_kubernetes").joinpath("pulumi-plugin.json").read_text())["version"]
     result = subprocess.run(

@@ -21,6 +21,8 @@ import jsonschema
 import pytest
 import testinfra
 
+from edgefed_ops.stack import operations
+
 from .conftest import ROOT, toolchain_or_skip
 from .local_federation import (
     STACKS,
@@ -147,7 +149,7 @@ def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
         [*kubectl, "label", "deployment", app, "edgefed.io/residency=eu", "--overwrite"], capture_output=True, text=True
     )
     assert widened.returncode == 0, widened.stderr
-    refresh = workspace_of(deployed, "local-fr").refresh()
+    refresh = operations.refresh(workspace_of(deployed, "local-fr"))
     assert refresh.ok, refresh.output[-3000:]
     assert refresh.changes.get("update") == 1, refresh.changes
     assert [name for op, name in refresh.steps if op == "update"] == [f"{app}-{zone}-deployment"], refresh.steps
@@ -288,7 +290,7 @@ def test_failover_drill(deployed):
 
 def test_destroy_empties_every_zone_and_bucket(deployed):
     with ThreadPoolExecutor(len(STACKS)) as pool:  # country stacks are independent: destroyed at once
-        destroyed = list(pool.map(lambda stack: workspace_of(deployed, stack).destroy(), STACKS))
+        destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), STACKS))
     assert all(outcome.ok for outcome in destroyed), [o.output[-2000:] for o in destroyed if not o.ok]
     for zone in local_zones(deployed):
         with client(deployed, zone.id) as api:

@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+from edgefed_ops.stack import operations
+
 from .local_federation import (
     STATE_BUCKET,
     converged,
@@ -59,11 +61,11 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
     # left pending, and run again. The re-run's server-side apply adopts the objects that did get created.
     workspace.cli("cancel", "--yes")
     refresh = workspace.cli("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
-    cleared = workspace.export()
+    cleared = operations.export(workspace)
     assert not cleared.get("pending_operations"), refresh.stdout
     again = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-it")
     assert again.returncode == 0, again.stdout + again.stderr
-    state = workspace.export()
+    state = operations.export(workspace)
     assert not state.get("pending_operations"), "no operation left pending"
     waits = {r["urn"].rsplit("::", 1)[1]: r.get("customTimeouts") for r in state["resources"]}
     assert waits["line-control-local-vodafone-it-turin-deployment"] == {"create": 30, "update": 30}, waits
@@ -90,11 +92,11 @@ def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed
     assert all(elsewhere.values()), elsewhere
     # Munich's node agent (kwok) dies first, so that its pods never become Ready: the update is then
     # surely in the middle of line-control's rollout there when the rest of the zone dies.
-    from edgefed_ops import proc
+    from edgefed_ops.local import processes
 
-    records = proc.load(deployed["tmp"] / "federation" / "zones" / munich / "processes.json")
+    records = processes.load(deployed["tmp"] / "federation" / "zones" / munich / "processes.json")
     kwok = next(r for r in records if r.executable == "kwok")
-    assert proc.is_ours(kwok)
+    assert processes.is_ours(kwok)
     os.kill(kwok.pid, signal.SIGKILL)
     deploy = start_deploy(deployed, "local-de")
     deadline = time.monotonic() + 300

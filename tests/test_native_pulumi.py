@@ -13,6 +13,8 @@ import subprocess
 import pytest
 import yaml
 
+from edgefed_ops.stack import operations
+
 from .conftest import EDGEFED, ROOT, repository_copy, toolchain_or_skip
 
 pytestmark = pytest.mark.engine
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.engine
 @pytest.fixture
 def checkout(tmp_path):
     toolchain_or_skip("pulumi")
-    from edgefed_ops.toolchain import engine_env
+    from edgefed_ops.local.toolchain import engine_env
 
     copy = repository_copy(tmp_path / "edgefed")
     env = {
@@ -137,7 +139,7 @@ def test_readme_read_only_commands_run_from_a_clean_shell():
 def test_a_new_program_importing_edgefed_previews_without_any_config(tmp_path):
     """The first thing a team importing edgefed meets: its own project, no config values at all."""
     toolchain_or_skip("pulumi")
-    from edgefed_ops.engine import StackWorkspace
+    from edgefed_ops.stack.workspace import StackWorkspace
 
     from .conftest import ops_settings
 
@@ -154,6 +156,6 @@ def test_a_new_program_importing_edgefed_previews_without_any_config(tmp_path):
     )
     workspace = StackWorkspace(ops_settings(tmp_path), "dev", project=project)
     workspace.prepare()
-    outcome = workspace.up(policy=False)
+    outcome = operations.up(workspace, policy=False)
     assert outcome.ok, outcome.output[-3000:]
-    assert workspace.outputs()["zones"] >= 12
+    assert operations.outputs(workspace)["zones"] >= 12

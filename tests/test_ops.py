@@ -13,13 +13,14 @@ from pulumi import automation as auto
 
 from edgefed.errors import ConfigError
 from edgefed.stacksets import load_stacksets
-from edgefed_ops import proc, render
 from edgefed_ops.cli import parser
-from edgefed_ops.drill import PrimaryWatcher
-from edgefed_ops.engine import _Events
 from edgefed_ops.errors import OpsError
-from edgefed_ops.kube import DeploymentView
+from edgefed_ops.failover.drill import PrimaryWatcher
+from edgefed_ops.local import processes
+from edgefed_ops.local.zone_client import DeploymentView
 from edgefed_ops.settings import Settings
+from edgefed_ops.stack import render
+from edgefed_ops.stack.events import EventCollector
 
 from .conftest import ROOT
 
@@ -37,13 +38,13 @@ def test_settings_come_from_the_environment_given_not_from_import():
 def test_a_recorded_process_is_ours_until_it_exits(tmp_path):
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
-        record = proc.record(sleeper, "/bin/sleep")  # type: ignore[arg-type]
-        assert proc.is_ours(record)
-        proc.save(tmp_path / "processes.json", [record])
-        assert proc.load(tmp_path / "processes.json") == [record]
-        proc.stop([record], grace=5)
+        record = processes.record(sleeper, "/bin/sleep")  # type: ignore[arg-type]
+        assert processes.is_ours(record)
+        processes.save(tmp_path / "processes.json", [record])
+        assert processes.load(tmp_path / "processes.json") == [record]
+        processes.stop([record], grace=5)
         sleeper.wait(timeout=5)
-        assert not proc.is_ours(record)
+        assert not processes.is_ours(record)
     finally:
         sleeper.kill()
 
@@ -51,11 +52,11 @@ def test_a_recorded_process_is_ours_until_it_exits(tmp_path):
 def test_a_reused_pid_is_never_signalled():
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
-        real = proc.record(sleeper, "/bin/sleep")  # type: ignore[arg-type]
-        other_start = proc.ProcessRecord(real.pid, real.started + 1, real.executable)
-        other_program = proc.ProcessRecord(real.pid, real.started, "kube-apiserver")
-        assert not proc.is_ours(other_start) and not proc.is_ours(other_program)
-        proc.stop([other_start, other_program], crash=True, grace=0.5)
+        real = processes.record(sleeper, "/bin/sleep")  # type: ignore[arg-type]
+        other_start = processes.ProcessRecord(real.pid, real.started + 1, real.executable)
+        other_program = processes.ProcessRecord(real.pid, real.started, "kube-apiserver")
+        assert not processes.is_ours(other_start) and not processes.is_ours(other_program)
+        processes.stop([other_start, other_program], crash=True, grace=0.5)
         time.sleep(0.2)
         assert sleeper.poll() is None, "a process that does not match its record keeps running"
     finally:
@@ -66,34 +67,66 @@ def _event(**parts: object) -> auto.EngineEvent:
     return auto.EngineEvent(sequence=1, timestamp=0, **parts)  # type: ignore[arg-type]
 
 
-def test_free_ports_are_never_handed_out_twice_nor_a_reserved_one(monkeypatch):
-    """Zones start from several threads and bind their ports later: a port is given once per process,
-    and never one of the catalog's fixed endpoints, even when the kernel offers it again."""
-    offered = iter([61001, 61002, 61002, 61001, 61003])
+def test_free_ports_are_never_handed_out_twice_nor_a_reserved_one_nor_an_ephemeral_one(monkeypatch, tmp_path):
+    """Zones start from several threads and bind their ports later: a port is given once per process, never
+    one of the catalog's fixed endpoints, and never one the kernel may take as a connection's source port."""
+    from edgefed_ops.local import ports
 
-    class Kernel:
-        """A socket whose bind to port 0 gets the next port the kernel offers."""
+    kernel = tmp_path / "ip_local_port_range"
+    kernel.write_text("32768\t60999\n")
 
-        def __enter__(self):
-            return self
+    class Scripted:
+        """Offers the ports of a script, in order: repeats, a reserved one, then fresh ones."""
 
-        def __exit__(self, *exc):
-            return False
+        def __init__(self, offered):
+            self.offered = iter(offered)
 
-        def bind(self, address):
-            self.port = next(offered)
+        def randint(self, first, last):
+            port = next(self.offered)
+            assert first <= port <= last, f"{port} offered outside {first}-{last}"
+            return port
 
-        def getsockname(self):
-            return ("127.0.0.1", self.port)
+        def choice(self, ranges):
+            assert all(not (32768 <= a <= 60999 or 32768 <= b <= 60999) for a, b in ranges), ranges
+            return ranges[0]
 
-    monkeypatch.setattr(proc.socket, "socket", Kernel)
-    monkeypatch.setattr(proc, "_GIVEN_PORTS", set())
-    proc.reserve_ports([61001])
-    assert [proc.free_port(), proc.free_port()] == [61002, 61003]
+    monkeypatch.setattr(ports, "_GIVEN", set())
+    monkeypatch.setattr(ports, "port_in_use", lambda port: False)
+    ports.reserve([20001])
+    rng = Scripted([20001, 20002, 20002, 20001, 20003])
+    assert [ports.free_port(kernel, rng), ports.free_port(kernel, rng)] == [20002, 20003]
+
+
+def test_fixed_ports_inside_the_ephemeral_range_are_refused_at_start_naming_them(tmp_path):
+    from edgefed_ops.local import ports
+
+    kernel = tmp_path / "ip_local_port_range"
+    kernel.write_text("32768\t60999\n")
+    ports.check_fixed([("zone a's API server", 24111), ("FR's object store", 61000)], kernel)
+    with pytest.raises(OpsError) as refused:
+        ports.check_fixed([("zone a's API server", 24111), ("zone b's API server", 39114)], kernel)
+    assert str(refused.value) == (
+        f"fixed port(s) inside the kernel's ephemeral range 32768-60999 ({kernel}), where any outgoing connection "
+        "may take them first: zone b's API server on 39114. Move them in the catalog below 32768 or above 60999"
+    )
+
+
+def test_the_committed_local_catalog_keeps_its_ports_out_of_this_machines_ephemeral_range():
+    from edgefed.catalog import load_catalog
+    from edgefed_ops.local.federation import LocalFederation
+
+    settings = Settings.from_environ({}, ROOT)
+    federation = LocalFederation(settings, ROOT / "stacks" / "catalog" / "local.yaml")
+    ports_used = federation.fixed_ports()
+    assert len(ports_used) == 9
+    from edgefed_ops.local import ports
+
+    ports.check_fixed(ports_used)
+    assert load_catalog(ROOT / "stacks" / "catalog" / "local.yaml")
 
 
 def test_policy_events_become_violations_with_the_reviewers_message():
-    events = _Events(None)
+    events = EventCollector(None)
     events(
         _event(
             policy_event=auto.PolicyEvent(
@@ -261,7 +294,7 @@ def test_the_drill_watcher_fails_the_drill_when_a_poll_fails_unexpectedly():
 
 
 def test_private_files_are_replaced_whole_and_never_readable_by_others(tmp_path):
-    from edgefed_ops.files import write_private
+    from edgefed_ops.local.files import write_private
 
     path = tmp_path / "kubeconfig"
     path.write_text("old")
@@ -274,7 +307,8 @@ def test_private_files_are_replaced_whole_and_never_readable_by_others(tmp_path)
 
 def test_the_federation_benchmark_generates_a_valid_federation_and_plans_it():
     """`make bench` runs it at 3,000 sites; a small one here, so that a new input rule cannot break it unseen."""
-    from edgefed_ops.bench_federation import generated, timed
+    from edgefed_ops.bench.federation import timed
+    from edgefed_ops.bench.synthetic import federation as generated
 
     federation = generated(n_zones=60, n_sites=300, n_apps=10)
     assert len(federation.members) == 27 and sum(len(m.specs) for m in federation.members) > 27

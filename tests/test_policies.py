@@ -304,14 +304,14 @@ def test_production_and_local_pack_configs_differ_only_in_their_catalogs():
 
 def test_production_pack_refuses_a_local_zone_and_a_loopback_object_store():
     """Demo data is not trusted in production: a local zone and its loopback S3 endpoint are unknown there."""
-    local_zone = {"clusterIdentifier": "local-orange-fr-paris", "kubeconfig": kubeconfig("https://127.0.0.1:39111")}
+    local_zone = {"clusterIdentifier": "local-orange-fr-paris", "kubeconfig": kubeconfig("https://127.0.0.1:24111")}
     assert run(NON_EU_ZONE, PROVIDER_TYPE, local_zone, name="p") == [
         "provider 'p': targets unknown zone 'local-orange-fr-paris', not in the federation catalog; rule "
         f"disallow-non-eu-zone allows only catalog zones in {EEA_LIST}"
     ]
-    loopback = {**BUCKET_PROPS, "endpoint": "http://127.0.0.1:39101"}
+    loopback = {**BUCKET_PROPS, "endpoint": "http://127.0.0.1:24101"}
     assert run(BUCKET, BUCKET_TYPE, loopback, name="b") == [
-        "bucket 'b': endpoint http://127.0.0.1:39101 region 'fr-par' is not FR object storage of the catalog; rule "
+        "bucket 'b': endpoint http://127.0.0.1:24101 region 'fr-par' is not FR object storage of the catalog; rule "
         "enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)"
     ]
     # The local federation's own config knows both.
@@ -551,10 +551,10 @@ def test_a_bucket_is_recognised_by_its_type_not_by_its_shape():
 def test_restricted_data_needs_an_endpoint_with_default_encryption(change, shown):
     """The local catalog's loopback store declares no encryption: restricted data may not live there."""
     local = dict(LOCAL_CONFIG[BUCKET.name])
-    props = {**BUCKET_PROPS, "endpoint": "http://127.0.0.1:39101", "unsupported_controls": ["encryption"]}
+    props = {**BUCKET_PROPS, "endpoint": "http://127.0.0.1:24101", "unsupported_controls": ["encryption"]}
     props = {k: v for k, v in {**props, **change}.items() if v is not None}
     assert run(BUCKET, BUCKET_TYPE, props, name="b", config=local) == [
-        f"bucket 'b': holds {shown} data at http://127.0.0.1:39101, which cannot encrypt by default; rule "
+        f"bucket 'b': holds {shown} data at http://127.0.0.1:24101, which cannot encrypt by default; rule "
         "enforce-bucket-residency requires an endpoint with default encryption for restricted data"
     ]
     # The production store encrypts: restricted data may live there, unless the bucket itself says it cannot.

@@ -75,9 +75,9 @@ def test_the_base_branch_pack_blocks_what_the_pull_request_allowed_itself(pull_r
 
 
 def test_the_report_tells_reviewers_the_pull_request_changes_its_rules():
-    from edgefed_ops.policycheck import StackCheck, markdown
+    from edgefed_ops.stack.policy_check import StackVerdict, markdown
 
-    report = markdown([StackCheck("fr", "pass")], ["policies/eu-residency/config.json"], trusted=True)
+    report = markdown([StackVerdict("fr", "pass")], ["policies/eu-residency/config.json"], trusted=True)
     assert "Checked with the pack, pack configs and catalogs of the base branch." in report
     assert "### This pull request changes the rules it is checked against (1 file(s))" in report
     assert "- `policies/eu-residency/config.json`" in report

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from edgefed_ops.stack import operations
+
 from .conftest import ROOT, SUMMARY, ops_settings, toolchain_or_skip
 
 pytestmark = pytest.mark.engine
@@ -256,7 +258,7 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "bucket-local-endpoint-in-production": (
         "enforce-bucket-residency",
-        "bucket 'bucket-local-endpoint-in-production-bucket': endpoint http://127.0.0.1:39101 region 'fr-par' is not FR object storage of the catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
+        "bucket 'bucket-local-endpoint-in-production-bucket': endpoint http://127.0.0.1:24101 region 'fr-par' is not FR object storage of the catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",
     ),
     "hand-made-bucket-restricted-unencrypted": (
         "enforce-bucket-residency",
@@ -357,7 +359,7 @@ def pack_config(tmp_path, name: str, cases: list[str]):
 
 
 def workspace(tmp_path, name: str, cases: list[str]):
-    from edgefed_ops.engine import StackWorkspace
+    from edgefed_ops.stack.workspace import StackWorkspace
 
     stack = StackWorkspace(
         ops_settings(tmp_path), name, folder=tmp_path / name, project=ROOT / "tests" / "policy_corpus"
@@ -368,7 +370,7 @@ def workspace(tmp_path, name: str, cases: list[str]):
 
 def preview(tmp_path, name: str, cases: list[str]):
     # Violations come from the engine's policy events (Automation API), not from its text.
-    return workspace(tmp_path, name, cases).preview(config=pack_config(tmp_path, name, cases))
+    return operations.preview(workspace(tmp_path, name, cases), config=pack_config(tmp_path, name, cases))
 
 
 def _belongs(message: str, cases: list[str]) -> bool:
@@ -430,12 +432,12 @@ def test_up_refuses_the_registry_cases_and_writes_nothing(tmp_path):
     toolchain_or_skip("pulumi")
     cases = [case for case, (policy, _) in CORPUS.items() if policy == "disallow-unlisted-registry"]
     stack = workspace(tmp_path, "up-registry", cases)
-    outcome = stack.up(config=pack_config(tmp_path, "up-registry", cases))
+    outcome = operations.up(stack, config=pack_config(tmp_path, "up-registry", cases))
     assert not outcome.ok
     reported = [(v.policy, v.message) for v in outcome.violations]
     assert [CORPUS[case] in reported for case in cases] == [True] * len(cases), reported
     assert not [p for p in (tmp_path / "render").rglob("*") if p.is_file()], "nothing may be written"
-    assert not stack.export().get("resources"), "the state holds nothing"
+    assert not operations.export(stack).get("resources"), "the state holds nothing"
 
 
 def test_up_with_a_stack_policy_violation_writes_nothing(tmp_path):
@@ -443,7 +445,7 @@ def test_up_with_a_stack_policy_violation_writes_nothing(tmp_path):
     toolchain_or_skip("pulumi")
     case = "restricted-standby-across-border"
     stack = workspace(tmp_path, case, [case])
-    outcome = stack.up(config=pack_config(tmp_path, case, [case]))
+    outcome = operations.up(stack, config=pack_config(tmp_path, case, [case]))
     assert not outcome.ok
     assert [v.policy for v in outcome.mandatory] == ["disallow-cross-border-restricted"], (
         outcome.errors,
@@ -453,4 +455,4 @@ def test_up_with_a_stack_policy_violation_writes_nothing(tmp_path):
     assert not [p for p in (tmp_path / "render").rglob("*") if p.is_file()], (
         "nothing may be written before the stack policy ran"
     )
-    assert not stack.export().get("resources"), "the state holds nothing"
+    assert not operations.export(stack).get("resources"), "the state holds nothing"

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from edgefed.catalog import load_catalog
-from edgefed_ops.report import INTRA_EEA, NEVER, SCHEMA_PATH, Report
+from edgefed_ops.reports.sovereignty import INTRA_EEA, NEVER, SCHEMA_PATH, Report
 
 from .conftest import CATALOG, EDGEFED, ROOT, toolchain_or_skip
 
@@ -92,7 +92,7 @@ def test_the_html_page_is_self_contained_with_a_map_of_zones_and_failover_edges(
 
 
 def test_a_state_exports_secrets_are_read_as_their_values_and_encrypted_ones_as_unknown():
-    from edgefed_ops.evidence import resources_from_state
+    from edgefed_ops.reports.evidence import resources_from_state
 
     sig = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
     kubeconfig = "apiVersion: v1\nclusters: []\n"

@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 
 from edgefed.policy import ALL_POLICIES
-from edgefed_ops.engine import Violation
-from edgefed_ops.policycheck import StackCheck
-from edgefed_ops.sarif import to_sarif
+from edgefed_ops.reports.sarif import to_sarif
+from edgefed_ops.stack.events import Violation
+from edgefed_ops.stack.policy_check import StackVerdict
 
 from .conftest import ROOT
 
@@ -22,10 +22,10 @@ MESSAGE = (
 )
 
 
-def checks() -> list[StackCheck]:
+def checks() -> list[StackVerdict]:
     return [
-        StackCheck("fr", "blocked", [Violation("disallow-unlisted-registry", "mandatory", "web", MESSAGE)]),
-        StackCheck("de", "pass"),
+        StackVerdict("fr", "blocked", [Violation("disallow-unlisted-registry", "mandatory", "web", MESSAGE)]),
+        StackVerdict("de", "pass"),
     ]
 
 
@@ -68,7 +68,7 @@ def test_the_sarif_log_is_valid_against_the_schema():
     schema = sarif_schema()
     assert schema["id"].endswith("sarif-schema-2.1.0.json")
     jsonschema.Draft4Validator(schema).validate(to_sarif(checks(), PACK))
-    jsonschema.Draft4Validator(schema).validate(to_sarif([StackCheck("fr", "pass")], PACK))
+    jsonschema.Draft4Validator(schema).validate(to_sarif([StackVerdict("fr", "pass")], PACK))
 
 
 @pytest.mark.engine

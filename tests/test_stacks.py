@@ -185,7 +185,7 @@ def test_a_restricted_app_storing_data_where_the_endpoint_cannot_encrypt_is_refu
     with pytest.raises(ConfigError) as caught:
         _require_encryption(spec.model_copy(update={"object_storage": True}), paris)
     assert str(caught.value).splitlines()[1] == (
-        "  - object_storage: restricted data needs default encryption, which http://127.0.0.1:39101 (zone "
+        "  - object_storage: restricted data needs default encryption, which http://127.0.0.1:24101 (zone "
         "local-orange-fr-paris) does not implement; set object_storage: false (data stays in the zones) or use an "
         "endpoint that encrypts"
     )

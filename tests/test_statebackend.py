@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from edgefed.catalog import load_catalog
-from edgefed_ops.statebackend import describe, problem
+from edgefed_ops.stack.backend import BackendUrl
 
 from .conftest import CATALOG, EDGEFED, ROOT
 
@@ -26,7 +26,7 @@ def catalog():
     ],
 )
 def test_the_countrys_object_store_keeps_its_state(catalog, url):
-    assert problem(url, "FR", catalog) is None
+    assert BackendUrl.parse(url).problem("FR", catalog) is None
 
 
 @pytest.mark.parametrize(
@@ -56,12 +56,12 @@ def test_the_countrys_object_store_keeps_its_state(catalog, url):
     ids=["another-country", "aws", "file", "service"],
 )
 def test_a_backend_outside_the_country_is_refused(catalog, url, expected):
-    assert problem(url, "FR", catalog) == expected
+    assert BackendUrl.parse(url).problem("FR", catalog) == expected
 
 
 def test_a_backend_is_shown_without_credentials():
     url = "s3://edgefed-state-fr?endpoint=s3.fr-par.orange.example&region=fr-par"
-    assert describe(url) == "s3://edgefed-state-fr at s3.fr-par.orange.example, region fr-par"
+    assert BackendUrl.parse(url).describe() == "s3://edgefed-state-fr at s3.fr-par.orange.example, region fr-par"
 
 
 def test_state_check_refuses_before_anything_runs():

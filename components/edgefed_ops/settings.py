@@ -6,6 +6,8 @@ the CLI reads environment variables.
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,6 +15,12 @@ from pathlib import Path
 from edgefed.stacksets import family_of, load_stacksets
 from edgefed_ops.errors import OpsError
 
+MOVING_VARIABLES = ("EDGEFED_FEDERATION_STATE", "EDGEFED_LOCAL_CATALOG", "PULUMI_BACKEND_URL")
+"""Environment variables that say which federation, catalog and state backend a command works on."""
+WORK_COMMANDS = frozenset(
+    {"preview", "up", "refresh", "destroy", "stack", "policy-check", "report", "audit", "deploy", "drill"}
+)
+"""Commands that take ``--work``: a printed command line repeats a workspace folder that was moved."""
 LOCAL_PREFIX = "local-"
 """Name prefix of the local federation's stacks (their family in ``stacks/stacksets.yaml``)."""
 
@@ -47,6 +55,11 @@ class Settings:
     trusted: Path | None = None
     """Another checkout (a pull request's base branch) whose policy pack, pack configs and stack families
     check this one's stacks. None: this checkout's own."""
+    moved: Mapping[str, str] = field(default_factory=dict)
+    """The variables that moved the federation or the backend (EDGEFED_FEDERATION_STATE...) as the user set
+    them: a command line edgefed prints for the user repeats them, so that it works in a new shell."""
+    invoked_from: Path | None = None
+    """The folder the command runs in: printed command lines name the launcher relative to it."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], root: Path | None = None) -> Settings:
@@ -63,7 +76,24 @@ class Settings:
             local_catalog=catalog,
             work=top / ".state" / "work",
             backend_url=environ.get("PULUMI_BACKEND_URL") or None,
+            moved={key: environ[key] for key in MOVING_VARIABLES if environ.get(key)},
+            invoked_from=Path.cwd(),
         )
+
+    def command_line(self, *args: str) -> str:
+        """An ``edgefed`` command line the user can paste into a new shell where this one ran.
+
+        The launcher is named relative to that folder (absolute from elsewhere), the variables that moved
+        the federation or the backend are repeated, and every argument is quoted for the shell.
+        """
+        launcher = self.root / ".venv" / "bin" / "edgefed"
+        here = self.invoked_from or self.root
+        shown = os.path.relpath(launcher, here) if launcher.is_relative_to(here) else str(launcher)
+        prefix = [f"{key}={shlex.quote(value)}" for key, value in sorted(self.moved.items())]
+        default_work = self.root / ".state" / "work"
+        work = ["--work", str(self.work)] if self.work != default_work and args and args[0] in WORK_COMMANDS else []
+        head, sep, tail = _split_at_dashes(args)
+        return " ".join([*prefix, shown, *map(shlex.quote, [*head, *work, *sep, *tail])])
 
     def with_work(self, work: Path | None) -> Settings:
         """The same settings with another workspace folder (tests keep theirs in a temporary folder)."""
@@ -105,3 +135,11 @@ class Settings:
     def local_stack_names(self) -> list[str]:
         """Names of the committed stacks of the local federation."""
         return [name for name in self.stack_names() if name.startswith(LOCAL_PREFIX)]
+
+
+def _split_at_dashes(args: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
+    """(options and arguments of edgefed, ``["--"]`` or nothing, what follows ``--``)."""
+    if "--" not in args:
+        return list(args), [], []
+    at = args.index("--")
+    return list(args[:at]), ["--"], list(args[at + 1 :])

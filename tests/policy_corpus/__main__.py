@@ -332,7 +332,7 @@ CASES = {
     "bucket-us-endpoint": lambda n: bucket(n, endpoint="https://s3.us-east-1.amazonaws.com"),
     "bucket-us-country": lambda n: bucket(n, country="US"),
     "bucket-other-country-storage": lambda n: bucket(n, country="DE"),
-    "bucket-local-endpoint-in-production": lambda n: bucket(n, endpoint="http://127.0.0.1:39101"),
+    "bucket-local-endpoint-in-production": lambda n: bucket(n, endpoint="http://127.0.0.1:24101"),
     "hand-made-bucket-restricted-unencrypted": lambda n: HandMadeBucket(
         n,
         {

@@ -1,0 +1,154 @@
+"""The local edge federation: one real Kubernetes control plane per zone and one S3 server per country.
+
+Per zone (:mod:`edgefed_ops.local.zone`): etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+and kwok, all on 127.0.0.1. Per country: versitygw on the catalog's loopback endpoint. Everything lives in
+the settings' federation folder (mode 0700), and one kubeconfig has a context per zone. ``down`` stops
+every process it started and removes that folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+from edgefed.catalog import Catalog, Zone, load_catalog
+from edgefed_ops.errors import OpsError
+from edgefed_ops.local import object_store, ports, processes
+from edgefed_ops.local.files import write_private
+from edgefed_ops.local.status import StoreRow, ZoneRow, store_row, zone_row
+from edgefed_ops.local.toolchain import tool
+from edgefed_ops.local.zone import ANOTHER_FEDERATION, PROCESSES, LocalZone, all_running
+from edgefed_ops.settings import Settings
+
+
+class LocalFederation:
+    """The local federation of one catalog, kept in one state folder."""
+
+    def __init__(
+        self, settings: Settings, catalog: Path | None = None, progress: Callable[[str], None] = print
+    ) -> None:
+        self.settings = settings
+        self.state = settings.federation_state
+        self.catalog: Catalog = load_catalog(catalog or settings.local_catalog)
+        self.progress = progress
+
+    def zone_dir(self, zone: str) -> Path:
+        """Folder of one zone (its kubeconfig is ``kubeconfig`` there)."""
+        return self.state / "zones" / zone
+
+    def store_dir(self, country: str) -> Path:
+        """Folder of one country's object store (its keys are ``credentials.json`` there)."""
+        return self.state / "s3" / country.lower()
+
+    def zone(self, zone: Zone) -> LocalZone:
+        """One zone's processes."""
+        return LocalZone(
+            zone, self.zone_dir(zone.id), lambda name: tool(self.settings.root, name), self.settings.kwok_stages
+        )
+
+    def storages(self) -> dict[str, tuple[str, str]]:
+        """Country to (endpoint, region) of its object store."""
+        return {z.country: (z.object_storage.endpoint, z.object_storage.region) for z in self.catalog.zones}
+
+    def fixed_ports(self) -> list[tuple[str, int]]:
+        """The catalog's fixed loopback ports: each zone's API server and each country's object store."""
+        found = [(f"zone {z.id}'s API server", urlparse(z.api_endpoint).port) for z in self.catalog.zones]
+        found += [(f"{cc}'s object store", urlparse(e).port) for cc, (e, _) in sorted(self.storages().items())]
+        return [(what, port) for what, port in found if port is not None]
+
+    def start_store(self, country: str, endpoint: str, region: str) -> None:
+        """Start one country's S3 server on the catalog's endpoint, with keys made once."""
+        folder = self.store_dir(country)
+        if all_running(folder):
+            return
+        port = urlparse(endpoint).port
+        if port is None:
+            raise OpsError(f"{country}'s object store {endpoint} names no port")
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        try:
+            server = object_store.start(
+                folder, region, port=port, binary=tool(self.settings.root, "versitygw"),
+                keys=object_store.keys_of(folder), detach=True,
+            )  # fmt: skip
+        except object_store.PortInUseError as error:
+            raise OpsError(
+                f"federation: {country}'s object store {endpoint} cannot start: {error}. {ANOTHER_FEDERATION}"
+            ) from error
+        (folder / PROCESSES).unlink(missing_ok=True)
+        processes.save(folder / PROCESSES, [server.record])
+
+    def write_kubeconfig(self) -> None:
+        """The kubeconfig with one context per zone (mode 0600)."""
+        merged: dict[str, list[object]] = {"clusters": [], "users": [], "contexts": []}
+        for zone in self.catalog.zones:
+            path = self.zone_dir(zone.id) / "kubeconfig"
+            if path.exists():
+                one = yaml.safe_load(path.read_text())
+                for key in merged:
+                    merged[key] += one[key]
+        document = {"apiVersion": "v1", "kind": "Config", **merged, "current-context": self.catalog.zones[0].id}
+        self.settings.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+        write_private(self.settings.kubeconfig, yaml.safe_dump(document, sort_keys=False))
+
+    def up(self) -> float:
+        """Start every store and zone not running yet; return the seconds it took."""
+        ports.check_fixed(self.fixed_ports())
+        self.state.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state, 0o700)
+        # Names this federation (until `down`): stacks deployed onto an earlier one refresh before an update.
+        if not (self.state / "id").exists():
+            (self.state / "id").write_text(secrets.token_hex(8))
+        begin = time.monotonic()
+        for country, (endpoint, region) in sorted(self.storages().items()):
+            self.start_store(country, endpoint, region)
+            self.progress(f"object store {country}: {endpoint} ({region})")
+        self.start_zones(self.catalog.zones)
+        self.write_kubeconfig()
+        return time.monotonic() - begin
+
+    def start_zones(self, zones: Sequence[Zone]) -> None:
+        """Start ``zones`` (those not running yet) concurrently, all at once.
+
+        Zones share nothing (own processes, ports, folders), and most of a start is waiting for an API
+        server to answer. Progress names each zone as it is up. Every zone is tried; the first failure is
+        raised once all have finished.
+        """
+        if not zones:
+            return
+        ports.reserve(port for _, port in self.fixed_ports())
+
+        def start(zone: Zone) -> None:
+            took = self.zone(zone).start()
+            self.progress(f"zone {zone.id}: {'already running' if took == 0 else f'up in {took:.1f} s'}")
+
+        with ThreadPoolExecutor(max_workers=len(zones), thread_name_prefix="zone") as pool:
+            started = [pool.submit(start, zone) for zone in zones]
+        for future in started:
+            future.result()  # the first failure, once every zone was tried
+
+    def stop_zone(self, zone: Zone) -> None:
+        """Kill one zone's processes (a failure); its data stays."""
+        self.zone(zone).stop()
+
+    def down(self) -> None:
+        """Stop every process this federation started and remove its folder and kubeconfig."""
+        if self.state.exists():
+            folders = [*(self.state / "zones").glob("*"), *(self.state / "s3").glob("*")]
+            processes.stop([r for folder in folders for r in processes.load(folder / PROCESSES)])
+        shutil.rmtree(self.state, ignore_errors=True)
+        self.settings.kubeconfig.unlink(missing_ok=True)
+
+    def status(self) -> tuple[list[ZoneRow], list[StoreRow]]:
+        """Each zone's processes, API and nodes, and each store's port."""
+        zones = [zone_row(zone, self.zone_dir(zone.id)) for zone in self.catalog.zones]
+        stores = [store_row(country, e, r) for country, (e, r) in sorted(self.storages().items())]
+        return zones, stores

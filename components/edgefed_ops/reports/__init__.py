@@ -1,0 +1,1 @@
+"""What edgefed reports: plans, what-if, diffs, the sovereignty report and its evidence, SARIF."""

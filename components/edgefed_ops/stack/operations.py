@@ -1,0 +1,135 @@
+"""The engine's operations on a stack: preview, up, refresh, destroy and cancel, with the policy pack."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from edgefed_ops.errors import OpsError
+from edgefed_ops.stack.events import Outcome
+from edgefed_ops.stack.workspace import StackWorkspace
+
+Progress = Callable[[str], None] | None
+SECRET_SENTINEL = "[secret]"
+"""What `pulumi stack output --json` shows for a secret output."""
+
+
+def _policy(workspace: StackWorkspace, policy: bool, config: Path | None) -> tuple[list[str] | None, list[str] | None]:
+    """The --policy-pack and --policy-pack-config arguments (none when ``policy`` is off)."""
+    if not policy:
+        return None, None
+    settings = workspace.settings
+    return [str(settings.pack)], [str(config or settings.pack_config(workspace.stack))]
+
+
+def preview(
+    workspace: StackWorkspace, *, policy: bool = True, config: Path | None = None, progress: Progress = None
+) -> Outcome:
+    """``pulumi preview`` with the policy pack (``config``: its config, default the stack family's)."""
+    packs, configs = _policy(workspace, policy, config)
+    return workspace.run(
+        lambda events: workspace.select().preview(
+            on_event=events, diff=False, policy_packs=packs, policy_pack_configs=configs
+        ),
+        progress,
+    )
+
+
+def up(
+    workspace: StackWorkspace,
+    *,
+    policy: bool = True,
+    config: Path | None = None,
+    continue_on_error: bool = False,
+    progress: Progress = None,
+) -> Outcome:
+    """``pulumi up`` with the policy pack; ``continue_on_error`` lets other zones finish when one fails.
+
+    The Automation API's ``up`` skips the engine's preview, and stack policies (the cross-border rule)
+    then run only after resources were written. So with the pack, a preview with the pack runs first,
+    and a mandatory violation returns its outcome with nothing written. A preview that fails for
+    another reason (a server-side-apply dry run refused over a field someone changed by hand, which
+    the update then takes back) does not stop the update: resource policies still run before each
+    write, as without the preview.
+    """
+    packs, configs = _policy(workspace, policy, config)
+    if policy:
+        checked = preview(workspace, config=config)
+        if checked.mandatory:
+            checked.output = f"not deployed, nothing written: the preview with the policy pack failed\n{checked.output}"
+            return checked
+    return workspace.run(
+        lambda events: workspace.select().up(
+            on_event=events,
+            continue_on_error=continue_on_error or None,
+            suppress_progress=True,
+            policy_packs=packs,
+            policy_pack_configs=configs,
+            show_secrets=False,
+        ),
+        progress,
+    )
+
+
+def refresh(
+    workspace: StackWorkspace,
+    *,
+    run_program: bool = False,
+    clear_pending_creates: bool = False,
+    progress: Progress = None,
+) -> Outcome:
+    """``pulumi refresh``; ``run_program`` reaches the zones through the providers the program builds now."""
+    return workspace.run(
+        lambda events: workspace.select().refresh(
+            on_event=events,
+            run_program=run_program or None,
+            clear_pending_creates=clear_pending_creates or None,
+            suppress_progress=True,
+            show_secrets=False,
+        ),
+        progress,
+    )
+
+
+def destroy(workspace: StackWorkspace, progress: Progress = None) -> Outcome:
+    """``pulumi destroy``."""
+    return workspace.run(
+        lambda events: workspace.select().destroy(on_event=events, suppress_progress=True, show_secrets=False),
+        progress,
+    )
+
+
+def cancel(workspace: StackWorkspace) -> None:
+    """``pulumi cancel``: remove the lock of an update that no longer runs."""
+    workspace.select().cancel()
+
+
+def outputs(workspace: StackWorkspace) -> dict[str, Any]:
+    """The stack's outputs (secret ones stay out: this is for summaries).
+
+    One `pulumi stack output --json`, which masks secrets: the Automation API's ``outputs()`` runs the
+    CLI a second time with ``--show-secrets`` and decrypts every secret, which nothing here reads.
+    """
+    masked = json.loads(workspace.cli("stack", "output", "--json").stdout or "{}")
+    return {k: v for k, v in masked.items() if v != SECRET_SENTINEL}
+
+
+def export(workspace: StackWorkspace) -> dict[str, Any]:
+    """The stack's deployment (``pulumi stack export``), secrets encrypted."""
+    exported = workspace.select().export_stack()
+    return dict(exported.deployment or {})
+
+
+def export_revealed(workspace: StackWorkspace) -> dict[str, Any]:
+    """The deployment with its secrets decrypted, for in-process checks only (never print it).
+
+    The audit needs each provider's kubeconfig to tell which server it really connects to.
+    """
+    result = workspace.cli("stack", "export", "--show-secrets", check=False)
+    if result.returncode != 0:
+        raise OpsError(
+            f"{workspace.stack}: `pulumi stack export` failed ({result.returncode}): {result.stderr[-2000:]}"
+        )
+    return dict(json.loads(result.stdout).get("deployment") or {})

@@ -1,0 +1,58 @@
+"""What the local federation's zones run, read back from their API servers after a deploy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from edgefed_ops.local.federation import LocalFederation
+from edgefed_ops.local.zone_client import UNREACHABLE, open_zone
+
+
+class ZoneReadback:
+    """Reads the zones of one local federation."""
+
+    def __init__(self, federation: LocalFederation) -> None:
+        self.federation = federation
+
+    def silent(self, zones: Sequence[str], unavailable: Sequence[str] | None) -> list[str]:
+        """Zones among ``zones`` that do not answer now, except those marked unavailable."""
+        marked = set(unavailable or ())
+        silent = []
+        for z in zones:
+            if z in marked:
+                continue
+            path = self.federation.zone_dir(z) / "kubeconfig"
+            with open_zone(path, timeout=3) as client:
+                if not (path.exists() and client.answers()):
+                    silent.append(z)
+        return silent
+
+    def ready_replicas(self, zone_id: str, namespace: str) -> dict[str, str]:
+        """Deployment name to ``ready/replicas`` in a zone, read from its API server."""
+        with open_zone(self.federation.zone_dir(zone_id) / "kubeconfig", timeout=5) as client:
+            try:
+                return {d.name: f"{d.ready}/{d.replicas}" for d in client.deployments(namespace)}
+            except UNREACHABLE:
+                return {"?": "zone unreachable"}
+
+    def converge(self, plan: Mapping[str, Any], namespace: str, timeout: float = 60.0) -> None:
+        """Wait (up to ``timeout``) until every reachable zone runs the plan's replicas of each app.
+
+        `pulumi up` returns once a Deployment's first pods are Ready; the count itself belongs to each
+        zone's autoscaler, which reaches the plan's bounds a few seconds later (edgefed.manifests).
+        """
+        want: dict[str, dict[str, int]] = {}
+        for app, app_plan in plan.items():
+            for zone_id, where in app_plan["zones"].items():
+                want.setdefault(zone_id, {})[app] = int(where["replicas"])
+        deadline = time.monotonic() + timeout
+        while want and time.monotonic() < deadline:
+            for zone_id in list(want):
+                found = self.ready_replicas(zone_id, namespace)
+                done = "?" in found or all(found.get(app) == f"{n}/{n}" for app, n in want[zone_id].items())
+                if done:  # converged, or unreachable (a stopped zone converges to nothing)
+                    del want[zone_id]
+            if want:
+                time.sleep(0.5)
