@@ -86,7 +86,7 @@ def catalog_on_free_ports(path):
 
 
 def local_zones(deployed):
-    from edgefed.catalog import load_catalog
+    from edgefed.core.inputs.catalog import load_catalog
 
     return load_catalog(deployed["catalog"]).zones
 

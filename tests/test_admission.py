@@ -11,7 +11,7 @@ from typing import Any
 import celpy
 import pytest
 
-from edgefed.admission import admission_binding, admission_policy
+from edgefed.core.objects.admission import admission_binding, admission_policy
 
 from .workloads import compliant_deployment, residency_labels
 

@@ -173,12 +173,12 @@ def test_restricted_with_digest_is_admitted(deployed_zone):
 
 
 INTENDED = {"kube-system-hub": "system-namespace"}
-"""Corpus entries whose verdicts differ on purpose (see edgefed.admission.INTENDED_DIFFERENCES)."""
+"""Corpus entries whose verdicts differ on purpose (see edgefed.core.objects.admission.INTENDED_DIFFERENCES)."""
 
 
 def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_zone, tmp_path):
     """Differential: one corpus through the pack (real engine) and through the zone's API server."""
-    from edgefed.admission import INTENDED_DIFFERENCES
+    from edgefed.core.objects.admission import INTENDED_DIFFERENCES
     from edgefed_ops.local.zone_client import open_zone
     from edgefed_ops.stack.workspace import StackWorkspace
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from edgefed.appspec import load_app_spec
-from edgefed.catalog import load_catalog
-from edgefed.errors import ConfigError
+from edgefed.core.inputs.appspec import load_app_spec
+from edgefed.core.inputs.catalog import load_catalog
+from edgefed.core.inputs.errors import ConfigError
 
 from .conftest import mutated
 

@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
-from edgefed import labels
-from edgefed.appspec import load_app_spec
-from edgefed.catalog import load_catalog
 from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs, rollout_order
 from edgefed.components.bucket import ResidentBucket, ResidentBucketArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
-from edgefed.placement import demand_by_zone, place, with_drained
+from edgefed.core.inputs import labels
+from edgefed.core.inputs.appspec import load_app_spec
+from edgefed.core.inputs.catalog import load_catalog
+from edgefed.core.placement.placer import demand_by_zone, place, with_drained
 
 from .conftest import APPS, CATALOG, ROOT
 from .pulumi_harness import run_program
@@ -254,7 +254,7 @@ def test_primaries_roll_out_after_every_other_zone_of_the_app(catalog):
 
 def test_an_app_used_alone_drains_unavailable_zones_as_the_program_does(catalog, monkeypatch):
     """No plan given: the component takes the program's placement path (place_all_drained)."""
-    from edgefed.placement import place_all_drained
+    from edgefed.core.placement.placer import place_all_drained
 
     spec = _fr_spec("robot-control")
     down = ["orange-fr-lyon"]

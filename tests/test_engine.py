@@ -174,7 +174,7 @@ def test_policy_analyze_audits_exported_state(workspace_for, tmp_path):
 def test_deploy_mode_previews_with_secret_kubeconfigs(tmp_path):
     """Without renderYamlTo the stack deploys: kubeconfigs and S3 keys come from stack secrets."""
     toolchain_or_skip("pulumi")
-    from edgefed.catalog import load_catalog
+    from edgefed.core.inputs.catalog import load_catalog
     from edgefed_ops.stack.workspace import StackWorkspace
 
     catalog = load_catalog(ROOT / "stacks" / "catalog" / "federation.yaml")

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edgefed.appspec import AppSpec
-from edgefed.catalog import Catalog
-from edgefed.errors import ConfigError
-from edgefed.federation import Federation, Member, load_federation, plan_federation
-from edgefed.placement import Engine, PlacementError, Request, Trace
-from edgefed.stackconfig import StackConfig, raw_from_stack_file
-from edgefed.whatif import scenarios, what_if
+from edgefed.core.inputs.appspec import AppSpec
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.inputs.errors import ConfigError
+from edgefed.core.inputs.stackconfig import StackConfig, raw_from_stack_file
+from edgefed.core.placement.federation import Federation, Member, load_federation, plan_federation
+from edgefed.core.placement.placer import PlacementError, Placer, Request, Trace
+from edgefed.core.placement.whatif import scenarios, what_if
 
 from .conftest import EDGEFED, ROOT
 
@@ -308,13 +308,13 @@ def test_the_plan_is_deterministic_and_a_replay_equals_a_plan_from_scratch(feder
     rnd.shuffle(shuffled)
     again = Federation(federation.catalog, tuple(sorted(shuffled, key=lambda m: m.stack)), federation.unavailable, "o")
     assert plan_federation(again).plans == first.plans
-    engine = Engine(federation.catalog)
+    placer = Placer(federation.catalog)
     requests = [Request(spec) for m in federation.members for spec in m.specs]
     trace = Trace()
-    engine.place_together(requests, unavailable=federation.unavailable, trace=trace)
+    placer.place_together(requests, unavailable=federation.unavailable, trace=trace)
     for scenario in scenarios(federation.catalog):
         down = federation.unavailable | frozenset(scenario.down)
-        assert engine.place_together(requests, unavailable=down, replay=trace) == engine.place_together(
+        assert placer.place_together(requests, unavailable=down, replay=trace) == placer.place_together(
             requests, unavailable=down
         ), scenario
 

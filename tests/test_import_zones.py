@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from edgefed.camara import merge
-from edgefed.catalog import load_catalog
-from edgefed.errors import ConfigError
+from edgefed.core.inputs.camara import merge
+from edgefed.core.inputs.catalog import load_catalog
+from edgefed.core.inputs.errors import ConfigError
 
 from .conftest import CATALOG, EDGEFED, ROOT
 

@@ -1,6 +1,6 @@
 """The pack's kind tables against the Kubernetes provider's own schema (the real plugin's GetSchema).
 
-Every resource type of the provider whose inputs reach a pod spec must be in ``edgefed.kinds`` (workloads,
+Every resource type of the provider whose inputs reach a pod spec must be in ``edgefed.core.rules.kinds`` (workloads,
 their patches, and their lists, which the pack refuses) with the path the schema gives, and every Service and Ingress type must be known: a kind the provider adds in a
 new release fails this test instead of slipping past the pack.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from edgefed.kinds import INGRESS_TYPES, LIST_KINDS, PATCH_KINDS, SERVICE_TYPES, WORKLOAD_KINDS
+from edgefed.core.rules.kinds import INGRESS_TYPES, LIST_KINDS, PATCH_KINDS, SERVICE_TYPES, WORKLOAD_KINDS
 
 from .conftest import ROOT, toolchain_or_skip
 
@@ -69,7 +69,7 @@ def test_every_provider_type_that_runs_a_pod_is_in_the_kind_tables(schema):
     ours |= {token: {("items", *path, "spec")} for token, path in LIST_KINDS.items()}
     known_to_provider = {token: ours[token] for token in ours if token in schema["resources"]}
     assert from_schema == known_to_provider, {
-        "missing from edgefed.kinds": sorted(set(from_schema) - set(ours)),
+        "missing from edgefed.core.rules.kinds": sorted(set(from_schema) - set(ours)),
         "wrong path": sorted(t for t in from_schema if t in ours and from_schema[t] != ours[t]),
     }
     assert len(from_schema) >= 60, "the schema walk found the workload kinds, their patches and their lists"

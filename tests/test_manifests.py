@@ -11,9 +11,10 @@ import os
 
 import pytest
 
-from edgefed import labels, manifests
-from edgefed.appspec import load_app_spec
-from edgefed.placement import ZoneAssignment, ZoneDemand
+from edgefed.core.inputs import labels
+from edgefed.core.inputs.appspec import load_app_spec
+from edgefed.core.objects import manifests
+from edgefed.core.placement.placer import ZoneAssignment, ZoneDemand
 
 from .conftest import APPS, ROOT
 

@@ -9,7 +9,7 @@ import pkgutil
 import textwrap
 
 import edgefed
-from edgefed.model import StrictModel
+from edgefed.core.inputs.fields import StrictModel
 
 
 def _models() -> list[type[StrictModel]]:

@@ -11,8 +11,8 @@ from lightkube import ApiError
 from lightkube.models.meta_v1 import Status
 from pulumi import automation as auto
 
-from edgefed.errors import ConfigError
-from edgefed.stacksets import load_stacksets
+from edgefed.core.inputs.errors import ConfigError
+from edgefed.core.inputs.stacksets import load_stacksets
 from edgefed_ops.cli import parser
 from edgefed_ops.errors import OpsError
 from edgefed_ops.failover.drill import PrimaryWatcher
@@ -112,7 +112,7 @@ def test_fixed_ports_inside_the_ephemeral_range_are_refused_at_start_naming_them
 
 
 def test_the_committed_local_catalog_keeps_its_ports_out_of_this_machines_ephemeral_range():
-    from edgefed.catalog import load_catalog
+    from edgefed.core.inputs.catalog import load_catalog
     from edgefed_ops.local.federation import LocalFederation
 
     settings = Settings.from_environ({}, ROOT)
@@ -219,7 +219,7 @@ def test_the_project_config_schema_and_stackconfig_agree_on_every_key_and_defaul
     """One source of truth for settings: Pulumi.yaml's typed config block must match StackConfig."""
     import yaml
 
-    from edgefed.stackconfig import StackConfig
+    from edgefed.core.inputs.stackconfig import StackConfig
 
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     declared = {k: v for k, v in declared.items() if ":" not in k}

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edgefed.appspec import AppSpec, load_app_spec
-from edgefed.catalog import Catalog, load_catalog
-from edgefed.geography import geography
-from edgefed.placement import Engine, PlacementError, place, place_all
+from edgefed.core.inputs.appspec import AppSpec, load_app_spec
+from edgefed.core.inputs.catalog import Catalog, load_catalog
+from edgefed.core.inputs.geography import geography
+from edgefed.core.placement.placer import PlacementError, Placer, place, place_all
 
 from .conftest import APPS, CATALOG
 
@@ -127,7 +127,7 @@ def test_apps_share_capacity_in_order(catalog, inference):
 
 
 def test_home_operator_pays_no_interconnect(catalog, robot):
-    engine = Engine(catalog)
+    engine = Placer(catalog)
     site = robot.sites[0]
     zone = catalog.zone("orange-fr-lyon")
     assert engine.latency_ms(site, zone, "vodafone") - engine.latency_ms(site, zone, "orange") == pytest.approx(2.0)
@@ -255,7 +255,7 @@ def test_same_input_same_plan_and_indexed_equals_naive(case):
     catalog, spec, unavailable = case
     first = place(catalog, spec, unavailable)
     assert place(catalog, spec, list(reversed(unavailable))) == first
-    naive = Engine(catalog, engine="naive").place(spec, unavailable=unavailable)
+    naive = Placer(catalog, search="naive").place(spec, unavailable=unavailable)
     assert naive == first
 
 
@@ -269,7 +269,7 @@ def test_failback_returns_to_the_plan_without_outage(case):
 
 
 def test_unavailable_zones_are_drained_not_dropped_and_failback_restores(catalog, robot):
-    from edgefed.placement import with_drained
+    from edgefed.core.placement.placer import with_drained
 
     down = ["orange-fr-lyon", "orange-fr-marseille", "orange-fr-paris"]
     healthy = place(catalog, robot)

@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from edgefed.appspec import load_app_spec
-from edgefed.catalog import load_catalog
 from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
-from edgefed.placement import ZoneAssignment, ZoneDemand, place
-from edgefed.plancheck import check_plan
+from edgefed.core.inputs.appspec import load_app_spec
+from edgefed.core.inputs.catalog import load_catalog
+from edgefed.core.placement.placer import ZoneAssignment, ZoneDemand, place
+from edgefed.core.placement.plancheck import check_plan
 
 from .conftest import APPS, CATALOG
 from .pulumi_harness import run_program

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from edgefed.catalog import load_catalog
+from edgefed.core.inputs.catalog import load_catalog
 from edgefed_ops.reports.sovereignty import INTRA_EEA, NEVER, SCHEMA_PATH, Report
 
 from .conftest import CATALOG, EDGEFED, ROOT, toolchain_or_skip

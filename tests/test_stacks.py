@@ -11,9 +11,9 @@ import subprocess
 import pulumi
 import pytest
 
-from edgefed.catalog import load_catalog
-from edgefed.federation import load_federation, plan_federation
-from edgefed.stackconfig import load_stack, raw_from_stack_file
+from edgefed.core.inputs.catalog import load_catalog
+from edgefed.core.inputs.stackconfig import load_stack, raw_from_stack_file
+from edgefed.core.placement.federation import load_federation, plan_federation
 
 from .conftest import CATALOG, EDGEFED, ROOT
 from .pulumi_harness import Recorder, run_program
@@ -174,16 +174,16 @@ def test_buckets_stay_in_place_through_an_outage(monkeypatch, tmp_path):
 
 
 def test_a_restricted_app_storing_data_where_the_endpoint_cannot_encrypt_is_refused_before_any_resource():
-    from edgefed.appspec import load_app_spec
-    from edgefed.catalog import load_catalog
-    from edgefed.errors import ConfigError
-    from edgefed.program import _require_encryption
+    from edgefed.core.inputs.appspec import load_app_spec
+    from edgefed.core.inputs.catalog import load_catalog
+    from edgefed.core.inputs.errors import ConfigError
+    from edgefed.core.stackslice import require_encryption
 
     spec = load_app_spec(ROOT / "stacks" / "apps" / "vision-restricted.yaml")
     assert spec.object_storage is False, "the local demo keeps restricted data in its zones"
     paris = load_catalog(ROOT / "stacks" / "catalog" / "local.yaml").zone("local-orange-fr-paris")
     with pytest.raises(ConfigError) as caught:
-        _require_encryption(spec.model_copy(update={"object_storage": True}), paris)
+        require_encryption(spec.model_copy(update={"object_storage": True}), paris)
     assert str(caught.value).splitlines()[1] == (
         "  - object_storage: restricted data needs default encryption, which http://127.0.0.1:24101 (zone "
         "local-orange-fr-paris) does not implement; set object_storage: false (data stays in the zones) or use an "

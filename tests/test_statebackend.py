@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from edgefed.catalog import load_catalog
+from edgefed.core.inputs.catalog import load_catalog
 from edgefed_ops.stack.backend import BackendUrl
 
 from .conftest import CATALOG, EDGEFED, ROOT

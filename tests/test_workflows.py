@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from edgefed.errors import Yaml12Loader
+from edgefed.core.inputs.yamlfile import Yaml12Loader
 
 from .conftest import ROOT, toolchain_or_skip
 

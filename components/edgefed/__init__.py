@@ -10,10 +10,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from edgefed.appspec import AppSpec, load_app_spec
-from edgefed.catalog import Catalog, load_catalog
-from edgefed.errors import ConfigError
-from edgefed.placement import PlacementError, Plan, place, place_all
+from edgefed.core.inputs.appspec import AppSpec, load_app_spec
+from edgefed.core.inputs.catalog import Catalog, load_catalog
+from edgefed.core.inputs.errors import ConfigError
+from edgefed.core.placement.placer import PlacementError, Plan, place, place_all
 
 if TYPE_CHECKING:
     from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs

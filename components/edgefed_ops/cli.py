@@ -17,7 +17,7 @@ from importlib import import_module
 from types import ModuleType
 from typing import NoReturn
 
-from edgefed.errors import ConfigError
+from edgefed.core.inputs.errors import ConfigError
 from edgefed_ops.commands import COMMANDS, Command
 from edgefed_ops.errors import OpsError, UsageError
 from edgefed_ops.settings import Settings
@@ -63,6 +63,12 @@ def _pulumi_arguments(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return list(argv[:at]), list(argv[at + 1 :])
 
 
+def _refuse(command: Command, message: str) -> int:
+    """Bad input: one line naming the command and what is wrong, exit 2."""
+    print(f"edgefed {command.name}: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; its exit status."""
     words = list(sys.argv[1:] if argv is None else argv)
@@ -70,21 +76,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, unknown = parser(own).parse_known_args(own)
     command = next(c for c in COMMANDS if c.name == args.command)
     if unknown:
-        print(f"edgefed {command.name}: unrecognized arguments: {' '.join(unknown)}; see `edgefed {command.name} --help`",
-              file=sys.stderr)  # fmt: skip
-        return 2
+        return _refuse(command, f"unrecognized arguments: {' '.join(unknown)}; see `edgefed {command.name} --help`")
     args.pulumi = passed
     if passed and command.name != "stack":
-        print(f"edgefed {command.name}: takes no arguments after `--` (only `edgefed stack` hands them to Pulumi)",
-              file=sys.stderr)  # fmt: skip
-        return 2
+        return _refuse(command, "takes no arguments after `--` (only `edgefed stack` hands them to Pulumi)")
     try:
         settings = Settings.from_environ(os.environ).with_work(getattr(args, "work", None))
         status: int = _module(command).run(args, settings)
         return status
     except UsageError as error:
-        print(f"edgefed {command.name}: {error}", file=sys.stderr)
-        return 2
+        return _refuse(command, str(error))
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2

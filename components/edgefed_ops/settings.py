@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from edgefed.stacksets import family_of, load_stacksets
+from edgefed.core.inputs.stacksets import family_of, load_stacksets
 from edgefed_ops.errors import OpsError
 
 MOVING_VARIABLES = ("EDGEFED_FEDERATION_STATE", "EDGEFED_LOCAL_CATALOG", "PULUMI_BACKEND_URL")

@@ -2,9 +2,9 @@
 
 import pulumi
 
-from edgefed.catalog import load_catalog
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
-from edgefed.placement import ZoneDemand
+from edgefed.core.inputs.catalog import load_catalog
+from edgefed.core.placement.placer import ZoneDemand
 
 config = pulumi.Config("zoneprobe")
 catalog = load_catalog(config.require("catalog"))

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
-from edgefed import manifests
-from edgefed.appspec import AppSpec
-from edgefed.catalog import Catalog
+from edgefed.components.errors import InputError
 from edgefed.components.kubeobject import KubernetesObject, KubernetesObjectArgs
 from edgefed.components.zone import NETWORKING, EdgeZone
-from edgefed.manifests import rollout_order
-from edgefed.placement import Plan, ZoneAssignment, place_all_drained
-from edgefed.plancheck import check_plan
+from edgefed.core.inputs.appspec import AppSpec
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.objects import manifests
+from edgefed.core.objects.manifests import rollout_order
+from edgefed.core.placement.placer import PlacementError, Plan, ZoneAssignment, place_all_drained
+from edgefed.core.placement.plancheck import check_plan
 
 TYPE_TOKEN = "edgefed:index:FederatedEdgeApp"
 
@@ -34,7 +35,7 @@ class FederatedEdgeAppArgs:
     """Zones that are down now; placement avoids them (and returns to them once they leave this list)."""
     plan: Plan | None = None
     """A plan computed beforehand (to share capacity between apps), checked against the spec and the
-    catalog (:func:`edgefed.plancheck.check_plan`); default: place here."""
+    catalog (:func:`edgefed.core.placement.plancheck.check_plan`); default: place here."""
     extra_labels: dict[str, str] = field(default_factory=dict)
     """More labels for every object. Default none."""
     rollout_timeout_seconds: int | None = None
@@ -42,8 +43,34 @@ class FederatedEdgeAppArgs:
     (10 minutes)."""
 
 
+def _checked_plan(name: str, args: FederatedEdgeAppArgs) -> Plan:
+    """The plan given (checked against the spec and catalog), or the app placed here."""
+    spec = args.spec
+    # The program's placement path: unavailable zones keep their objects, drained, as in a stack.
+    try:
+        plan = (
+            args.plan
+            or place_all_drained(args.catalog, [spec], args.unavailable, zones=args.zones.keys())[0][spec.name]
+        )
+        plan.raise_for_problems()
+    except (PlacementError, KeyError) as error:
+        said = error.args[0] if isinstance(error, KeyError) else str(error)  # a KeyError's str() adds quotes
+        raise InputError(f"FederatedEdgeApp {name}: {said}") from None
+    problems = check_plan(spec, args.catalog, plan)
+    if problems:
+        raise InputError(
+            f"FederatedEdgeApp {name}: the plan breaks app {spec.name}'s residency rules, nothing was deployed: "
+            + "; ".join(problems)
+            + ". Place the app with edgefed.core.placement.placer (leave plan unset), or fix the plan."
+        )
+    missing = sorted(a.zone for a in plan.zones if a.zone not in args.zones)
+    if missing:
+        raise InputError(f"FederatedEdgeApp {name}: plan uses zones without an EdgeZone: {', '.join(missing)}")
+    return plan
+
+
 class FederatedEdgeApp(pulumi.ComponentResource):
-    """Deploys an :class:`~edgefed.appspec.AppSpec` per its placement plan.
+    """Deploys an :class:`~edgefed.core.inputs.appspec.AppSpec` per its placement plan.
 
     Per zone of the plan: a Deployment (GPU requests and node selector where needed), a Service, a
     PodDisruptionBudget, a HorizontalPodAutoscaler (standbys pinned at their warm count), and a
@@ -56,25 +83,14 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         """The placement this component deployed."""
 
     def __init__(self, name: str, args: FederatedEdgeAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        """Place the app (unless a plan is given) and register its per-zone resources under ``name``."""
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        """Place the app (unless a plan is given) and register its per-zone resources under ``name``.
+
+        A plan that cannot serve a site, breaks the app's residency rules or uses a zone without an
+        :class:`EdgeZone` raises :class:`InputError` (one line, no traceback) before anything is registered.
+        """
         spec = args.spec
-        # The program's placement path: unavailable zones keep their objects, drained, as in a stack.
-        plan = (
-            args.plan
-            or place_all_drained(args.catalog, [spec], args.unavailable, zones=args.zones.keys())[0][spec.name]
-        )
-        plan.raise_for_problems()
-        problems = check_plan(spec, args.catalog, plan)
-        if problems:
-            raise ValueError(
-                f"FederatedEdgeApp {name}: the plan breaks app {spec.name}'s residency rules, nothing was deployed:\n"
-                + "\n".join(f"  - {p}" for p in problems)
-                + "\nPlace the app with edgefed.placement (leave plan unset), or fix the plan."
-            )
-        missing = sorted(a.zone for a in plan.zones if a.zone not in args.zones)
-        if missing:
-            raise ValueError(f"FederatedEdgeApp {name}: plan uses zones without an EdgeZone: {', '.join(missing)}")
+        plan = _checked_plan(name, args)
+        super().__init__(TYPE_TOKEN, name, None, opts)
         self.plan = plan
         endpoints: dict[str, list[str]] = {}
         deployments: dict[str, pulumi.Resource] = {}

@@ -27,7 +27,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from edgefed.labels import CLASSIFICATIONS
+from edgefed.components.errors import InputError
+from edgefed.core.inputs.labels import CLASSIFICATIONS
 
 TYPE_TOKEN = "edgefed:index:ResidentBucket"
 BUCKET_MODULE, BUCKET_NAME = "edgefed", "ResidentBucket"
@@ -345,7 +346,7 @@ class ResidentBucket(pulumi.ComponentResource):
         classification = args.data_classification
         restricted = classification not in CLASSIFICATIONS or classification == "restricted"
         if restricted and "encryption" in args.unsupported_controls:
-            raise ValueError(
+            raise InputError(
                 f"ResidentBucket {name}: {classification!r} data needs default encryption, which "
                 f"{args.endpoint} does not implement (catalog unsupported_controls); keep restricted data "
                 "off this endpoint (app spec object_storage: false) or use one that encrypts"

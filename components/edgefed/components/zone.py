@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from edgefed import labels, manifests
-from edgefed.admission import API_VERSION as ADMISSION_API_VERSION
-from edgefed.admission import admission_binding, admission_policy
-from edgefed.catalog import Zone
+from edgefed.components.errors import InputError
 from edgefed.components.kubeobject import KubernetesObject, KubernetesObjectArgs
-from edgefed.placement import ZoneDemand
-from edgefed.residency import DEFAULT_REGISTRIES
+from edgefed.core.inputs import labels
+from edgefed.core.inputs.catalog import Zone
+from edgefed.core.objects import manifests
+from edgefed.core.objects.admission import API_VERSION as ADMISSION_API_VERSION
+from edgefed.core.objects.admission import admission_binding, admission_policy
+from edgefed.core.placement.placer import ZoneDemand
+from edgefed.core.rules.pack_config import DEFAULT_REGISTRIES
 
 TYPE_TOKEN = "edgefed:index:EdgeZone"
 NETWORKING = "networking.k8s.io/v1"
@@ -35,7 +37,7 @@ class EdgeZoneArgs:
     render_yaml_to: str | None = None
     """Write manifests under this directory (``<dir>/<zone id>``) instead of talking to the cluster."""
     residency: str = "eu"
-    """Residency label value of the namespace (see :func:`edgefed.labels.residency_value`). Default ``eu``."""
+    """Residency label value of the namespace (:func:`~edgefed.core.inputs.labels.residency_value`). Default ``eu``."""
     unavailable: bool = False
     """The zone is down: the provider skips updates it cannot make instead of failing the whole update."""
     allowed_registries: tuple[str, ...] = DEFAULT_REGISTRIES
@@ -83,7 +85,7 @@ class EdgeZone(pulumi.ComponentResource):
             )
         else:
             if args.kubeconfig is None:
-                raise ValueError(f"EdgeZone {name}: zone {zone.id} needs a kubeconfig (or render_yaml_to)")
+                raise InputError(f"EdgeZone {name}: zone {zone.id} needs a kubeconfig (or render_yaml_to)")
             self.provider = k8s.Provider(
                 f"{name}-provider",
                 kubeconfig=pulumi.Output.secret(args.kubeconfig),

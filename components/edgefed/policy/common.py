@@ -21,9 +21,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from edgefed.catalog import Catalog, load_catalog
-from edgefed.geography import geography
-from edgefed.residency import Finding, describe_resource, zone_of_provider
+from edgefed.core.inputs.catalog import Catalog, load_catalog
+from edgefed.core.inputs.geography import geography
+from edgefed.core.rules.common import Finding, describe_resource, zone_of_provider
 
 VERBS = ("disallow", "enforce", "configure", "require")
 """The fixed verb list policy names start with."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from edgefed.exposure import check_exposure
+from edgefed.core.rules.exposure import check_exposure
 from edgefed.policy.common import Compliance, report, resource_policy
 
 NAME = "disallow-external-exposure"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from edgefed.kinds import PROVIDER_TYPE
+from edgefed.core.rules.kinds import PROVIDER_TYPE
+from edgefed.core.rules.provider_target import check_provider_target
 from edgefed.policy.common import (
     CATALOGS_SCHEMA,
     COUNTRIES_SCHEMA,
@@ -15,7 +16,6 @@ from edgefed.policy.common import (
     resource_policy,
     schema,
 )
-from edgefed.residency import check_provider_target
 
 NAME = "disallow-non-eu-zone"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
-from edgefed.exposure import PATH_RULE, Obj, check_exposure_paths
+from edgefed.core.rules.common import zone_of_provider
+from edgefed.core.rules.exposure import PATH_RULE, Obj, check_exposure_paths
 from edgefed.policy.common import Compliance, report, stack_policy
-from edgefed.residency import zone_of_provider
 
 NAME = PATH_RULE
 

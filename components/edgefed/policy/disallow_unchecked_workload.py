@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from edgefed.core.rules.coverage import check_unchecked_workload
 from edgefed.policy.common import Compliance, report, resource_policy, schema
-from edgefed.residency import check_unchecked_workload
 
 NAME = "disallow-unchecked-workload"
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from edgefed.core.rules.images import check_images
+from edgefed.core.rules.pack_config import DEFAULT_DIGEST_FOR, DEFAULT_REGISTRIES, RegistryRules
 from edgefed.policy.common import Compliance, report, resource_policy, schema
-from edgefed.residency import DEFAULT_REGISTRIES, check_images
 
 NAME = "disallow-unlisted-registry"
 
 
 def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    config = args.get_config()
-    registries = list(config.get("allowedRegistries") or DEFAULT_REGISTRIES)
-    digest_for = list(config.get("requireDigestFor") or ["restricted"])
-    report(check_images(args.resource_type, args.name, args.props, registries, digest_for), report_violation)
+    rules = RegistryRules.of(args.get_config())
+    report(check_images(args.resource_type, args.name, args.props, rules.allowed, rules.digest_for), report_violation)
 
 
 POLICY = resource_policy(
@@ -36,7 +35,7 @@ POLICY = resource_policy(
             "type": "array",
             "items": {"enum": ["public", "internal", "personal", "restricted"]},
             "description": "Data classifications whose images must be pinned by digest.",
-            "default": ["restricted"],
+            "default": list(DEFAULT_DIGEST_FOR),
         },
     ),
 )

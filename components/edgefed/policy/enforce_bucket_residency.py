@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from edgefed.core.rules.buckets import check_bucket
+from edgefed.core.rules.common import BUCKET_TYPE
 from edgefed.policy.common import (
     CATALOGS_SCHEMA,
     COUNTRIES_SCHEMA,
@@ -14,7 +16,6 @@ from edgefed.policy.common import (
     resource_policy,
     schema,
 )
-from edgefed.residency import BUCKET_TYPE, check_bucket
 
 NAME = "enforce-bucket-residency"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from edgefed.core.rules.residency_labels import check_residency_labels
 from edgefed.policy.common import CATALOGS_SCHEMA, Compliance, catalog_from, report, resource_policy, schema, zone_of
-from edgefed.residency import check_residency_labels
 
 NAME = "enforce-residency-labels"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from edgefed.federation import Federation, plan_federation
-from edgefed.placement import Engine
-from edgefed.whatif import scenarios, what_if
+from edgefed.core.placement.federation import Federation, plan_federation
+from edgefed.core.placement.placer import Placer
+from edgefed.core.placement.whatif import scenarios, what_if
 from edgefed_ops.bench import synthetic
 
 
@@ -22,12 +22,12 @@ def timed(federation: Federation) -> tuple[float, float, int, int, int]:
     Unservable: the plan cannot serve them as asked even with every zone up; the gaps counted are the
     sites meant to survive that an outage leaves unserved beyond those.
     """
-    engine = Engine(federation.catalog)
+    placer = Placer(federation.catalog)
     start = time.perf_counter()
-    plan = plan_federation(federation, engine=engine)
+    plan = plan_federation(federation, placer=placer)
     planned = time.perf_counter() - start
     start = time.perf_counter()
-    results = what_if(federation, engine=engine)
+    results = what_if(federation, placer=placer)
     took = time.perf_counter() - start
     broken = {(p.stack, p.app, p.site.site) for p in plan.problems}
     added = sum(1 for r in results for g in r.gaps if (g.stack, g.app, g.site) not in broken)

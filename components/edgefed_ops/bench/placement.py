@@ -8,9 +8,9 @@ from __future__ import annotations
 import statistics
 import time
 
-from edgefed.appspec import AppSpec
-from edgefed.catalog import Catalog
-from edgefed.placement import Engine, Plan
+from edgefed.core.inputs.appspec import AppSpec
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.placement.placer import Placer, Plan
 from edgefed_ops.bench import synthetic
 from edgefed_ops.errors import OpsError
 
@@ -23,13 +23,13 @@ def federation(n_zones: int, n_sites: int, seed: int = 7) -> tuple[Catalog, AppS
     return catalog, synthetic.app("bench", make.sites(n_sites, countries), resources={"cpu": 0.1, "memory_mib": 64})
 
 
-def timed(engine: Engine, spec: AppSpec, repeat: int) -> tuple[list[float], Plan]:
+def timed(placer: Placer, spec: AppSpec, repeat: int) -> tuple[list[float], Plan]:
     """Place ``spec`` ``repeat`` times: the times and the (last) plan."""
     times: list[float] = []
     plan: Plan | None = None
     for _ in range(repeat):
         start = time.perf_counter()
-        plan = engine.place(spec)
+        plan = placer.place(spec)
         times.append(time.perf_counter() - start)
     assert plan is not None
     return times, plan
@@ -39,7 +39,7 @@ def run(sites: int = 10_000, zones: int = 1_000, repeat: int = 5, naive_sites: i
     """Run the benchmark; the lines it reports."""
     lines: list[str] = []
     catalog, spec = federation(zones, sites)
-    indexed = Engine(catalog)
+    indexed = Placer(catalog)
     times, plan = timed(indexed, spec, repeat)
     best = min(times)
     lines.append(
@@ -50,7 +50,7 @@ def run(sites: int = 10_000, zones: int = 1_000, repeat: int = 5, naive_sites: i
 
     # Same federation, fewer sites for the naive baseline; compare per-site cost and check equality.
     sub = spec.model_copy(update={"sites": spec.sites[:naive_sites]})
-    naive_times, naive_plan = timed(Engine(catalog, engine="naive"), sub, 1)
+    naive_times, naive_plan = timed(Placer(catalog, search="naive"), sub, 1)
     sub_times, sub_plan = timed(indexed, sub, 3)
     if naive_plan != sub_plan:
         raise OpsError("bench: the indexed and naive engines disagree")

@@ -10,11 +10,11 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from edgefed.appspec import AppSpec
-from edgefed.catalog import Catalog
-from edgefed.federation import Federation, Member
-from edgefed.geography import geography
-from edgefed.stackconfig import StackConfig
+from edgefed.core.inputs.appspec import AppSpec
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.inputs.geography import geography
+from edgefed.core.inputs.stackconfig import StackConfig
+from edgefed.core.placement.federation import Federation, Member
 
 # Rough centres (lat, lon) and spread in degrees of the EU's 27 countries, to scatter generated zones and sites.
 CENTRES = {

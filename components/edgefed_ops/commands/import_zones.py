@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from edgefed.camara import merge
-from edgefed.catalog import load_catalog
+from edgefed.core.inputs.camara import merge
+from edgefed.core.inputs.catalog import load_catalog
 from edgefed_ops.commands import inputs
 from edgefed_ops.errors import UsageError
 from edgefed_ops.settings import Settings

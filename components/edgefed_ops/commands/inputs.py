@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from edgefed.catalog import Catalog
+from edgefed.core.inputs.catalog import Catalog
 from edgefed_ops.errors import UsageError
 from edgefed_ops.settings import Settings
 

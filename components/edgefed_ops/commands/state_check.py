@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from edgefed.catalog import load_catalog
-from edgefed.stackconfig import catalog_path, raw_from_stack_file
+from edgefed.core.inputs.catalog import load_catalog
+from edgefed.core.inputs.stackconfig import catalog_path, raw_from_stack_file
 from edgefed_ops.commands import inputs, options
 from edgefed_ops.settings import Settings
 from edgefed_ops.stack.backend import BackendUrl

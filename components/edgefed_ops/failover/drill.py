@@ -24,10 +24,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from edgefed.appspec import load_app_spec
-from edgefed.federation import load_federation
-from edgefed.stackconfig import raw_from_stack_file
-from edgefed.whatif import Scenario, what_if
+from edgefed.core.inputs.appspec import load_app_spec
+from edgefed.core.inputs.stackconfig import raw_from_stack_file
+from edgefed.core.placement.capacity import Demand, Usage, in_zone, over, take
+from edgefed.core.placement.federation import load_federation
+from edgefed.core.placement.whatif import Scenario, what_if
 from edgefed_ops.errors import OpsError
 from edgefed_ops.failover.watcher import PHASES, PrimaryWatcher
 from edgefed_ops.local.zone_client import UNREACHABLE, ZoneClient, open_zone
@@ -64,11 +65,8 @@ class ZoneLoad:
     memory_gib: float
     capacity_memory_gib: float
     ready: int
-
-    @property
-    def ok(self) -> bool:
-        """Within capacity."""
-        return self.cpu <= self.capacity_cpu + 1e-9 and self.memory_gib <= self.capacity_memory_gib + 1e-9
+    ok: bool
+    """Within the zone's capacity (cores, memory and GPUs by model)."""
 
 
 @dataclass
@@ -134,10 +132,12 @@ class Drill:
     def read_load(self) -> list[ZoneLoad]:
         """Per zone that answers: the cores and memory its ready pods take, and its capacity."""
         federation = self.deploy.federation
-        per_app = {}
-        for stack in self.stacks:
-            for name in self.deploy.stacks.apps(stack):
-                per_app[name] = load_app_spec(self.deploy.settings.root / "stacks" / "apps" / f"{name}.yaml").resources
+        apps = self.deploy.settings.root / "stacks" / "apps"
+        specs = {
+            name: load_app_spec(apps / f"{name}.yaml")
+            for stack in self.stacks
+            for name in self.deploy.stacks.apps(stack)
+        }
         out = []
         for zone in federation.catalog.zones:
             with open_zone(federation.zone_dir(zone.id) / "kubeconfig", timeout=3) as client:
@@ -145,10 +145,14 @@ class Drill:
                     found = client.deployments()
                 except UNREACHABLE:
                     continue
-            cpu = sum(per_app[d.name].cpu * d.ready for d in found if d.name in per_app)
-            memory = sum(per_app[d.name].memory_mib * d.ready for d in found if d.name in per_app) / 1024
+            usage = Usage()
+            for d in found:
+                if d.name in specs:
+                    take(zone, Demand.of(specs[d.name], d.ready), usage)
+            cpu, memory, _ = in_zone(zone, usage)
             cap = zone.capacity
-            out.append(ZoneLoad(zone.id, cpu, cap.cpu, memory, cap.memory_gib, sum(d.ready for d in found)))
+            ready = sum(d.ready for d in found)
+            out.append(ZoneLoad(zone.id, cpu, cap.cpu, memory, cap.memory_gib, ready, not over(zone, usage)))
         return out
 
     def _own(self, report: DrillReport) -> DeployReport:

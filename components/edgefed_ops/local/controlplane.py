@@ -169,7 +169,7 @@ def start(
                 "--service-account-private-key-file", str(pki / "sa.key"),
                 "--root-ca-file", str(pki / "apiserver.crt"), "--use-service-account-credentials=false",
                 "--controllers", "*", "--v", "0",
-                # Autoscalers own the replica count (edgefed.manifests.deployment_spec): re-check every
+                # Autoscalers own the replica count (edgefed.core.objects.manifests.deployment_spec): re-check every
                 # 2 s instead of 15, so that a role change reaches its new bounds in seconds.
                 "--horizontal-pod-autoscaler-sync-period", "2s",
             ],

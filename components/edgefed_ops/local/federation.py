@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from edgefed.catalog import Catalog, Zone, load_catalog
+from edgefed.core.inputs.catalog import Catalog, Zone, load_catalog
 from edgefed_ops.errors import OpsError
 from edgefed_ops.local import object_store, ports, processes
 from edgefed_ops.local.files import write_private

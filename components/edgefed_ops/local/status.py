@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from edgefed.catalog import Zone
+from edgefed.core.inputs.catalog import Zone
 from edgefed_ops.local import ports, processes
 from edgefed_ops.local.zone import PROCESSES, running
 from edgefed_ops.local.zone_client import UNREACHABLE, ZoneClient

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
-from edgefed.catalog import Zone
+from edgefed.core.inputs.catalog import Zone
 from edgefed_ops.errors import OpsError
 from edgefed_ops.local import controlplane, ports, processes
 from edgefed_ops.local.zone_client import UNREACHABLE, ZoneClient

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from edgefed.catalog import Catalog
-from edgefed.errors import load_yaml
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.inputs.yamlfile import load_yaml
 from edgefed_ops.errors import OpsError
 from edgefed_ops.reports import evidence, sovereignty
 from edgefed_ops.reports.plan import load_federations, plan_stacks

@@ -1,6 +1,6 @@
 """The federation plan of the committed stacks, without deploying anything: text and JSON.
 
-Stacks that name the same catalog form one federation and are planned together (``edgefed.federation``).
+Stacks that name the same catalog form one federation and are planned together (``edgefed.core.placement.federation``).
 The JSON document (``edgefed plan --json``) is described in README *Plan output*.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgefed.federation import Federation, FederationPlan, ZoneUse, load_federation, plan_federation
-from edgefed.stackconfig import raw_from_stack_file
+from edgefed.core.inputs.stackconfig import raw_from_stack_file
+from edgefed.core.placement.federation import Federation, FederationPlan, ZoneUse, load_federation, plan_federation
 from edgefed_ops.errors import UsageError
 
 

@@ -16,10 +16,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from edgefed.errors import ConfigError
-from edgefed.federation import FederationPlan, plan_federation
-from edgefed.plandiff import PlanDiff, diff, mermaid
-from edgefed.whatif import ScenarioResult, what_if
+from edgefed.core.inputs.errors import ConfigError
+from edgefed.core.placement.federation import FederationPlan, plan_federation
+from edgefed.core.placement.plandiff import PlanDiff, diff, mermaid
+from edgefed.core.placement.whatif import ScenarioResult, what_if
 from edgefed_ops.errors import OpsError
 from edgefed_ops.reports.plan import load_federations
 from edgefed_ops.settings import Settings

@@ -17,13 +17,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from edgefed.appspec import parse_image
-from edgefed.catalog import Catalog
-from edgefed.geography import geography
-from edgefed.kinds import WORKLOAD_KINDS
+from edgefed.core.inputs.appspec import parse_image
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.inputs.geography import geography
+from edgefed.core.rules.common import (
+    BUCKET_TYPE,
+    classification_of,
+    containers_of,
+    parse_residency_label,
+    zone_of_provider,
+)
+from edgefed.core.rules.kinds import WORKLOAD_KINDS
 from edgefed.policy import ALL_POLICIES
 from edgefed.policy.common import COMPLIANCE, SOVEREIGNTY_OBJECTIVES
-from edgefed.residency import BUCKET_TYPE, classification_of, containers_of, parse_residency_label, zone_of_provider
 from edgefed_ops.stack.events import StateResource, Violation
 
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "report.schema.json"

@@ -9,10 +9,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgefed.capacity import Usage
-from edgefed.catalog import Catalog
-from edgefed.federation import Federation
-from edgefed.whatif import ScenarioResult, what_if
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.placement.capacity import Usage
+from edgefed.core.placement.federation import Federation
+from edgefed.core.placement.whatif import ScenarioResult, what_if
 
 
 @dataclass

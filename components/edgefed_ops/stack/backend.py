@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from edgefed.catalog import Catalog
+from edgefed.core.inputs.catalog import Catalog
 
 
 @dataclass(frozen=True)

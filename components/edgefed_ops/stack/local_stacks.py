@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from edgefed.errors import load_yaml
+from edgefed.core.inputs.yamlfile import load_yaml
 from edgefed_ops.errors import OpsError
 from edgefed_ops.local import object_store
 from edgefed_ops.local.federation import LocalFederation

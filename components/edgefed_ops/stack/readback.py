@@ -41,7 +41,7 @@ class ZoneReadback:
         """Wait (up to ``timeout``) until every reachable zone runs the plan's replicas of each app.
 
         `pulumi up` returns once a Deployment's first pods are Ready; the count itself belongs to each
-        zone's autoscaler, which reaches the plan's bounds a few seconds later (edgefed.manifests).
+        zone's autoscaler, which reaches the plan's bounds a few seconds later (edgefed.core.objects.manifests).
         """
         want: dict[str, dict[str, int]] = {}
         for app, app_plan in plan.items():

@@ -18,12 +18,13 @@ from typing import Any
 import jinja2
 import yaml
 
-from edgefed.appspec import AppSpec, load_app_spec
-from edgefed.catalog import Catalog, load_catalog
-from edgefed.errors import ConfigError, Yaml12Loader
-from edgefed.geography import geography
-from edgefed.latency import ZoneSearch
-from edgefed.stacksets import load_stacksets
+from edgefed.core.inputs.appspec import AppSpec, load_app_spec
+from edgefed.core.inputs.catalog import Catalog, load_catalog
+from edgefed.core.inputs.errors import ConfigError
+from edgefed.core.inputs.geography import geography
+from edgefed.core.inputs.stacksets import load_stacksets
+from edgefed.core.inputs.yamlfile import Yaml12Loader
+from edgefed.core.placement.latency import ZoneSearch
 
 USER_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
 """Top-level keys of a stack file that Pulumi writes for the user; never rendered, always kept."""

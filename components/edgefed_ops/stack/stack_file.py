@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from edgefed.errors import Yaml12Loader
+from edgefed.core.inputs.yamlfile import Yaml12Loader
 
 PULUMI_KEYS = ("encryptionsalt", "secretsprovider", "encryptedkey")
 """Top-level keys Pulumi writes into a stack file for its secrets."""

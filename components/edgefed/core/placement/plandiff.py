@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edgefed.federation import FederationPlan, Member
-from edgefed.whatif import ScenarioResult
+from edgefed.core.placement.federation import FederationPlan, Member
+from edgefed.core.placement.whatif import ScenarioResult
 
 SiteKey = tuple[str, str, str]
 """(stack, app, site)."""

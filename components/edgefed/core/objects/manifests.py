@@ -10,9 +10,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from edgefed import labels
-from edgefed.appspec import AppSpec
-from edgefed.placement import Plan, ZoneAssignment, ZoneDemand
+from edgefed.core.inputs import labels
+from edgefed.core.inputs.appspec import AppSpec
+from edgefed.core.placement.placer import Plan, ZoneAssignment, ZoneDemand
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"

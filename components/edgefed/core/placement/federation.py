@@ -7,7 +7,7 @@ that catalog, the app specs, every member stack and the federation-wide outage s
 (``stacks/outages.yaml``). Each country stack deploys exactly its slice of it.
 
 Order, so that the plan is deterministic: members by stack name; inside a member, apps in the stack's
-order; each placement rule runs for every (stack, app) before the next rule (see :mod:`edgefed.placement`),
+order; each placement rule runs for every (stack, app) before the next rule (see :mod:`edgefed.core.placement.placer`),
 so that no country's own sites ever lose capacity to another country's standbys.
 """
 
@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from edgefed.appspec import AppSpec
-from edgefed.catalog import Catalog, Zone
-from edgefed.errors import ConfigError, load_yaml, validate
-from edgefed.model import Name, StrictModel
-from edgefed.placement import Engine, PlacementError, Plan, Request, SitePlacement, with_drained
-from edgefed.stackconfig import (
+from edgefed.core.inputs.appspec import AppSpec
+from edgefed.core.inputs.catalog import Catalog, Zone
+from edgefed.core.inputs.errors import ConfigError, validate
+from edgefed.core.inputs.fields import Name, StrictModel
+from edgefed.core.inputs.stackconfig import (
     NAMESPACE,
     StackConfig,
     check_against_catalog,
@@ -33,6 +32,9 @@ from edgefed.stackconfig import (
     raw_from_stack_file,
     secret_keys_of,
 )
+from edgefed.core.inputs.yamlfile import load_yaml
+from edgefed.core.placement.capacity import exceeds, reserved_replicas
+from edgefed.core.placement.placer import PlacementError, Placer, Plan, Request, SitePlacement, with_drained
 
 STACKS_DIR = Path("stacks")
 """Where the committed stack files live, relative to the project root."""
@@ -194,9 +196,7 @@ class ZoneUse:
     @property
     def over(self) -> bool:
         """True when the claims exceed the zone's capacity (never for a plan; what-if projections can)."""
-        cap = self.zone.capacity
-        too_many_gpus = any(n > cap.gpus.get(model, 0) for model, n in self.gpus.items())
-        return self.cpu > cap.cpu + 1e-9 or self.memory_gib > cap.memory_gib + 1e-9 or too_many_gpus
+        return exceeds(self.zone, self.cpu, self.memory_gib, self.gpus)
 
     def describe(self) -> str:
         """``zone X (capacity ...; used ...)``: the zone, its capacity and its use."""
@@ -220,24 +220,16 @@ class Problem:
 
 
 def _claims(spec: AppSpec, stack: str, plan: Plan, catalog: Catalog) -> list[Claim]:
-    full = (spec.failover_capacity or catalog.failover_capacity) == "full"
     gpu = spec.resources.gpu
     out = []
     for a in plan.zones:
-        role = a.drained_from or a.role
-        if a.role == "drained":
-            reserved = 0
-        elif role == "primary":
-            reserved = spec.replicas_per_zone
-        else:
-            reserved = max(spec.replicas_per_zone, spec.standby_replicas) if full else spec.standby_replicas
         out.append(
             Claim(
                 stack,
                 spec.name,
                 a.role,
                 a.replicas,
-                reserved,
+                reserved_replicas(spec, a.role, catalog),
                 a.sites,
                 spec.resources.cpu,
                 spec.resources.memory_mib,
@@ -350,14 +342,14 @@ class FederationPlan:
 
 
 def plan_federation(
-    federation: Federation, unavailable: Iterable[str] = (), *, engine: Engine | None = None
+    federation: Federation, unavailable: Iterable[str] = (), *, placer: Placer | None = None
 ) -> FederationPlan:
     """Place every site of every member together; ``unavailable`` adds to the federation's outage state."""
-    engine = engine or Engine(federation.catalog)
+    placer = placer or Placer(federation.catalog)
     down = federation.unavailable | frozenset(unavailable)
     requests = [(m.stack, Request(spec)) for m in federation.members for spec in m.specs]
-    placed = engine.place_together([r for _, r in requests], unavailable=down)
-    healthy = engine.place_together([r for _, r in requests]) if down else placed
+    placed = placer.place_together([r for _, r in requests], unavailable=down)
+    healthy = placer.place_together([r for _, r in requests]) if down else placed
     plans: dict[str, dict[str, Plan]] = {m.stack: {} for m in federation.members}
     healthy_plans: dict[str, dict[str, Plan]] = {m.stack: {} for m in federation.members}
     for (stack, _), plan, whole in zip(requests, placed, healthy, strict=True):

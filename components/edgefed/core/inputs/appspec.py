@@ -9,9 +9,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from edgefed.errors import field_error, load_yaml, shown, validate
-from edgefed.geography import geography
-from edgefed.model import EEACountry, FailoverCapacity, Location, Name, StrictModel
+from edgefed.core.inputs.errors import field_error, shown, validate
+from edgefed.core.inputs.fields import EEACountry, FailoverCapacity, Location, Name, StrictModel
+from edgefed.core.inputs.geography import geography
+from edgefed.core.inputs.yamlfile import load_yaml
 
 DataClassification = Literal["public", "internal", "personal", "restricted"]
 FailoverMode = Literal["none", "neighbour", "any-in-residency"]
@@ -208,6 +209,6 @@ class AppSpec(StrictModel):
 
 
 def load_app_spec(path: Path | str) -> AppSpec:
-    """Load and validate an app spec YAML file; raises :class:`edgefed.errors.ConfigError` on bad input."""
+    """Load and validate an app spec YAML file; raises :class:`edgefed.core.inputs.errors.ConfigError` on bad input."""
     path = Path(path)
     return validate(AppSpec, load_yaml(path), str(path))

@@ -2,7 +2,7 @@
 
 Pure, no Pulumi import. Searching is indexed: for a site's 1 x 1 degree cell, candidate zones are kept
 sorted by a lower bound of their latency, and a scan stops once that bound exceeds the best latency found.
-The result equals a naive scan of every zone (``engine="naive"``), which tests and the benchmark compare
+The result equals a naive scan of every zone (``search="naive"``), which tests and the benchmark compare
 against.
 """
 
@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from edgefed.appspec import Site
-from edgefed.capacity import EPSILON
-from edgefed.catalog import Catalog, Zone
-from edgefed.geography import EARTH_RADIUS_KM
+from edgefed.core.inputs.appspec import Site
+from edgefed.core.inputs.catalog import Catalog, Zone
+from edgefed.core.inputs.geography import EARTH_RADIUS_KM
+from edgefed.core.placement.capacity import EPSILON
 
 Candidate = Callable[[Zone], bool]
 """Whether a zone may be chosen (available, has capacity...)."""
@@ -46,7 +46,7 @@ class _Point:
 
 
 def _km(a: _Point, b: _Point) -> float:
-    """Haversine distance; the same formula as :func:`edgefed.geography.distance_km`."""
+    """Haversine distance; the same formula as :func:`edgefed.core.inputs.geography.distance_km`."""
     h = math.sin((b.lat - a.lat) / 2) ** 2 + a.cos_lat * b.cos_lat * math.sin((b.lon - a.lon) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
@@ -93,9 +93,9 @@ class _Index:
 class ZoneSearch:
     """Latency and best-zone search on one catalog; keeps its indexes between calls."""
 
-    def __init__(self, catalog: Catalog, *, engine: Literal["indexed", "naive"] = "indexed") -> None:
+    def __init__(self, catalog: Catalog, *, search: Literal["indexed", "naive"] = "indexed") -> None:
         self.catalog = catalog
-        self.engine = engine
+        self.search = search
         self._ms_per_km = catalog.latency.ms_per_100km / 100.0
         self.by_country: dict[str, list[Zone]] = {}
         for zone in catalog.zones:
@@ -149,7 +149,7 @@ class ZoneSearch:
             self._sites[id(site.location)] = (site.location, here)
         ms_per_km = self._ms_per_km
         best: tuple[float, str, Zone] | None = None
-        if self.engine == "naive":
+        if self.search == "naive":
             for zone in self.catalog.zones:
                 if zone.country in countries:
                     latency = self._base_ms(zone, home) + _km(here, self._points[zone.id]) * ms_per_km

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from edgefed.appspec import AppSpec
+from edgefed.core.inputs.appspec import AppSpec
 
 Cause = Literal["outage", "configuration"]
 Role = Literal["primary", "standby", "drained"]

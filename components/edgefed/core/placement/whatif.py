@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from edgefed.appspec import AppSpec
-from edgefed.capacity import EPSILON, Demand, Usage, take
-from edgefed.catalog import Catalog, Zone
-from edgefed.federation import Federation
-from edgefed.placement import Engine, Plan, Reason, Request, Trace
+from edgefed.core.inputs.appspec import AppSpec
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.placement.capacity import Demand, Usage, in_zone, over, reserves_full, take
+from edgefed.core.placement.federation import Federation
+from edgefed.core.placement.placer import Placer, Plan, Reason, Request, Trace
 
 Status = Literal["failed-over", "unserved"]
 
@@ -126,13 +126,6 @@ def _outcomes(
     return in_place, moved, unserved
 
 
-def _over(zone: Zone, use: Usage) -> bool:
-    cap = zone.capacity
-    if use.cpu.get(zone.id, 0.0) > cap.cpu + EPSILON or use.memory_gib.get(zone.id, 0.0) > cap.memory_gib + EPSILON:
-        return True
-    return any(n > cap.gpus.get(model, 0) for (zid, model), n in use.gpus.items() if zid == zone.id)
-
-
 def _copy(use: Usage) -> Usage:
     return Usage(dict(use.cpu), dict(use.memory_gib), dict(use.gpus))
 
@@ -144,7 +137,7 @@ def _takeover(
     use, takers = _copy(base), dict[str, list[str]]()
     for (stack, spec), plan in zip(keys, plans, strict=True):
         roles = {a.zone: a.role for a in plan.zones}
-        full = (spec.failover_capacity or catalog.failover_capacity) == "full"
+        full = reserves_full(spec, catalog)
         moving = {s.failover for s in plan.sites if s.serving in down and s.failover and s.failover not in down}
         for zone_id in sorted(z for z in moving if z is not None):
             if roles.get(zone_id) == "primary" or full:
@@ -157,29 +150,27 @@ def _takeover(
     out = []
     for zone_id, names in sorted(takers.items()):
         zone = catalog.zone(zone_id)
-        if _over(zone, use):
-            gpus = {m: n for (zid, m), n in use.gpus.items() if zid == zone_id}
-            out.append(
-                Overcommit(zone_id, use.cpu.get(zone_id, 0.0), use.memory_gib.get(zone_id, 0.0), gpus, tuple(names))
-            )
+        if over(zone, use):
+            cpu, memory_gib, gpus = in_zone(zone, use)
+            out.append(Overcommit(zone_id, cpu, memory_gib, gpus, tuple(names)))
     return tuple(out)
 
 
 def what_if(
-    federation: Federation, *, only: Iterable[Scenario] | None = None, engine: Engine | None = None
+    federation: Federation, *, only: Iterable[Scenario] | None = None, placer: Placer | None = None
 ) -> list[ScenarioResult]:
     """Re-plan the federation for every scenario (or those given), on top of its outage state."""
-    engine = engine or Engine(federation.catalog)
+    placer = placer or Placer(federation.catalog)
     keys = [(m.stack, spec) for m in federation.members for spec in m.specs]
     requests = [Request(spec) for _, spec in keys]
     base_use, trace = Usage(), Trace()
-    base = engine.place_together(requests, unavailable=federation.unavailable, usage=base_use, trace=trace)
+    base = placer.place_together(requests, unavailable=federation.unavailable, usage=base_use, trace=trace)
     results = []
     for scenario in only if only is not None else scenarios(federation.catalog):
         down = federation.unavailable | frozenset(scenario.down)
         use = Usage()
         # Replayed: only the sites whose zones the outage touches are placed again (same result as anew).
-        plans = engine.place_together(requests, unavailable=down, usage=use, replay=trace)
+        plans = placer.place_together(requests, unavailable=down, usage=use, replay=trace)
         in_place, moved, unserved = _outcomes(keys, plans)
         over = _takeover(federation.catalog, keys, base, base_use, frozenset(scenario.down))
         results.append(ScenarioResult(scenario, in_place, tuple(moved), tuple(unserved), use, over))

@@ -60,7 +60,7 @@ def _pairs_to_graph(countries: Iterable[str], pairs: Iterable[list[str]]) -> dic
 @cache
 def geography() -> Geography:
     """Load the packaged geography data once per process."""
-    text = resources.files("edgefed").joinpath("data/geography.yaml").read_text(encoding="utf-8")
+    text = resources.files("edgefed").joinpath("core/inputs/data/geography.yaml").read_text(encoding="utf-8")
     raw = yaml.load(text, Loader=yaml.CSafeLoader)  # libyaml: a tenth of the pure-Python parse
     eu: dict[str, str] = dict(raw["eu"])
     eea = {**eu, **raw["eea_only"]}

@@ -21,10 +21,10 @@ the next, so that a country's own sites never lose capacity to another country's
    forbidding every neighbour) is a configuration problem: :meth:`Plan.raise_for_problems` stops the
    program before any resource is registered.
 
-Split by concern: the plan's data in :mod:`edgefed.plan`, the per-site rules and their explanations in
-:mod:`edgefed.siterules`, replays of a traced placement in :mod:`edgefed.replay`, latency and the zone
-search in :mod:`edgefed.latency`, capacity bookkeeping in :mod:`edgefed.capacity`. This module runs the
-rules for every app in turn and derives what a stack deploys (drained zones, quotas).
+Split by concern (modules of :mod:`edgefed.core.placement`): the plan's data in ``plan``, the per-site rules
+and their explanations in ``siterules``, replays of a traced placement in ``replay``, latency and the zone
+search in ``latency``, capacity arithmetic in ``capacity``. This module runs the rules for every app in
+turn and derives what a stack deploys (drained zones, quotas).
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from edgefed.appspec import AppSpec
-from edgefed.capacity import Usage
-from edgefed.catalog import Catalog
-from edgefed.latency import ZoneSearch
-from edgefed.plan import (
+from edgefed.core.inputs.appspec import AppSpec
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.placement.capacity import Usage
+from edgefed.core.placement.latency import ZoneSearch
+from edgefed.core.placement.plan import (
     Cause,
     PlacementError,
     Plan,
@@ -46,13 +46,13 @@ from edgefed.plan import (
     SitePlacement,
     ZoneAssignment,
 )
-from edgefed.replay import Trace, replay_placement
-from edgefed.siterules import AppRun, usable_zones
+from edgefed.core.placement.replay import Trace, replay_placement
+from edgefed.core.placement.siterules import AppRun, usable_zones
 
 __all__ = [
     "Cause",
-    "Engine",
     "PlacementError",
+    "Placer",
     "Plan",
     "Reason",
     "Request",
@@ -70,7 +70,7 @@ __all__ = [
 ]
 
 
-class Engine(ZoneSearch):
+class Placer(ZoneSearch):
     """Places apps on one catalog; keeps its search indexes between calls."""
 
     def usable(self, zones: frozenset[str] | None) -> frozenset[str]:
@@ -137,8 +137,8 @@ def place(
     *,
     zones: Iterable[str] | None = None,
 ) -> Plan:
-    """Place one app on a catalog (convenience wrapper over :class:`Engine`)."""
-    return Engine(catalog).place(spec, unavailable=unavailable, zones=zones)
+    """Place one app on a catalog (convenience wrapper over :class:`Placer`)."""
+    return Placer(catalog).place(spec, unavailable=unavailable, zones=zones)
 
 
 def place_all(
@@ -150,7 +150,7 @@ def place_all(
 ) -> dict[str, Plan]:
     """Place several apps together, sharing zone capacity in the given order (see the module's rules)."""
     allowed = None if zones is None else frozenset(zones)
-    plans = Engine(catalog).place_together([Request(spec, allowed) for spec in specs], unavailable=unavailable)
+    plans = Placer(catalog).place_together([Request(spec, allowed) for spec in specs], unavailable=unavailable)
     return {plan.app: plan for plan in plans}
 
 

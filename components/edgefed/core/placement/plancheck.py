@@ -7,10 +7,10 @@ another country, put a zone outside the residency, or move restricted data acros
 
 from __future__ import annotations
 
-from edgefed.appspec import AppSpec
-from edgefed.catalog import Catalog
-from edgefed.placement import Plan
-from edgefed.residency import failover_countries
+from edgefed.core.inputs.appspec import AppSpec
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.placement.placer import Plan
+from edgefed.core.placement.scope import failover_countries
 
 
 def check_plan(spec: AppSpec, catalog: Catalog, plan: Plan) -> list[str]:

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, RootModel
 
-from edgefed.errors import ConfigError, load_yaml, validate
-from edgefed.model import Name, StrictModel
-from edgefed.stackconfig import StackConfig
+from edgefed.core.inputs.errors import ConfigError, validate
+from edgefed.core.inputs.fields import Name, StrictModel
+from edgefed.core.inputs.stackconfig import StackConfig
+from edgefed.core.inputs.yamlfile import load_yaml
 
 RENDERED = {"country", "catalog", "zones", "apps"}
 """StackConfig fields the renderer derives itself: a family may not set them."""

@@ -1,7 +1,7 @@
 """The per-site placement rules of one app: its in-country zone, its outage failover, its standby.
 
-:class:`AppRun` holds one app's state while the rules run (:mod:`edgefed.placement` runs them for every
-app in turn; :mod:`edgefed.replay` re-runs only what an outage touches); the functions below explain
+:class:`AppRun` holds one app's state while the rules run (:mod:`edgefed.core.placement.placer` runs them for every
+app in turn; :mod:`edgefed.core.placement.replay` re-runs only what an outage touches); the functions below explain
 each outcome (why a site has no zone, or no failover) in the words a reviewer reads.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from edgefed.appspec import AppSpec, Site
-from edgefed.capacity import EPSILON, Demand, Usage, fits, take
-from edgefed.catalog import Catalog, Zone
-from edgefed.geography import geography
-from edgefed.latency import ZoneSearch
-from edgefed.plan import Cause, Plan, Reason, Role, SitePlacement, ZoneAssignment
-from edgefed.residency import failover_countries
+from edgefed.core.inputs.appspec import AppSpec, Site
+from edgefed.core.inputs.catalog import Catalog, Zone
+from edgefed.core.inputs.geography import geography
+from edgefed.core.placement.capacity import EPSILON, Demand, Usage, fits, reserved_replicas, take
+from edgefed.core.placement.latency import ZoneSearch
+from edgefed.core.placement.plan import Cause, Plan, Reason, Role, SitePlacement, ZoneAssignment
+from edgefed.core.placement.scope import failover_countries
 
 
 def usable_zones(search: ZoneSearch, zones: frozenset[str] | None) -> frozenset[str]:
@@ -93,16 +93,14 @@ class AppRun:
     """The state of one app while the rules run: where it may go, its holdings, each site's outcome."""
 
     def __init__(
-        self, engine: ZoneSearch, spec: AppSpec, unavailable: frozenset[str], zones: frozenset[str] | None, usage: Usage
+        self, search: ZoneSearch, spec: AppSpec, unavailable: frozenset[str], zones: frozenset[str] | None, usage: Usage
     ) -> None:
-        self.engine, self.spec, self.usage = engine, spec, usage
-        self.usable = usable_zones(engine, zones)
+        self.search, self.spec, self.usage = search, spec, usage
+        self.usable = usable_zones(search, zones)
         self.available = self.usable - unavailable
         self.unavailable = unavailable
         self.primary_demand = Demand.of(spec, spec.replicas_per_zone)
-        full = (spec.failover_capacity or engine.catalog.failover_capacity) == "full"
-        held = max(spec.replicas_per_zone, spec.standby_replicas) if full else spec.standby_replicas
-        self.reserve_demand = Demand.of(spec, held)
+        self.reserve_demand = Demand.of(spec, reserved_replicas(spec, "standby", search.catalog))
         """What a standby zone reserves: the full primary replicas (guaranteed takeover) or the standbys."""
         self.holdings = Holdings(usage, self.primary_demand, self.reserve_demand)
         self.sites = sorted(spec.sites, key=lambda s: s.name)
@@ -140,7 +138,7 @@ class AppRun:
         """
         if rule == 0:
             home = self.spec.home_operator
-            found = self.engine.best(site, frozenset([site.country]), self.can_serve, site.latency_budget_ms, home)
+            found = self.search.best(site, frozenset([site.country]), self.can_serve, site.latency_budget_ms, home)
             self.primaries[site.name] = found
             if found:
                 self.assign(found[0], site.name, "primary")
@@ -157,7 +155,7 @@ class AppRun:
         """Replay a traced decision: the same assignments, the same outcome."""
         assigned, decision = step
         for zone_id, role in assigned:
-            self.assign(self.engine.catalog.zone_by_id[zone_id], site.name, role, account=account)
+            self.assign(self.search.catalog.zone_by_id[zone_id], site.name, role, account=account)
         if rule == 0:
             self.primaries[site.name] = decision  # type: ignore[assignment]
         elif isinstance(decision, SitePlacement):
@@ -166,7 +164,7 @@ class AppRun:
     def plan(self) -> Plan:
         """The app's plan once every rule has run."""
         sites = tuple(self.outcome[s.name] for s in self.sites)
-        return Plan(app=self.spec.name, sites=sites, zones=self.holdings.assignments(self.engine.catalog, self.spec))
+        return Plan(app=self.spec.name, sites=sites, zones=self.holdings.assignments(self.search.catalog, self.spec))
 
 
 # Explanations: why a site has no zone, or no failover -------------------------------------------------
@@ -187,7 +185,7 @@ def failover_scope(run: AppRun, site: Site) -> tuple[frozenset[str], str, Reason
 
 def _where(run: AppRun, countries: frozenset[str]) -> str:
     """The countries among ``countries`` that have catalog zones (all of them if none has), for messages."""
-    with_zones = sorted(c for c in countries if run.engine.by_country.get(c))
+    with_zones = sorted(c for c in countries if run.search.by_country.get(c))
     return ", ".join(with_zones or sorted(countries))
 
 
@@ -205,11 +203,11 @@ def _no_room(run: AppRun, site: Site, countries: frozenset[str], demand: Demand,
     ``full_zone`` is the best zone that could hold the demand if nothing else used it: the one to enlarge
     or to free, which the federation plan names with everything that uses it.
     """
-    engine, spec, budget = run.engine, run.spec, site.latency_budget_ms
+    search, spec, budget = run.search, run.spec, site.latency_budget_ms
     gpu = spec.resources.gpu
     if gpu is not None:
         has_model = lambda z: run.is_up(z) and z.capacity.gpus.get(gpu.model, 0) > 0  # noqa: E731
-        if engine.best(site, countries, has_model, budget, spec.home_operator) is None:
+        if search.best(site, countries, has_model, budget, spec.home_operator) is None:
             where = _where(run, countries)
             return _Why(
                 f"no zone in {where} within {budget:g} ms has GPU model {gpu.model!r}, which {spec.name} needs",
@@ -217,14 +215,14 @@ def _no_room(run: AppRun, site: Site, countries: frozenset[str], demand: Demand,
                 "gpu-model",
             )
     could = lambda z: run.is_up(z) and fits(z, demand, Usage())  # noqa: E731
-    nearest = engine.best(site, countries, could, budget, spec.home_operator)
+    nearest = search.best(site, countries, could, budget, spec.home_operator)
     if nearest is None:
         return _Why(f"{lack}: no zone within budget is big enough even when empty", "configuration", "capacity")
     return _Why(f"{lack} ({nearest[0].id} is full)", "configuration", "capacity", nearest[0].id)
 
 
 def _describe_no_failover(run: AppRun, site: Site, scope: frozenset[str]) -> _Why:
-    spec, engine, geo = run.spec, run.engine, geography()
+    spec, search, geo = run.spec, run.search, geography()
     if not scope:
         neighbours = sorted(geo.neighbours.get(site.country, frozenset()))
         return _Why(
@@ -235,11 +233,11 @@ def _describe_no_failover(run: AppRun, site: Site, scope: frozenset[str]) -> _Wh
             "residency",
         )
     budget, home = site.latency_budget_ms, spec.home_operator
-    if engine.best(site, scope, lambda z: z.id in run.usable, budget, home) is None:
+    if search.best(site, scope, lambda z: z.id in run.usable, budget, home) is None:
         return _Why(
             f"no active zone in {_where(run, scope)} within {budget:g} ms of the site", "configuration", "budget"
         )
-    if engine.best(site, scope, run.is_up, budget, home) is None:
+    if search.best(site, scope, run.is_up, budget, home) is None:
         return _Why(f"every zone in {_where(run, scope)} within budget is unavailable", "outage", "outage")
     lack = f"no zone in {_where(run, scope)} within budget has capacity left"
     return _no_room(run, site, scope, run.reserve_demand, lack)
@@ -251,7 +249,7 @@ def _with_primary(run: AppRun, site: Site, found: tuple[Zone, float]) -> SitePla
     scope, why_not, reason = failover_scope(run, site)
     failover = None
     if scope:
-        failover = run.engine.best(site, scope, run.can_stand_by, site.latency_budget_ms, run.spec.home_operator)
+        failover = run.search.best(site, scope, run.can_stand_by, site.latency_budget_ms, run.spec.home_operator)
     if failover is not None:
         fzone, flat = failover
         run.assign(fzone, site.name, "standby")
@@ -283,12 +281,12 @@ def _with_primary(run: AppRun, site: Site, found: tuple[Zone, float]) -> SitePla
 
 
 def _without_primary(run: AppRun, site: Site) -> SitePlacement:
-    spec, engine = run.spec, run.engine
+    spec, search = run.spec, run.search
     budget, home, country = site.latency_budget_ms, spec.home_operator, frozenset([site.country])
-    if engine.best(site, country, lambda z: z.id in run.usable, budget, home) is None:
-        if not engine.by_country.get(site.country):
+    if search.best(site, country, lambda z: z.id in run.usable, budget, home) is None:
+        if not search.by_country.get(site.country):
             return _unserved(site, f"the catalog has no zone in {site.country}", "configuration", "no-zone")
-        nearest = engine.best(site, country, lambda z: z.id in run.usable, math.inf, home)
+        nearest = search.best(site, country, lambda z: z.id in run.usable, math.inf, home)
         if nearest is None:
             return _unserved(
                 site, f"no active {site.country} zone is among the usable zones", "configuration", "no-zone"
@@ -309,7 +307,7 @@ def _without_primary(run: AppRun, site: Site) -> SitePlacement:
         return _unserved(
             site, f"{reason}; {why_not or 'residency allows no other country'}", "outage", no_scope or "residency"
         )
-    found = engine.best(site, scope, run.can_serve, budget, home)
+    found = search.best(site, scope, run.can_serve, budget, home)
     if found is None:
         why = _describe_no_failover(run, site, scope)
         return _unserved(site, f"{reason}; and {why.problem}", "outage", why.reason, why.full_zone)
@@ -329,18 +327,18 @@ def _outage_reason(run: AppRun, site: Site) -> str | None:
     Every in-country zone within budget down is an outage; so is a down zone that would serve the
     site while the zones still up cannot (for example the country's only GPU zone).
     """
-    engine = run.engine
+    search = run.search
     budget, home, country = site.latency_budget_ms, run.spec.home_operator, site.country
     in_budget_down = sorted(
         z.id
-        for z in engine.by_country.get(country, ())
-        if z.id in run.usable and z.id in run.unavailable and engine.latency_ms(site, z, home) <= budget + EPSILON
+        for z in search.by_country.get(country, ())
+        if z.id in run.usable and z.id in run.unavailable and search.latency_ms(site, z, home) <= budget + EPSILON
     )
     if not in_budget_down:
         return None
-    if engine.best(site, frozenset([country]), run.is_up, budget, home) is None:
+    if search.best(site, frozenset([country]), run.is_up, budget, home) is None:
         return f"every {country} zone within {budget:g} ms is unavailable ({', '.join(in_budget_down)})"
-    would_serve = [z for z in in_budget_down if fits(engine.catalog.zone(z), run.primary_demand, run.usage)]
+    would_serve = [z for z in in_budget_down if fits(search.catalog.zone(z), run.primary_demand, run.usage)]
     if not would_serve:
         return None
     return (

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from edgefed.appspec import Site
-from edgefed.capacity import EPSILON, Demand, Usage, take
-from edgefed.latency import ZoneSearch
-from edgefed.plan import Plan, Request, Role
-from edgefed.siterules import AppRun, failover_scope
+from edgefed.core.inputs.appspec import Site
+from edgefed.core.placement.capacity import EPSILON, Demand, Usage, take
+from edgefed.core.placement.latency import ZoneSearch
+from edgefed.core.placement.plan import Plan, Request, Role
+from edgefed.core.placement.siterules import AppRun, failover_scope
 
 
 def replay_placement(
-    engine: ZoneSearch, requests: Sequence[Request], down: frozenset[str], usage: Usage, trace: Trace
+    search: ZoneSearch, requests: Sequence[Request], down: frozenset[str], usage: Usage, trace: Trace
 ) -> list[Plan]:
     """Place ``requests`` again with ``down`` unavailable, re-deciding only what the change can affect.
 
@@ -40,12 +40,12 @@ def replay_placement(
                 if demand.gpu_model is not None:
                     gpus[(zone_id, demand.gpu_model)] = gpus.get((zone_id, demand.gpu_model), 0) + demand.gpus
             continue
-        _replay_block(engine, requests, down, usage, trace, runs, dirty, changed, index, steps)
+        _replay_block(search, requests, down, usage, trace, runs, dirty, changed, index, steps)
     return [runs[i].plan() if i in runs else trace.plans[i] for i in range(len(requests))]
 
 
 def _replay_block(
-    engine: ZoneSearch,
+    search: ZoneSearch,
     requests: Sequence[Request],
     down: frozenset[str],
     usage: Usage,
@@ -64,10 +64,10 @@ def _replay_block(
                 run.repeat(rule, site, step)
             else:
                 for zone_id, demand in takes:
-                    take(engine.catalog.zone_by_id[zone_id], demand, usage)
+                    take(search.catalog.zone_by_id[zone_id], demand, usage)
             continue
         if run is None:
-            run = runs[index] = AppRun(engine, requests[index].spec, down, requests[index].zones, usage)
+            run = runs[index] = AppRun(search, requests[index].spec, down, requests[index].zones, usage)
             for earlier_site, earlier_rule, earlier_step in trace.by_run[index]:
                 if earlier_site is site and earlier_rule == rule:
                     break
@@ -89,7 +89,7 @@ _Step = tuple[int, Site, int, frozenset[str], tuple[tuple[str, Demand], ...], _D
 
 @dataclass
 class Trace:
-    """What each site did in each rule of one placement, for replays (:meth:`edgefed.placement.Engine.place_together`).
+    """What each site did in each rule of one placement, for replays (:meth:`.Placer.place_together`).
 
     A variant with a few zones changed reuses every decision those zones cannot affect.
     """
@@ -144,7 +144,7 @@ class Trace:
             else:
                 searched = (scope | own, budget)
         countries, limit = searched
-        relevant = run.engine.within(site, countries, limit, home) if countries else frozenset()
+        relevant = run.search.within(site, countries, limit, home) if countries else frozenset()
         takes = tuple((zone.id, demand) for zone, demand in run.holdings.taken)
         entry = (index, site, rule, relevant, takes, step)
         last = self.blocks[-1] if self.blocks else None

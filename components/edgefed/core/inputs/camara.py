@@ -4,7 +4,7 @@ A CAMARA ``EdgeCloudZone`` carries ``edgeCloudZoneId``, ``edgeCloudZoneName``, `
 ``edgeCloudProvider`` and ``edgeCloudRegion``; federation operators add ``countryCode``, GPU information
 (``gpuInfo``: ``gpuModelName``/``numGPU``) and the GSMA EWBI zone attributes ``geolocation`` ("lat,long"),
 ``geographyDetails`` and ``computeResourceQuotaLimits`` (``numCPU``, ``memory`` in MiB). Each maps
-one-to-one onto a catalog zone field (see :data:`edgefed.catalog.CAMARA_FIELDS`). What CAMARA does not
+one-to-one onto a catalog zone field (see :data:`edgefed.core.inputs.catalog.CAMARA_FIELDS`). What CAMARA does not
 describe (the object storage next to the zone, the kubeconfig secret name) comes from the importer.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from edgefed.catalog import CAMARA_FIELDS, GSMA_FIELDS, Catalog
-from edgefed.errors import ConfigError, join_path
+from edgefed.core.inputs.catalog import CAMARA_FIELDS, GSMA_FIELDS, Catalog
+from edgefed.core.inputs.errors import ConfigError, join_path
 
 
 class ZoneImportError(ValueError):

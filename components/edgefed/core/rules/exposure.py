@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from edgefed import labels
-from edgefed.kinds import INGRESS_TYPES, ROUTE_TYPES, SERVICE_TYPES, is_patch, labels_at, pod_template_path
-from edgefed.residency import Finding, classification_of, describe_resource
+from edgefed.core.inputs import labels
+from edgefed.core.rules.common import Finding, classification_of, describe_resource
+from edgefed.core.rules.kinds import INGRESS_TYPES, ROUTE_TYPES, SERVICE_TYPES, is_patch, labels_at, pod_template_path
 
 EXPOSING_SERVICE_TYPES = ("LoadBalancer", "NodePort")
 RULE = "disallow-external-exposure"

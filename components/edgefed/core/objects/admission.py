@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from edgefed import labels
-from edgefed.appspec import IMAGE_NAME_MAX, IMAGE_PATTERN
-from edgefed.geography import geography
+from edgefed.core.inputs import labels
+from edgefed.core.inputs.appspec import IMAGE_NAME_MAX, IMAGE_PATTERN
+from edgefed.core.inputs.geography import geography
 
 API_VERSION = "admissionregistration.k8s.io/v1"
 WORKLOAD_RESOURCES = {
@@ -26,7 +26,7 @@ WORKLOAD_RESOURCES = {
     "apps": ["deployments", "statefulsets", "daemonsets", "replicasets"],
     "batch": ["jobs", "cronjobs"],
 }
-"""Every workload kind of the pack's ``edgefed.kinds`` (patches arrive as updates of these)."""
+"""Every workload kind of the pack's ``edgefed.core.rules.kinds`` (patches arrive as updates of these)."""
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 """Namespaces of the cluster's own components, where tenants have no rights: not bound."""
 INTENDED_DIFFERENCES = {

@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, model_validator
 
-from edgefed.errors import field_error, load_yaml, shown, validate
-from edgefed.model import EEACountry, FailoverCapacity, ISOCountry, Location, Name, StrictModel
+from edgefed.core.inputs.errors import field_error, shown, validate
+from edgefed.core.inputs.fields import EEACountry, FailoverCapacity, ISOCountry, Location, Name, StrictModel
+from edgefed.core.inputs.yamlfile import load_yaml
 
 CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]*$")
 
@@ -293,6 +294,6 @@ class Catalog(StrictModel):
 
 
 def load_catalog(path: Path | str) -> Catalog:
-    """Load and validate a catalog YAML file; raises :class:`edgefed.errors.ConfigError` on bad input."""
+    """Load and validate a catalog YAML file; raises :class:`edgefed.core.inputs.errors.ConfigError` on bad input."""
     path = Path(path)
     return validate(Catalog, load_yaml(path), str(path))

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from edgefed.appspec import AppSpec, load_app_spec
-from edgefed.catalog import Catalog, load_catalog
-from edgefed.errors import ConfigError, load_yaml, validate
-from edgefed.model import EEACountry, Name, StrictModel
+from edgefed.core.inputs.appspec import AppSpec, load_app_spec
+from edgefed.core.inputs.catalog import Catalog, load_catalog
+from edgefed.core.inputs.errors import ConfigError, validate
+from edgefed.core.inputs.fields import EEACountry, Name, StrictModel
+from edgefed.core.inputs.yamlfile import load_yaml
 
 NAMESPACE = "edgefed"
 """Config namespace of the project (``edgefed:country``...)."""
