@@ -47,7 +47,7 @@ from edgefed.core.placement.plan import (
     ZoneAssignment,
 )
 from edgefed.core.placement.replay import Trace, replay_placement
-from edgefed.core.placement.siterules import AppRun, usable_zones
+from edgefed.core.placement.siterules import AppRun, SiteRule, usable_zones
 
 __all__ = [
     "Cause",
@@ -115,7 +115,7 @@ class Placer(ZoneSearch):
         runs = [AppRun(self, r.spec, down, r.zones, shared) for r in requests]
         if trace is not None:
             trace.start(requests, down)
-        for rule in range(3):
+        for rule in SiteRule:
             for index, run in enumerate(runs):
                 for site in run.sites:
                     if trace is None:

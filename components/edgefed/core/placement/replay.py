@@ -14,7 +14,7 @@ from edgefed.core.inputs.appspec import Site
 from edgefed.core.placement.capacity import EPSILON, Demand, Usage, take
 from edgefed.core.placement.latency import ZoneSearch
 from edgefed.core.placement.plan import Plan, Request, Role
-from edgefed.core.placement.siterules import AppRun, failover_scope
+from edgefed.core.placement.siterules import AppRun, SiteRule, failover_scope
 
 
 def replay_placement(
@@ -75,7 +75,7 @@ def _replay_block(
         run.holdings.new_step()
         run.decide(rule, site)
         before, decision = step
-        now = run.primaries.get(site.name) if rule == 0 else run.outcome.get(site.name)
+        now = run.primaries.get(site.name) if rule is SiteRule.IN_COUNTRY_PRIMARY else run.outcome.get(site.name)
         if tuple(run.holdings.log) != before:
             dirty |= {zone for zone, _ in run.holdings.log} | {zone for zone, _ in before}
         if tuple(run.holdings.log) != before or now != decision:
@@ -84,7 +84,7 @@ def _replay_block(
 
 _Decision = tuple[tuple[tuple[str, "Role"], ...], object]
 """A traced decision: the (zone id, role) pairs it assigned, and its result."""
-_Step = tuple[int, Site, int, frozenset[str], tuple[tuple[str, Demand], ...], _Decision]
+_Step = tuple[int, Site, SiteRule, frozenset[str], tuple[tuple[str, Demand], ...], _Decision]
 
 
 @dataclass
@@ -94,7 +94,7 @@ class Trace:
     A variant with a few zones changed reuses every decision those zones cannot affect.
     """
 
-    by_run: dict[int, list[tuple[Site, int, _Decision]]] = field(default_factory=dict)
+    by_run: dict[int, list[tuple[Site, SiteRule, _Decision]]] = field(default_factory=dict)
     """Request index to its (site, rule, step) decisions in order."""
     blocks: list[tuple[int, frozenset[str], tuple[tuple[str, Demand], ...], list[_Step]]] = field(default_factory=list)
     """The decisions of one request under one rule, in order: (request index, every zone they depended
@@ -116,9 +116,9 @@ class Trace:
         self.apps = tuple(r.spec.name for r in requests)
         self.down = down
 
-    def record(self, run: AppRun, index: int, site: Site, rule: int) -> None:
+    def record(self, run: AppRun, index: int, site: Site, rule: SiteRule) -> None:
         """Record the decision ``run`` just took for ``site`` under ``rule``, and what it depended on."""
-        decision: object = run.primaries.get(site.name) if rule == 0 else run.outcome.get(site.name)
+        decision: object = run.primaries.get(site.name) if rule is SiteRule.IN_COUNTRY_PRIMARY else run.outcome.get(site.name)
         step: _Decision = (tuple(run.holdings.log), decision)
         self.by_run.setdefault(index, []).append((site, rule, step))
         budget, home, own = site.latency_budget_ms, run.spec.home_operator, frozenset([site.country])
@@ -126,9 +126,9 @@ class Trace:
         primary = run.primaries.get(site.name)
         static: tuple[frozenset[str], float] = (frozenset(), 0.0)  # the decision depends on no zone's state
         searched: tuple[frozenset[str], float]
-        if rule == 0:
+        if rule is SiteRule.IN_COUNTRY_PRIMARY:
             searched = (own, primary[1] + EPSILON) if primary else (own, budget)
-        elif rule == 1:
+        elif rule is SiteRule.OUTAGE_FAILOVER:
             outcome = run.outcome.get(site.name)
             never_served = (
                 outcome is not None and outcome.cause == "configuration" and outcome.reason in ("budget", "no-zone")

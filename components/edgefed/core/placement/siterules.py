@@ -7,6 +7,7 @@ each outcome (why a site has no zone, or no failover) in the words a reviewer re
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 
@@ -17,6 +18,17 @@ from edgefed.core.placement.capacity import EPSILON, Demand, Usage, fits, reserv
 from edgefed.core.placement.latency import ZoneSearch
 from edgefed.core.placement.plan import Cause, Plan, Reason, Role, SitePlacement, ZoneAssignment
 from edgefed.core.placement.scope import failover_countries
+
+
+class SiteRule(enum.IntEnum):
+    """The per-site rules, in the order they run: each for every app before the next one."""
+
+    IN_COUNTRY_PRIMARY = 0
+    """The site's zone in its own country: the lowest latency within budget, with capacity left."""
+    OUTAGE_FAILOVER = 1
+    """A site without an in-country zone (its country's zones are down, or none fits) served across the border."""
+    STANDBY = 2
+    """A failover zone in another country for a site served in its own."""
 
 
 def usable_zones(search: ZoneSearch, zones: frozenset[str] | None) -> frozenset[str]:
@@ -130,13 +142,9 @@ class AppRun:
         """Give ``zone`` the role for ``site`` (see :meth:`Holdings.assign`)."""
         self.holdings.assign(zone, site, role, account=account)
 
-    def decide(self, rule: int, site: Site) -> None:
-        """Apply one rule to one site.
-
-        0: its in-country zone; 1: across the border for a site without one (outage or configuration);
-        2: a failover zone for a site served in its country.
-        """
-        if rule == 0:
+    def decide(self, rule: SiteRule, site: Site) -> None:
+        """Apply one rule to one site."""
+        if rule is SiteRule.IN_COUNTRY_PRIMARY:
             home = self.spec.home_operator
             found = self.search.best(site, frozenset([site.country]), self.can_serve, site.latency_budget_ms, home)
             self.primaries[site.name] = found
@@ -144,19 +152,19 @@ class AppRun:
                 self.assign(found[0], site.name, "primary")
             return
         primary = self.primaries[site.name]
-        if rule == 1 and primary is None:
+        if rule is SiteRule.OUTAGE_FAILOVER and primary is None:
             self.outcome[site.name] = _without_primary(self, site)
-        elif rule == 2 and primary is not None:
+        elif rule is SiteRule.STANDBY and primary is not None:
             self.outcome[site.name] = _with_primary(self, site, primary)
 
     def repeat(
-        self, rule: int, site: Site, step: tuple[tuple[tuple[str, Role], ...], object], *, account: bool = True
+        self, rule: SiteRule, site: Site, step: tuple[tuple[tuple[str, Role], ...], object], *, account: bool = True
     ) -> None:
         """Replay a traced decision: the same assignments, the same outcome."""
         assigned, decision = step
         for zone_id, role in assigned:
             self.assign(self.search.catalog.zone_by_id[zone_id], site.name, role, account=account)
-        if rule == 0:
+        if rule is SiteRule.IN_COUNTRY_PRIMARY:
             self.primaries[site.name] = decision  # type: ignore[assignment]
         elif isinstance(decision, SitePlacement):
             self.outcome[site.name] = decision
