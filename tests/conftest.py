@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +48,22 @@ def mutated(data: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
 
 EDGEFED = [sys.executable, "-m", "edgefed_ops"]
 """The `edgefed` command, run by this interpreter."""
+
+
+CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+"""A new shell's environment: nothing activated, no variable of the test run."""
+
+
+def printed_commands(text: str) -> list[str]:
+    """The `edgefed ...` command lines a message gives the user to run (quoted in backticks)."""
+    return [line for line in re.findall(r"`([^`]+)`", text) if "edgefed " in line]
+
+
+def pasted(line: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run a printed command line as a user pasting it into a new shell at the repository's root."""
+    return subprocess.run(
+        ["bash", "-c", line], env=CLEAN_ENV, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def toolchain_or_skip(tool: str) -> str:

@@ -17,6 +17,7 @@ import pytest
 
 from edgefed_ops.stack import operations
 
+from .conftest import pasted, printed_commands
 from .local_federation import (
     STATE_BUCKET,
     converged,
@@ -57,12 +58,19 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
     locked = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-it")
     assert locked.returncode == 1
     assert f"the stack is locked by pulumi pid {pid}, which no longer runs (killed?)" in locked.stderr, locked.stderr
-    # What a user does (README, How to): remove the dead update's lock, refresh dropping the creates it
-    # left pending, and run again. The re-run's server-side apply adopts the objects that did get created.
-    workspace.cli("cancel", "--yes")
-    refresh = workspace.cli("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
+    # What a user does: paste the two commands the error prints into a new shell (remove the dead update's
+    # lock, refresh dropping the creates it left pending), and run again. The re-run's server-side apply
+    # adopts the objects that did get created.
+    recovery = printed_commands(locked.stderr)
+    assert [line.split(" -- ")[1] for line in recovery] == [
+        "cancel --yes",
+        "refresh --yes --skip-preview --clear-pending-creates",
+    ], locked.stderr
+    for line in recovery:
+        done = pasted(line)
+        assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
     cleared = operations.export(workspace)
-    assert not cleared.get("pending_operations"), refresh.stdout
+    assert not cleared.get("pending_operations"), recovery
     again = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-it")
     assert again.returncode == 0, again.stdout + again.stderr
     state = operations.export(workspace)
@@ -113,16 +121,21 @@ def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed
     assert (
         "== local-de: pulumi up FAILED after" in err
         and f"zone {munich} (stopped answering during the update)" in err
-        and f"the other zones' changes were applied. Re-run once {munich} is back, or mark it unavailable: "
-        f".venv/bin/edgefed deploy local-de --unavailable {munich}"
-        in err
+        and f"the other zones' changes were applied. Re-run once {munich} is back, or mark it unavailable: " in err
     ), err
+    [mark] = printed_commands(err)
+    assert mark.endswith(f".venv/bin/edgefed deploy local-de --unavailable {munich} --work {work}"), mark
     assert ("edgefed-de", "vision-restricted") in deployments_in(deployed, frankfurt), "Frankfurt was deployed"
     assert {zone: deployments_in(deployed, zone) for zone in elsewhere} == elsewhere, "no object elsewhere touched"
     # While it is down, nothing more is attempted for the stack: one clear error, nothing touched.
     refused = run("deploy", "--work", work, "local-de")
     assert refused.returncode == 1
     assert f"== local-de: NOT deployed, nothing touched: zone(s) {munich} do not answer" in refused.stderr
+    # The way out it prints, pasted into a new shell: deploy with the zone marked unavailable (drained).
+    assert printed_commands(refused.stderr) == [mark]
+    marked = pasted(mark)
+    assert marked.returncode == 0, marked.stdout + marked.stderr
+    assert "== local-de: pulumi up with the policy pack" in marked.stdout, marked.stdout
     assert run("federation", "start-zone", munich, timeout=120).returncode == 0
     again = run("deploy", "--work", work, "local-de")
     assert again.returncode == 0, again.stdout + again.stderr

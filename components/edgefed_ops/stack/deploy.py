@@ -88,7 +88,7 @@ class LocalDeploy:
             return DeployReport(
                 stack, False,
                 problem=f"NOT deployed, nothing touched: zone(s) {', '.join(silent)} do not answer. If a zone is "
-                f"down, mark it unavailable: {mark_unavailable(self.settings, stack, silent)}",
+                f"down, mark it unavailable: `{mark_unavailable(self.settings, stack, silent)}`",
             )  # fmt: skip
         catalog, pack_config = self.stacks.catalog_settings()
         try:

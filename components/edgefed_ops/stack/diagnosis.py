@@ -44,7 +44,7 @@ def explain_failure(
     parts += [f"zone {z} does not answer now" for z in silent if z not in failed]
     advice = (
         f"; the other zones' changes were applied. Re-run once {' and '.join(silent)} is back, or mark it "
-        f"unavailable: {mark_unavailable(settings, stack, silent)}"
+        f"unavailable: `{mark_unavailable(settings, stack, silent)}`"
         if silent
         else ""
     )

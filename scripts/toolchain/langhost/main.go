@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
@@ -84,6 +85,26 @@ func main() {
 	if err := server.Serve(listener); err != nil {
 		fatal("language host stopped serving: %v", err)
 	}
+}
+
+// stopGrace is how long a Python child has after SIGTERM before it is killed.
+const stopGrace = 10 * time.Second
+
+// ownGroup starts a Python child (a program, a policy pack) in a process group of its own, which dies
+// with this host. The engine stops a plugin by sending SIGINT to the plugin's whole process group: a
+// Python child in that group would get a KeyboardInterrupt, often while the interpreter shuts down its
+// threads or logging, and print an unrelated traceback after a correct result (a preview the policy
+// pack refused looked like a crash). This host stops its children itself, with SIGTERM (stop).
+func ownGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+}
+
+// stop sends SIGTERM to a child's process group: Python's default action ends it at once, silently.
+func stop(cmd *exec.Cmd) error {
+	if cmd.Process == nil {
+		return nil
+	}
+	return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 }
 
 func fatal(format string, args ...any) {
@@ -247,6 +268,10 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	cmd.Dir = req.GetPwd()
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.Env = environment(venv, config, secretKeys)
+	ownGroup(cmd)
+	// The engine cancelled the run (a refused preview, Ctrl-C): stop the program the way it expects.
+	cmd.Cancel = func() error { return stop(cmd) }
+	cmd.WaitDelay = stopGrace
 	if err := cmd.Run(); err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
@@ -278,6 +303,8 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.Langu
 	cmd := exec.Command(interpreter, append([]string{"-u", program}, req.GetArgs()...)...)
 	cmd.Dir = req.GetPwd()
 	cmd.Env = environment(venv, req.GetEnv()...)
+	ownGroup(cmd)
+	cmd.WaitDelay = stopGrace
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -292,7 +319,7 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.Langu
 	// When the engine is done with the plugin it closes the stream: stop the process then.
 	go func() {
 		<-stream.Context().Done()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = stop(cmd)
 	}()
 	var send sync.Mutex
 	var copying sync.WaitGroup

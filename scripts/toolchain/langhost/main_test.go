@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -132,5 +137,49 @@ func TestRequiredPackagesReadsProviderManifests(t *testing.T) {
 	packages := response.GetPackages()
 	if len(packages) != 1 || packages[0].GetName() != "kubernetes" || packages[0].GetVersion() != "4.25.0" {
 		t.Fatalf("required packages %v", packages)
+	}
+}
+
+// The engine stops a plugin with SIGINT to the plugin's whole process group; a Python child in that group
+// printed a KeyboardInterrupt traceback while shutting down. Children run in a group of their own and are
+// stopped with SIGTERM, which ends Python silently.
+func TestPythonChildrenHaveTheirOwnGroupAndStopSilently(t *testing.T) {
+	interpreter, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on PATH")
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(interpreter, "-c", "import sys, threading, time; "+
+		"threading.Thread(target=time.sleep, args=(60,)).start(); print('ready', flush=True); time.sleep(60)")
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	group, err := syscall.Getpgid(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if group != cmd.Process.Pid || group == syscall.Getpgrp() {
+		t.Fatalf("the child runs in process group %d, the host in %d: a SIGINT to the host's group would reach it",
+			group, syscall.Getpgrp())
+	}
+	if err := stop(cmd); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+		t.Fatalf("the child did not end by SIGTERM: %v", err)
+	}
+	if stderr.Len() != 0 {
+		t.Fatalf("stopping the child printed %q", stderr.String())
 	}
 }

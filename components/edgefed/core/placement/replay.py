@@ -75,7 +75,7 @@ def _replay_block(
         run.holdings.new_step()
         run.decide(rule, site)
         before, decision = step
-        now = run.primaries.get(site.name) if rule is SiteRule.IN_COUNTRY_PRIMARY else run.outcome.get(site.name)
+        now = run.decision(rule, site)
         if tuple(run.holdings.log) != before:
             dirty |= {zone for zone, _ in run.holdings.log} | {zone for zone, _ in before}
         if tuple(run.holdings.log) != before or now != decision:
@@ -118,7 +118,7 @@ class Trace:
 
     def record(self, run: AppRun, index: int, site: Site, rule: SiteRule) -> None:
         """Record the decision ``run`` just took for ``site`` under ``rule``, and what it depended on."""
-        decision: object = run.primaries.get(site.name) if rule is SiteRule.IN_COUNTRY_PRIMARY else run.outcome.get(site.name)
+        decision: object = run.decision(rule, site)
         step: _Decision = (tuple(run.holdings.log), decision)
         self.by_run.setdefault(index, []).append((site, rule, step))
         budget, home, own = site.latency_budget_ms, run.spec.home_operator, frozenset([site.country])

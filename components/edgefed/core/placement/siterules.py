@@ -169,6 +169,10 @@ class AppRun:
         elif isinstance(decision, SitePlacement):
             self.outcome[site.name] = decision
 
+    def decision(self, rule: SiteRule, site: Site) -> object:
+        """What ``rule`` decided for ``site``: its primary (zone and latency), or its placement."""
+        return self.primaries.get(site.name) if rule is SiteRule.IN_COUNTRY_PRIMARY else self.outcome.get(site.name)
+
     def plan(self) -> Plan:
         """The app's plan once every rule has run."""
         sites = tuple(self.outcome[s.name] for s in self.sites)
