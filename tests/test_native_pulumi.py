@@ -112,7 +112,7 @@ def test_a_hand_edit_of_a_rendered_key_makes_the_stack_stale(checkout):
     path.write_text(path.read_text().replace("    - vodafone-it-turin", "    - orange-fr-lyon"))
     check = run(*EDGEFED, "render", "--check")
     assert check.returncode == 1
-    assert "stale stack file Pulumi.it.yaml: edgefed:zones is" in check.stderr
+    assert "stale Pulumi.it.yaml: edgefed:zones is" in check.stderr
 
 
 def test_readme_read_only_commands_run_from_a_clean_shell():

@@ -19,8 +19,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.check:
         stale = render.check(settings.root)
         for name, why in sorted(stale.items()):
-            print(f"stale stack file {name}: {why} (run `{settings.command_line('render')}`)", file=sys.stderr)
+            print(f"stale {name}: {why} (run `{settings.command_line('render')}`)", file=sys.stderr)
         return 1 if stale else 0
     for path in render.write(settings.root):
         print(f"wrote {path.relative_to(settings.root)}")
+    for name in render.unlisted_apps(settings.root):
+        print(f"stacks/apps/{name}.yaml is in no stack family: add it to a family's apps in stacks/stacksets.yaml")
     return 0

@@ -152,5 +152,16 @@ def write(root: Path) -> list[Path]:
 
 
 def check(root: Path) -> dict[str, str]:
-    """Stack file name to why it is stale, for every stale one."""
-    return {item.path.name: why for item in render(root) if (why := stale(item)) is not None}
+    """Stack file name to why it is stale, for every stale one; an app spec no family runs counts too."""
+    stale_files = {item.path.name: why for item in render(root) if (why := stale(item)) is not None}
+    for name in unlisted_apps(root):
+        stale_files[f"stacks/apps/{name}.yaml"] = (
+            "no family of stacks/stacksets.yaml lists it under apps, so no stack deploys it"
+        )
+    return stale_files
+
+
+def unlisted_apps(root: Path) -> list[str]:
+    """App specs under ``stacks/apps`` that no stack family runs (a how-to step left out)."""
+    listed = {name for family in load_stacksets(root / "stacks" / "stacksets.yaml") for name in family.apps}
+    return sorted(p.stem for p in (root / "stacks" / "apps").glob("*.yaml") if p.stem not in listed)

@@ -1,0 +1,105 @@
+"""The README's how-tos, followed as written in a copy of the repository (no engine: render and plan)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import yaml
+
+from .conftest import CLEAN_ENV, ROOT, repository_copy
+
+README = (ROOT / "README.md").read_text()
+
+
+@pytest.fixture
+def copy(tmp_path):
+    return repository_copy(tmp_path / "repo")
+
+
+def shell(copy, line: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "-c", line], cwd=copy, env=CLEAN_ENV, capture_output=True, text=True, timeout=300)
+
+
+def test_add_an_app_as_the_readme_says(copy):
+    assert "add `<name>` to the `apps:` of a\n  family in `stacks/stacksets.yaml`" in README
+    # 1. write stacks/apps/<name>.yaml (see the examples): a copy of an example with a site in Portugal.
+    spec = yaml.safe_load((copy / "stacks" / "apps" / "city-flow.yaml").read_text())
+    spec["name"] = "port-flow"
+    spec["residency"] = ["PT", "ES"]
+    spec["sites"] = [
+        {
+            "name": "lisbon-port",
+            "country": "PT",
+            "location": {"latitude": 38.7, "longitude": -9.14},
+            "latency_budget_ms": 20,
+        }
+    ]
+    (copy / "stacks" / "apps" / "port-flow.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    # Without the next step no stack runs it, and both `make stacks` and the freshness check say so.
+    rendered = shell(copy, "make stacks")
+    assert "stacks/apps/port-flow.yaml is in no stack family" in rendered.stdout, rendered.stdout + rendered.stderr
+    check = shell(copy, ".venv/bin/edgefed render --check")
+    assert check.returncode == 1 and "stale stacks/apps/port-flow.yaml: no family" in check.stderr, check.stderr
+    # 2. add <name> to the apps: of a family in stacks/stacksets.yaml, 3. make stacks.
+    families = yaml.safe_load((copy / "stacks" / "stacksets.yaml").read_text())
+    families[0]["apps"].append("port-flow")
+    (copy / "stacks" / "stacksets.yaml").write_text(yaml.safe_dump(families, sort_keys=False))
+    rendered = shell(copy, "make stacks")
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    assert "wrote stacks/Pulumi.pt.yaml" in rendered.stdout
+    stack = yaml.safe_load((copy / "stacks" / "Pulumi.pt.yaml").read_text())["config"]
+    assert stack["edgefed:country"] == "pt" and stack["edgefed:apps"] == ["port-flow"]
+    assert shell(copy, ".venv/bin/edgefed render --check").returncode == 0
+    planned = shell(copy, ".venv/bin/edgefed plan pt")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "site lisbon-port (PT): primary vodafone-pt-lisbon" in planned.stdout
+
+
+def test_add_a_country_stack_as_the_readme_says(copy):
+    assert (
+        "give an app a site in that country (a `sites:` entry with `country: <CC>`) and\n  run `make stacks`" in README
+    )
+    # The example federation's robot-control gains a site in the Netherlands, which has no stack yet.
+    robot = copy / "stacks" / "apps" / "robot-control.yaml"
+    spec = yaml.safe_load(robot.read_text())
+    spec["residency"] = "eu"
+    spec["sites"].append(
+        {
+            "name": "rotterdam-plant",
+            "country": "NL",
+            "location": {"latitude": 51.92, "longitude": 4.48},
+            "latency_budget_ms": 15,
+        }
+    )
+    robot.write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert not (copy / "stacks" / "Pulumi.nl.yaml").exists()
+    rendered = shell(copy, "make stacks")
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    assert "wrote stacks/Pulumi.nl.yaml" in rendered.stdout
+    assert yaml.safe_load((copy / "stacks" / "Pulumi.nl.yaml").read_text())["config"]["edgefed:apps"] == [
+        "robot-control"
+    ]
+    planned = shell(copy, ".venv/bin/edgefed plan nl")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "site rotterdam-plant (NL): primary vodafone-nl-amsterdam" in planned.stdout
+
+
+def test_bootstrap_and_setup_name_a_missing_prerequisite(tmp_path):
+    """Without Go on PATH, bootstrap says so (it stopped at `go: command not found`); setup-venv names Python."""
+    bootstrap = subprocess.run(
+        ["scripts/bootstrap", "--quiet"], cwd=ROOT, env={**CLEAN_ENV, "PATH": "/usr/bin:/bin"}, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert bootstrap.returncode == 1
+    assert bootstrap.stderr.startswith("bootstrap: step 'prerequisites' failed: Go 1.26"), bootstrap.stderr
+    assert "is needed on PATH (go: command not found)" in bootstrap.stderr
+    old = tmp_path / "python3"
+    old.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "Python 3.9.2" && exit 0\nexit 1\n')
+    old.chmod(0o755)
+    setup = subprocess.run(
+        ["scripts/setup-venv", str(tmp_path / "venv")], cwd=ROOT, env={**CLEAN_ENV, "PYTHON": str(old)},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert setup.returncode == 1
+    assert setup.stderr.strip() == f"setup-venv: Python 3.11 or later is needed on PATH as {old} (found: Python 3.9.2)"
