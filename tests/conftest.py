@@ -96,6 +96,16 @@ def ops_settings(tmp: Path, *, federation: Path | None = None, catalog: Path | N
     )
 
 
+def python_project(folder: Path, name: str, program: str) -> Path:
+    """A Pulumi project of a team's own at ``folder``: ``program`` run with the repository's virtualenv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Pulumi.yaml").write_text(
+        f"name: {name}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {ROOT / '.venv'}\n"
+    )
+    (folder / "__main__.py").write_text(program)
+    return folder
+
+
 KEPT_OUT = {".git", ".venv", ".tools", ".state", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
 """What a copy of the repository leaves out (and links back, for the virtualenvs and the toolchain)."""
 

@@ -20,10 +20,17 @@ POLICY = admission_policy("edgefed-residency-edgefed-fr", "FR", "orange-fr-paris
 DIGEST = "sha256:" + "ab" * 32
 
 
-def evaluate(obj: dict[str, Any], policy: dict[str, Any] = POLICY) -> list[str]:
+TENANT_RULES = {
+    "tenant": "acme", "registry-0": "registry.edgefed.eu",
+    **{f"class-{i}": value for i, value in enumerate(("public", "internal", "personal", "restricted"))},
+}  # fmt: skip
+"""The namespace's tenant rules (its ConfigMap's data): a tenant that may run every class, from the federation registry."""
+
+
+def evaluate(obj: dict[str, Any], policy: dict[str, Any] = POLICY, rules: dict[str, str] = TENANT_RULES) -> list[str]:
     """Messages of the failed validations, as the API server would compute them."""
     env = celpy.Environment()
-    activation: dict[str, Any] = {"object": celpy.json_to_cel(obj)}
+    activation: dict[str, Any] = {"object": celpy.json_to_cel(obj), "params": celpy.json_to_cel({"data": rules})}
     values: dict[str, Any] = {}
     for variable in policy["variables"]:
         activation["variables"] = celpy.celtypes.MapType({celpy.celtypes.StringType(k): v for k, v in values.items()})
@@ -137,7 +144,25 @@ def test_docker_hub_by_host_when_allow_listed():
                             ("gcr.io/x:1", False), ("localhost/x:1", False), ("localhost:5000/x:1", False)]:  # fmt: skip
         obj = deployment()
         obj["spec"]["template"]["spec"]["containers"][0]["image"] = image
-        assert (evaluate(obj, hub) == []) is admitted, image
+        assert (evaluate(obj, hub, {**TENANT_RULES, "registry-0": "docker.io"}) == []) is admitted, image
+
+
+def test_each_tenant_is_judged_by_its_own_contract():
+    """The namespace's rules: another tenant's registry or a data class outside the contract is refused."""
+    nordwind = {"tenant": "nordwind", "registry-0": "registry.nordwind.de", "class-0": "personal"}
+    both = admission_policy("p", "FR", "orange-fr-paris", "orange", ("registry.edgefed.eu", "registry.nordwind.de"))
+    own = deployment(data_classification="personal")
+    own["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.nordwind.de/cold-chain:4"
+    assert evaluate(own, both, nordwind) == []
+    assert evaluate(own, both) == [
+        "edgefed tenancy: image registry.nordwind.de/cold-chain:4 is not from a registry of tenant acme's contract"
+    ], "acme's namespace refuses nordwind's registry, which the federation allows"
+    assert evaluate(deployment(data_classification="personal"), both, nordwind) == [
+        "edgefed tenancy: image registry.edgefed.eu/acme/web:1 is not from a registry of tenant nordwind's contract"
+    ]
+    assert evaluate(deployment(), both, {**nordwind, "registry-0": "registry.edgefed.eu"}) == [
+        "edgefed tenancy: tenant nordwind may not run internal data (its contract lists the data classes it may run)"
+    ]
 
 
 def test_pods_cronjobs_and_ephemeral_containers_are_covered_too():

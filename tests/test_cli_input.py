@@ -13,7 +13,10 @@ import pytest
 
 from .conftest import CLEAN_ENV, ROOT
 
-STACKS = "stacks: de, es, fr, it, local-de, local-fr, local-it"
+_NAMES = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+STACKS = "stacks: " + ", ".join(_NAMES)
+APP_STACKS = "app stacks: " + ", ".join(n for n in _NAMES if "zones-" not in n)
+LOCAL = "local stacks: " + ", ".join(n for n in _NAMES if n.startswith("local-"))
 LOCAL_ZONES = (
     "zones: local-deutsche-telekom-de-frankfurt, local-orange-fr-paris, local-telefonica-de-munich, "
     "local-tim-it-milan, local-vodafone-fr-lyon, local-vodafone-it-turin"
@@ -21,8 +24,8 @@ LOCAL_ZONES = (
 ANSWER = "tests/data/camara/orange-fr.json"
 
 CASES = {
-    "plan zz": f"edgefed plan: unknown stack 'zz'; {STACKS}",
-    "plan fr --unavailable nozone": "edgefed plan: --unavailable: 'nozone' not a zone of the stacks' catalogs; zones: ",
+    "plan zz": f"edgefed plan: unknown app stack 'zz'; {APP_STACKS}",
+    "plan acme-fr --unavailable nozone": "edgefed plan: --unavailable: 'nozone' not a zone of the stacks' catalogs; zones: ",
     "plan --diff nosuchrev": "edgefed plan: --diff: 'nosuchrev' is not a revision of ",
     "plan --markdown": "edgefed plan: --markdown goes with --diff REV",
     "plan -- extra": "edgefed plan: takes no arguments after `--` (only `edgefed stack` hands them to Pulumi)",
@@ -31,19 +34,19 @@ CASES = {
     "refresh zz": f"edgefed refresh: unknown stack 'zz'; {STACKS}",
     "destroy zz": f"edgefed destroy: unknown stack 'zz'; {STACKS}",
     "stack zz -- stack ls": f"edgefed stack: unknown stack 'zz'; {STACKS}",
-    "stack fr": "edgefed stack: name the pulumi command after --, for example: edgefed stack fr -- stack export",
-    "preview fr --set bogus": "edgefed preview: --set: 'bogus' is not KEY=VALUE (for example rolloutTimeoutSeconds=30)",
-    "preview fr --policy-config nofile.json": "edgefed preview: --policy-config: 'nofile.json' is not a file",
-    "preview fr --bogus": "edgefed preview: unrecognized arguments: --bogus; see `edgefed preview --help`",
+    "stack acme-fr": "edgefed stack: name the pulumi command after --, for example: edgefed stack acme-fr -- stack export",
+    "preview acme-fr --set bogus": "edgefed preview: --set: 'bogus' is not KEY=VALUE (for example rolloutTimeoutSeconds=30)",
+    "preview acme-fr --policy-config nofile.json": "edgefed preview: --policy-config: 'nofile.json' is not a file",
+    "preview acme-fr --bogus": "edgefed preview: unrecognized arguments: --bogus; see `edgefed preview --help`",
     "policy-check zz": f"edgefed policy-check: unknown stack 'zz'; {STACKS}",
     "policy-check --jobs 0": "edgefed policy-check: argument --jobs: 0 is below 1; allowed: 1 or more",
     "policy-check --jobs many": "edgefed policy-check: argument --jobs: 'many' is not a whole number; allowed: 1 or more",
     "policy-check --trusted /nonexistent": "edgefed policy-check: --trusted: '/nonexistent' holds no policies/eu-residency",
     "policy-check --config nofile.json": "edgefed policy-check: --config: 'nofile.json' is not a file",
-    "policy-check fr --sarif /no/such/dir/out.sarif": "edgefed policy-check: --sarif: '/no/such/dir/out.sarif' cannot",
-    "report zz": f"edgefed report: unknown stack 'zz'; {STACKS}",
-    "report fr --html /no/such/dir/r.html": "edgefed report: --html: '/no/such/dir/r.html' cannot be written",
-    "audit zz": f"edgefed audit: unknown stack 'zz'; {STACKS}",
+    "policy-check acme-fr --sarif /no/such/dir/out.sarif": "edgefed policy-check: --sarif: '/no/such/dir/out.sarif' cannot",
+    "report zz": f"edgefed report: unknown app stack 'zz'; {APP_STACKS}",
+    "report acme-fr --html /no/such/dir/r.html": "edgefed report: --html: '/no/such/dir/r.html' cannot be written",
+    "audit zz": f"edgefed audit: unknown app stack 'zz'; {APP_STACKS}",
     "state-check zz": f"edgefed state-check: unknown stack 'zz'; {STACKS}",
     "state-check": "edgefed state-check: the following arguments are required: STACK",
     "render --bogus": "edgefed render: unrecognized arguments: --bogus",
@@ -56,12 +59,14 @@ CASES = {
     "federation up zz": "edgefed federation: up takes no zone (only stop-zone and start-zone do)",
     "federation restart": "edgefed federation: argument action: invalid choice: 'restart'",
     "federation status --catalog nofile.yaml": "edgefed federation: --catalog: 'nofile.yaml' is not a file",
-    "deploy fr": "edgefed deploy: unknown local stack 'fr'; local stacks: local-de, local-fr, local-it",
+    "deploy acme-fr": f"edgefed deploy: unknown local stack 'acme-fr'; {LOCAL}",
+    "plan zones-orange": "edgefed plan: unknown app stack 'zones-orange'; zones-orange is an operator's zone stack, "
+    "which places no apps; ",
     "deploy --unavailable zz": f"edgefed deploy: --unavailable: 'zz' not a zone of {ROOT}/stacks/catalog/local.yaml",
     "deploy --jobs 0": "edgefed deploy: argument --jobs: 0 is below 1; allowed: 1 or more",
     "drill --country XX": f"edgefed drill: --country: 'XX' has no zone in {ROOT}/stacks/catalog/local.yaml; countries: DE, FR, IT",
     "drill --repeat 0": "edgefed drill: argument --repeat: 0 is below 1; allowed: 1 or more",
-    "bench --preview zz": f"edgefed bench: unknown stack 'zz'; {STACKS}",
+    "bench --preview zz": f"edgefed bench: unknown app stack 'zz'; {APP_STACKS}",
     "bench --rounds 0": "edgefed bench: argument --rounds: 0 is below 1; allowed: 1 or more",
     "bench --federation --all-stacks": "edgefed bench: choose one of --preview STACK, --federation, --all-stacks",
     "bench --sites 10 --naive-sites 20": "edgefed bench: --naive-sites 20 is more than --sites 10",

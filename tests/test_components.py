@@ -35,10 +35,7 @@ def _fr_spec(app_name: str):
 def _zones(catalog, demand):
     """An EdgeZone per zone the demand names (call inside a program)."""
     return {
-        zone_id: EdgeZone(
-            zone_id,
-            EdgeZoneArgs(zone=catalog.zone(zone_id), namespace="acme-fr", demand=demand[zone_id], kubeconfig="kc"),
-        )
+        zone_id: EdgeZone(zone_id, EdgeZoneArgs(zone=catalog.zone(zone_id), namespace="acme-fr", kubeconfig="kc"))
         for zone_id in demand
     }
 
@@ -55,27 +52,66 @@ def _deploy(catalog, app_name: str, unavailable=()):
     return plan, program
 
 
-def test_edge_zone_owns_an_explicit_provider_and_fenced_namespace(catalog, monkeypatch):
+def test_a_tenants_edge_zone_is_an_explicit_provider_and_nothing_else(catalog, monkeypatch):
+    """The namespace, its quota, rights and guards are the operator's: a tenant stack registers none of them."""
     _, program = _deploy(catalog, "robot-control")
     rec = run_program(program, monkeypatch=monkeypatch)
     provider = rec.named("orange-fr-lyon-provider")
     assert provider.type == K8S_PROVIDER
     assert provider.inputs["clusterIdentifier"] == "orange-fr-lyon"
     assert provider.is_secret("kubeconfig"), "kubeconfig must travel to the engine as a secret"
-    kinds = {r.type for r in rec.resources if r.name.startswith("orange-fr-lyon-")}
-    assert {
-        "kubernetes:core/v1:Namespace",
-        "kubernetes:core/v1:ResourceQuota",
-        "kubernetes:core/v1:LimitRange",
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-    } <= kinds
-    deny = rec.named("orange-fr-lyon-default-deny")
+    kinds = {r.type.rsplit(":", 1)[-1] for r in rec.resources if r.type.startswith("kubernetes:")}
+    assert kinds == {"Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy"}
+    assert all(
+        r.inputs["metadata"]["namespace"] == "acme-fr" for r in rec.resources if r.type.startswith("kubernetes:")
+    )
+
+
+def test_an_operator_zone_gives_each_contracted_tenant_its_namespace_quota_rules_and_rights(catalog, monkeypatch):
+    from edgefed.components.operator_zone import OperatorZone, OperatorZoneArgs
+    from edgefed.core.inputs.contract import load_contract
+    from edgefed.core.operatorslice import Grant
+    from edgefed.core.rules.pack_config import RegistryRules
+
+    contract = load_contract(ROOT / "stacks" / "tenants" / "federation" / "acme.yaml", catalog)
+    lyon = catalog.zone("orange-fr-lyon")
+    grant = Grant(contract, "FR", contract.allocation("FR", lyon.id))
+
+    def program():
+        OperatorZone(lyon.id, OperatorZoneArgs(zone=lyon, grants=[grant], rules=RegistryRules(), kubeconfig="kc"))
+
+    rec = run_program(program, monkeypatch=monkeypatch)
+    assert rec.named("orange-fr-lyon-provider").is_secret("kubeconfig")
+    prefix = "orange-fr-lyon-acme-fr"
+    assert rec.named(f"{prefix}-namespace").inputs["metadata"]["name"] == "acme-fr"
+    deny = rec.named(f"{prefix}-default-deny")
     assert deny.inputs["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    quota = rec.named("orange-fr-lyon-quota").inputs["spec"]["hard"]
-    # robot-control: 2 replicas, ceiling 4 x 1 CPU / 1024 MiB.
-    assert quota["requests.cpu"] == "4000m"
-    assert quota["requests.memory"] == "4096Mi"
+    assert deny.inputs["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "edgefed-operator"
+    quota = rec.named(f"{prefix}-quota").inputs["spec"]["hard"]
+    allocation = contract.allocation("FR", lyon.id)
+    assert quota["requests.cpu"] == f"{int(allocation.cpu * 1000)}m", "the quota is the contract's allocation"
+    assert quota["requests.memory"] == f"{int(allocation.memory_gib * 1024)}Mi"
     assert quota["services.loadbalancers"] == "0"
+    binding = rec.named(f"{prefix}-role-binding").inputs
+    assert binding["subjects"] == [
+        {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "edgefed:tenant:orange:acme"}
+    ]
+    assert binding["roleRef"]["name"] == "edgefed-tenant"
+    rules = rec.named(f"{prefix}-role").inputs["rules"]
+    granted = {(g, r) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]}
+    assert (
+        not {(g, r) for g, r in granted if r in ("resourcequotas", "limitranges") and "update" in str(rules)} - granted
+    )
+    assert not any(g in ("rbac.authorization.k8s.io", "admissionregistration.k8s.io") for g, _ in granted)
+    assert ("", "namespaces") not in granted and ("", "configmaps") not in granted and ("", "secrets") not in granted
+    params = rec.named(f"{prefix}-rules").inputs["data"]
+    assert params == {"tenant": "acme", "registry-0": "registry.edgefed.eu",
+                      **{f"class-{i}": c for i, c in enumerate(contract.data_classes)}}  # fmt: skip
+    policies = {
+        r.inputs["metadata"]["name"]
+        for r in rec.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
+    }
+    assert policies == {"edgefed-residency", "edgefed-tenancy"}, "one policy of each per zone, for every tenant"
 
 
 def test_every_kubernetes_resource_uses_its_zone_provider(catalog, monkeypatch):
@@ -144,12 +180,10 @@ def test_component_type_tokens_and_parenting(catalog, monkeypatch):
 
 
 def test_unavailable_zone_provider_skips_unreachable_updates(catalog, monkeypatch):
-    spec = load_app_spec(APPS / "robot-control.yaml")
     zone = catalog.zone("orange-fr-lyon")
-    demand = demand_by_zone({spec.name: place(catalog, spec)}, [spec])[zone.id]
 
     def program():
-        EdgeZone(zone.id, EdgeZoneArgs(zone=zone, namespace="t", demand=demand, kubeconfig="kc", unavailable=True))
+        EdgeZone(zone.id, EdgeZoneArgs(zone=zone, namespace="t", kubeconfig="kc", unavailable=True))
 
     rec = run_program(program, monkeypatch=monkeypatch)
     # Provider inputs reach the engine JSON-encoded.
@@ -157,12 +191,10 @@ def test_unavailable_zone_provider_skips_unreachable_updates(catalog, monkeypatc
 
 
 def test_render_mode_needs_no_credentials(catalog, monkeypatch):
-    spec = load_app_spec(APPS / "robot-control.yaml")
     zone = catalog.zone("orange-fr-lyon")
-    demand = demand_by_zone({spec.name: place(catalog, spec)}, [spec])[zone.id]
 
     def program():
-        EdgeZone(zone.id, EdgeZoneArgs(zone=zone, namespace="t", demand=demand, render_yaml_to="/tmp/out"))
+        EdgeZone(zone.id, EdgeZoneArgs(zone=zone, namespace="t", render_yaml_to="/tmp/out"))
 
     rec = run_program(program, monkeypatch=monkeypatch)
     provider = rec.named("orange-fr-lyon-provider")
@@ -217,17 +249,31 @@ def test_restricted_data_on_an_endpoint_without_default_encryption_is_refused(cl
         run_program(program, monkeypatch=monkeypatch)
 
 
-def test_edge_zone_installs_its_admission_policy(catalog, monkeypatch):
-    _, program = _deploy(catalog, "robot-control")
-    rec = run_program(program, monkeypatch=monkeypatch)
-    policy = rec.named("orange-fr-lyon-admission-policy")
+def test_the_operator_zone_installs_its_admission_policies_with_the_tenants_rules_as_parameters(catalog, monkeypatch):
+    from edgefed.components.operator_zone import OperatorZone, OperatorZoneArgs
+    from edgefed.core.rules.pack_config import RegistryRules
+
+    lyon = catalog.zone("orange-fr-lyon")
+    rec = run_program(
+        lambda: OperatorZone(lyon.id, OperatorZoneArgs(zone=lyon, grants=[], rules=RegistryRules(), kubeconfig="kc")),
+        monkeypatch=monkeypatch,
+    )
+    policy = rec.named("orange-fr-lyon-residency-policy")
     assert policy.type == "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
     assert "::orange-fr-lyon-provider::" in policy.provider
     zone_check = policy.inputs["spec"]["validations"][2]["expression"]
     assert '"fR"' in zone_check and '== "orange-fr-lyon"' in zone_check and '== "orange"' in zone_check
-    binding = rec.named("orange-fr-lyon-admission-binding")
-    selector = binding.inputs["spec"]["matchResources"]["namespaceSelector"]
-    assert selector["matchExpressions"][0]["operator"] == "NotIn", "every namespace but the cluster's own"
+    assert policy.inputs["spec"]["paramKind"] == {"apiVersion": "v1", "kind": "ConfigMap"}
+    binding = rec.named("orange-fr-lyon-residency-binding").inputs["spec"]
+    assert binding["matchResources"]["namespaceSelector"]["matchExpressions"][0]["operator"] == "NotIn", (
+        "every namespace but the cluster's own"
+    )
+    assert binding["paramRef"] == {"name": "edgefed-tenant", "parameterNotFoundAction": "Deny"}
+    guard = rec.named("orange-fr-lyon-tenancy-policy").inputs["spec"]
+    assert (
+        guard["matchConditions"][0]["expression"]
+        == "request.userInfo.groups.exists(g, g.startsWith('edgefed:tenant:'))"
+    )
 
 
 def test_primaries_roll_out_after_every_other_zone_of_the_app(catalog):

@@ -65,7 +65,9 @@ def line_app(country: str, site: str, lat: float, lon: float, **extra: Any) -> A
 
 
 def member(stack: str, country: str, spec: AppSpec) -> Member:
-    config = StackConfig(country=country, zones=("paris", "cologne", "brussels"), apps=(spec.name,))
+    config = StackConfig(
+        country=country, tenant="acme", contract="<test>", zones=("paris", "cologne", "brussels"), apps=(spec.name,)
+    )
     return Member(stack, f"stacks/Pulumi.{stack}.yaml", config, (spec,))
 
 
@@ -167,7 +169,7 @@ def repo_copy(tmp_path: Path) -> Path:
     return root
 
 
-def load(root: Path, stack: str = "fr") -> Federation:
+def load(root: Path, stack: str = "acme-fr") -> Federation:
     raw = raw_from_stack_file(root / "stacks" / f"Pulumi.{stack}.yaml")
     return load_federation(root, stack, raw, [])
 
@@ -191,22 +193,22 @@ def test_the_outage_state_applies_to_every_stack_of_the_federation(tmp_path):
     (root / "stacks" / "outages.yaml").write_text(
         "unavailable_zones: [orange-fr-lyon, orange-fr-marseille, orange-fr-paris]\n"
     )
-    plan = plan_federation(load(root, "de"))
-    lille = next(s for s in plan.slice("fr")["robot-control"].sites if s.site == "lille-plant")
+    plan = plan_federation(load(root, "acme-de"))
+    lille = next(s for s in plan.slice("acme-fr")["robot-control"].sites if s.site == "lille-plant")
     assert lille.serving == "orange-be-brussels" and lille.failed_over
     # German sites no longer fail over to France.
-    for app in plan.slice("de").values():
+    for app in plan.slice("acme-de").values():
         assert all(s.failover is None or not s.failover.startswith("orange-fr") for s in app.sites)
 
 
 def test_two_stacks_for_one_country_are_refused(tmp_path):
     root = repo_copy(tmp_path)
-    shutil.copy(root / "stacks" / "Pulumi.fr.yaml", root / "stacks" / "Pulumi.france.yaml")
+    shutil.copy(root / "stacks" / "Pulumi.acme-fr.yaml", root / "stacks" / "Pulumi.acme-france.yaml")
     with pytest.raises(ConfigError) as caught:
-        load(root, "fr")
+        load(root, "acme-fr")
     assert str(caught.value) == (
-        "stacks/Pulumi.france.yaml: 1 problem(s), nothing was deployed:\n"
-        "  - edgefed:country: 'FR' is already the country of stack 'fr' (stacks/Pulumi.fr.yaml) in the "
+        "stacks/Pulumi.acme-france.yaml: 1 problem(s), nothing was deployed:\n"
+        "  - edgefed:country: 'FR' is already the country of stack 'acme-fr' (stacks/Pulumi.acme-fr.yaml) in the "
         "same federation; one stack per country"
     )
 
@@ -276,7 +278,13 @@ def federations(draw: Any) -> Federation:
                     }
                 )
             )  # fmt: skip
-        config = StackConfig(country=cc, zones=tuple(z["id"] for z in zones), apps=tuple(s.name for s in specs))
+        config = StackConfig(
+            country=cc,
+            tenant="acme",
+            contract="<test>",
+            zones=tuple(z["id"] for z in zones),
+            apps=tuple(s.name for s in specs),
+        )
         members.append(Member(cc.lower(), f"<{cc}>", config, tuple(specs)))
     down = frozenset(draw(st.lists(st.sampled_from([z["id"] for z in zones]), max_size=2)))
     return Federation(catalog, tuple(sorted(members, key=lambda m: m.stack)), down, "<outages>")
@@ -332,14 +340,15 @@ def git_repo(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_catalog_change_moves_sites_and_the_diff_says_another_change_moved_them(tmp_path):
+def test_a_contract_change_moves_sites_and_the_diff_says_another_change_moved_them(tmp_path):
     root = git_repo(tmp_path)
-    catalog = root / "stacks" / "catalog" / "federation.yaml"
-    text = catalog.read_text()
-    turin = text.index("id: vodafone-it-turin")
-    head = text[:turin] + text[turin:].replace("cpu: 16\n", "cpu: 4\n", 1)
+    contract = root / "stacks" / "tenants" / "federation" / "acme.yaml"
+    text = contract.read_text()
+    head = text.replace(
+        "vodafone-it-turin: {cpu: 12.0, memory_gib: 20}", "vodafone-it-turin: {cpu: 2.0, memory_gib: 20}"
+    )
     assert head != text
-    catalog.write_text(head)
+    contract.write_text(head)
     result = subprocess.run([*EDGEFED, "plan", "--diff", "HEAD", "--json"], capture_output=True, text=True, cwd=root)
     data = json.loads(result.stdout)
     moved = [s for s in data["sites"] if s["moved_by_other_change"]]
@@ -353,18 +362,21 @@ def test_a_catalog_change_moves_sites_and_the_diff_says_another_change_moved_the
     assert "(moved by another change)" in summary and "```mermaid" in summary and "graph LR" in summary
 
 
-def test_the_diff_fails_on_an_overcommitted_shared_zone(tmp_path):
+def test_the_diff_fails_when_a_contract_leaves_a_site_no_room_to_fail_over(tmp_path):
     root = git_repo(tmp_path)
-    catalog = root / "stacks" / "catalog" / "federation.yaml"
-    text = catalog.read_text()
-    brussels = text.index("id: orange-be-brussels")
-    catalog.write_text(text[:brussels] + text[brussels:].replace("cpu: 16\n", "cpu: 3\n", 1))
-    # Lille's only failover within a 5 ms budget is Brussels, now too small for it.
+    contract = root / "stacks" / "tenants" / "federation" / "acme.yaml"
+    text = contract.read_text()
+    contract.write_text(
+        text.replace(
+            "orange-be-brussels: {cpu: 12.0, memory_gib: 20}", "orange-be-brussels: {cpu: 1.0, memory_gib: 20}"
+        )
+    )
+    # Lille's only failover within a 5 ms budget is Brussels, where the contract now allocates too little.
     robot = root / "stacks" / "apps" / "robot-control.yaml"
     robot.write_text(
         robot.read_text().replace("longitude: 3.06}, latency_budget_ms: 10}", "longitude: 3.06}, latency_budget_ms: 5}")
     )
     result = subprocess.run([*EDGEFED, "plan", "--diff", "HEAD"], capture_output=True, text=True, cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "PROBLEM stack" in result.stdout and "orange-be-brussels is full" in result.stdout
+    assert "NEW N-1 GAP" in result.stdout and "acme-fr/robot-control lille-plant unserved (capacity)" in result.stdout
     assert result.stdout.rstrip().endswith("plan diff: NOT OK (a problem in the head, or a new N-1 gap)")

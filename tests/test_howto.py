@@ -22,44 +22,50 @@ def shell(copy, line: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_add_an_app_as_the_readme_says(copy):
-    assert "add `<name>` to the `apps:` of a\n  family in `stacks/stacksets.yaml`" in README
-    # 1. write stacks/apps/<name>.yaml (see the examples): a copy of an example with a site in Portugal.
+    assert "add `<name>` to a tenant's apps\n  under `tenants:` of a family in `stacks/stacksets.yaml`" in README
+    # 1. write stacks/apps/<name>.yaml (see the examples): a copy of an example with a site in Spain.
     spec = yaml.safe_load((copy / "stacks" / "apps" / "city-flow.yaml").read_text())
     spec["name"] = "port-flow"
-    spec["residency"] = ["PT", "ES"]
+    spec["residency"] = ["ES"]
+    spec["failover"] = "none"
     spec["sites"] = [
         {
-            "name": "lisbon-port",
-            "country": "PT",
-            "location": {"latitude": 38.7, "longitude": -9.14},
+            "name": "bilbao-port",
+            "country": "ES",
+            "location": {"latitude": 43.26, "longitude": -2.93},
             "latency_budget_ms": 20,
         }
     ]
     (copy / "stacks" / "apps" / "port-flow.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     # Without the next step no stack runs it, and both `make stacks` and the freshness check say so.
     rendered = shell(copy, "make stacks")
-    assert "stacks/apps/port-flow.yaml is in no stack family" in rendered.stdout, rendered.stdout + rendered.stderr
+    assert "stacks/apps/port-flow.yaml is run by no tenant" in rendered.stdout, rendered.stdout + rendered.stderr
     check = shell(copy, ".venv/bin/edgefed render --check")
-    assert check.returncode == 1 and "stale stacks/apps/port-flow.yaml: no family" in check.stderr, check.stderr
-    # 2. add <name> to the apps: of a family in stacks/stacksets.yaml, 3. make stacks.
+    assert check.returncode == 1 and "stale stacks/apps/port-flow.yaml: no tenant" in check.stderr, check.stderr
+    # 2. add <name> to a tenant's apps under tenants: of a family in stacks/stacksets.yaml, 3. make stacks.
     families = yaml.safe_load((copy / "stacks" / "stacksets.yaml").read_text())
-    families[0]["apps"].append("port-flow")
+    families[0]["tenants"]["acme"].append("port-flow")
     (copy / "stacks" / "stacksets.yaml").write_text(yaml.safe_dump(families, sort_keys=False))
     rendered = shell(copy, "make stacks")
     assert rendered.returncode == 0, rendered.stdout + rendered.stderr
-    assert "wrote stacks/Pulumi.pt.yaml" in rendered.stdout
-    stack = yaml.safe_load((copy / "stacks" / "Pulumi.pt.yaml").read_text())["config"]
-    assert stack["edgefed:country"] == "pt" and stack["edgefed:apps"] == ["port-flow"]
+    assert "wrote stacks/Pulumi.acme-es.yaml" in rendered.stdout
+    stack = yaml.safe_load((copy / "stacks" / "Pulumi.acme-es.yaml").read_text())["config"]
+    assert "port-flow" in stack["edgefed:apps"]
     assert shell(copy, ".venv/bin/edgefed render --check").returncode == 0
-    planned = shell(copy, ".venv/bin/edgefed plan pt")
+    # 4. make plan: the new app needs more of Madrid than acme's Spanish stack contracted; raise it.
+    over = shell(copy, "make plan")
+    assert over.returncode != 0 and "OVER CONTRACT stack acme-es would use cpu 28, memory 68 GiB" in over.stdout
+    contract_path = copy / "stacks" / "tenants" / "federation" / "acme.yaml"
+    contract = yaml.safe_load(contract_path.read_text())
+    contract["allocations"]["ES"]["telefonica-es-madrid"].update(cpu=28, memory_gib=68)
+    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False))
+    planned = shell(copy, ".venv/bin/edgefed plan acme-es")
     assert planned.returncode == 0, planned.stdout + planned.stderr
-    assert "site lisbon-port (PT): primary vodafone-pt-lisbon" in planned.stdout
+    assert "site bilbao-port (ES): primary telefonica-es-" in planned.stdout
 
 
 def test_add_a_country_stack_as_the_readme_says(copy):
-    assert (
-        "give an app a site in that country (a `sites:` entry with `country: <CC>`) and\n  run `make stacks`" in README
-    )
+    assert "add `<CC>` to the tenant's contract (`countries:`, and under `allocations:` the zones" in README
     # The example federation's robot-control gains a site in the Netherlands, which has no stack yet.
     robot = copy / "stacks" / "apps" / "robot-control.yaml"
     spec = yaml.safe_load(robot.read_text())
@@ -73,14 +79,22 @@ def test_add_a_country_stack_as_the_readme_says(copy):
         }
     )
     robot.write_text(yaml.safe_dump(spec, sort_keys=False))
-    assert not (copy / "stacks" / "Pulumi.nl.yaml").exists()
+    contract_path = copy / "stacks" / "tenants" / "federation" / "acme.yaml"
+    contract = yaml.safe_load(contract_path.read_text())
+    contract["countries"].append("NL")
+    contract["allocations"]["NL"] = {
+        "vodafone-nl-amsterdam": {"cpu": 8, "memory_gib": 16},
+        "orange-be-brussels": {"cpu": 4, "memory_gib": 8},
+    }
+    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False))
+    assert not (copy / "stacks" / "Pulumi.acme-nl.yaml").exists()
     rendered = shell(copy, "make stacks")
     assert rendered.returncode == 0, rendered.stdout + rendered.stderr
-    assert "wrote stacks/Pulumi.nl.yaml" in rendered.stdout
-    assert yaml.safe_load((copy / "stacks" / "Pulumi.nl.yaml").read_text())["config"]["edgefed:apps"] == [
-        "robot-control"
-    ]
-    planned = shell(copy, ".venv/bin/edgefed plan nl")
+    assert "wrote stacks/Pulumi.acme-nl.yaml" in rendered.stdout
+    config = yaml.safe_load((copy / "stacks" / "Pulumi.acme-nl.yaml").read_text())["config"]
+    assert config["edgefed:apps"] == ["robot-control"]
+    assert config["edgefed:zones"] == ["vodafone-nl-amsterdam", "orange-be-brussels"]
+    planned = shell(copy, ".venv/bin/edgefed plan acme-nl")
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "site rotterdam-plant (NL): primary vodafone-nl-amsterdam" in planned.stdout
 

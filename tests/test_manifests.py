@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
 from edgefed.core.inputs import labels
 from edgefed.core.inputs.appspec import load_app_spec
 from edgefed.core.objects import manifests
-from edgefed.core.placement.placer import ZoneAssignment, ZoneDemand
+from edgefed.core.placement.placer import ZoneAssignment
 
 from .conftest import APPS, ROOT
 
@@ -40,13 +41,22 @@ def objects(app: str, role: str) -> dict[str, object]:
 
 
 def zone_objects() -> dict[str, object]:
-    """The tenant namespace's own objects, for a demand with a GPU (so that every quota line shows)."""
-    demand = ZoneDemand(cpu=6.5, memory_mib=12288, gpus={"nvidia-l4": 2}, pods=9)
+    """A tenant namespace's objects the operator makes, for an allocation with a GPU (every quota line shows)."""
+    from edgefed.core.inputs.catalog import load_catalog
+    from edgefed.core.inputs.contract import Allocation, load_contract
+    from edgefed.core.objects import tenancy
+
+    root = Path(__file__).resolve().parent.parent
+    contract = load_contract(root / "stacks/tenants/local/acme.yaml", load_catalog(root / "stacks/catalog/local.yaml"))
     return {
-        "quota": manifests.tenant_quota_spec(demand),
+        "quota": tenancy.quota_spec(Allocation(cpu=6.5, memory_gib=12, gpus={"nvidia-l4": 2})),
         "containerDefaults": manifests.container_defaults_spec(),
         "defaultDeny": manifests.default_deny_spec(),
         "dnsEgress": manifests.dns_egress_spec(),
+        "tenantRules": tenancy.params_data(contract),
+        "role": tenancy.role_rules(),
+        "roleSubjects": tenancy.role_binding_subjects(contract),
+        "tenancyGuard": tenancy.guard_policy(),
     }
 
 

@@ -141,19 +141,15 @@ def test_a_new_program_importing_edgefed_previews_without_any_config(tmp_path):
     toolchain_or_skip("pulumi")
     from edgefed_ops.stack.workspace import StackWorkspace
 
-    from .conftest import ops_settings
+    from .conftest import ops_settings, python_project
 
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text(
-        f"name: team-program\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {ROOT / '.venv'}\n"
-    )
-    (project / "__main__.py").write_text(
+    program = (
         "import pulumi\n"
         "from edgefed import load_catalog\n"
         f"catalog = load_catalog({str(ROOT / 'stacks' / 'catalog' / 'federation.yaml')!r})\n"
         'pulumi.export("zones", len(catalog.zones))\n'
     )
+    project = python_project(tmp_path / "project", "team-program", program)
     workspace = StackWorkspace(ops_settings(tmp_path), "dev", project=project)
     workspace.prepare()
     outcome = operations.up(workspace, policy=False)

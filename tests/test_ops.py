@@ -171,7 +171,7 @@ def test_a_stack_family_with_an_unknown_setting_names_the_file_field_and_allowed
 
 def test_two_families_with_one_prefix_are_refused(tmp_path):
     path = tmp_path / "stacksets.yaml"
-    family = "{prefix: local-, catalog: %s, policy_config: policies/p/config.json, apps: [x]}"
+    family = "{prefix: local-, catalog: %s, policy_config: policies/p/config.json, contracts: stacks/tenants/t, tenants: {a: [x]}}"
     path.write_text(f"- {family % 'a.yaml'}\n- {family % 'b.yaml'}\n")
     with pytest.raises(ConfigError, match="'local-' is used twice"):
         load_stacksets(path)
@@ -215,26 +215,33 @@ def test_every_documented_command_has_help():
         assert command in text
 
 
-def test_the_project_config_schema_and_stackconfig_agree_on_every_key_and_default():
-    """One source of truth for settings: Pulumi.yaml's typed config block must match StackConfig."""
+def test_the_project_config_schema_and_the_stack_models_agree_on_every_key_and_default():
+    """One source of truth for settings: Pulumi.yaml's typed config block declares both kinds of stack's keys.
+
+    A key one kind requires has the empty default there (the engine passes it to the other kind too); the
+    program treats it as unset. A key with a default has the models' default.
+    """
     import yaml
 
-    from edgefed.core.inputs.stackconfig import StackConfig
+    from edgefed.core.inputs.stackconfig import OperatorConfig, StackConfig
 
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     declared = {k: v for k, v in declared.items() if ":" not in k}
-    fields = {info.alias or name: info for name, info in StackConfig.model_fields.items()}
+    fields = {
+        info.alias or name: info for model in (StackConfig, OperatorConfig) for name, info in model.model_fields.items()
+    }
     assert set(declared) == set(fields)
     for key, schema in declared.items():
-        info = fields[key]
-        if info.is_required():
-            assert "default" not in schema, f"{key} is required by StackConfig but has a default in Pulumi.yaml"
+        infos = [i for m in (StackConfig, OperatorConfig) for n, i in m.model_fields.items() if (i.alias or n) == key]
+        if all(i.is_required() for i in infos) and len(infos) == 2:
+            assert "default" not in schema, f"{key} is required by both kinds of stack"
             continue
-        default = info.get_default(call_default_factory=True)
+        if any(i.is_required() for i in infos):
+            assert schema.get("default") in ("", []), f"{key}: required by one kind, unset for the other"
+            continue
+        default = infos[0].get_default(call_default_factory=True)
         expected = list(default) if isinstance(default, tuple) else ("" if default is None else default)
-        assert schema.get("default") == expected, (
-            f"{key}: Pulumi.yaml {schema.get('default')!r}, StackConfig {default!r}"
-        )
+        assert schema.get("default") == expected, f"{key}: Pulumi.yaml {schema.get('default')!r}, models {default!r}"
 
 
 class ScriptedZone:

@@ -10,7 +10,7 @@ from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
 from edgefed.core.inputs.appspec import load_app_spec
 from edgefed.core.inputs.catalog import load_catalog
-from edgefed.core.placement.placer import ZoneAssignment, ZoneDemand, place
+from edgefed.core.placement.placer import ZoneAssignment, place
 from edgefed.core.placement.plancheck import check_plan
 
 from .conftest import APPS, CATALOG
@@ -79,11 +79,10 @@ def test_a_plan_naming_a_zone_by_another_country_or_outside_the_catalog_is_refus
 def test_federated_edge_app_refuses_a_hand_made_plan_with_every_problem(catalog, monkeypatch):
     spec, plan = restricted_fr(catalog)
     bad = served_from_frankfurt(plan)
-    demand = ZoneDemand(cpu=1, memory_mib=2048, gpus={"nvidia-l4": 1}, pods=2)
 
     def program():
         zone = catalog.zone("deutsche-telekom-de-frankfurt")
-        zones = {zone.id: EdgeZone(zone.id, EdgeZoneArgs(zone=zone, namespace="acme", demand=demand, kubeconfig="k"))}
+        zones = {zone.id: EdgeZone(zone.id, EdgeZoneArgs(zone=zone, namespace="acme", kubeconfig="k"))}
         FederatedEdgeApp(spec.name, FederatedEdgeAppArgs(spec=spec, catalog=catalog, zones=zones, plan=bad))
 
     with pytest.raises(Exception, match="the plan breaks app vision-restricted's residency rules") as caught:

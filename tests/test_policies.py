@@ -291,11 +291,18 @@ def test_provider_violations(change, config_change, expected):
 LOCAL_CONFIG = json.loads((ROOT / "policies" / "eu-residency" / "config-local.json").read_text())
 
 
-def test_production_and_local_pack_configs_differ_only_in_their_catalogs():
+def test_production_and_local_pack_configs_differ_only_in_their_catalogs_and_tenants_registries():
     def without_catalogs(config: dict[str, Any]) -> dict[str, Any]:
-        return {k: {**v, "catalogs": None} if isinstance(v, dict) else v for k, v in config.items()}
+        return {
+            k: {**v, "catalogs": None, "allowedRegistries": None} if isinstance(v, dict) else v
+            for k, v in config.items()
+        }
 
     assert without_catalogs(PACK_CONFIG) == without_catalogs(LOCAL_CONFIG)
+    registries = PACK_CONFIG["disallow-unlisted-registry"]["allowedRegistries"]
+    assert LOCAL_CONFIG["disallow-unlisted-registry"]["allowedRegistries"] == [*registries, "registry.nordwind.de"], (
+        "the local federation's second tenant pulls from its own EU registry"
+    )
     catalogs = {tuple(v["catalogs"]) for v in PACK_CONFIG.values() if isinstance(v, dict) and "catalogs" in v}
     assert catalogs == {("stacks/catalog/federation.yaml",)}
     local = {tuple(v["catalogs"]) for v in LOCAL_CONFIG.values() if isinstance(v, dict) and "catalogs" in v}

@@ -1,4 +1,4 @@
-"""Examples are tests: every committed country stack is rendered from the catalog and runs (under mocks).
+"""Examples are tests: every committed stack (operators' and tenants') is rendered and runs (under mocks).
 
 The same stacks run under the real engine in test_engine.py.
 """
@@ -18,13 +18,17 @@ from edgefed.core.placement.federation import load_federation, plan_federation
 from .conftest import CATALOG, EDGEFED, ROOT
 from .pulumi_harness import Recorder, run_program
 
-STACKS = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+ALL_STACKS = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+OPERATOR_STACKS = [s for s in ALL_STACKS if s.startswith(("zones-", "local-zones-"))]
+STACKS = [s for s in ALL_STACKS if s not in OPERATOR_STACKS]
+"""The tenants' app stacks."""
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n# fake-credential-7f3a\n"
 FAKE_S3 = json.dumps({"accessKey": "fake-access-7f3a", "secretKey": "fake-secret-7f3a"})
 
 
-def test_stacks_exist_for_the_main_countries():
-    assert {"fr", "de", "it", "es", "local-fr", "local-de", "local-it"} <= set(STACKS)
+def test_stacks_exist_for_both_personas():
+    assert {"acme-fr", "acme-de", "acme-it", "acme-es", "local-acme-fr", "local-nordwind-fr"} <= set(STACKS)
+    assert {f"{p}zones-{op}" for p in ("", "local-") for op in ("orange", "vodafone", "tim")} <= set(OPERATOR_STACKS)
 
 
 def test_committed_stacks_match_the_renderer():
@@ -62,7 +66,7 @@ def run_stack(stack: str, monkeypatch: pytest.MonkeyPatch, raw: dict[str, str], 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_stack_deploys_its_plan(stack, monkeypatch):
     raw, secrets = stack_config(stack)
-    config, catalog, specs = load_stack(raw, secrets, ROOT, stack)
+    config, catalog, specs, _ = load_stack(raw, secrets, ROOT, stack)
     rec = run_stack(stack, monkeypatch, raw, secrets)
     zones_used = {r.name.removesuffix("-provider") for r in rec.of_type("pulumi:providers:kubernetes")}
     assert zones_used <= set(config.zones)
@@ -70,10 +74,31 @@ def test_every_stack_deploys_its_plan(stack, monkeypatch):
     deployments = rec.of_type("kubernetes:apps/v1:Deployment")
     assert {d.inputs["metadata"]["name"] for d in deployments} == {s.name for s in specs}
     for d in deployments:
-        assert d.inputs["metadata"]["namespace"] == f"edgefed-{config.country.lower()}"
+        assert d.inputs["metadata"]["namespace"] == f"{config.tenant}-{config.country.lower()}"
     buckets = rec.of_type("pulumi-python:dynamic/edgefed:ResidentBucket")
-    assert buckets and all(b.inputs["country"] == config.country for b in buckets)
+    assert all(b.inputs["country"] == config.country for b in buckets)
+    assert buckets or not any(s.object_storage for s in specs)
     assert all(b.is_secret("secret_key") for b in buckets)
+    # A tenant stack creates no namespace, quota, LimitRange, RBAC or admission object: those are the operator's.
+    kinds = {r.type.rsplit(":", 1)[-1] for r in rec.resources if r.type.startswith("kubernetes:")}
+    assert kinds <= {"Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy"}
+
+
+@pytest.mark.parametrize("stack", OPERATOR_STACKS)
+def test_every_operator_stack_gives_each_contracted_tenant_its_namespaces(stack, monkeypatch):
+    from edgefed.core.operatorslice import operator_slice
+
+    raw, secrets = stack_config(stack)
+    piece = operator_slice(ROOT, stack, raw, secrets)
+    rec = run_stack(stack, monkeypatch, raw, secrets)
+    expected = {f"{g.contract.tenant}-{g.country.lower()}" for grants in piece.grants.values() for g in grants}
+    namespaces = {r.inputs["metadata"]["name"] for r in rec.of_type("kubernetes:core/v1:Namespace")}
+    assert namespaces == expected
+    quotas = rec.of_type("kubernetes:core/v1:ResourceQuota")
+    assert len(quotas) == sum(len(g) for g in piece.grants.values())
+    policies = rec.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
+    assert len(policies) == 2 * len(piece.config.zones), "a residency and a tenancy policy per zone"
+    assert not rec.of_type("kubernetes:apps/v1:Deployment"), "an operator's zone stack runs no tenant app"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -97,13 +122,18 @@ BAD_STACK_CONFIG = [
         "edgefed:zones[1]: 'ghost-zone' is not a catalog zone",
     ),
     ("country-not-eu", {"edgefed:country": "us"}, "edgefed:country: 'US' is outside the EU/EEA"),
-    ("unknown-app", {"edgefed:apps": ["robot-control", "tetris"]}, "edgefed:apps[1]: 'tetris' has no spec"),
     (
-        "zone-list-lacks-the-failover-zones",
-        {"edgefed:zones": ["orange-fr-lyon", "orange-fr-marseille", "orange-fr-paris"]},
-        "edgefed:zones: lacks orange-be-brussels, vodafone-it-turin, "
-        "which the federation plan gives this stack's sites; add them (or run `edgefed render`)",
+        "zone-outside-the-contract",
+        {"edgefed:zones": ["orange-fr-paris", "orange-fr-lyon", "orange-pl-warsaw"]},
+        "edgefed:zones[2]: 'orange-pl-warsaw' is outside stacks/tenants/federation/acme.yaml, which allocates to "
+        "FR only: ",
     ),
+    (
+        "another-tenants-contract",
+        {"edgefed:tenant": "nordwind"},
+        "edgefed:tenant: 'nordwind' but stacks/tenants/federation/acme.yaml is 'acme''s contract",
+    ),
+    ("unknown-app", {"edgefed:apps": ["robot-control", "tetris"]}, "edgefed:apps[1]: 'tetris' has no spec"),
     (
         "missing-kubeconfig",
         {"edgefed:kubeconfig-orange-fr-paris": None},
@@ -124,23 +154,23 @@ BAD_STACK_CONFIG = [
 def test_bad_stack_config_stops_before_any_resource(overrides, expected, monkeypatch):
     from edgefed import program
 
-    raw, secrets = stack_config("fr", **overrides)
+    raw, secrets = stack_config("acme-fr", **overrides)
     recorder = Recorder()
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(raw))
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([s for s in secrets if s in raw]))
     pulumi.runtime.set_all_config(raw, [s for s in secrets if s in raw])
     with pytest.raises(pulumi.RunError) as caught:
-        run_program(program.deploy_stack, stack="fr", monkeypatch=monkeypatch, recorder=recorder)
+        run_program(program.deploy_stack, stack="acme-fr", monkeypatch=monkeypatch, recorder=recorder)
     assert recorder.resources == [], "bad input must stop the program before any resource is registered"
     message = str(caught.value)
-    assert message.startswith("stacks/Pulumi.fr.yaml: 1 problem(s), nothing was deployed:")
+    assert message.startswith("stacks/Pulumi.acme-fr.yaml: 1 problem(s), nothing was deployed:")
     assert expected in message
     assert "fake-" not in message, "credentials must never appear in errors"
 
 
 def test_plaintext_credentials_are_refused(monkeypatch):
-    raw, secrets = stack_config("fr")
+    raw, secrets = stack_config("acme-fr")
     secrets.remove("edgefed:kubeconfig-orange-fr-paris")
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(raw))
@@ -149,7 +179,7 @@ def test_plaintext_credentials_are_refused(monkeypatch):
     from edgefed import program
 
     with pytest.raises(pulumi.RunError) as caught:
-        run_program(program.deploy_stack, stack="fr", monkeypatch=monkeypatch)
+        run_program(program.deploy_stack, stack="acme-fr", monkeypatch=monkeypatch)
     assert (
         "edgefed:kubeconfig-orange-fr-paris: holds credentials and must be set with `pulumi config set --secret`"
         in str(caught.value)
@@ -160,15 +190,15 @@ def test_plaintext_credentials_are_refused(monkeypatch):
 def test_buckets_stay_in_place_through_an_outage(monkeypatch, tmp_path):
     outages = tmp_path / "outages.yaml"
     outages.write_text("unavailable_zones: [orange-fr-lyon, orange-fr-marseille, orange-fr-paris]\n")
-    raw, secrets = stack_config("fr")
+    raw, secrets = stack_config("acme-fr")
     healthy = {
         b.name
-        for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic/edgefed:ResidentBucket")
+        for b in run_stack("acme-fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic/edgefed:ResidentBucket")
     }
-    raw, secrets = stack_config("fr", **{"edgefed:outages": str(outages)})
+    raw, secrets = stack_config("acme-fr", **{"edgefed:outages": str(outages)})
     outage = {
         b.name
-        for b in run_stack("fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic/edgefed:ResidentBucket")
+        for b in run_stack("acme-fr", monkeypatch, raw, secrets).of_type("pulumi-python:dynamic/edgefed:ResidentBucket")
     }
     assert healthy and outage == healthy
 

@@ -66,9 +66,20 @@ def test_a_backend_is_shown_without_credentials():
 
 def test_state_check_refuses_before_anything_runs():
     env = {**os.environ, "PULUMI_BACKEND_URL": "file:///tmp/elsewhere"}
-    result = subprocess.run([*EDGEFED, "state-check", "fr"], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run([*EDGEFED, "state-check", "acme-fr"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 1
-    assert result.stderr.startswith("state-check: fr (FR): backend file:// keeps the state wherever")
+    assert result.stderr.startswith("state-check: acme-fr (FR): backend file:// keeps the state wherever")
     ok = {**os.environ, "PULUMI_BACKEND_URL": "s3://s?endpoint=https://s3.it-mil.tim.example&region=it-mil"}
-    result = subprocess.run([*EDGEFED, "state-check", "it"], cwd=ROOT, env=ok, capture_output=True, text=True)
+    result = subprocess.run([*EDGEFED, "state-check", "acme-it"], cwd=ROOT, env=ok, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    # An operator's zone stack keeps its state in its first home country: TIM's in Italy, not in France.
+    result = subprocess.run([*EDGEFED, "state-check", "zones-tim"], cwd=ROOT, env=ok, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    orange = {**os.environ, "PULUMI_BACKEND_URL": "s3://s?endpoint=https://s3.it-mil.tim.example&region=it-mil"}
+    result = subprocess.run(
+        [*EDGEFED, "state-check", "zones-orange"], cwd=ROOT, env=orange, capture_output=True, text=True
+    )
+    assert (
+        result.returncode == 1
+        and "state-check: zones-orange (FR): s3 backend at https://s3.it-mil.tim.example" in result.stderr
+    )

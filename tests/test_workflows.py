@@ -1,4 +1,4 @@
-"""The GitHub workflows: every country stack deploys in its country, and the linter passes (also in make test)."""
+"""The GitHub workflows: operators deploy their zones, tenants their apps in their country; the linter passes."""
 
 from __future__ import annotations
 
@@ -26,29 +26,45 @@ def production_stacks() -> list[str]:
     )
 
 
-def test_every_country_stack_deploys_on_a_runner_in_its_country():
+def tenant_stacks() -> list[str]:
+    return [s for s in production_stacks() if not s.startswith("zones-")]
+
+
+def operator_stacks() -> list[str]:
+    return [s for s in production_stacks() if s.startswith("zones-")]
+
+
+def test_every_operator_deploys_its_zones_first_then_every_tenant_stack_in_its_country():
     workflow = load((WORKFLOWS / "deploy.yml").read_text())
-    job = workflow["jobs"]["country"]
-    matrix = job["strategy"]["matrix"]["include"]
-    assert sorted(entry["stack"] for entry in matrix) == production_stacks(), "a new stack needs its deploy job"
-    for entry in matrix:
-        assert entry["country"] == entry["stack"], entry
-    assert job["strategy"]["fail-fast"] is False, "one country's failure must not stop the others"
-    assert job["runs-on"] == ["self-hosted", "edgefed", "country-${{ matrix.country }}"]
-    assert job["environment"] == "${{ matrix.stack }}", "each country's state backend and secrets"
-    steps = [step.get("run", "") for step in job["steps"]]
-    check = next(i for i, run in enumerate(steps) if "edgefed state-check" in run)
-    deploy = next(i for i, run in enumerate(steps) if "edgefed up" in run)
-    assert check < deploy, "the backend is checked before anything runs"
     labels = yaml.safe_load((ROOT / ".github" / "actionlint.yaml").read_text())["self-hosted-runner"]["labels"]
-    assert {f"country-{stack}" for stack in production_stacks()} <= set(labels)
+    operators = workflow["jobs"]["operator"]
+    matrix = operators["strategy"]["matrix"]["include"]
+    assert sorted(entry["stack"] for entry in matrix) == operator_stacks(), "a new operator needs its deploy job"
+    assert all(entry["stack"] == f"zones-{entry['operator']}" for entry in matrix)
+    assert operators["runs-on"] == ["self-hosted", "edgefed", "operator-${{ matrix.operator }}"]
+    assert {f"operator-{entry['operator']}" for entry in matrix} <= set(labels)
+    job = workflow["jobs"]["country"]
+    assert job["needs"] == "operator", "tenants deploy into namespaces the operators made"
+    matrix = job["strategy"]["matrix"]["include"]
+    assert sorted(entry["stack"] for entry in matrix) == tenant_stacks(), "a new stack needs its deploy job"
+    for entry in matrix:
+        assert entry["stack"].endswith(f"-{entry['country']}"), entry
+    for each in (operators, job):
+        assert each["strategy"]["fail-fast"] is False, "one stack's failure must not stop the others"
+        assert each["environment"] == "${{ matrix.stack }}", "each stack's state backend and secrets"
+        steps = [step.get("run", "") for step in each["steps"]]
+        check = next(i for i, run in enumerate(steps) if "edgefed state-check" in run)
+        deploy = next(i for i, run in enumerate(steps) if "edgefed up" in run)
+        assert check < deploy, "the backend is checked before anything runs"
+    assert job["runs-on"] == ["self-hosted", "edgefed", "country-${{ matrix.country }}"]
+    assert {f"country-{entry['country']}" for entry in matrix} <= set(labels)
 
 
-def test_the_nightly_audit_covers_every_country_stack_in_its_country():
+def test_the_nightly_audit_covers_every_tenant_stack_in_its_country():
     workflow = load((WORKFLOWS / "audit.yml").read_text())
     assert "schedule" in workflow["on"]
     job = workflow["jobs"]["country"]
-    assert sorted(e["stack"] for e in job["strategy"]["matrix"]["include"]) == production_stacks()
+    assert sorted(e["stack"] for e in job["strategy"]["matrix"]["include"]) == tenant_stacks()
     assert job["runs-on"] == ["self-hosted", "edgefed", "country-${{ matrix.country }}"]
     assert any("edgefed audit" in step.get("run", "") for step in job["steps"])
 

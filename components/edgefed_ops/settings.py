@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from edgefed.core.inputs.stacksets import family_of, load_stacksets
+from edgefed.core.inputs.stacksets import OPERATOR_STACKS, family_of, load_stacksets
 from edgefed_ops.errors import OpsError
 
 MOVING_VARIABLES = ("EDGEFED_FEDERATION_STATE", "EDGEFED_LOCAL_CATALOG", "PULUMI_BACKEND_URL")
@@ -135,6 +135,23 @@ class Settings:
     def local_stack_names(self) -> list[str]:
         """Names of the committed stacks of the local federation."""
         return [name for name in self.stack_names() if name.startswith(LOCAL_PREFIX)]
+
+    def is_operator_stack(self, stack: str) -> bool:
+        """True for an operator's zone stack (``<prefix>zones-<operator>``), false for a tenant's app stack."""
+        families = load_stacksets(self.root / "stacks" / "stacksets.yaml")
+        return stack.removeprefix(family_of(families, stack).prefix).startswith(OPERATOR_STACKS)
+
+    def operator_stack_names(self, local: bool | None = None) -> list[str]:
+        """The committed operators' zone stacks (of the local family only, or none of it, when asked)."""
+        return [s for s in self._of_family(local) if self.is_operator_stack(s)]
+
+    def app_stack_names(self, local: bool | None = None) -> list[str]:
+        """The committed tenants' app stacks (of the local family only, or none of it, when asked)."""
+        return [s for s in self._of_family(local) if not self.is_operator_stack(s)]
+
+    def _of_family(self, local: bool | None) -> list[str]:
+        names = self.stack_names()
+        return names if local is None else [n for n in names if n.startswith(LOCAL_PREFIX) == local]
 
 
 def _split_at_dashes(args: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:

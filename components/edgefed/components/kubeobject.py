@@ -27,6 +27,9 @@ class KubernetesObjectArgs:
     """The object's ``metadata`` (name, namespace, labels, annotations)."""
     spec: pulumi.Input[Mapping[str, Any]] | None = None
     """The object's ``spec``. Default none (a Namespace needs none)."""
+    fields: Mapping[str, Any] | None = None
+    """Other top-level fields of kinds without a spec (a ConfigMap's ``data``, a Role's ``rules``, a
+    RoleBinding's ``roleRef`` and ``subjects``). Default none."""
 
 
 class KubernetesObject(pulumi.CustomResource):
@@ -56,6 +59,7 @@ class KubernetesObject(pulumi.CustomResource):
         props: dict[str, Any] = {"apiVersion": args.api_version, "kind": args.kind, "metadata": args.metadata}
         if args.spec is not None:
             props["spec"] = args.spec
+        props.update(args.fields or {})
         # Declared so that the provider's status comes back as an output, as with the typed classes.
         props["status"] = None
         super().__init__(type_token(args.api_version, args.kind), resource_name, props, opts)

@@ -140,6 +140,12 @@ def stack_slice(root: Path, stack: str, raw: Mapping[str, str], secret_keys: Seq
         for zone in homes[spec.name]:
             require_encryption(spec, zone)
             _require_s3_credentials(zone.object_storage.credentials_secret, secret_keys, raw, source)
-    return StackSlice(
-        stack, config, catalog, specs, plans, demand, federation.unavailable, homes, registry_rules(root, stack)
-    )
+    rules = registry_rules(root, stack)
+    contract = federation.contract
+    outside = [r for r in contract.registries if r not in rules.allowed] if contract is not None else []
+    if outside:
+        raise ConfigError(
+            config.contract,
+            [("registries", f"{', '.join(outside)} not in the federation's allow-list ({', '.join(rules.allowed)})")],
+        )
+    return StackSlice(stack, config, catalog, specs, plans, demand, federation.unavailable, homes, rules)

@@ -114,6 +114,7 @@ def federation(n_zones: int, n_sites: int, n_apps: int = 30, seed: int = 11) -> 
         mine = tuple(s.model_copy(update={"sites": tuple(x for x in s.sites if x.country == cc)}) for s in specs)
         mine = tuple(s for s in mine if s.sites)
         zones = tuple(z.id for z in catalog.zones if z.country in nearby)
-        config = StackConfig(country=cc, zones=zones, apps=tuple(s.name for s in mine))
+        apps = tuple(s.name for s in mine)
+        config = StackConfig(country=cc, tenant="bench", contract="<generated>", zones=zones, apps=apps)
         members.append(Member(cc.lower(), f"<generated {cc}>", config, mine))
     return Federation(catalog, tuple(members), frozenset(), "<none>")

@@ -19,7 +19,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the report; exit 1 on a violation."""
-    stacks = inputs.stacks(settings, args.stacks)
+    stacks = inputs.stacks(settings, args.stacks, apps_only=True)
     if args.html:
         inputs.output_file(args.html, "--html")
     progress = options.progress(args)

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.preview:
         from edgefed_ops.bench import preview
 
-        lines = preview.run(settings, inputs.stack(settings, args.preview), args.rounds, progress)
+        lines = preview.run(settings, inputs.stack(settings, args.preview, apps_only=True), args.rounds, progress)
     elif args.federation:
         from edgefed_ops.bench import federation
 

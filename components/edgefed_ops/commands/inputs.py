@@ -19,22 +19,34 @@ def _listed(values: Iterable[str]) -> str:
     return ", ".join(sorted(values)) or "none"
 
 
-def stacks(settings: Settings, names: Sequence[str], *, local_only: bool = False) -> list[str]:
-    """The named stacks (every committed one, or every local one, when none is named), each checked."""
-    known = settings.local_stack_names() if local_only else settings.stack_names()
+def stacks(settings: Settings, names: Sequence[str], *, local_only: bool = False, apps_only: bool = False) -> list[str]:
+    """The named stacks, each checked (none named: every committed one of the kinds asked for).
+
+    ``local_only``: the local federation's stacks; ``apps_only``: tenants' app stacks, not operators'.
+    """
+    local = True if local_only else None
+    known = (
+        settings.app_stack_names(local)
+        if apps_only
+        else settings.stack_names()
+        if local is None
+        else (settings.local_stack_names())
+    )
+    what = ("local " if local_only else "") + ("app stack" if apps_only else "stack")
     unknown = [name for name in names if name not in known]
     if unknown:
-        what = "local stack" if local_only else "stack"
+        operators = [name for name in unknown if name in settings.stack_names() and settings.is_operator_stack(name)]
+        why = f"; {', '.join(operators)} is an operator's zone stack, which places no apps" if operators else ""
         raise UsageError(
-            f"unknown {what}{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"unknown {what}{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}{why}; "
             f"{what}s: {_listed(known)}"
         )
     return list(names) or known
 
 
-def stack(settings: Settings, name: str, *, local_only: bool = False) -> str:
+def stack(settings: Settings, name: str, *, local_only: bool = False, apps_only: bool = False) -> str:
     """One committed stack."""
-    return stacks(settings, [name], local_only=local_only)[0]
+    return stacks(settings, [name], local_only=local_only, apps_only=apps_only)[0]
 
 
 def zones(catalog: Catalog, names: Sequence[str], option: str, source: str) -> list[str]:

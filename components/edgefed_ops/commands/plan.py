@@ -24,7 +24,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print the plan (or what-if, or diff); exit 1 on a problem."""
-    names = inputs.stacks(settings, args.stacks)
+    names = inputs.stacks(settings, args.stacks, apps_only=True)
     if args.markdown and not args.diff:
         raise UsageError("--markdown goes with --diff REV")
     if args.diff:

@@ -24,5 +24,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for path in render.write(settings.root):
         print(f"wrote {path.relative_to(settings.root)}")
     for name in render.unlisted_apps(settings.root):
-        print(f"stacks/apps/{name}.yaml is in no stack family: add it to a family's apps in stacks/stacksets.yaml")
+        print(f"stacks/apps/{name}.yaml is run by no tenant: add it to a tenant's apps in stacks/stacksets.yaml")
     return 0

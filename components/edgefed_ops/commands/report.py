@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.schema:
         print(json.dumps(sovereignty.Report.model_json_schema(), indent=2))
         return 0
-    stacks = inputs.stacks(settings, args.stacks)
+    stacks = inputs.stacks(settings, args.stacks, apps_only=True)
     if args.html:
         inputs.output_file(args.html, "--html")
     source: audit.Source = "state" if args.state else "preview"

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from edgefed.core.inputs.catalog import load_catalog
-from edgefed.core.inputs.stackconfig import catalog_path, raw_from_stack_file
+from edgefed.core.inputs.stackconfig import catalog_path, raw_from_stack_file, state_country
 from edgefed_ops.commands import inputs, options
 from edgefed_ops.settings import Settings
 from edgefed_ops.stack.backend import BackendUrl
@@ -22,8 +22,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     failed = 0
     for stack in inputs.stacks(settings, args.stacks):
         raw = raw_from_stack_file(settings.root / "stacks" / f"Pulumi.{stack}.yaml")
-        country = raw.get("edgefed:country", "").upper()
         catalog = load_catalog(catalog_path(raw, settings.root))
+        country = state_country(raw, catalog)
         url = BackendUrl.parse(settings.backend_url) if settings.backend_url else None
         why = url.problem(country, catalog) if url else "PULUMI_BACKEND_URL is not set"
         if why:

@@ -7,11 +7,13 @@ token written only to the zone's kubeconfig (mode 0600).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,8 +68,12 @@ def _wait_ready(client: ZoneClient, process: subprocess.Popen[bytes], log: Path,
     )
 
 
-def _keys(pki: Path) -> str:
-    """The service-account key pair and the admin token, made once: a restarted zone keeps both."""
+def _keys(pki: Path, operator_tokens: Sequence[str]) -> str:
+    """The service-account key pair and the tokens file, made once: a restarted zone keeps its keys.
+
+    The first token is the zone's own (its controllers, scheduler and kwok use it); each line after it is
+    an operator's admin token (``token,user,uid,group``), rewritten at every start.
+    """
     pki.mkdir(exist_ok=True)
     if not (pki / "sa.pub").exists():
         subprocess.run(["openssl", "genrsa", "-out", str(pki / "sa.key"), "2048"], check=True, capture_output=True)
@@ -77,9 +83,11 @@ def _keys(pki: Path) -> str:
             capture_output=True,
         )
     tokens = pki / "tokens.csv"
-    if not tokens.exists():
-        write_private(tokens, f"{secrets.token_urlsafe(32)},edgefed-admin,edgefed-admin,system:masters\n")
-    return tokens.read_text().split(",", 1)[0]
+    own = tokens.read_text().split("\n", 1)[0] if tokens.exists() else ""
+    if not own:
+        own = f"{secrets.token_urlsafe(32)},edgefed-admin,edgefed-admin,system:masters"
+    write_private(tokens, "\n".join([own, *operator_tokens]) + "\n")
+    return own.split(",", 1)[0]
 
 
 def _ports(data_dir: Path, api_port: int | None) -> tuple[int, int, int]:
@@ -98,31 +106,88 @@ def _ports(data_dir: Path, api_port: int | None) -> tuple[int, int, int]:
     return int(client), int(peer), int(secure)
 
 
-def _kubeconfig(name: str, url: str, token: str) -> str:
+def kubeconfig(name: str, url: str, token: str, user: str = "admin", ca: str | None = None) -> str:
+    """A kubeconfig of one server and one token (loopback servers: TLS unchecked unless ``ca`` is given)."""
+    if ca is None:
+        trust = "    insecure-skip-tls-verify: true\n"
+    else:
+        trust = f"    certificate-authority-data: {base64.b64encode(ca.encode()).decode()}\n"
     return (
         "apiVersion: v1\nkind: Config\n"
-        f"clusters:\n- name: {name}\n  cluster:\n    server: {url}\n    insecure-skip-tls-verify: true\n"
-        f"users:\n- name: {name}-admin\n  user:\n    token: {token}\n"
-        f"contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}-admin\n"
+        f"clusters:\n- name: {name}\n  cluster:\n    server: {url}\n{trust}"
+        f"users:\n- name: {name}-{user}\n  user:\n    token: {token}\n"
+        f"contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}-{user}\n"
         f"current-context: {name}\n"
     )
 
 
+@dataclass(frozen=True)
+class Options:
+    """How a control plane differs from the default zone: more API server flags, operators' tokens, no controllers."""
+
+    api_port: int | None = None
+    """The API server's port (default: a free one); a zone serves where its catalog endpoint says."""
+    apiserver_args: tuple[str, ...] = ()
+    """More kube-apiserver flags (``--authentication-config``, an issuer's TLS and service-account flags)."""
+    operator_tokens: tuple[str, ...] = ()
+    """Token file lines of the operators' admin credentials (``token,user,uid,group``)."""
+    controllers: bool = True
+    """Run kube-controller-manager (an identity issuer needs none: it only signs tokens)."""
+    service_account_issuer: str = "https://kubernetes.default.svc.cluster.local"
+    """The issuer of the server's service-account tokens."""
+
+
+def _etcd_args(binary: str, name: str, data_dir: Path, client_port: int, peer_port: int) -> list[str]:
+    loopback = "http://127.0.0.1"
+    return [
+        binary, "--name", name, "--data-dir", str(data_dir / "etcd"),
+        "--listen-client-urls", f"{loopback}:{client_port}", "--advertise-client-urls", f"{loopback}:{client_port}",
+        "--listen-peer-urls", f"{loopback}:{peer_port}", "--initial-advertise-peer-urls", f"{loopback}:{peer_port}",
+        "--initial-cluster", f"{name}={loopback}:{peer_port}", "--listen-metrics-urls", "",
+        "--unsafe-no-fsync", "--log-level", "error",
+    ]  # fmt: skip
+
+
+def _apiserver_args(binary: str, pki: Path, client_port: int, secure: int, options: Options) -> list[str]:
+    return [
+        binary, "--etcd-servers", f"http://127.0.0.1:{client_port}",
+        "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(secure),
+        "--cert-dir", str(pki), "--token-auth-file", str(pki / "tokens.csv"), "--authorization-mode", "RBAC",
+        "--service-account-key-file", str(pki / "sa.pub"), "--service-account-signing-key-file", str(pki / "sa.key"),
+        "--service-account-issuer", options.service_account_issuer,
+        "--service-cluster-ip-range", "10.96.0.0/16", "--endpoint-reconciler-type", "none",
+        "--enable-priority-and-fairness=false", "--v", "0", *options.apiserver_args,
+    ]  # fmt: skip
+
+
+def _controller_manager_args(binary: str, kubeconfig_path: Path, pki: Path) -> list[str]:
+    return [
+        binary, "--kubeconfig", str(kubeconfig_path), "--leader-elect=false",
+        "--bind-address", "127.0.0.1", "--secure-port", "0",
+        "--service-account-private-key-file", str(pki / "sa.key"),
+        "--root-ca-file", str(pki / "apiserver.crt"), "--use-service-account-credentials=false",
+        "--controllers", "*", "--v", "0",
+        # Autoscalers own the replica count (edgefed.core.objects.manifests.deployment_spec): re-check every
+        # 2 s instead of 15, so that a role change reaches its new bounds in seconds.
+        "--horizontal-pod-autoscaler-sync-period", "2s",
+    ]  # fmt: skip
+
+
 def start(
-    name: str, data_dir: Path, binaries: Binaries, *, detach: bool = False, api_port: int | None = None
+    name: str, data_dir: Path, binaries: Binaries, *, detach: bool = False, options: Options | None = None
 ) -> ControlPlane:
-    """Start etcd, kube-apiserver and kube-controller-manager for zone ``name`` under ``data_dir``.
+    """Start etcd, kube-apiserver and (unless ``options`` say otherwise) kube-controller-manager under ``data_dir``.
 
     Returns when the API server answers. The controller manager computes quota usage, creates service
     accounts and collects garbage, as in a real zone. ``detach`` starts the processes in their own
     session, so that they outlive the caller (the local federation); their records go to
-    ``data_dir/processes.json``. ``api_port`` fixes the API server's port (default: a free one).
+    ``data_dir/processes.json``.
     """
+    options = options or Options()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
-    client_port, peer_port, secure = _ports(data_dir, api_port)
+    client_port, peer_port, secure = _ports(data_dir, options.api_port)
     plane = ControlPlane(name, f"https://127.0.0.1:{secure}", data_dir / "kubeconfig", data_dir)
-    loopback = "http://127.0.0.1"
 
     def run(args: list[str], log: str) -> subprocess.Popen[bytes]:
         process = processes.spawn(args, data_dir / log, detach=detach)
@@ -130,51 +195,20 @@ def start(
         plane.records.append(processes.record(process, args[0]))
         return process
 
-    run(
-        [
-            binaries.etcd, "--name", name, "--data-dir", str(data_dir / "etcd"),
-            "--listen-client-urls", f"{loopback}:{client_port}", "--advertise-client-urls", f"{loopback}:{client_port}",
-            "--listen-peer-urls", f"{loopback}:{peer_port}", "--initial-advertise-peer-urls", f"{loopback}:{peer_port}",
-            "--initial-cluster", f"{name}={loopback}:{peer_port}", "--listen-metrics-urls", "",
-            "--unsafe-no-fsync", "--log-level", "error",
-        ],
-        "etcd.log",
-    )  # fmt: skip
+    run(_etcd_args(binaries.etcd, name, data_dir, client_port, peer_port), "etcd.log")
     try:
         pki = data_dir / "pki"
-        token = _keys(pki)
-        apiserver = run(
-            [
-                binaries.apiserver, "--etcd-servers", f"{loopback}:{client_port}",
-                "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(secure),
-                "--cert-dir", str(pki), "--token-auth-file", str(pki / "tokens.csv"), "--authorization-mode", "RBAC",
-                "--service-account-key-file", str(pki / "sa.pub"),
-                "--service-account-signing-key-file", str(pki / "sa.key"),
-                "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-                "--service-cluster-ip-range", "10.96.0.0/16", "--endpoint-reconciler-type", "none",
-                "--enable-priority-and-fairness=false", "--v", "0",
-            ],
-            "kube-apiserver.log",
-        )  # fmt: skip
-        write_private(plane.kubeconfig, _kubeconfig(name, plane.url, token))
+        token = _keys(pki, options.operator_tokens)
+        apiserver = run(_apiserver_args(binaries.apiserver, pki, client_port, secure, options), "kube-apiserver.log")
+        write_private(plane.kubeconfig, kubeconfig(name, plane.url, token))
         client = ZoneClient(plane.kubeconfig, timeout=2)
         try:
             _wait_ready(client, apiserver, data_dir / "kube-apiserver.log")
         finally:
             client.close()
-        run(
-            [
-                binaries.controller_manager, "--kubeconfig", str(plane.kubeconfig), "--leader-elect=false",
-                "--bind-address", "127.0.0.1", "--secure-port", "0",
-                "--service-account-private-key-file", str(pki / "sa.key"),
-                "--root-ca-file", str(pki / "apiserver.crt"), "--use-service-account-credentials=false",
-                "--controllers", "*", "--v", "0",
-                # Autoscalers own the replica count (edgefed.core.objects.manifests.deployment_spec): re-check every
-                # 2 s instead of 15, so that a role change reaches its new bounds in seconds.
-                "--horizontal-pod-autoscaler-sync-period", "2s",
-            ],
-            "kube-controller-manager.log",
-        )  # fmt: skip
+        if options.controllers:
+            manager = _controller_manager_args(binaries.controller_manager, plane.kubeconfig, pki)
+            run(manager, "kube-controller-manager.log")
     except BaseException:
         plane.stop()
         raise

@@ -20,12 +20,14 @@ from urllib.parse import urlparse
 import yaml
 
 from edgefed.core.inputs.catalog import Catalog, Zone, load_catalog
-from edgefed_ops.errors import OpsError
-from edgefed_ops.local import object_store, ports, processes
+from edgefed_ops.local import ports, processes
+from edgefed_ops.local.credentials import operator_token, operator_token_line
 from edgefed_ops.local.files import write_private
+from edgefed_ops.local.issuer import LocalIdentities
 from edgefed_ops.local.status import StoreRow, ZoneRow, store_row, zone_row
+from edgefed_ops.local.store import LocalStore
 from edgefed_ops.local.toolchain import tool
-from edgefed_ops.local.zone import ANOTHER_FEDERATION, PROCESSES, LocalZone, all_running
+from edgefed_ops.local.zone import PROCESSES, LocalZone, ZoneTrust
 from edgefed_ops.settings import Settings
 
 
@@ -39,6 +41,7 @@ class LocalFederation:
         self.state = settings.federation_state
         self.catalog: Catalog = load_catalog(catalog or settings.local_catalog)
         self.progress = progress
+        self.identities = LocalIdentities(self.catalog, self.state, self._tool)
 
     def zone_dir(self, zone: str) -> Path:
         """Folder of one zone (its kubeconfig is ``kubeconfig`` there)."""
@@ -50,9 +53,15 @@ class LocalFederation:
 
     def zone(self, zone: Zone) -> LocalZone:
         """One zone's processes."""
-        return LocalZone(
-            zone, self.zone_dir(zone.id), lambda name: tool(self.settings.root, name), self.settings.kwok_stages
+        trust = ZoneTrust(
+            operator_token_line(self.state, zone.operator),
+            operator_token(self.state, zone.operator),
+            self.state / "authentication.yaml",
         )
+        return LocalZone(zone, self.zone_dir(zone.id), self._tool, self.settings.kwok_stages, trust)
+
+    def _tool(self, name: str) -> str:
+        return tool(self.settings.root, name)
 
     def storages(self) -> dict[str, tuple[str, str]]:
         """Country to (endpoint, region) of its object store."""
@@ -61,36 +70,19 @@ class LocalFederation:
     def fixed_ports(self) -> list[tuple[str, int]]:
         """The catalog's fixed loopback ports: each zone's API server and each country's object store."""
         found = [(f"zone {z.id}'s API server", urlparse(z.api_endpoint).port) for z in self.catalog.zones]
+        found += [(f"{i.operator.id}'s identity issuer", urlparse(i.url).port) for i in self.identities.issuers()]
         found += [(f"{cc}'s object store", urlparse(e).port) for cc, (e, _) in sorted(self.storages().items())]
         return [(what, port) for what, port in found if port is not None]
 
     def start_store(self, country: str, endpoint: str, region: str) -> None:
         """Start one country's S3 server on the catalog's endpoint, with keys made once."""
-        folder = self.store_dir(country)
-        if all_running(folder):
-            return
-        port = urlparse(endpoint).port
-        if port is None:
-            raise OpsError(f"{country}'s object store {endpoint} names no port")
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-        try:
-            server = object_store.start(
-                folder, region, port=port, binary=tool(self.settings.root, "versitygw"),
-                keys=object_store.keys_of(folder), detach=True,
-            )  # fmt: skip
-        except object_store.PortInUseError as error:
-            raise OpsError(
-                f"federation: {country}'s object store {endpoint} cannot start: {error}. {ANOTHER_FEDERATION}"
-            ) from error
-        (folder / PROCESSES).unlink(missing_ok=True)
-        processes.save(folder / PROCESSES, [server.record])
+        LocalStore(country, endpoint, region, self.store_dir(country)).start(self._tool("versitygw"))
 
     def write_kubeconfig(self) -> None:
         """The kubeconfig with one context per zone (mode 0600)."""
         merged: dict[str, list[object]] = {"clusters": [], "users": [], "contexts": []}
         for zone in self.catalog.zones:
-            path = self.zone_dir(zone.id) / "kubeconfig"
+            path = self.zone_dir(zone.id) / "operator.kubeconfig"
             if path.exists():
                 one = yaml.safe_load(path.read_text())
                 for key in merged:
@@ -111,6 +103,13 @@ class LocalFederation:
         for country, (endpoint, region) in sorted(self.storages().items()):
             self.start_store(country, endpoint, region)
             self.progress(f"object store {country}: {endpoint} ({region})")
+        # The issuers first: a zone's API server fetches their signing keys to accept tenants' tokens.
+        self.identities.write_trust()
+        for issuer in self.identities.issuers():
+            took = issuer.start()
+            self.progress(
+                f"identity issuer of {issuer.operator.id}: {issuer.url} ({f'{took:.1f} s' if took else 'ran'})"
+            )
         self.start_zones(self.catalog.zones)
         self.write_kubeconfig()
         return time.monotonic() - begin
@@ -142,7 +141,7 @@ class LocalFederation:
     def down(self) -> None:
         """Stop every process this federation started and remove its folder and kubeconfig."""
         if self.state.exists():
-            folders = [*(self.state / "zones").glob("*"), *(self.state / "s3").glob("*")]
+            folders = [folder for kind in ("zones", "s3", "identity") for folder in (self.state / kind).glob("*")]
             processes.stop([r for folder in folders for r in processes.load(folder / PROCESSES)])
         shutil.rmtree(self.state, ignore_errors=True)
         self.settings.kubeconfig.unlink(missing_ok=True)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from edgefed.core.inputs.catalog import Zone
 from edgefed_ops.errors import OpsError
 from edgefed_ops.local import controlplane, ports, processes
+from edgefed_ops.local.files import write_private
 from edgefed_ops.local.zone_client import UNREACHABLE, ZoneClient
 
 PROCESSES = "processes.json"
@@ -53,16 +55,35 @@ def all_running(folder: Path) -> bool:
     return bool(records) and all(processes.is_ours(r) for r in records)
 
 
+@dataclass(frozen=True)
+class ZoneTrust:
+    """What a zone trusts: its operator's admin token, and the federation's tenant identities."""
+
+    operator_token_line: str
+    """The token file line of the zone's operator's admin (``token,user,uid,group``)."""
+    operator_token: str
+    """That token, for the operator's kubeconfig of the zone."""
+    authentication_config: Path
+    """The zone's ``--authentication-config``: every operator's issuer, for the tenants' tokens."""
+
+
 class LocalZone:
     """One catalog zone of the local federation, in its folder."""
 
-    def __init__(self, zone: Zone, folder: Path, tool: Callable[[str], str], kwok_stages: Path) -> None:
-        self.zone, self.folder, self._tool, self._stages = zone, folder, tool, kwok_stages
+    def __init__(
+        self, zone: Zone, folder: Path, tool: Callable[[str], str], kwok_stages: Path, trust: ZoneTrust
+    ) -> None:
+        self.zone, self.folder, self._tool, self._stages, self.trust = zone, folder, tool, kwok_stages, trust
 
     @property
     def kubeconfig(self) -> Path:
-        """The zone's admin kubeconfig."""
+        """The zone's own kubeconfig (its controllers, scheduler and kwok; the federation's reads)."""
         return self.folder / "kubeconfig"
+
+    @property
+    def operator_kubeconfig(self) -> Path:
+        """The zone's operator's admin kubeconfig (the operator's zone stack deploys with it)."""
+        return self.folder / "operator.kubeconfig"
 
     def _api_port(self) -> int:
         api = urlparse(self.zone.api_endpoint)
@@ -88,7 +109,14 @@ class LocalZone:
         binaries = controlplane.Binaries(
             self._tool("etcd"), self._tool("kube-apiserver"), self._tool("kube-controller-manager")
         )
-        plane = controlplane.start(self.zone.id, self.folder, binaries, detach=True, api_port=self._api_port())
+        options = controlplane.Options(
+            api_port=self._api_port(),
+            apiserver_args=("--authentication-config", str(self.trust.authentication_config)),
+            operator_tokens=(self.trust.operator_token_line,),
+        )
+        plane = controlplane.start(self.zone.id, self.folder, binaries, detach=True, options=options)
+        operator = controlplane.kubeconfig(self.zone.id, plane.url, self.trust.operator_token, "operator")
+        write_private(self.operator_kubeconfig, operator)
         scheduler_bin, kwok_bin = self._tool("kube-scheduler"), self._tool("kwok")
         scheduler = processes.spawn(
             [scheduler_bin, "--kubeconfig", str(plane.kubeconfig), "--leader-elect=false",

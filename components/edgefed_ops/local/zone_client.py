@@ -18,10 +18,11 @@ import httpx2
 import yaml
 from lightkube import ApiError, Client, KubeConfig, codecs
 from lightkube.core.exceptions import ConfigError as KubeConfigError
+from lightkube.models.authentication_v1 import TokenRequestSpec
 from lightkube.models.core_v1 import NodeStatus
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Namespace, Node, Service
+from lightkube.resources.core_v1 import Namespace, Node, Service, ServiceAccountToken
 from lightkube.resources.discovery_v1 import EndpointSlice
 
 UNREACHABLE = (httpx2.HTTPError, OSError, KubeConfigError)
@@ -90,6 +91,33 @@ class ZoneClient:
             self.close()
             return False
         return True
+
+    def reachable(self) -> bool:
+        """True when the API server answers at all, whatever it answers (a tenant is refused ``default``)."""
+        try:
+            self._api().get(Namespace, "default")
+        except ApiError:
+            return True
+        except UNREACHABLE:
+            self.close()
+            return False
+        return True
+
+    def ensure(self, manifest: dict[str, Any]) -> None:
+        """Create the object unless it exists (an operator's one-time setup)."""
+        try:
+            self._api().create(codecs.from_dict(manifest))
+        except ApiError as error:
+            if error.status.code != 409:
+                raise
+
+    def service_account_token(self, namespace: str, name: str, audience: str, seconds: int) -> str:
+        """A token for a ServiceAccount from the TokenRequest API, for ``audience``, living ``seconds``."""
+        spec = TokenRequestSpec(audiences=[audience], expirationSeconds=seconds)
+        request = ServiceAccountToken(metadata=ObjectMeta(name=name, namespace=namespace), spec=spec)
+        answer = self._api().create(request, name=name, namespace=namespace)
+        assert answer.status is not None
+        return str(answer.status.token)
 
     def ready_nodes(self) -> int:
         """Nodes whose Ready condition is True."""

@@ -27,7 +27,9 @@ class FederationPlans:
     @property
     def ok(self) -> bool:
         """No configuration problem in a stack asked for."""
-        return not any(p for plan in self.plans for p in plan.problems if p.stack in self.stacks)
+        stacks = [p.stack for plan in self.plans for p in plan.problems]
+        stacks += [p.stack for plan in self.plans for p in plan.contract_problems]
+        return not any(stack in self.stacks for stack in stacks)
 
 
 def load_federations(root: Path, stacks: Sequence[str]) -> list[Federation]:
@@ -38,10 +40,11 @@ def load_federations(root: Path, stacks: Sequence[str]) -> list[Federation]:
     federations: list[Federation] = []
     covered: set[str] = set()
     for stack in stacks:
-        if stack in covered:
-            continue
         path = root / "stacks" / f"Pulumi.{stack}.yaml"
-        federation = load_federation(root, stack, raw_from_stack_file(path), [])
+        raw = raw_from_stack_file(path)
+        if stack in covered or raw.get("edgefed:operator"):
+            continue  # an operator's zone stack places no apps
+        federation = load_federation(root, stack, raw, [])
         covered |= {m.stack for m in federation.members}
         federations.append(federation)
     return federations
@@ -122,6 +125,12 @@ def plan_data(result: FederationPlans) -> dict[str, Any]:
         "assignments": assignments,
         "sites": sites,
         "problems": problems,
+        "over_contract": [
+            {"stack": p.stack, "zone": p.zone, "message": p.message}
+            for plan in result.plans
+            for p in plan.contract_problems
+            if p.stack in result.stacks
+        ],
     }
 
 
@@ -144,10 +153,12 @@ def plan_lines(result: FederationPlans) -> list[str]:
                     lines.append(
                         f"    zone {z.zone:32} {z.country} {z.role:8} x{z.replicas}  sites: {', '.join(z.sites)}"
                     )
-        lines.append("  zones (reserved use / capacity):")
+        capacity = "the tenant's contracted capacity" if fed.contract else "capacity"
+        lines.append(f"  zones (reserved use / {capacity}):")
         for use in plan.zones:
             if use.claims:
                 takers = ", ".join(f"{c.stack}/{c.app} {c.role} x{c.reserved_replicas}" for c in use.claims)
                 lines.append(f"    {use.describe()}: {takers}")
         lines += [f"  PROBLEM {p.message}" for p in plan.problems]
+        lines += [f"  OVER CONTRACT {p.message}" for p in plan.contract_problems]
     return lines

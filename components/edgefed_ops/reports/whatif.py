@@ -87,6 +87,7 @@ def data(report: WhatIf) -> dict[str, Any]:
                         for o in r.overcommitted
                     ],
                     "zones": _zones(federation.catalog, r.use),
+                    "over_contract": list(r.over_contract),
                 }
             )
     gaps = sum(len(r.gaps) for _, results in report.results for r in results)
@@ -124,6 +125,7 @@ def lines(report: WhatIf) -> list[str]:
             for s in r.unserved:
                 tag = "GAP" if s.must_survive else "unserved"
                 out.append(f"      {tag}: {s.stack}/{s.app} {s.site} ({s.reason}): {s.problem}")
+            out += [f"      OVER CONTRACT: {message}" for message in r.over_contract]
             for o in r.overcommitted:
                 cap = federation.catalog.zone(o.zone).capacity
                 out.append(

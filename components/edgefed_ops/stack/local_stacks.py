@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from edgefed.core.inputs.stackconfig import state_country
 from edgefed.core.inputs.yamlfile import load_yaml
 from edgefed_ops.errors import OpsError
 from edgefed_ops.local import object_store
@@ -72,8 +73,9 @@ class LocalStacks:
 
     def state_backend(self, stack: str) -> Backend:
         """The stack's state backend: a bucket of its country's object store in the running federation."""
-        country = str(self.committed_config(stack).get("edgefed:country", "")).upper()
         catalog = self.federation.catalog
+        raw = {key: str(value) for key, value in self.committed_config(stack).items()}
+        country = state_country(raw, catalog)
         zone = next((z for z in catalog.zones if z.country == country), None)
         credentials = self.federation.store_dir(country) / "credentials.json"
         if zone is None or not credentials.exists():

@@ -11,6 +11,7 @@ always does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,10 @@ import yaml
 
 from edgefed.core.inputs.appspec import AppSpec, load_app_spec
 from edgefed.core.inputs.catalog import Catalog, load_catalog
+from edgefed.core.inputs.contract import Contract, load_contracts
 from edgefed.core.inputs.errors import ConfigError
 from edgefed.core.inputs.geography import geography
-from edgefed.core.inputs.stacksets import load_stacksets
+from edgefed.core.inputs.stacksets import StackFamily, load_stacksets
 from edgefed.core.inputs.yamlfile import Yaml12Loader
 from edgefed.core.placement.latency import ZoneSearch
 
@@ -43,37 +45,92 @@ class Rendered:
         return dict((yaml.load(self.text, Loader=Yaml12Loader) or {}).get("config") or {})
 
 
-def render(root: Path) -> list[Rendered]:
-    """The rendered part of every stack file, for every country with a site of a family's apps."""
-    env = jinja2.Environment(
+def _templates(root: Path) -> jinja2.Environment:
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "stacks" / "templates"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    template = env.get_template("country.yaml.j2")
-    geo = geography()
+
+
+def render(root: Path) -> list[Rendered]:
+    """The rendered part of every stack file: each family's operator zone stacks and tenant app stacks."""
+    templates = _templates(root)
     out = []
     for family in load_stacksets(root / "stacks" / "stacksets.yaml"):
         catalog = load_catalog(root / family.catalog)
-        specs = [load_app_spec(root / "stacks" / "apps" / f"{name}.yaml") for name in family.apps]
-        for spec in specs:
-            check_site_countries(root / "stacks" / "apps" / f"{spec.name}.yaml", spec, catalog, family.catalog)
-        for country in sorted({site.country for spec in specs for site in spec.sites}):
-            nearby = {country} | geo.neighbours[country]
-            zones = sorted(
-                (z for z in catalog.zones if z.country in nearby), key=lambda z: (z.country != country, z.id)
-            )
-            apps = sorted(spec.name for spec in specs if any(site.country == country for site in spec.sites))
-            text = template.render(
-                country=country,
-                country_name=geo.name(country),
-                catalog_path=family.catalog,
-                zones=zones,
-                apps=apps,
-                settings=family.settings,
-            )
-            out.append(Rendered(root / "stacks" / f"Pulumi.{family.prefix}{country.lower()}.yaml", text))
+        contracts = load_contracts(root / family.contracts, catalog)
+        out += _operator_stacks(root, family, catalog, templates.get_template("operator.yaml.j2"))
+        for tenant, apps in family.tenants.items():
+            contract = contracts.get(tenant)
+            if contract is None:
+                raise ConfigError(
+                    str(root / "stacks" / "stacksets.yaml"),
+                    [(f"tenants.{tenant}", f"has no contract {family.contracts}/{tenant}.yaml; contracts there: "
+                      f"{', '.join(sorted(contracts)) or 'none'}")],
+                )  # fmt: skip
+            out += _tenant_stacks(root, family, catalog, contract, apps, templates.get_template("tenant.yaml.j2"))
     return out
+
+
+def _operator_stacks(root: Path, family: StackFamily, catalog: Catalog, template: jinja2.Template) -> list[Rendered]:
+    """One zone stack per operator with zones in the catalog."""
+    out = []
+    for operator in catalog.operators:
+        zones = [z for z in catalog.zones if z.operator == operator.id]
+        if not zones:
+            continue
+        text = template.render(operator=operator, catalog_path=family.catalog, contracts=family.contracts, zones=zones)
+        out.append(Rendered(root / "stacks" / f"Pulumi.{family.operator_stack(operator.id)}.yaml", text))
+    return out
+
+
+def _tenant_stacks(
+    root: Path,
+    family: StackFamily,
+    catalog: Catalog,
+    contract: Contract,
+    apps: Sequence[str],
+    template: jinja2.Template,
+) -> list[Rendered]:
+    """One app stack per country where one of the tenant's apps has a site, on the zones its contract allocates."""
+    geo = geography()
+    specs = [load_app_spec(root / "stacks" / "apps" / f"{name}.yaml") for name in apps]
+    contract_path = f"{family.contracts}/{contract.tenant}.yaml"
+    for spec in specs:
+        check_site_countries(root / "stacks" / "apps" / f"{spec.name}.yaml", spec, catalog, family.catalog)
+        check_contracted_countries(root / "stacks" / "apps" / f"{spec.name}.yaml", spec, contract, contract_path)
+    out = []
+    for country in sorted({site.country for spec in specs for site in spec.sites}):
+        allocated = set(contract.zones(country))
+        zones = sorted((z for z in catalog.zones if z.id in allocated), key=lambda z: (z.country != country, z.id))
+        text = template.render(
+            tenant=contract.tenant,
+            contract=contract_path,
+            country=country,
+            country_name=geo.name(country),
+            catalog_path=family.catalog,
+            zones=zones,
+            apps=sorted(spec.name for spec in specs if any(site.country == country for site in spec.sites)),
+            settings=family.settings,
+        )
+        out.append(Rendered(root / "stacks" / f"Pulumi.{family.tenant_stack(contract.tenant, country)}.yaml", text))
+    return out
+
+
+def check_contracted_countries(path: Path, spec: AppSpec, contract: Contract, contract_path: str) -> None:
+    """Every site's country must be one the tenant's contract allocates zones in."""
+    problems = [
+        (
+            f"sites[{i}].country",
+            f"site {site.name!r} of app {spec.name!r} is in {site.country}, where {contract_path} allocates no zone; "
+            f"add {site.country} and its zones to the contract or remove the site",
+        )
+        for i, site in enumerate(spec.sites)
+        if not contract.zones(site.country)
+    ]
+    if problems:
+        raise ConfigError(str(path), problems)
 
 
 def check_site_countries(path: Path, spec: AppSpec, catalog: Catalog, catalog_name: str) -> None:
@@ -155,13 +212,12 @@ def check(root: Path) -> dict[str, str]:
     """Stack file name to why it is stale, for every stale one; an app spec no family runs counts too."""
     stale_files = {item.path.name: why for item in render(root) if (why := stale(item)) is not None}
     for name in unlisted_apps(root):
-        stale_files[f"stacks/apps/{name}.yaml"] = (
-            "no family of stacks/stacksets.yaml lists it under apps, so no stack deploys it"
-        )
+        stale_files[f"stacks/apps/{name}.yaml"] = "no tenant of stacks/stacksets.yaml runs it, so no stack deploys it"
     return stale_files
 
 
 def unlisted_apps(root: Path) -> list[str]:
     """App specs under ``stacks/apps`` that no stack family runs (a how-to step left out)."""
-    listed = {name for family in load_stacksets(root / "stacks" / "stacksets.yaml") for name in family.apps}
+    families = load_stacksets(root / "stacks" / "stacksets.yaml")
+    listed = {name for family in families for apps in family.tenants.values() for name in apps}
     return sorted(p.stem for p in (root / "stacks" / "apps").glob("*.yaml") if p.stem not in listed)

@@ -119,6 +119,11 @@ class Operator(StrictModel):
     jurisdiction: ISOCountry | None = None
     """Country whose law governs the operator's parent company (any country: a group headquartered
     outside the EU/EEA is exactly what sovereignty reports must show). Default unknown, and reports say so."""
+    identity_issuer: ApiEndpoint | None = None
+    """URL of the operator's tenant identity issuer (``https://HOST[:PORT]``, OIDC discovery under it): the
+    short-lived tokens it signs for the tenants whose home operator it is are accepted by every zone of
+    the federation, under names prefixed with this operator's id. Default none: an operator without an
+    issuer cannot be a tenant's home operator."""
 
 
 class Country(StrictModel):
@@ -246,6 +251,13 @@ class Catalog(StrictModel):
                 f"zones[{index}].api_endpoint",
                 f"{self.zones[index].api_endpoint!r} is already another zone's API server; each is its own cluster",
             )
+        servers = [str(api_endpoint_key(z.api_endpoint)) for z in self.zones]
+        for i, op in enumerate(self.operators):
+            if op.identity_issuer is not None and str(api_endpoint_key(op.identity_issuer)) in servers:
+                raise field_error(
+                    f"operators[{i}].identity_issuer",
+                    f"{op.identity_issuer!r} is a zone's API server; an operator's issuer is a server of its own",
+                )
         repeat = _first_repeat(z.kubeconfig_secret for z in self.zones)
         if repeat is not None:
             index, value = repeat

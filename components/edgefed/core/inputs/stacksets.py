@@ -1,4 +1,10 @@
-"""The families of country stacks (``stacks/stacksets.yaml``) that ``edgefed render`` renders, validated."""
+"""The families of stacks (``stacks/stacksets.yaml``) that ``edgefed render`` renders, validated.
+
+A family is one catalog with its two personas' stacks: per operator of the catalog, a zone stack
+``<prefix>zones-<operator>`` (namespaces, quotas, rights and the admission policy of the operator's
+zones, from the tenants' contracts); per tenant and country with a site, an app stack
+``<prefix><tenant>-<cc>`` (the tenant's apps, with the tenant's identity).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,9 @@ from edgefed.core.inputs.fields import Name, StrictModel
 from edgefed.core.inputs.stackconfig import StackConfig
 from edgefed.core.inputs.yamlfile import load_yaml
 
-RENDERED = {"country", "catalog", "zones", "apps"}
+RENDERED = {"country", "tenant", "contract", "catalog", "zones", "apps"}
+OPERATOR_STACKS = "zones-"
+"""After a family's prefix, the name of every operator zone stack: ``local-zones-orange``."""
 """StackConfig fields the renderer derives itself: a family may not set them."""
 
 
@@ -25,21 +33,33 @@ def _check_settings(value: dict[str, bool | int | str]) -> dict[str, bool | int 
 
 
 class StackFamily(StrictModel):
-    """One family of country stacks: a catalog, the apps it runs, and the stack name prefix."""
+    """One family of stacks: a catalog, its tenants' contracts and apps, and the stack name prefix."""
 
     prefix: Annotated[str, Field(pattern=r"^(|[a-z0-9]+-)$")]
-    """Prefix of the stack names (``local-`` gives ``local-fr``); ``""`` for the example federation.
-    No default: two families must never render the same stack."""
+    """Prefix of the stack names (``local-`` gives ``local-acme-fr`` and ``local-zones-orange``); ``""`` for
+    the example federation. No default: two families must never render the same stack."""
     catalog: Annotated[str, Field(min_length=1)]
     """The family's catalog file, relative to the project root. No default."""
     policy_config: Annotated[str, Field(pattern=r"^policies/[^/]+/config[a-z0-9-]*\.json$")]
     """The policy pack config (``policies/<pack>/config*.json``) that checks the family's stacks. No default:
     a config trusts only its family's catalog, so production stacks are never checked against the local
     federation's zones and loopback endpoints."""
-    apps: Annotated[tuple[Name, ...], Field(min_length=1)]
-    """App specs (``stacks/apps/<name>.yaml``) the family runs; each gets a stack per site country. No default."""
+    contracts: Annotated[str, Field(pattern=r"^stacks/tenants/[a-z0-9-]+$")]
+    """The folder of the family's tenant contracts (``stacks/tenants/<name>``, one ``<tenant>.yaml`` each).
+    No default: operators size everything they give tenants from these contracts."""
+    tenants: Annotated[dict[Name, Annotated[tuple[Name, ...], Field(min_length=1)]], Field(min_length=1)]
+    """Tenant to the app specs (``stacks/apps/<name>.yaml``) it runs; each tenant gets a stack per country
+    where one of its apps has a site. No default."""
     settings: Annotated[dict[str, bool | int | str], AfterValidator(_check_settings)] = Field(default_factory=dict)
-    """More ``edgefed:`` settings for every stack of the family (camelCase keys). Default none."""
+    """More ``edgefed:`` settings for every tenant app stack of the family (camelCase keys). Default none."""
+
+    def operator_stack(self, operator: str) -> str:
+        """The name of an operator's zone stack in this family."""
+        return f"{self.prefix}{OPERATOR_STACKS}{operator}"
+
+    def tenant_stack(self, tenant: str, country: str) -> str:
+        """The name of a tenant's app stack for a country in this family."""
+        return f"{self.prefix}{tenant}-{country.lower()}"
 
 
 class StackSets(RootModel[tuple[StackFamily, ...]]):

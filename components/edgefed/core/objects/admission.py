@@ -28,6 +28,8 @@ WORKLOAD_RESOURCES = {
 }
 """Every workload kind of the pack's ``edgefed.core.rules.kinds`` (patches arrive as updates of these)."""
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+TENANT_PARAMS = "edgefed-tenant"
+"""The ConfigMap in each tenant namespace holding the tenant's rules (``edgefed.core.objects.tenancy``)."""
 """Namespaces of the cluster's own components, where tenants have no rights: not bound."""
 INTENDED_DIFFERENCES = {
     "system-namespace": "the zone does not check kube-system, kube-public and kube-node-lease (the cluster's "
@@ -57,13 +59,17 @@ def residency_pattern(country: str) -> str:
     return rf"^(?i)(eu|(({codes})\.)*{country.upper()}(\.({codes}))*)$"
 
 
+DOCKER_HUB_IMPLIED = "(c.image.matches('^([^/]+|[^./:]+/.*)$') && !c.image.startsWith('localhost/'))"
+"""CEL over container ``c``: its image names no registry (no '/' before the name, or a first part without
+'.' or ':'), so it comes from Docker Hub."""
+
+
 def _registry_check(registries: Sequence[str]) -> str:
     """CEL over container ``c``: its image's registry host (Docker's rule for the first part) is listed."""
     hosts = [r for r in registries if r != "docker.io"]
     checks = [f"c.image.startsWith({_cel(host + '/')})" for host in hosts]
     if "docker.io" in registries:
-        # No registry part (no '/' before the name, or a first part without '.' or ':'): Docker Hub.
-        checks.append("(c.image.matches('^([^/]+|[^./:]+/.*)$') && !c.image.startsWith('localhost/'))")
+        checks.append(DOCKER_HUB_IMPLIED)
         checks.append("c.image.startsWith('docker.io/')")
     return "(" + " || ".join(checks or ["false"]) + ")"
 
@@ -172,6 +178,39 @@ def validations(
             "' data requires images pinned by digest (image@sha256:...)'",
             "reason": "Forbidden",
         },
+        *tenant_validations(listed),
+    ]
+
+
+TENANT_REGISTRY = (
+    "params.data.exists(k, k.startsWith('registry-') && (c.image.startsWith(params.data[k] + '/') || "
+    f"(params.data[k] == 'docker.io' && {DOCKER_HUB_IMPLIED})))"
+)
+"""CEL over container ``c``: its image comes from one of the tenant's registries (the namespace's rules)."""
+
+
+def tenant_validations(federation_listed: str) -> list[dict[str, str]]:
+    """The namespace's tenant rules (``params``, its ConfigMap): the tenant's data classes and registries.
+
+    Each tenant's workloads are judged by its own contract, never another tenant's: the rules are bound
+    per namespace, and a namespace without them admits no workload. An image the federation's list
+    already refuses is not refused twice.
+    """
+    tenant_listed = f"(!{federation_listed} || {TENANT_REGISTRY})"
+    return [
+        {
+            "expression": "params.data.exists(k, k.startsWith('class-') && params.data[k] == variables.classification)",
+            "messageExpression": "'edgefed tenancy: tenant ' + params.data['tenant'] + ' may not run ' + "
+            "variables.classification + ' data (its contract lists the data classes it may run)'",
+            "reason": "Forbidden",
+        },
+        {
+            "expression": f"variables.containers.all(c, {tenant_listed})",
+            "messageExpression": "'edgefed tenancy: image ' + "
+            f"variables.containers.filter(c, !{tenant_listed})[0].image + ' is not from a registry of tenant ' "
+            "+ params.data['tenant'] + \"'s contract\"",
+            "reason": "Forbidden",
+        },
     ]
 
 
@@ -188,6 +227,7 @@ def admission_policy(
         raise ValueError(f"admission policy {name}: {country!r} is not an ISO country code")
     return {
         "failurePolicy": "Fail",
+        "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
         "matchConstraints": {
             "resourceRules": [
                 {
@@ -207,13 +247,15 @@ def admission_policy(
 def admission_binding(policy_name: str) -> dict[str, Any]:
     """The binding that applies the policy, denying, in every namespace but the cluster's own.
 
-    Cluster-wide rather than in the tenant's namespace: a tenant who may create a namespace (or who
-    writes to ``default``) would otherwise run unchecked workloads there, and a label selector would let
-    them opt out by leaving the label off.
+    Cluster-wide rather than in the tenants' namespaces: anyone who may create a namespace (or who writes
+    to ``default``) would otherwise run unchecked workloads there, and a label selector would let them
+    opt out by leaving the label off. Each namespace's own tenant rules are its parameters.
     """
     return {
         "policyName": policy_name,
         "validationActions": ["Deny"],
+        # The tenant's rules come from its own namespace; a namespace without them admits no workload.
+        "paramRef": {"name": TENANT_PARAMS, "parameterNotFoundAction": "Deny"},
         "matchResources": {
             "namespaceSelector": {
                 "matchExpressions": [

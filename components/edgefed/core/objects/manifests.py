@@ -12,7 +12,7 @@ from typing import Any
 
 from edgefed.core.inputs import labels
 from edgefed.core.inputs.appspec import AppSpec
-from edgefed.core.placement.placer import Plan, ZoneAssignment, ZoneDemand
+from edgefed.core.placement.placer import Plan, ZoneAssignment
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
@@ -170,23 +170,6 @@ def ingress_policy_spec(spec: AppSpec) -> dict[str, Any]:
         "podSelector": {"matchLabels": selector(spec)},
         "policyTypes": ["Ingress"],
         "ingress": [{"ports": [{"protocol": p.protocol, "port": p.port} for p in spec.ports]}],
-    }
-
-
-def tenant_quota_spec(demand: ZoneDemand) -> dict[str, Any]:
-    """The tenant namespace's ResourceQuota: what the apps may use there, and no LoadBalancer or NodePort."""
-    cpu, memory = cpu_quantity(demand.cpu), f"{demand.memory_mib}Mi"
-    return {
-        "hard": {
-            "requests.cpu": cpu,
-            "limits.cpu": cpu,
-            "requests.memory": memory,
-            "limits.memory": memory,
-            "pods": str(demand.pods),
-            "services.loadbalancers": "0",
-            "services.nodeports": "0",
-            f"requests.{GPU_RESOURCE}": str(sum(demand.gpus.values())),
-        }
     }
 
 

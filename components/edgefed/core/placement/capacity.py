@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from edgefed.core.inputs.appspec import AppSpec
-from edgefed.core.inputs.catalog import Catalog, Zone
+from edgefed.core.inputs.catalog import Capacity, Catalog, Zone
 
 EPSILON = 1e-9
 """Tolerance of float comparisons of cores and GiB."""
@@ -54,9 +54,8 @@ class Demand:
         )
 
 
-def exceeds(zone: Zone, cpu: float, memory_gib: float, gpus: Mapping[str, int]) -> bool:
-    """True when ``cpu`` cores, ``memory_gib`` GiB and ``gpus`` (by model) are more than ``zone`` has."""
-    cap = zone.capacity
+def exceeds(cap: Capacity, cpu: float, memory_gib: float, gpus: Mapping[str, int]) -> bool:
+    """True when ``cpu`` cores, ``memory_gib`` GiB and ``gpus`` (by model) are more than ``cap`` holds."""
     if cpu > cap.cpu + EPSILON or memory_gib > cap.memory_gib + EPSILON:
         return True
     return any(n > cap.gpus.get(model, 0) for model, n in gpus.items())
@@ -70,7 +69,7 @@ def in_zone(zone: Zone, usage: Usage) -> tuple[float, float, dict[str, int]]:
 
 def over(zone: Zone, usage: Usage) -> bool:
     """True when ``usage`` takes more of ``zone`` than it has (a what-if projection can; a plan never does)."""
-    return exceeds(zone, *in_zone(zone, usage))
+    return exceeds(zone.capacity, *in_zone(zone, usage))
 
 
 def fits(zone: Zone, demand: Demand, usage: Usage) -> bool:
@@ -78,7 +77,7 @@ def fits(zone: Zone, demand: Demand, usage: Usage) -> bool:
     cpu, memory, gpus = in_zone(zone, usage)
     if demand.gpu_model is not None:
         gpus[demand.gpu_model] = gpus.get(demand.gpu_model, 0) + demand.gpus
-    return not exceeds(zone, cpu + demand.cpu, memory + demand.memory_gib, gpus)
+    return not exceeds(zone.capacity, cpu + demand.cpu, memory + demand.memory_gib, gpus)
 
 
 def reserves_full(spec: AppSpec, catalog: Catalog) -> bool:

@@ -20,12 +20,14 @@ from pathlib import Path
 
 from edgefed.core.inputs.appspec import AppSpec
 from edgefed.core.inputs.catalog import Catalog, Zone
+from edgefed.core.inputs.contract import Contract
 from edgefed.core.inputs.errors import ConfigError, validate
 from edgefed.core.inputs.fields import Name, StrictModel
 from edgefed.core.inputs.stackconfig import (
     NAMESPACE,
     StackConfig,
     check_against_catalog,
+    check_against_contract,
     load_apps,
     load_stack,
     parse_config,
@@ -34,6 +36,7 @@ from edgefed.core.inputs.stackconfig import (
 )
 from edgefed.core.inputs.yamlfile import load_yaml
 from edgefed.core.placement.capacity import exceeds, reserved_replicas
+from edgefed.core.placement.contracts import ContractProblem, contracted_view, plans_within_contract
 from edgefed.core.placement.placer import PlacementError, Placer, Plan, Request, SitePlacement, with_drained
 
 STACKS_DIR = Path("stacks")
@@ -96,6 +99,14 @@ class Federation:
     """Zones down now (the outage state)."""
     outages_source: str
     """The outage file, for messages."""
+    contract: Contract | None = None
+    """The tenant's contract: ``catalog`` is then the contracted view (each zone's capacity is what the
+    contract allocates there), and every plan must fit it per country stack and zone."""
+
+    @property
+    def contract_source(self) -> str:
+        """The tenant's contract file, as the members' stack config names it."""
+        return self.members[0].config.contract
 
     def member(self, stack: str) -> Member:
         """The member with this name; ``KeyError`` naming the members otherwise."""
@@ -105,43 +116,46 @@ class Federation:
         raise KeyError(f"stack {stack!r} is not a member; members: {', '.join(m.stack for m in self.members)}")
 
 
-def _committed_catalog(path: Path) -> str:
+def _federation_key(path: Path) -> tuple[str, str] | None:
+    """(catalog, tenant) of a committed stack file; ``None`` for an operator's zone stack, which plans nothing."""
     raw = raw_from_stack_file(path)
+    if raw.get(f"{NAMESPACE}:operator"):
+        return None
     default: str = StackConfig.model_fields["catalog"].default
-    return raw.get(f"{NAMESPACE}:catalog", default)
+    return raw.get(f"{NAMESPACE}:catalog", default), raw.get(f"{NAMESPACE}:tenant", "")
 
 
 def siblings(root: Path, stack: str) -> list[str]:
-    """The committed stacks of the federation of ``stack``: those whose stack file names the same catalog."""
+    """The committed stacks of the federation of ``stack``: the same tenant's stacks on the same catalog."""
     own = root / STACKS_DIR / f"Pulumi.{stack}.yaml"
-    default: str = StackConfig.model_fields["catalog"].default
-    key = _committed_catalog(own) if own.is_file() else default
+    key = _federation_key(own) if own.is_file() else None
     names = []
     for path in sorted((root / STACKS_DIR).glob("Pulumi.*.yaml")):
         name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        if name != stack and _committed_catalog(path) == key:
+        if name != stack and key is not None and _federation_key(path) == key:
             names.append(name)
     return names
 
 
-def load_federation(
-    root: Path, stack: str, raw: Mapping[str, str], secret_keys: Sequence[str], *, own_key: str | None = None
-) -> Federation:
+def load_federation(root: Path, stack: str, raw: Mapping[str, str], secret_keys: Sequence[str]) -> Federation:
     """The federation of ``stack``, whose running config is ``raw``; the other members from their files.
 
+    The federation is the tenant's stacks on one catalog, placed in the contracted view of the catalog.
     The running stack's federation-wide settings (catalog, outage file) apply to every member, so that a
     job that moves the catalog or the outage state (the local drill) moves it for the whole federation.
     Any member's bad input is an error: a plan that cannot see the whole federation is refused.
     """
-    config, catalog, specs = load_stack(raw, secret_keys, root, stack)
+    config, catalog, specs, contract = load_stack(raw, secret_keys, root, stack)
     members = [Member(stack, f"stacks/Pulumi.{stack}.yaml", config, tuple(specs))]
     shared = {f"{NAMESPACE}:{key}": raw[f"{NAMESPACE}:{key}"] for key in FEDERATION_KEYS if f"{NAMESPACE}:{key}" in raw}
     keys = secret_keys_of(catalog)
-    for name in siblings(root, own_key or stack):
+    for name in siblings(root, stack):
         source = f"stacks/Pulumi.{name}.yaml"
         sibling_raw = {**raw_from_stack_file(root / source), **shared}
         sibling = parse_config(sibling_raw, [], keys, source)
+        assert isinstance(sibling, StackConfig)  # siblings are tenant stacks (_federation_key)
         check_against_catalog(sibling, catalog, source)
+        check_against_contract(sibling, contract, source)
         members.append(Member(name, source, sibling, tuple(load_apps(sibling, root, source))))
     members.sort(key=lambda m: m.stack)
     by_country: dict[str, Member] = {}
@@ -159,7 +173,7 @@ def load_federation(
                 ],
             )
     unavailable = load_outages(root / config.outages, catalog, config.catalog)
-    return Federation(catalog, tuple(members), unavailable, config.outages)
+    return Federation(contracted_view(catalog, contract), tuple(members), unavailable, config.outages, contract)
 
 
 @dataclass(frozen=True)
@@ -196,7 +210,7 @@ class ZoneUse:
     @property
     def over(self) -> bool:
         """True when the claims exceed the zone's capacity (never for a plan; what-if projections can)."""
-        return exceeds(self.zone, self.cpu, self.memory_gib, self.gpus)
+        return exceeds(self.zone.capacity, self.cpu, self.memory_gib, self.gpus)
 
     def describe(self) -> str:
         """``zone X (capacity ...; used ...)``: the zone, its capacity and its use."""
@@ -303,6 +317,15 @@ class FederationPlan:
                     out.append(Problem(stack, app, site, message))
         return tuple(out)
 
+    @cached_property
+    def contract_problems(self) -> tuple[ContractProblem, ...]:
+        """Country stacks whose plan would use more of a zone than the tenant's contract allocates there."""
+        federation = self.federation
+        if federation.contract is None:
+            return ()
+        members = [(m.stack, m.config.country, m.specs) for m in federation.members]
+        return tuple(plans_within_contract(federation.contract, federation.contract_source, members, self.plans))
+
     def touched_zones(self, stack: str) -> frozenset[str]:
         """Zones a stack deploys to."""
         return frozenset(a.zone for plan in self.plans[stack].values() for a in plan.zones)
@@ -334,10 +357,11 @@ class FederationPlan:
         A problem counts when it is in the stack's own sites or in a zone the stack deploys to.
         """
         self.check_zone_list(stack)
-        problems = self.problems_for(stack)
-        if problems:
-            lines = [f"stack {stack}: the federation plan has {len(problems)} problem(s) in its sites or zones:"]
-            lines += [f"  - {p.message}" for p in problems]
+        messages = [p.message for p in self.problems_for(stack)]
+        messages += [p.message for p in self.contract_problems if p.stack == stack]
+        if messages:
+            lines = [f"stack {stack}: the federation plan has {len(messages)} problem(s) in its sites or zones:"]
+            lines += [f"  - {message}" for message in messages]
             raise PlacementError("\n".join(lines))
 
 
@@ -347,7 +371,7 @@ def plan_federation(
     """Place every site of every member together; ``unavailable`` adds to the federation's outage state."""
     placer = placer or Placer(federation.catalog)
     down = federation.unavailable | frozenset(unavailable)
-    requests = [(m.stack, Request(spec)) for m in federation.members for spec in m.specs]
+    requests = [(m.stack, Request(spec, frozenset(m.config.zones))) for m in federation.members for spec in m.specs]
     placed = placer.place_together([r for _, r in requests], unavailable=down)
     healthy = placer.place_together([r for _, r in requests]) if down else placed
     plans: dict[str, dict[str, Plan]] = {m.stack: {} for m in federation.members}

@@ -18,6 +18,7 @@ from typing import Literal
 from edgefed.core.inputs.appspec import AppSpec
 from edgefed.core.inputs.catalog import Catalog
 from edgefed.core.placement.capacity import Demand, Usage, in_zone, over, reserves_full, take
+from edgefed.core.placement.contracts import plans_within_contract
 from edgefed.core.placement.federation import Federation
 from edgefed.core.placement.placer import Placer, Plan, Reason, Request, Trace
 
@@ -92,6 +93,8 @@ class ScenarioResult:
     use: Usage
     """Reserved use of every zone in the re-plan."""
     overcommitted: tuple[Overcommit, ...]
+    over_contract: tuple[str, ...] = ()
+    """Country stacks that the re-plan would take past the tenant's contract in a zone (quota refuses)."""
 
     @property
     def gaps(self) -> tuple[SiteOutcome, ...]:
@@ -100,8 +103,8 @@ class ScenarioResult:
 
     @property
     def ok(self) -> bool:
-        """No gap and no overcommitted zone."""
-        return not self.gaps and not self.overcommitted
+        """No gap, no overcommitted zone, nothing over the contract."""
+        return not self.gaps and not self.overcommitted and not self.over_contract
 
 
 def _must_survive(spec: AppSpec) -> bool:
@@ -156,13 +159,28 @@ def _takeover(
     return tuple(out)
 
 
+def _over_contract(
+    federation: Federation, keys: Sequence[tuple[str, AppSpec]], plans: Sequence[Plan]
+) -> tuple[str, ...]:
+    """What a scenario's re-plan would take past the tenant's contract (nothing without a contract)."""
+    if federation.contract is None:
+        return ()
+    by_stack: dict[str, dict[str, Plan]] = {m.stack: {} for m in federation.members}
+    for (stack, _), plan in zip(keys, plans, strict=True):
+        by_stack[stack][plan.app] = plan
+    members = [(m.stack, m.config.country, m.specs) for m in federation.members]
+    problems = plans_within_contract(federation.contract, federation.contract_source, members, by_stack)
+    return tuple(p.message for p in problems)
+
+
 def what_if(
     federation: Federation, *, only: Iterable[Scenario] | None = None, placer: Placer | None = None
 ) -> list[ScenarioResult]:
     """Re-plan the federation for every scenario (or those given), on top of its outage state."""
     placer = placer or Placer(federation.catalog)
     keys = [(m.stack, spec) for m in federation.members for spec in m.specs]
-    requests = [Request(spec) for _, spec in keys]
+    zones = {m.stack: frozenset(m.config.zones) for m in federation.members}
+    requests = [Request(spec, zones[stack]) for stack, spec in keys]
     base_use, trace = Usage(), Trace()
     base = placer.place_together(requests, unavailable=federation.unavailable, usage=base_use, trace=trace)
     results = []
@@ -173,5 +191,6 @@ def what_if(
         plans = placer.place_together(requests, unavailable=down, usage=use, replay=trace)
         in_place, moved, unserved = _outcomes(keys, plans)
         over = _takeover(federation.catalog, keys, base, base_use, frozenset(scenario.down))
-        results.append(ScenarioResult(scenario, in_place, tuple(moved), tuple(unserved), use, over))
+        contract = _over_contract(federation, keys, plans)
+        results.append(ScenarioResult(scenario, in_place, tuple(moved), tuple(unserved), use, over, contract))
     return results

@@ -1,8 +1,9 @@
-"""The country-stack program: validate into a pure stack slice, then register it.
+"""A tenant's country stack: its slice of the tenant's federation plan, deployed with the tenant's identity.
 
-``__main__.py`` calls :func:`run`. Everything is checked by :func:`edgefed.core.stackslice.stack_slice`
-(stack config, catalog, app specs, the federation plan, credentials) before the first resource is
-registered, so bad input never leaves anything half-deployed.
+:func:`edgefed.core.stackslice.stack_slice` checks everything (stack config, catalog, contract, app
+specs, the federation plan and its fit to the contract, credentials) before the first resource is
+registered; :func:`register` then registers the zones' providers, the apps and their buckets. No
+namespace, quota, RBAC or admission object: those are the operators' (:mod:`edgefed.program.operator`).
 """
 
 from __future__ import annotations
@@ -14,34 +15,12 @@ from pathlib import Path
 import pulumi
 
 from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
-from edgefed.components.errors import InputError
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
 from edgefed.core.inputs import labels
 from edgefed.core.inputs.appspec import AppSpec
-from edgefed.core.inputs.errors import ConfigError
 from edgefed.core.inputs.stackconfig import NAMESPACE
-from edgefed.core.placement.placer import PlacementError, plans_as_data
-from edgefed.core.stackslice import StackSlice, stack_slice
-
-
-def run() -> None:
-    """Deploy one country stack: registers :func:`deploy_stack` as the program's entry point."""
-    pulumi.run(deploy_stack)
-
-
-async def deploy_stack() -> None:
-    """Validate, plan and register the stack's slice of the federation.
-
-    Bad input ends the program with one line naming the file and field (:class:`InputError`, a
-    ``pulumi.RunError``), before any resource is registered.
-    """
-    raw: dict[str, str] = pulumi.runtime.get_config_env()
-    secret_keys: list[str] = pulumi.runtime.get_config_secret_keys_env()
-    try:
-        piece = stack_slice(Path.cwd(), pulumi.get_stack(), raw, secret_keys)
-    except (ConfigError, PlacementError) as exc:
-        raise InputError(str(exc)) from None
-    await register(piece)
+from edgefed.core.placement.placer import plans_as_data
+from edgefed.core.stackslice import StackSlice
 
 
 async def _let_providers_start(zones: Iterable[EdgeZone]) -> None:
@@ -59,19 +38,16 @@ async def _let_providers_start(zones: Iterable[EdgeZone]) -> None:
 def _zones(piece: StackSlice, settings: pulumi.Config) -> dict[str, EdgeZone]:
     render_to = str(Path.cwd() / piece.config.render_yaml_to) if piece.config.render_yaml_to else None
     zones: dict[str, EdgeZone] = {}
-    for zone_id, demand in piece.demand.items():
+    for zone_id in piece.demand:
         zone = piece.catalog.zone(zone_id)
         zones[zone_id] = EdgeZone(
             zone_id,
             EdgeZoneArgs(
                 zone=zone,
                 namespace=piece.namespace,
-                demand=demand,
                 kubeconfig=None if piece.rendering else settings.require_secret(zone.kubeconfig_secret),
                 render_yaml_to=render_to,
                 unavailable=zone_id in piece.unavailable,
-                allowed_registries=piece.registry.allowed,
-                digest_required_for=piece.registry.digest_for,
             ),
         )
     return zones

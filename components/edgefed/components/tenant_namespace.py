@@ -1,0 +1,86 @@
+"""TenantNamespace: what an operator gives one tenant's country stack in one zone, from its contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from edgefed.components.kubeobject import KubernetesObject, KubernetesObjectArgs
+from edgefed.core.inputs import labels
+from edgefed.core.inputs.contract import Allocation, Contract
+from edgefed.core.objects import manifests, tenancy
+from edgefed.core.objects.admission import TENANT_PARAMS
+
+TYPE_TOKEN = "edgefed:index:TenantNamespace"
+NETWORKING = "networking.k8s.io/v1"
+RBAC = "rbac.authorization.k8s.io/v1"
+
+
+@dataclass(frozen=True)
+class TenantNamespaceArgs:
+    """Inputs of :class:`TenantNamespace`."""
+
+    contract: Contract
+    """The tenant's contract (its home operator names its group; its rules go to the admission policy)."""
+    country: str
+    """The tenant stack's country: the namespace is ``<tenant>-<cc>``."""
+    allocation: Allocation
+    """What the contract allocates to that stack in this zone: the namespace's ResourceQuota."""
+    zone_labels: dict[str, str]
+    """The zone's residency labels, carried by every object."""
+    provider: k8s.Provider
+    """The zone's provider, with the operator's credential."""
+
+
+class TenantNamespace(pulumi.ComponentResource):
+    """A tenant's namespace in a zone: quota from the contract, defaults, default deny, rules and rights.
+
+    The Role gives the tenant's group exactly what its apps need in this namespace and nothing else; the
+    tenant's rules (registries, data classes) are a ConfigMap it cannot change, read by the zone's
+    admission policy.
+    """
+
+    def __init__(self, name: str, args: TenantNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """Register the namespace and its objects under ``name``."""
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        contract = args.contract
+        self.namespace = tenancy.namespace(contract.tenant, args.country)
+        own = {**args.zone_labels, "edgefed.io/tenant": contract.tenant}
+        ns = KubernetesObject(
+            f"{name}-namespace",
+            KubernetesObjectArgs("v1", "Namespace", metadata={"name": self.namespace, "labels": own}),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+        )
+        inside = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
+        meta = {"namespace": self.namespace, "labels": tenancy.operator_labels(own)}
+
+        def obj(
+            suffix: str, api: str, kind: str, object_name: str, spec: dict[str, Any] | None = None, **fields: object
+        ) -> KubernetesObject:
+            metadata = {"name": object_name, **meta}
+            return KubernetesObject(
+                f"{name}-{suffix}",
+                KubernetesObjectArgs(api, kind, metadata=metadata, spec=spec, fields=fields or None),
+                opts=inside,
+            )
+
+        obj("quota", "v1", "ResourceQuota", tenancy.QUOTA, spec=tenancy.quota_spec(args.allocation))
+        obj("limits", "v1", "LimitRange", tenancy.LIMITS, spec=manifests.container_defaults_spec())
+        obj("default-deny", NETWORKING, "NetworkPolicy", tenancy.DENY, spec=manifests.default_deny_spec())
+        obj("allow-dns", NETWORKING, "NetworkPolicy", tenancy.DNS, spec=manifests.dns_egress_spec())
+        obj("rules", "v1", "ConfigMap", TENANT_PARAMS, data=tenancy.params_data(contract))
+        obj("role", RBAC, "Role", tenancy.ROLE, rules=tenancy.role_rules())
+        obj(
+            "role-binding", RBAC, "RoleBinding", tenancy.ROLE,
+            roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": tenancy.ROLE},
+            subjects=tenancy.role_binding_subjects(contract),
+        )  # fmt: skip
+        self.register_outputs({"namespace": self.namespace, "tenant": contract.tenant})
+
+
+def zone_labels(zone_id: str, country: str, operator: str) -> dict[str, str]:
+    """The residency labels of a tenant namespace's objects in a zone."""
+    return labels.zone_labels(zone=zone_id, country=country, operator=operator, residency="eu")

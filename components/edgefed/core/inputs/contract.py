@@ -1,0 +1,124 @@
+"""Tenant contracts: what an enterprise signed with its home operator, valid in every partner's zones.
+
+``stacks/tenants/<family>/<tenant>.yaml`` (the stack family names the folder): the tenant, its home
+operator (whose issuer signs the tenant's one identity), its countries, the data classes and image
+registries it may run, and what each of its country stacks may use in each zone (CPU, memory, GPUs by
+model), failover reserves included. Operators size each tenant namespace's quota from it and refuse a
+zone whose contracts exceed its capacity; a tenant's plan and its N-1 what-if must fit it. Validated
+against the family's catalog at load: an error names the file, the field and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+
+from edgefed.core.inputs.appspec import DataClassification
+from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.inputs.errors import ConfigError, validate
+from edgefed.core.inputs.fields import EEACountry, Name, StrictModel
+from edgefed.core.inputs.yamlfile import load_yaml
+
+RESERVED_TENANTS = ("zones",)
+"""Names a tenant may not take: ``<prefix>zones-<operator>`` names the operators' stacks."""
+
+
+class Allocation(StrictModel):
+    """What one country stack of the tenant may use in one zone (its namespace's quota there)."""
+
+    cpu: Annotated[float, Field(gt=0)]
+    """Cores (requests and limits). No default: a contract states what it buys."""
+    memory_gib: Annotated[float, Field(gt=0)]
+    """GiB of memory (requests and limits). No default."""
+    gpus: dict[Name, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """GPUs by model (``nvidia-l4: 1``); the zone must offer the model. Default none."""
+
+
+class Contract(StrictModel):
+    """One tenant's contract with its home operator."""
+
+    tenant: Name
+    """The tenant's id: its namespaces are ``<tenant>-<cc>``, its identity ``<home operator>:<tenant>``. No
+    default; it must equal the file name."""
+    home_operator: Name
+    """The operator the tenant signed with, whose identity issuer signs the tenant's tokens. No default."""
+    countries: Annotated[tuple[EEACountry, ...], Field(min_length=1)]
+    """Countries where the tenant runs a stack. No default."""
+    data_classes: Annotated[tuple[DataClassification, ...], Field(min_length=1)]
+    """Data classifications the tenant's workloads may declare (zones refuse others). No default."""
+    registries: Annotated[tuple[Annotated[str, Field(pattern=r"^[a-z0-9.-]+(:[0-9]+)?$")], ...], Field(min_length=1)]
+    """Registry hosts the tenant's images may come from, within the federation's allow-list. No default."""
+    allocations: Mapping[EEACountry, Mapping[Name, Allocation]]
+    """Per country stack, per zone: what it may use there (failover reserves included). No default."""
+
+    def allocation(self, country: str, zone: str) -> Allocation | None:
+        """What the tenant's ``country`` stack may use in ``zone`` (``None``: nothing)."""
+        return self.allocations.get(country.upper(), {}).get(zone)
+
+    def zones(self, country: str) -> tuple[str, ...]:
+        """The zones the tenant's ``country`` stack may use."""
+        return tuple(self.allocations.get(country.upper(), {}))
+
+
+def _check_against_catalog(
+    contract: Contract, catalog: Catalog, source: str, registries: tuple[str, ...] | None
+) -> None:
+    """Operator, countries, zones, GPU models and registries must exist where the contract says."""
+    problems: list[tuple[str, str]] = []
+    operators = catalog.operator_by_id
+    home = operators.get(contract.home_operator)
+    if home is None:
+        problems.append(("home_operator", f"{contract.home_operator!r} is not an operator of the catalog; allowed: "
+                         f"{', '.join(sorted(operators))}"))  # fmt: skip
+    elif home.identity_issuer is None:
+        with_issuer = sorted(o.id for o in catalog.operators if o.identity_issuer)
+        problems.append(("home_operator", f"{home.id!r} runs no identity issuer, so it cannot sign the tenant's "
+                         f"identity; operators with one: {', '.join(with_issuer) or 'none'}"))  # fmt: skip
+    for country in contract.allocations:
+        if country not in contract.countries:
+            problems.append((f"allocations.{country}", f"{country} is not among the contract's countries "
+                             f"({', '.join(contract.countries)})"))  # fmt: skip
+    for country, zones in contract.allocations.items():
+        for zone_id, allocation in zones.items():
+            where = f"allocations.{country}.{zone_id}"
+            zone = catalog.zone_by_id.get(zone_id)
+            if zone is None:
+                problems.append((where, f"{zone_id!r} is not a zone of the catalog; zones: "
+                                 f"{', '.join(sorted(catalog.zone_by_id))}"))  # fmt: skip
+                continue
+            for model in allocation.gpus:
+                if model not in zone.capacity.gpus:
+                    offered = ", ".join(sorted(zone.capacity.gpus)) or "none"
+                    problems.append((f"{where}.gpus.{model}", f"zone {zone_id} offers no GPU model {model!r}; "
+                                     f"it offers: {offered}"))  # fmt: skip
+    for i, registry in enumerate(contract.registries):
+        if registries is not None and registry not in registries:
+            problems.append((f"registries[{i}]", f"{registry!r} is not in the federation's allow-list; allowed: "
+                             f"{', '.join(registries)}"))  # fmt: skip
+    if problems:
+        raise ConfigError(source, problems)
+
+
+def load_contract(path: Path, catalog: Catalog, registries: tuple[str, ...] | None = None) -> Contract:
+    """Load and validate one contract against its family's catalog and the federation's registries.
+
+    ``registries`` is the federation's allow-list (the family's pack config); ``None`` leaves the
+    contract's registries to the caller that reads the pack config.
+    """
+    contract = validate(Contract, load_yaml(path), str(path))
+    if contract.tenant != path.stem:
+        raise ConfigError(str(path), [("tenant", f"{contract.tenant!r} must equal the file name {path.stem!r}")])
+    if contract.tenant in RESERVED_TENANTS:
+        raise ConfigError(str(path), [("tenant", f"{contract.tenant!r} is reserved; choose another name")])
+    _check_against_catalog(contract, catalog, str(path), registries)
+    return contract
+
+
+def load_contracts(folder: Path, catalog: Catalog, registries: tuple[str, ...] | None = None) -> dict[str, Contract]:
+    """Every contract of a family's folder, by tenant."""
+    if not folder.is_dir():
+        raise ConfigError(str(folder), [("", "is not a folder of tenant contracts (<tenant>.yaml)")])
+    return {path.stem: load_contract(path, catalog, registries) for path in sorted(folder.glob("*.yaml"))}
