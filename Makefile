@@ -32,7 +32,7 @@ stacks: venv
 bench: venv
 	@.venv/bin/edgefed bench
 	@.venv/bin/edgefed bench --federation
-	@scripts/bootstrap --quiet && .venv/bin/edgefed bench --preview fr
+	@scripts/bootstrap --quiet && .venv/bin/edgefed bench --preview acme-fr
 
 clean:
 	rm -rf .venv .tools .state

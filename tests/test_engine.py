@@ -61,23 +61,32 @@ def test_every_country_stack_previews_cleanly(stack, workspace_for, tmp_path):
     assert steps, "a preview that creates nothing proves nothing"
     assert {s["op"] for s in steps} == {"create"}
     types = {s["newState"]["type"] for s in steps}
-    assert {"edgefed:index:EdgeZone", "edgefed:index:FederatedEdgeApp", "kubernetes:apps/v1:Deployment"} <= types
+    if "zones-" in stack:  # an operator's zone stack: its tenants' namespaces, quotas, rights and admission
+        expected = {"edgefed:index:OperatorZone", "edgefed:index:TenantNamespace", "kubernetes:core/v1:ResourceQuota",
+                    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+                    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"}  # fmt: skip
+        assert expected <= types and "kubernetes:apps/v1:Deployment" not in types
+    else:
+        assert {"edgefed:index:EdgeZone", "edgefed:index:FederatedEdgeApp", "kubernetes:apps/v1:Deployment"} <= types
+        assert "kubernetes:core/v1:Namespace" not in types, "a tenant's stack makes no namespace"
     assert not [d for d in preview.get("diagnostics", []) if d.get("severity") == "error"]
 
 
 def test_bad_stack_config_fails_the_preview_with_the_field(workspace_for, tmp_path):
-    workspace = workspace_for("fr", **_render_settings(tmp_path, "fr"), zones=["orange-fr-paris", "ghost-zone"])
+    workspace = workspace_for(
+        "acme-fr", **_render_settings(tmp_path, "acme-fr"), zones=["orange-fr-paris", "ghost-zone"]
+    )
     result = workspace.cli("preview", "--diff=false", check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "stacks/Pulumi.fr.yaml: 1 problem(s), nothing was deployed:" in output
+    assert "stacks/Pulumi.acme-fr.yaml: 1 problem(s), nothing was deployed:" in output
     assert "edgefed:zones[1]: 'ghost-zone' is not a catalog zone" in output
     assert "Traceback" not in output, "users get the message, not a stack trace"
 
 
 def test_up_renders_valid_manifests_then_no_changes_then_destroy(workspace_for, tmp_path):
-    out = tmp_path / "render" / "it"
-    workspace = workspace_for("it", **_render_settings(tmp_path, "it"))
+    out = tmp_path / "render" / "acme-it"
+    workspace = workspace_for("acme-it", **_render_settings(tmp_path, "acme-it"))
     workspace.cli("up", "--yes", "--skip-preview", *POLICY_ARGS)
 
     files = sorted(out.rglob("*.yaml"))
@@ -94,7 +103,7 @@ def test_up_renders_valid_manifests_then_no_changes_then_destroy(workspace_for, 
             kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
             labels = document["metadata"].get("labels", {})
             assert labels.get("edgefed.io/zone") == path.relative_to(out).parts[0]
-    assert {"Namespace", "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"} <= kinds
+    assert {"Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy"} == kinds
     assert len(files) >= 20
 
     second = workspace.cli("preview", "--diff=false", "--json", "--expect-no-changes")
@@ -117,21 +126,25 @@ def test_policy_check_script_blocks_mandatory_violations(tmp_path):
     }
     (tmp_path / "backend").mkdir()
     script = [*EDGEFED, "policy-check", "--work", str(tmp_path / "work")]
-    ok = subprocess.run([*script, "it"], env=env, capture_output=True, text=True, timeout=600)
+    ok = subprocess.run([*script, "acme-it"], env=env, capture_output=True, text=True, timeout=600)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "| it | pass | 0 | 0 |" in ok.stdout
+    assert "| acme-it | pass | 0 | 0 |" in ok.stdout
     strict = json.loads((PACK / "config.json").read_text())
     strict["disallow-non-eu-zone"]["allowedCountries"] = ["IT"]
     (tmp_path / "strict.json").write_text(json.dumps(strict))
     blocked = subprocess.run(
-        [*script, "--config", str(tmp_path / "strict.json"), "it"], env=env, capture_output=True, text=True, timeout=600
+        [*script, "--config", str(tmp_path / "strict.json"), "acme-it"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert blocked.returncode == 1
-    assert "| it | blocked |" in blocked.stdout
+    assert "| acme-it | blocked |" in blocked.stdout
     assert "zone 'orange-fr-lyon' is in FR; rule disallow-non-eu-zone allows only IT" in blocked.stdout
-    assert "| it | blocked |" in (tmp_path / "summary.md").read_text()
+    assert "| acme-it | blocked |" in (tmp_path / "summary.md").read_text()
     machine = subprocess.run(
-        [*script, "--json", "--config", str(tmp_path / "strict.json"), "it"],
+        [*script, "--json", "--config", str(tmp_path / "strict.json"), "acme-it"],
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     document = json.loads(machine.stdout)
@@ -143,7 +156,7 @@ def test_policy_check_script_blocks_mandatory_violations(tmp_path):
 
 
 def test_policy_analyze_audits_exported_state(workspace_for, tmp_path):
-    workspace = workspace_for("it", **_render_settings(tmp_path, "it"))
+    workspace = workspace_for("acme-it", **_render_settings(tmp_path, "acme-it"))
     workspace.cli("up", "--yes", "--skip-preview")
     state = tmp_path / "state.json"
     state.write_text(workspace.cli("stack", "export").stdout)
@@ -189,7 +202,7 @@ def test_deploy_mode_previews_with_secret_kubeconfigs(tmp_path):
         f"edgefed:{z.object_storage.credentials_secret}": json.dumps({"accessKey": "ak-5f1c", "secretKey": "sk-5f1c"})
         for z in catalog.zones
     }
-    workspace = StackWorkspace(ops_settings(tmp_path), "fr")
+    workspace = StackWorkspace(ops_settings(tmp_path), "acme-fr")
     workspace.prepare({}, secrets=secrets)
     result = workspace.cli("preview", "--diff=false", "--json", *POLICY_ARGS)
     steps = json.loads(result.stdout)["steps"]
@@ -204,7 +217,7 @@ def test_prepare_sets_a_secret_again_only_when_its_value_changed(tmp_path, monke
     toolchain_or_skip("pulumi")
     from edgefed_ops.stack.workspace import StackWorkspace
 
-    workspace = StackWorkspace(ops_settings(tmp_path), "fr")
+    workspace = StackWorkspace(ops_settings(tmp_path), "acme-fr")
     calls: list[str] = []
     original = StackWorkspace.set_secret
     monkeypatch.setattr(StackWorkspace, "set_secret", lambda self, k, v: (calls.append(k), original(self, k, v)))

@@ -43,14 +43,16 @@ def test_stack_init_config_set_secret_and_preview_keep_the_stacks_fresh(checkout
     copy, run = checkout
     secret = "apiVersion: v1\nkind: Config\n# user-secret-93b1\n"
     steps = [
-        run("pulumi", "stack", "select", "--create", "fr", "--non-interactive"),
+        run("pulumi", "stack", "select", "--create", "acme-fr", "--non-interactive"),
         run("pulumi", "config", "set", "--secret", "kubeconfig-orange-fr-paris", "--non-interactive", input=secret),
-        run("pulumi", "config", "set", "renderYamlTo", str(copy / ".state" / "render" / "fr"), "--non-interactive"),
+        run(
+            "pulumi", "config", "set", "renderYamlTo", str(copy / ".state" / "render" / "acme-fr"), "--non-interactive"
+        ),
         run("pulumi", "config", "set", "buckets", "false", "--non-interactive"),
     ]
     for step in steps:
         assert step.returncode == 0, step.stdout + step.stderr
-    written = yaml.safe_load((copy / "stacks" / "Pulumi.fr.yaml").read_text())
+    written = yaml.safe_load((copy / "stacks" / "Pulumi.acme-fr.yaml").read_text())
     assert "encryptionsalt" in written and "secure" in written["config"]["edgefed:kubeconfig-orange-fr-paris"]
     preview = run(
         "pulumi", "preview", "--non-interactive", "--diff=false",
@@ -63,7 +65,7 @@ def test_stack_init_config_set_secret_and_preview_keep_the_stacks_fresh(checkout
     assert check.returncode == 0, check.stderr
     rendered = run(*EDGEFED, "render")
     assert rendered.returncode == 0, rendered.stderr
-    again = yaml.safe_load((copy / "stacks" / "Pulumi.fr.yaml").read_text())
+    again = yaml.safe_load((copy / "stacks" / "Pulumi.acme-fr.yaml").read_text())
     assert again["encryptionsalt"] == written["encryptionsalt"]
     assert (
         again["config"]["edgefed:kubeconfig-orange-fr-paris"] == written["config"]["edgefed:kubeconfig-orange-fr-paris"]
@@ -73,46 +75,43 @@ def test_stack_init_config_set_secret_and_preview_keep_the_stacks_fresh(checkout
     assert run(*EDGEFED, "render", "--check").returncode == 0
 
 
-def test_a_preview_is_refused_when_a_shared_zone_is_overcommitted_by_the_federation(checkout):
-    """The real engine runs the fr program: the federation plan (every stack of the catalog) refuses it."""
+def test_a_preview_is_refused_when_the_plan_needs_more_than_the_contract_allocates(checkout):
+    """The real engine runs the acme-fr program: the plan over the tenant's contract is refused, nothing registered."""
     copy, run = checkout
-    catalog = copy / "stacks" / "catalog" / "federation.yaml"
-    text = catalog.read_text()
-    brussels = text.index("id: orange-be-brussels")
-    catalog.write_text(text[:brussels] + text[brussels:].replace("cpu: 16\n", "cpu: 3\n", 1))
-    robot = copy / "stacks" / "apps" / "robot-control.yaml"
-    robot.write_text(
-        robot.read_text().replace("longitude: 3.06}, latency_budget_ms: 10}", "longitude: 3.06}, latency_budget_ms: 5}")
+    contract = copy / "stacks" / "tenants" / "federation" / "acme.yaml"
+    contract.write_text(
+        contract.read_text().replace(
+            "orange-fr-lyon: {cpu: 12.0, memory_gib: 20}", "orange-fr-lyon: {cpu: 2.0, memory_gib: 20}", 1
+        )
     )
     for step in (
-        run("pulumi", "stack", "select", "--create", "fr", "--non-interactive"),
-        run("pulumi", "config", "set", "renderYamlTo", str(copy / ".state" / "render" / "fr"), "--non-interactive"),
+        run("pulumi", "stack", "select", "--create", "acme-fr", "--non-interactive"),
+        run(
+            "pulumi", "config", "set", "renderYamlTo", str(copy / ".state" / "render" / "acme-fr"), "--non-interactive"
+        ),
         run("pulumi", "config", "set", "buckets", "false", "--non-interactive"),
     ):
         assert step.returncode == 0, step.stdout + step.stderr
     preview = run("pulumi", "preview", "--non-interactive", "--diff=false")
     assert preview.returncode != 0
     out = preview.stdout + preview.stderr
-    assert "stack fr: the federation plan has 1 problem(s) in its sites or zones:" in out, out[-3000:]
+    assert "stack acme-fr: the federation plan has 1 problem(s) in its sites or zones:" in out, out[-3000:]
     assert (
-        "site lille-plant (FR): failover impossible: no zone in BE, DE, ES, IT within budget has capacity left " in out
+        "over contract stacks/tenants/federation/acme.yaml allocations.FR.orange-fr-lyon: cpu 2, memory 20 GiB" in out
     )
-    assert (
-        "zone orange-be-brussels (used cpu 2/3, memory 2/64 GiB) is taken by: de/robot-control standby x2 for stuttgart-plant"
-        in out
-    )
-    assert not (copy / ".state" / "render" / "fr").exists() or not any(
-        (copy / ".state" / "render" / "fr").rglob("*.yaml")
+    assert "Traceback" not in out
+    assert not (copy / ".state" / "render" / "acme-fr").exists() or not any(
+        (copy / ".state" / "render" / "acme-fr").rglob("*.yaml")
     )
 
 
 def test_a_hand_edit_of_a_rendered_key_makes_the_stack_stale(checkout):
     copy, run = checkout
-    path = copy / "stacks" / "Pulumi.it.yaml"
+    path = copy / "stacks" / "Pulumi.acme-it.yaml"
     path.write_text(path.read_text().replace("    - vodafone-it-turin", "    - orange-fr-lyon"))
     check = run(*EDGEFED, "render", "--check")
     assert check.returncode == 1
-    assert "stale Pulumi.it.yaml: edgefed:zones is" in check.stderr
+    assert "stale Pulumi.acme-it.yaml: edgefed:zones is" in check.stderr
 
 
 def test_readme_read_only_commands_run_from_a_clean_shell():

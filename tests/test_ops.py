@@ -20,7 +20,8 @@ from edgefed_ops.local import processes
 from edgefed_ops.local.zone_client import DeploymentView
 from edgefed_ops.settings import Settings
 from edgefed_ops.stack import render
-from edgefed_ops.stack.events import EventCollector
+from edgefed_ops.stack.diagnosis import explain_failure
+from edgefed_ops.stack.events import EventCollector, Outcome
 
 from .conftest import ROOT
 
@@ -118,7 +119,7 @@ def test_the_committed_local_catalog_keeps_its_ports_out_of_this_machines_epheme
     settings = Settings.from_environ({}, ROOT)
     federation = LocalFederation(settings, ROOT / "stacks" / "catalog" / "local.yaml")
     ports_used = federation.fixed_ports()
-    assert len(ports_used) == 9
+    assert len(ports_used) == 11  # six zones, three S3 regions, two identity issuers
     from edgefed_ops.local import ports
 
     ports.check_fixed(ports_used)
@@ -322,3 +323,21 @@ def test_the_federation_benchmark_generates_a_valid_federation_and_plans_it():
     assert any(s.data_classification == "restricted" for m in federation.members for s in m.specs)
     *_, scenarios, unservable, _ = timed(federation)
     assert scenarios > 60 and unservable < 300
+
+
+def test_a_failed_update_names_each_zone_with_its_own_first_error():
+    outcome = Outcome(
+        ok=False,
+        failed=["app-zone-a-service", "app-zone-a-pdb", "app-zone-b-hpa"],
+        errors=[
+            "app-zone-a-service: configured Kubernetes cluster is unreachable: the server has asked for the "
+            "client to provide credentials",
+            "app-zone-b-hpa: exceeded quota: edgefed-tenant",
+        ],
+    )
+    said = explain_failure(Settings.from_environ({}, ROOT), "local-acme-fr", ["zone-a", "zone-b"], [], outcome)
+    assert said == (
+        "zone zone-a (answers): 2 resource(s) errored: app-zone-a-pdb, app-zone-a-service (configured Kubernetes "
+        "cluster is unreachable: the server has asked for the client to provide credentials); "
+        "zone zone-b (answers): 1 resource(s) errored: app-zone-b-hpa (exceeded quota: edgefed-tenant)"
+    )

@@ -40,7 +40,7 @@ def pull_request(tmp_path):
     (tmp_path / "backend").mkdir()
 
     def check(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [*EDGEFED, "policy-check", "--json", "--work", str(tmp_path / "work"), *args, "fr"]
+        command = [*EDGEFED, "policy-check", "--json", "--work", str(tmp_path / "work"), *args, "acme-fr"]
         return subprocess.run(command, cwd=head, env=env, capture_output=True, text=True, timeout=600)
 
     check.head = head  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ def fr_report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{tmp / 'backend'}"}
     (tmp / "backend").mkdir()
-    command = [*EDGEFED, "report", "fr", "--json", "--html", str(tmp / "report.html"), "--work", str(tmp / "work")]
+    command = [*EDGEFED, "report", "acme-fr", "--json", "--html", str(tmp / "report.html"), "--work", str(tmp / "work")]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout), (tmp / "report.html").read_text()
@@ -47,8 +47,8 @@ def test_every_workload_is_where_its_zone_is_with_its_operator_jurisdiction(fr_r
     report, _ = fr_report
     catalog = load_catalog(CATALOG)
     [stack] = report["stacks"]
-    assert (stack["stack"], stack["country"], stack["source"]) == ("fr", "FR", "preview")
-    assert stack["workloads"], "a preview of fr registers workloads"
+    assert (stack["stack"], stack["country"], stack["source"]) == ("acme-fr", "FR", "preview")
+    assert stack["workloads"], "a preview of acme-fr registers workloads"
     for workload in stack["workloads"]:
         zone = catalog.zone(workload["zone"])
         assert (workload["country"], workload["operator"]) == (zone.country, zone.operator)

@@ -26,7 +26,7 @@ COMMANDS = (
     Command("up", "pulumi up of a stack, previewed with the policy pack first", "lifecycle"),
     Command("refresh", "pulumi refresh of a stack", "lifecycle"),
     Command("destroy", "pulumi destroy of a stack", "lifecycle"),
-    Command("stack", "any other pulumi command in a stack's workspace: edgefed stack fr -- cancel --yes", "stack"),
+    Command("stack", "any other pulumi command in a stack's workspace: edgefed stack acme-fr -- cancel --yes", "stack"),
     Command("policy-check", "preview stacks with the policy pack; exit 1 on a violation", "policy_check"),
     Command("report", "the sovereignty report of stacks (from a preview, or --state)", "report"),
     Command("audit", "refresh, then the pack's rules over each stack's state, and the report", "audit"),

@@ -16,6 +16,13 @@ from edgefed_ops.stack.deploy import LocalDeploy
 def arguments(parser: argparse.ArgumentParser) -> None:
     """The command's options."""
     parser.add_argument("--country", default="FR", help="the country whose zones fail (default FR)")
+    parser.add_argument(
+        "--tenant",
+        action="append",
+        default=[],
+        metavar="TENANT",
+        help="drill this tenant's stacks (default: every tenant)",
+    )
     parser.add_argument("--repeat", type=options.positive_int, default=1, help="run the drill this many times in a row")
     options.work(parser)
     options.json_output(parser)
@@ -33,6 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the drill ``--repeat`` times; exit 1 unless every run passed."""
     deploy = LocalDeploy(settings, options.progress(args))
     country = inputs.country(deploy.federation.catalog, args.country, "--country", str(settings.local_catalog))
+    tenants = inputs.tenants(settings, args.tenant)
     progress = options.progress(args) if args.json else print
     runs: list[dict[str, Any]] = []
     for attempt in range(1, args.repeat + 1):
@@ -40,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             progress(f"==> drill run {attempt}/{args.repeat}")
         began = time.monotonic()
         try:
-            report = Drill(deploy, country, progress).run()
+            report = Drill(deploy, country, tenants, progress).run()
         except OpsError as error:
             if args.repeat == 1:
                 raise

@@ -106,3 +106,17 @@ def output_file(path: Path, option: str) -> Path:
     if not folder.is_dir():
         raise UsageError(f"{option}: {str(path)!r} cannot be written: no folder {str(folder)!r}")
     return path
+
+
+def tenants(settings: Settings, names: Sequence[str]) -> list[str]:
+    """Tenants of the local family (every one when none is named)."""
+    from edgefed.core.inputs.stacksets import family_of, load_stacksets
+
+    family = family_of(load_stacksets(settings.root / "stacks" / "stacksets.yaml"), "local-")
+    known = sorted(family.tenants)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise UsageError(
+            f"--tenant: {', '.join(map(repr, unknown))} not a tenant of the local family; tenants: {_listed(known)}"
+        )
+    return list(names) or known

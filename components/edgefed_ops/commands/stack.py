@@ -1,6 +1,6 @@
 """``edgefed stack STACK -- ARGS...``: any other Pulumi command in a committed stack's workspace.
 
-For example ``edgefed stack local-fr -- cancel --yes``. Options of edgefed (``--work``, ``--render``,
+For example ``edgefed stack local-acme-fr -- cancel --yes``. Options of edgefed (``--work``, ``--render``,
 ``--set``) may stand anywhere before ``--``; everything after it is Pulumi's.
 """
 
@@ -17,7 +17,7 @@ from edgefed_ops.settings import Settings
 def arguments(parser: argparse.ArgumentParser) -> None:
     """The command's options (Pulumi's arguments follow ``--``)."""
     workspace_arguments(parser)
-    parser.epilog = "Pulumi's arguments follow --: edgefed stack fr -- stack export"
+    parser.epilog = "Pulumi's arguments follow --: edgefed stack acme-fr -- stack export"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

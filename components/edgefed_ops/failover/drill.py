@@ -20,6 +20,7 @@ records, per phase, the most zones that served one app as primary at the same mo
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -97,67 +98,79 @@ def planned_primaries(report: DeployReport) -> dict[str, int]:
     return {app: sum(1 for w in p["zones"].values() if w["role"] == "primary") for app, p in report.plan.items()}
 
 
-class Drill:
-    """The drill of one country of the local federation, over every local stack."""
+def check_fits(deploy: LocalDeploy, stack: str, country: str, down: Sequence[str]) -> str:
+    """Stop before anything deploys when the tenant's plan with ``down`` failed does not fit; else say what moves."""
+    settings = deploy.settings
+    raw = raw_from_stack_file(settings.root / "stacks" / f"Pulumi.{stack}.yaml")
+    catalog, _ = deploy.stacks.catalog_settings()
+    raw.update({f"edgefed:{key}": str(value) for key, value in catalog.items()})
+    raw["edgefed:outages"] = str(deploy.stacks.write_outages([]))
+    federation = load_federation(settings.root, stack, raw, [])
+    [result] = what_if(federation, only=[Scenario(f"country {country}", tuple(down))])
+    lines = [f"{s.stack}/{s.app} {s.site}: {s.problem}" for s in result.gaps]
+    lines += [
+        f"zone {o.zone} cannot take the load of {', '.join(o.takers)} (cpu {o.cpu:g}/"
+        f"{federation.catalog.zone(o.zone).capacity.cpu:g})"
+        for o in result.overcommitted
+    ]
+    lines += list(result.over_contract)
+    if lines:
+        raise OpsError(f"drill: {country}'s load does not fit; nothing deployed: " + "; ".join(lines))
+    return f"{stack}: {len(result.moved)} site(s) fail over, {len(result.unserved)} stay unserved by rule"
 
-    def __init__(self, deploy: LocalDeploy, country: str, progress: Callable[[str], None] = print) -> None:
+
+def read_load(deploy: LocalDeploy, stacks: Sequence[str]) -> list[ZoneLoad]:
+    """Per zone that answers: the cores and memory its ready pods take (every tenant's), and its capacity.
+
+    Read as each zone's operator sees it (its admin credential): capacity is the operator's concern.
+    """
+    federation = deploy.federation
+    apps = deploy.settings.root / "stacks" / "apps"
+    specs = {name: load_app_spec(apps / f"{name}.yaml") for stack in stacks for name in deploy.stacks.apps(stack)}
+    out = []
+    for zone in federation.catalog.zones:
+        with open_zone(federation.zone_dir(zone.id) / "operator.kubeconfig", timeout=3) as client:
+            try:
+                found = client.deployments()
+            except UNREACHABLE:
+                continue
+        usage = Usage()
+        for d in found:
+            if d.name in specs:
+                take(zone, Demand.of(specs[d.name], d.ready), usage)
+        cpu, memory, _ = in_zone(zone, usage)
+        cap = zone.capacity
+        ready = sum(d.ready for d in found)
+        out.append(ZoneLoad(zone.id, cpu, cap.cpu, memory, cap.memory_gib, ready, not over(zone, usage)))
+    return out
+
+
+class Drill:
+    """The drill of one country of the local federation, over every app stack of the tenants drilled."""
+
+    def __init__(
+        self, deploy: LocalDeploy, country: str, tenants: Sequence[str], progress: Callable[[str], None] = print
+    ) -> None:
         self.deploy = deploy
         self.country = country.upper()
-        self.stack = f"local-{self.country.lower()}"
+        self.tenants = list(tenants)
+        self.own = [f"local-{tenant}-{self.country.lower()}" for tenant in self.tenants]
+        """The drilled country's stack of each tenant."""
         self.progress = progress
-        self.stacks = deploy.settings.local_stack_names()
+        apps = deploy.settings.app_stack_names(local=True)
+        self.stacks = [s for s in apps if any(s.startswith(f"local-{tenant}-") for tenant in self.tenants)]
 
-    def check_fits(self, down: Sequence[str]) -> None:
-        """Stop before anything deploys when the federation plan with ``down`` failed does not fit."""
-        settings = self.deploy.settings
-        raw = raw_from_stack_file(settings.root / "stacks" / f"Pulumi.{self.stack}.yaml")
-        catalog, _ = self.deploy.stacks.catalog_settings()
-        raw.update({f"edgefed:{key}": str(value) for key, value in catalog.items()})
-        raw["edgefed:outages"] = str(self.deploy.stacks.write_outages([]))
-        federation = load_federation(settings.root, self.stack, raw, [])
-        [result] = what_if(federation, only=[Scenario(f"country {self.country}", tuple(down))])
-        lines = [f"{s.stack}/{s.app} {s.site}: {s.problem}" for s in result.gaps]
-        lines += [
-            f"zone {o.zone} cannot take the load of {', '.join(o.takers)} (cpu {o.cpu:g}/"
-            f"{federation.catalog.zone(o.zone).capacity.cpu:g})"
-            for o in result.overcommitted
-        ]
-        if lines:
-            raise OpsError(f"drill: {self.country}'s load does not fit; nothing deployed: " + "; ".join(lines))
-        self.progress(
-            f"==> drill 0/4: the federation plan with {self.country} down fits: {len(result.moved)} site(s) fail "
-            f"over, {len(result.unserved)} stay unserved by rule"
-        )
-
-    def read_load(self) -> list[ZoneLoad]:
-        """Per zone that answers: the cores and memory its ready pods take, and its capacity."""
-        federation = self.deploy.federation
-        apps = self.deploy.settings.root / "stacks" / "apps"
-        specs = {
-            name: load_app_spec(apps / f"{name}.yaml")
-            for stack in self.stacks
-            for name in self.deploy.stacks.apps(stack)
-        }
+    def _watchers(self) -> list[PrimaryWatcher]:
+        """One watcher per tenant, reading the drilled country's namespace with the tenant's own identity."""
         out = []
-        for zone in federation.catalog.zones:
-            with open_zone(federation.zone_dir(zone.id) / "kubeconfig", timeout=3) as client:
-                try:
-                    found = client.deployments()
-                except UNREACHABLE:
-                    continue
-            usage = Usage()
-            for d in found:
-                if d.name in specs:
-                    take(zone, Demand.of(specs[d.name], d.ready), usage)
-            cpu, memory, _ = in_zone(zone, usage)
-            cap = zone.capacity
-            ready = sum(d.ready for d in found)
-            out.append(ZoneLoad(zone.id, cpu, cap.cpu, memory, cap.memory_gib, ready, not over(zone, usage)))
+        for stack, tenant in zip(self.own, self.tenants, strict=True):
+            contract = self.deploy.stacks.contract(stack)
+            clients = {
+                z.id: ZoneClient(self.deploy.stacks.identities.kubeconfig(contract, z.id), timeout=1)
+                for z in self.deploy.federation.catalog.zones
+            }
+            out.append(PrimaryWatcher(clients, f"{tenant}-{self.country.lower()}", label=tenant))
         return out
-
-    def _own(self, report: DrillReport) -> DeployReport:
-        """The drilled country's stack in the last step."""
-        return next(r for r in report.steps[-1][1] if r.stack == self.stack)
 
     def _step(self, report: DrillReport, title: str, unavailable: Sequence[str] | None) -> None:
         self.progress(f"==> {title}")
@@ -168,37 +181,47 @@ class Drill:
         if not all(r.ok for r in reports):
             raise OpsError(f"drill: step '{title}' failed: {'; '.join(r.problem for r in reports if not r.ok)}")
 
+    def _primaries(self, report: DrillReport) -> dict[str, int]:
+        """Per tenant/app, how many zones the drilled stacks' plans (as last deployed) make primary."""
+        last = {r.stack: r for r in report.steps[-1][1]}
+        return {f"{t}/{app}": n for stack, t in zip(self.own, self.tenants, strict=True)
+                for app, n in planned_primaries(last[stack]).items()}  # fmt: skip
+
     def run(self) -> DrillReport:
         """Run the drill; raises OpsError when a step fails."""
         federation = self.deploy.federation
         down = [z for z in federation.catalog.zones if z.country == self.country]
-        if not down:
-            raise OpsError(f"drill: the local catalog has no zone in {self.country}")
-        if self.stack not in self.stacks:
-            raise OpsError(f"drill: no local stack for {self.country}; stacks: {', '.join(self.stacks)}")
+        missing = [s for s in self.own if s not in self.stacks]
+        if not down or missing:
+            raise OpsError(
+                f"drill: no zone or no stack of every tenant in {self.country}; stacks: {', '.join(self.stacks)}"
+            )
         ids = [z.id for z in down]
-        self.check_fits(ids)
-        clients = {
-            z.id: ZoneClient(federation.zone_dir(z.id) / "kubeconfig", timeout=1) for z in federation.catalog.zones
-        }
-        watcher = PrimaryWatcher(clients, f"edgefed-{self.country.lower()}")
+        for stack in self.own:
+            self.progress(
+                f"==> drill 0/4: {self.country} down fits: {check_fits(self.deploy, stack, self.country, ids)}"
+            )
+        watchers = self._watchers()
         report = DrillReport(self.country, list(self.stacks))
-        with watcher.running():
+        with contextlib.ExitStack() as running:
+            for watcher in watchers:
+                running.enter_context(watcher.running())
             self._step(report, f"drill 1/4: {', '.join(self.stacks)} deployed with every zone up", [])
-            healthy = planned_primaries(self._own(report))
+            healthy = self._primaries(report)
             for z in down:
                 federation.stop_zone(z)
-            watcher.phase = "outage"
+            _set_phase(watchers, "outage")
             self._step(
                 report, f"drill 2/4: {self.country} fails ({', '.join(ids)} stopped); up with them unavailable", ids
             )
-            outage = planned_primaries(self._own(report))
-            report.load = self.read_load()
+            outage = self._primaries(report)
+            report.load = read_load(self.deploy, self.stacks)
             for line in format_load(report):
                 self.progress(line)
-            own = self._own(report)
-            report.unserved = [f"{s['app']}/{s['site']}: {s['problem']}" for s in own.sites if not s["serving"]]
-            watcher.phase = "restart"
+            last = {r.stack: r for r in report.steps[-1][1]}
+            report.unserved = [f"{s}/{site['app']}/{site['site']}: {site['problem']}"
+                               for s in self.own for site in last[s].sites if not site["serving"]]  # fmt: skip
+            _set_phase(watchers, "restart")
             began = time.monotonic()
             federation.start_zones(down)
             federation.write_kubeconfig()
@@ -206,15 +229,22 @@ class Drill:
                 report, f"drill 3/4: {self.country} zones restart; up still marking them unavailable drains them", ids
             )
             report.stale_seconds = time.monotonic() - began
-            watcher.phase = "failback"
+            _set_phase(watchers, "failback")
             self._step(report, "drill 4/4: failback, up with every zone available", [])
             time.sleep(1)  # one more poll after the last update
-        report.unwatched = watcher.unwatched()
-        for phase in PHASES:
-            for app, (count, zones) in sorted(watcher.most.get(phase, {}).items()):
-                allowed = healthy.get(app, 0) if phase == "before" else max(healthy.get(app, 0), outage.get(app, 0))
-                report.most.append(PhaseMost(phase, app, count, zones, allowed))
+        report.unwatched = [f"{w.label} {phase}" for w in watchers for phase in w.unwatched()]
+        for watcher in watchers:
+            for phase in PHASES:
+                for app, (count, zones) in sorted(watcher.most.get(phase, {}).items()):
+                    key = f"{watcher.label}/{app}"
+                    allowed = healthy.get(key, 0) if phase == "before" else max(healthy.get(key, 0), outage.get(key, 0))
+                    report.most.append(PhaseMost(phase, key, count, zones, allowed))
         return report
+
+
+def _set_phase(watchers: Sequence[PrimaryWatcher], phase: str) -> None:
+    for watcher in watchers:
+        watcher.phase = phase
 
 
 def format_load(report: DrillReport) -> list[str]:

@@ -23,8 +23,8 @@ class PrimaryWatcher:
     is reported as unwatched.
     """
 
-    def __init__(self, clients: dict[str, ZoneClient], namespace: str) -> None:
-        self.clients, self.namespace = clients, namespace
+    def __init__(self, clients: dict[str, ZoneClient], namespace: str, label: str = "") -> None:
+        self.clients, self.namespace, self.label = clients, namespace, label
         self.phase = "before"
         self.most: dict[str, dict[str, tuple[int, tuple[str, ...]]]] = {}
         self.rounds: dict[str, int] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 from edgefed_ops.local.files import write_private
 
@@ -22,7 +23,27 @@ def operator_token(state: Path, operator: str) -> str:
     return path.read_text().strip()
 
 
+def operator_group(operator: str) -> str:
+    """The group of an operator's admin: bound to ``cluster-admin`` on the operator's own servers only."""
+    return f"edgefed:operator:{operator}"
+
+
 def operator_token_line(state: Path, operator: str) -> str:
-    """The token file line of the operator's admin (``token,user,uid,group``): cluster-admin of its own servers."""
+    """The token file line of the operator's admin (``token,user,uid,group``)."""
     user = f"operator:{operator}"
-    return f"{operator_token(state, operator)},{user},{user},system:masters"
+    return f"{operator_token(state, operator)},{user},{user},{operator_group(operator)}"
+
+
+def operator_binding(operator: str) -> dict[str, Any]:
+    """The ClusterRoleBinding that makes the operator's admin group cluster-admin of one of its servers.
+
+    Not ``system:masters``, which no RBAC binding grants and none can take back: an operator's admin is an
+    ordinary, revocable binding, made by the server's own components' credential at start.
+    """
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"edgefed-operator-{operator}"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": operator_group(operator)}],
+    }

@@ -19,7 +19,7 @@ from edgefed.core.inputs.catalog import Catalog, Operator
 from edgefed.core.objects.trust import AUDIENCE, MAX_TOKEN_SECONDS, TENANTS_NAMESPACE, authentication_config
 from edgefed_ops.errors import OpsError
 from edgefed_ops.local import controlplane, pki, ports, processes
-from edgefed_ops.local.credentials import operator_token, operator_token_line
+from edgefed_ops.local.credentials import operator_binding, operator_token, operator_token_line
 from edgefed_ops.local.files import write_private
 from edgefed_ops.local.zone import ANOTHER_FEDERATION, PROCESSES, all_running
 from edgefed_ops.local.zone_client import open_zone
@@ -97,6 +97,7 @@ class LocalIssuer:
         )
         with open_zone(plane.kubeconfig) as client:
             client.ensure(DISCOVERY)
+            client.ensure(operator_binding(self.operator.id))
         return time.monotonic() - begin
 
     def issue(self, tenant: str, seconds: int = MAX_TOKEN_SECONDS) -> str:
@@ -110,6 +111,11 @@ class LocalIssuer:
             }
             client.ensure(account)
             return client.service_account_token(TENANTS_NAMESPACE, tenant, AUDIENCE, seconds)
+
+    def accepts(self, token: str) -> bool:
+        """True when this issuer (as it runs now) still vouches for ``token``."""
+        with open_zone(self.admin_kubeconfig) as client:
+            return client.accepts_token(token, AUDIENCE)
 
 
 class LocalIdentities:

@@ -16,8 +16,9 @@ from urllib.parse import urlparse
 from edgefed.core.inputs.catalog import Zone
 from edgefed_ops.errors import OpsError
 from edgefed_ops.local import controlplane, ports, processes
+from edgefed_ops.local.credentials import operator_binding
 from edgefed_ops.local.files import write_private
-from edgefed_ops.local.zone_client import UNREACHABLE, ZoneClient
+from edgefed_ops.local.zone_client import UNREACHABLE, open_zone
 
 PROCESSES = "processes.json"
 """Per zone and per store: the records of the processes started for it (pid, start time, executable)."""
@@ -117,6 +118,8 @@ class LocalZone:
         plane = controlplane.start(self.zone.id, self.folder, binaries, detach=True, options=options)
         operator = controlplane.kubeconfig(self.zone.id, plane.url, self.trust.operator_token, "operator")
         write_private(self.operator_kubeconfig, operator)
+        with open_zone(plane.kubeconfig) as client:
+            client.ensure(operator_binding(self.zone.operator))
         scheduler_bin, kwok_bin = self._tool("kube-scheduler"), self._tool("kwok")
         scheduler = processes.spawn(
             [scheduler_bin, "--kubeconfig", str(plane.kubeconfig), "--leader-elect=false",
@@ -135,14 +138,19 @@ class LocalZone:
         return time.monotonic() - begin
 
     def _ensure_node(self, kubeconfig: Path) -> None:
+        """The simulated node (capacity as allocatable too), made unless it exists."""
         labels, capacity = node_capacity(self.zone)
-        client = ZoneClient(kubeconfig)
+        kwok = {"kwok.x-k8s.io/node": "fake"}
+        node = {
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": f"{self.zone.id}-node", "labels": labels, "annotations": kwok},
+            "status": {"capacity": capacity, "allocatable": capacity},
+        }  # fmt: skip
         try:
-            client.ensure_node(f"{self.zone.id}-node", labels, {"kwok.x-k8s.io/node": "fake"}, capacity)
+            with open_zone(kubeconfig) as client:
+                client.ensure(node)
         except UNREACHABLE as error:
             raise OpsError(f"zone {self.zone.id}: creating its node failed: {error}") from error
-        finally:
-            client.close()
 
     def stop(self) -> None:
         """A failing zone does not shut down politely: its processes are killed, its data stays."""

@@ -18,10 +18,10 @@ import httpx2
 import yaml
 from lightkube import ApiError, Client, KubeConfig, codecs
 from lightkube.core.exceptions import ConfigError as KubeConfigError
-from lightkube.models.authentication_v1 import TokenRequestSpec
-from lightkube.models.core_v1 import NodeStatus
+from lightkube.models.authentication_v1 import TokenRequestSpec, TokenReviewSpec
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.authentication_v1 import TokenReview
 from lightkube.resources.core_v1 import Namespace, Node, Service, ServiceAccountToken
 from lightkube.resources.discovery_v1 import EndpointSlice
 
@@ -119,6 +119,16 @@ class ZoneClient:
         assert answer.status is not None
         return str(answer.status.token)
 
+    def accepts_token(self, token: str, audience: str) -> bool:
+        """True when this API server authenticates ``token`` for ``audience`` now (a TokenReview).
+
+        Its issuer answers False for a token it signed with keys it no longer has, or for an account
+        since removed: a token that only looks valid is never reused.
+        """
+        review = TokenReview(spec=TokenReviewSpec(token=token, audiences=[audience]))
+        answer = self._api().create(review)
+        return bool(answer.status and answer.status.authenticated)
+
     def ready_nodes(self) -> int:
         """Nodes whose Ready condition is True."""
         count = 0
@@ -126,22 +136,6 @@ class ZoneClient:
             conditions = (node.status.conditions or []) if node.status else []
             count += any(c.type == "Ready" and c.status == "True" for c in conditions)
         return count
-
-    def ensure_node(
-        self, name: str, labels: dict[str, str], annotations: dict[str, str], capacity: dict[str, str]
-    ) -> None:
-        """Create the simulated node (capacity as allocatable too) unless it exists."""
-        try:
-            self._api().get(Node, name)
-            return
-        except ApiError as error:
-            if error.status.code != 404:
-                raise
-        node = Node(
-            metadata=ObjectMeta(name=name, labels=labels, annotations=annotations),
-            status=NodeStatus(capacity=capacity, allocatable=capacity),
-        )
-        self._api().create(node)
 
     def deployments(
         self, namespace: str | None = None, *, labels: dict[str, str] | None = None

@@ -72,18 +72,23 @@ class LocalDeploy:
         self.settings = settings
         self.stacks = LocalStacks(settings)
         self.federation = self.stacks.federation
-        self.readback = ZoneReadback(self.federation)
         self.progress = progress
 
-    def deploy(
-        self, stack: str, unavailable: Sequence[str] | None, secrets: dict[str, str], outages: Path | None = None
-    ) -> DeployReport:
+    def readback(self, stack: str) -> ZoneReadback:
+        """Reads of the stack's zones with the stack's own persona: the operator's or the tenant's credential."""
+        if self.stacks.is_operator(stack):
+            return ZoneReadback(lambda zone: self.federation.zone_dir(zone) / "operator.kubeconfig")
+        contract = self.stacks.contract(stack)
+        return ZoneReadback(lambda zone: self.stacks.identities.kubeconfig(contract, zone))
+
+    def deploy(self, stack: str, unavailable: Sequence[str] | None, outages: Path | None = None) -> DeployReport:
         """`pulumi up` of one stack with the policy pack; never raises for a failed update.
 
         ``outages`` replaces the federation's outage file (``None``: the committed one, whose zones are
         then the ``unavailable`` ones).
         """
-        silent = self.readback.silent(self.stacks.zones(stack), unavailable)
+        readback = self.readback(stack)
+        silent = readback.silent(self.stacks.zones(stack), unavailable)
         if silent:
             return DeployReport(
                 stack, False,
@@ -96,7 +101,8 @@ class LocalDeploy:
         except OpsError as error:
             return DeployReport(stack, False, problem=f"NOT deployed, nothing touched: {error}")
         self.progress(f"{stack}: preparing the workspace and its secrets")
-        workspace.prepare({**catalog, "outages": str(outages) if outages else None}, secrets=secrets)
+        settings = {**catalog, "outages": str(outages) if outages and not self.stacks.is_operator(stack) else None}
+        workspace.prepare(settings, secrets=self.stacks.secrets(stack))
         try:
             refreshed = refresh_for_this_federation(self.stacks, workspace)
         except OpsError as error:
@@ -116,48 +122,61 @@ class LocalDeploy:
             why = (
                 explain_lock(self.settings, stack, outcome)
                 or (f"the policy pack refused it, nothing written: {blocked}" if blocked else "")
-                or explain_failure(self.settings, stack, zones, self.readback.silent(zones, unavailable), outcome)
+                or explain_failure(self.settings, stack, zones, readback.silent(zones, unavailable), outcome)
             )
             return DeployReport(
                 stack, False, took, outcome.summary(), refreshed, f"pulumi up FAILED after {took:.0f} s: {why}"
             )
         report = DeployReport(stack, True, took, outcome.summary(), refreshed)
-        self.read_back(outcome.outputs, report)
+        if self.stacks.is_operator(stack):
+            report.zones = {z: {ns: "namespace" for ns in spaces} for z, spaces in outcome.outputs["tenants"].items()}
+        else:
+            read_back(readback, outcome.outputs, report)
         return report
-
-    def read_back(self, outputs: dict[str, Any], report: DeployReport) -> None:
-        """Fill a stack's report from its outputs and its zones (once they run the planned replicas)."""
-        namespace = f"edgefed-{str(outputs['country']).lower()}"
-        report.plan = outputs["plan"]
-        for app, plan in outputs["plan"].items():
-            for site, where in plan["sites"].items():
-                report.sites.append({"app": app, "site": site, **where})
-        self.readback.converge(outputs["plan"], namespace)
-        report.zones = {z: self.readback.ready_replicas(z, namespace) for z in sorted(outputs["zones"])}
-        report.buckets = [{"app": app, **b} for app, buckets in outputs.get("buckets", {}).items() for b in buckets]
 
     def run(
         self, stacks: Sequence[str], unavailable: Sequence[str] | None = None, jobs: int | None = None
     ) -> list[DeployReport]:
-        """Deploy the stacks (every local-* stack when none is named), ``jobs`` at a time (see :func:`default_jobs`).
+        """Deploy the stacks (every local stack when none is named), ``jobs`` at a time (see :func:`default_jobs`).
 
-        ``unavailable`` is the federation's outage state for this deploy, for every stack it deploys (an
-        outage in one country changes where the others fail over); ``None`` keeps the committed one.
-        Country stacks are independent (each its own namespace in every zone, its own state bucket, lock
-        and engine; all of them place against the same federation plan), so they deploy concurrently;
-        reports come back in stack order.
+        Operators' zone stacks first, then tenants' country stacks, which deploy into the namespaces and
+        under the quotas the operators made (not at all when an operator's stack failed). ``unavailable``
+        is the federation's outage state for this deploy, for every tenant stack (an outage in one country
+        changes where the others fail over); ``None`` keeps the committed one. Stacks of one persona are
+        independent (own namespaces, state bucket, lock and engine), so they deploy concurrently; reports
+        come back in the order of the stacks named.
         """
         names = list(stacks) or self.settings.local_stack_names()
-        secrets = self.stacks.secrets()
         outages = self.stacks.write_outages(unavailable) if unavailable is not None else None
 
         def one(stack: str) -> DeployReport:
             marked = list(unavailable) if unavailable is not None else self.stacks.committed_outages(stack)
-            return self.deploy(stack, marked, secrets, outages)
+            return self.deploy(stack, marked, outages)
 
+        operators = [s for s in names if self.stacks.is_operator(s)]
+        tenants = [s for s in names if s not in operators]
         workers = max(1, min(jobs or default_jobs(), len(names)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deploy") as pool:
-            return list(pool.map(one, names))
+            reports = {r.stack: r for r in pool.map(one, operators)}
+            failed = [r.stack for r in reports.values() if not r.ok]
+            if failed:
+                why = f"NOT deployed, nothing touched: the operators' stack(s) {', '.join(failed)} failed first"
+                reports |= {s: DeployReport(s, False, problem=why) for s in tenants}
+            else:
+                reports |= {r.stack: r for r in pool.map(one, tenants)}
+        return [reports[s] for s in names]
+
+
+def read_back(readback: ZoneReadback, outputs: dict[str, Any], report: DeployReport) -> None:
+    """Fill a tenant stack's report from its outputs and its zones (once they run the planned replicas)."""
+    namespaces: dict[str, str] = outputs["zones"]
+    report.plan = outputs["plan"]
+    for app, plan in outputs["plan"].items():
+        for site, where in plan["sites"].items():
+            report.sites.append({"app": app, "site": site, **where})
+    readback.converge(outputs["plan"], namespaces)
+    report.zones = {z: readback.ready_replicas(z, namespaces[z]) for z in sorted(namespaces)}
+    report.buckets = [{"app": app, **b} for app, buckets in outputs.get("buckets", {}).items() for b in buckets]
 
 
 def default_jobs() -> int:
@@ -178,6 +197,8 @@ def format_report(report: DeployReport) -> list[str]:
     if report.refreshed:
         lines.append(f"== {report.stack}: state from an earlier federation refreshed ({report.refreshed})")
     lines.append(f"== {report.stack}: pulumi up with the policy pack in {report.seconds:.0f} s ({report.changes})")
+    if not report.sites:  # an operator's zone stack: its tenants' namespaces
+        return lines + [f"   zone {z:38} namespaces: {', '.join(spaces) or '-'}" for z, spaces in report.zones.items()]
     for site in report.sites:
         serving = site["serving"] or "UNSERVED"
         moved = " (FAILED OVER)" if site["failedOver"] else ""

@@ -40,7 +40,10 @@ def explain_failure(
     parts = []
     for z, names in sorted(failed.items()):
         state = "stopped answering during the update" if z in silent else "answers"
-        parts.append(f"zone {z} ({state}): {len(names)} resource(s) errored: {', '.join(sorted(names)[:4])}")
+        part = f"zone {z} ({state}): {len(names)} resource(s) errored: {', '.join(sorted(names)[:4])}"
+        # The zone's own words for the first of them (401, Forbidden, exceeded quota...): what to act on.
+        said = next((e.partition(": ")[2] for e in outcome.errors if e.partition(": ")[0] in names), "")
+        parts.append(f"{part} ({said})" if said else part)
     parts += [f"zone {z} does not answer now" for z in silent if z not in failed]
     advice = (
         f"; the other zones' changes were applied. Re-run once {' and '.join(silent)} is back, or mark it "

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from edgefed.core.inputs.contract import Contract, load_contract
 from edgefed.core.inputs.stackconfig import state_country
 from edgefed.core.inputs.yamlfile import load_yaml
 from edgefed_ops.errors import OpsError
@@ -23,6 +24,7 @@ from edgefed_ops.local import object_store
 from edgefed_ops.local.federation import LocalFederation
 from edgefed_ops.settings import LOCAL_PREFIX, Settings
 from edgefed_ops.stack.backend import Backend, BackendUrl
+from edgefed_ops.stack.identities import TenantIdentities, ensure_up
 from edgefed_ops.stack.workspace import StackWorkspace
 
 
@@ -32,6 +34,7 @@ class LocalStacks:
     def __init__(self, settings: Settings, federation: LocalFederation | None = None) -> None:
         self.settings = settings
         self.federation = federation or LocalFederation(settings)
+        self.identities = TenantIdentities(settings, self.federation)
 
     def committed_config(self, stack: str) -> Mapping[str, Any]:
         """The ``config`` of the committed stack file (``edgefed:zones``, ``edgefed:apps``...)."""
@@ -57,18 +60,42 @@ class LocalStacks:
         path.write_text(yaml.safe_dump({"unavailable_zones": sorted(set(unavailable))}))
         return path
 
-    def secrets(self) -> dict[str, str]:
-        """The zones' kubeconfigs and the stores' keys, as the stack secrets the catalog names."""
+    def is_operator(self, stack: str) -> bool:
+        """True for an operator's zone stack."""
+        return bool(self.committed_config(stack).get("edgefed:operator"))
+
+    def _ensure_up(self, path: Path) -> None:
+        ensure_up(self.settings, path)
+
+    def contract(self, stack: str) -> Contract:
+        """The contract of a tenant stack's tenant."""
+        contract = str(self.committed_config(stack).get("edgefed:contract", ""))
+        return load_contract(self.settings.root / contract, self.federation.catalog)
+
+    def secrets(self, stack: str) -> dict[str, str]:
+        """The stack's credentials, as the secrets its config names: never another persona's.
+
+        An operator's zone stack gets its operator's admin kubeconfig of each of its zones; a tenant's
+        country stack gets a kubeconfig per zone with the tenant's own token (issued now by its home
+        operator's issuer) and the keys of its country's object stores, for its buckets.
+        """
+        catalog = self.federation.catalog
+        zones = [catalog.zone(z) for z in self.zones(stack)]
         out: dict[str, str] = {}
-        for z in self.federation.catalog.zones:
-            kubeconfig = self.federation.zone_dir(z.id) / "kubeconfig"
-            credentials = self.federation.store_dir(z.country) / "credentials.json"
-            if not kubeconfig.exists() or not credentials.exists():
-                raise OpsError(
-                    f"the local federation is not up; run `{self.settings.command_line('federation', 'up')}`"
-                )
-            out[f"edgefed:{z.kubeconfig_secret}"] = kubeconfig.read_text()
-            out[f"edgefed:{z.object_storage.credentials_secret}"] = credentials.read_text()
+        if self.is_operator(stack):
+            for zone in zones:
+                kubeconfig = self.federation.zone_dir(zone.id) / "operator.kubeconfig"
+                self._ensure_up(kubeconfig)
+                out[f"edgefed:{zone.kubeconfig_secret}"] = kubeconfig.read_text()
+            return out
+        for zone in zones:
+            kubeconfig = self.identities.kubeconfig(self.contract(stack), zone.id)
+            out[f"edgefed:{zone.kubeconfig_secret}"] = kubeconfig.read_text()
+        country = str(self.committed_config(stack).get("edgefed:country", "")).upper()
+        for zone in catalog.zones_in(country):
+            credentials = self.federation.store_dir(zone.country) / "credentials.json"
+            self._ensure_up(credentials)
+            out[f"edgefed:{zone.object_storage.credentials_secret}"] = credentials.read_text()
         return out
 
     def state_backend(self, stack: str) -> Backend:

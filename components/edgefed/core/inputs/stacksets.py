@@ -77,5 +77,5 @@ def load_stacksets(path: Path) -> tuple[StackFamily, ...]:
 
 
 def family_of(families: tuple[StackFamily, ...], stack: str) -> StackFamily:
-    """The family a stack name belongs to: the longest prefix that matches (``local-fr``: ``local-``)."""
+    """The family a stack name belongs to: the longest prefix that matches (``local-acme-fr``: ``local-``)."""
     return max((f for f in families if stack.startswith(f.prefix)), key=lambda f: len(f.prefix))

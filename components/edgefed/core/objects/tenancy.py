@@ -63,6 +63,8 @@ def role_rules() -> list[dict[str, Any]]:
         {"apiGroups": [""], "resources": ["services"], "verbs": WRITE},
         {"apiGroups": [""], "resources": ["pods", "pods/log", "endpoints", "events"], "verbs": READ},
         {"apiGroups": [""], "resources": ["resourcequotas", "limitranges"], "verbs": READ},
+        # The provider's Deployment await watches the namespace's claims (it reports unbound ones).
+        {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": READ},
         {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
         {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": WRITE},
         {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": WRITE},

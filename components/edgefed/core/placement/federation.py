@@ -78,7 +78,7 @@ class Member:
     """One country stack of the federation, validated."""
 
     stack: str
-    """Stack name (``fr``, ``local-de``)."""
+    """Stack name (``acme-fr``, ``local-nordwind-de``)."""
     source: str
     """Its stack file, for error messages."""
     config: StackConfig

@@ -1,0 +1,78 @@
+"""The tenants' identities on the local federation: a short-lived token from each tenant's home operator.
+
+The home operator's issuer signs it (``edgefed identity issue`` does the same by hand); every zone of every
+operator accepts it as the tenant. It goes into the tenant's kubeconfigs, one per zone, readable by the
+owner only under the work folder: the only credential of the tenant's stacks and of the reads a deploy
+makes for the tenant.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from pathlib import Path
+
+from edgefed.core.inputs.contract import Contract
+from edgefed_ops.errors import OpsError
+from edgefed_ops.local.controlplane import kubeconfig
+from edgefed_ops.local.federation import LocalFederation
+from edgefed_ops.local.files import write_private
+from edgefed_ops.settings import Settings
+
+
+def ensure_up(settings: Settings, path: Path) -> None:
+    """Refuse, with the command to run, when the local federation has not made ``path``."""
+    if not path.exists():
+        raise OpsError(f"the local federation is not up; run `{settings.command_line('federation', 'up')}`")
+
+
+RENEW_SECONDS = 900
+"""A token with less life left than this is replaced by a new one (rotation): no update outlives its token."""
+
+
+def expires(token: str) -> float:
+    """When a JWT expires (its ``exp`` claim, seconds since the epoch); 0 when it cannot be read."""
+    try:
+        payload = token.split(".")[1]
+        return float(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"])
+    except (IndexError, KeyError, ValueError):
+        return 0.0
+
+
+class TenantIdentities:
+    """The tenants' tokens: kept (mode 0600) while their issuer accepts them with :data:`RENEW_SECONDS` left."""
+
+    def __init__(self, settings: Settings, federation: LocalFederation) -> None:
+        self.settings, self.federation = settings, federation
+        self._issuing = threading.Lock()
+
+    def token(self, contract: Contract) -> str:
+        """The tenant's token, issued by its home operator's issuer when none has enough life left."""
+        path = self.settings.work / "identities" / contract.tenant / "token"
+        with self._issuing:
+            issuer = self.federation.identities.issuer(contract.home_operator)
+            ensure_up(self.settings, issuer.admin_kubeconfig)
+            held = path.read_text().strip() if path.exists() else ""
+            # A federation started anew has new signing keys: its issuer no longer vouches for old tokens.
+            if expires(held) - time.time() > RENEW_SECONDS and issuer.accepts(held):
+                return held
+            token = issuer.issue(contract.tenant)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.chmod(0o700)
+            write_private(path, token)
+            return token
+
+    def kubeconfig(self, contract: Contract, zone_id: str) -> Path:
+        """The tenant's kubeconfig of a zone (mode 0600)."""
+        token = self.token(contract)
+        folder = self.settings.work / "identities" / contract.tenant
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
+        zone = self.federation.catalog.zone(zone_id)
+        path = folder / f"{zone_id}.kubeconfig"
+        write_private(
+            path, kubeconfig(zone.id, zone.api_endpoint, token, f"{contract.home_operator}-{contract.tenant}")
+        )
+        return path
