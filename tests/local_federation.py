@@ -22,9 +22,32 @@ from botocore.config import Config
 
 from .conftest import EDGEFED, ROOT, ops_settings, toolchain_or_skip
 
-STACKS = ["local-fr", "local-de", "local-it"]
+OPERATOR_STACKS = [f"local-zones-{op}" for op in ("orange", "deutsche-telekom", "telefonica", "tim", "vodafone")]
+"""Each operator's zone stack: the tenants' namespaces, quotas, RBAC and the zones' guards."""
+TENANT_STACKS = [f"local-{tenant}-{cc}" for tenant in ("acme", "nordwind") for cc in ("fr", "de", "it")]
+"""Two enterprises' country stacks, on the same six zones."""
+MAIN_STACKS = [f"local-acme-{cc}" for cc in ("fr", "de", "it")] + ["local-nordwind-fr"]
+"""The tenant stacks tests/test_local_federation.py deploys (with every operator stack): two tenants on the
+same zones."""
+FAULTS_STACKS = ["local-nordwind-it", "local-nordwind-de"]
+"""The tenant stacks whose first `up` tests/test_local_federation_faults.py breaks (`make demo` deploys all)."""
 STATE_BUCKET = "edgefed-state-%s"
-"""The bucket of a country's object store that keeps its local stack's Pulumi state."""
+"""The bucket of a country's object store that keeps the Pulumi state of the stacks kept in that country."""
+
+
+def namespace(stack: str) -> str:
+    """A tenant stack's namespace in every zone it uses (``local-acme-fr``: ``acme-fr``)."""
+    return stack.removeprefix("local-")
+
+
+def country(stack: str) -> str:
+    """A tenant stack's country, lower case (``local-acme-fr``: ``fr``)."""
+    return stack.rsplit("-", 1)[1]
+
+
+def tenant(stack: str) -> str:
+    """A tenant stack's tenant (``local-acme-fr``: ``acme``)."""
+    return namespace(stack).rsplit("-", 1)[0]
 
 
 def running_federation(tmp_path_factory: pytest.TempPathFactory, stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
@@ -69,12 +92,16 @@ def running_federation(tmp_path_factory: pytest.TempPathFactory, stacks: Sequenc
 def catalog_on_free_ports(path):
     """The local catalog with its object stores and API servers moved to free ports, written to ``path``.
 
-    The committed catalog's ports (24101-24103, 24111-24116) belong to the user's own federation, which
-    `make demo` leaves running; this one runs beside it. Everything else (zones, countries, regions) is the same.
+    The committed catalog's ports (24101-24103, 24111-24116, 24121-24122) belong to the user's own
+    federation, which `make demo` leaves running; this one runs beside it. Everything else (operators,
+    zones, countries, regions) is the same.
     """
     from edgefed_ops.local.ports import free_port
 
     catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
+    for operator in catalog["operators"]:
+        if operator.get("identity_issuer"):
+            operator["identity_issuer"] = f"https://127.0.0.1:{free_port()}"
     moved: dict[str, str] = {}
     for zone in catalog["zones"]:
         storage = zone["object_storage"]
@@ -97,10 +124,28 @@ def object_store(deployed, country: str):
 
 
 def client(deployed, zone: str):
-    """The typed client of one zone of this federation (edgefed_ops.local.zone_client, the one client for reads)."""
+    """The zone's own view (edgefed_ops.local.zone_client, the one client for reads), as the zone's admin."""
     from edgefed_ops.local.zone_client import open_zone
 
     return open_zone(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
+
+
+def tenant_kubeconfig(deployed, tenant: str, zone: str) -> Path:
+    """The kubeconfig a tenant's stacks use on a zone: its home operator's token, as `edgefed deploy` wrote it."""
+    path = deployed["tmp"] / "work" / "identities" / tenant / f"{zone}.kubeconfig"
+    assert path.is_file(), f"{tenant} has no kubeconfig of {zone}: deploy one of its stacks first"
+    return path
+
+
+def operator_kubeconfig(deployed, zone: str) -> Path:
+    """The zone's operator's admin kubeconfig (its operator group is cluster-admin on its own zones only)."""
+    return deployed["tmp"] / "federation" / "zones" / zone / "operator.kubeconfig"
+
+
+def kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """kubectl with one kubeconfig (one persona), its answer captured."""
+    tool = toolchain_or_skip("kubectl")
+    return subprocess.run([tool, "--kubeconfig", str(kubeconfig), *args], capture_output=True, text=True, timeout=60)
 
 
 def deployment(deployed, zone: str, namespace: str, name: str):

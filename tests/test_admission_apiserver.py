@@ -1,7 +1,8 @@
 """The zone's admission policy on a real kube-apiserver (with etcd) started on loopback by the test.
 
-The EdgeZone is deployed by the real engine (`pulumi up`); then `kubectl apply`, bypassing Pulumi, is
-refused with the policy's message for a non-compliant workload and admitted for a compliant one.
+Orange's zone of the example federation is deployed by the real engine (`pulumi up` of an
+OperatorZone, with acme's contract): then `kubectl apply` into acme's FR namespace, bypassing Pulumi,
+is refused with the policy's message for a non-compliant workload and admitted for a compliant one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .workloads import compliant_deployment, residency_labels
 pytestmark = pytest.mark.engine
 
 DIGEST = "sha256:" + "ab" * 32
+NAMESPACE = "acme-fr"
+"""acme's FR namespace, which Orange's Paris zone holds under acme's contract (stacks/tenants/federation)."""
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +39,8 @@ def zone_cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def deployed_zone(zone_cluster, tmp_path_factory):
-    """The EdgeZone deployed with `pulumi up` and the pack, which checks that the provider's kubeconfig
-    connects to the zone's catalog API endpoint: here the loopback server, in a copy of the catalog."""
+    """The operator's zone deployed with `pulumi up` and the pack, which checks that the provider's
+    kubeconfig connects to the zone's catalog API endpoint: here the loopback server, in a copy of the catalog."""
     from edgefed_ops.stack.workspace import StackWorkspace
 
     tmp = tmp_path_factory.mktemp("zone-stack")
@@ -56,7 +59,8 @@ def deployed_zone(zone_cluster, tmp_path_factory):
         {
             "zoneprobe:catalog": str(tmp / "catalog.yaml"),
             "zoneprobe:zone": "orange-fr-paris",
-            "zoneprobe:namespace": "edgefed-fr",
+            "zoneprobe:contracts": str(ROOT / "stacks" / "tenants" / "federation"),
+            "zoneprobe:pack": str(tmp / "pack.json"),
         },
         secrets={"zoneprobe:kubeconfig": zone_cluster.kubeconfig.read_text()},
     )
@@ -110,7 +114,9 @@ def manifest(
     name: str, image: str, country: str = "fr", classification: str = "internal", with_labels: bool = True
 ) -> str:
     labels = residency_labels(country=country, data_classification=classification) if with_labels else {"app": "x"}
-    return yaml.safe_dump(compliant_deployment(name, image, labels=labels, container="app"))
+    deployment = compliant_deployment(name, image, labels=labels, container="app")
+    deployment["metadata"]["namespace"] = NAMESPACE
+    return yaml.safe_dump(deployment)
 
 
 def test_compliant_kubectl_apply_is_admitted(deployed_zone):
@@ -161,7 +167,7 @@ def test_compliant_kubectl_apply_is_admitted(deployed_zone):
 def test_non_compliant_kubectl_apply_is_refused(deployed_zone, name, image, extra, message):
     result = kubectl_apply(deployed_zone, manifest(name, image, **extra))
     assert result.returncode != 0
-    assert "ValidatingAdmissionPolicy 'edgefed-residency-edgefed-fr'" in result.stderr
+    assert "ValidatingAdmissionPolicy 'edgefed-residency'" in result.stderr
     assert message in result.stderr
 
 
@@ -172,7 +178,7 @@ def test_restricted_with_digest_is_admitted(deployed_zone):
     assert result.returncode == 0, result.stderr
 
 
-INTENDED = {"kube-system-hub": "system-namespace"}
+INTENDED = {"kube-system-hub": "system-namespace", "default-ok": "tenant-namespace"}
 """Corpus entries whose verdicts differ on purpose (see edgefed.core.objects.admission.INTENDED_DIFFERENCES)."""
 
 
@@ -198,16 +204,21 @@ def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_
     outcome = operations.preview(workspace, config=ROOT / "policies" / "eu-residency" / "config.json")
     assert not outcome.errors or outcome.violations, outcome.output[-3000:]
     pack = {name: not any(f"'{name}'" in v.message for v in outcome.violations) for name in corpus}
+    for manifest in corpus.values():  # into acme's namespace (the corpus's own system namespaces stay)
+        if manifest["metadata"].get("namespace") == "edgefed-fr":
+            manifest["metadata"]["namespace"] = NAMESPACE
     with open_zone(deployed_zone.kubeconfig) as client:
         refusals = {name: client.dry_run_create(manifest) for name, manifest in corpus.items()}
     admitted = {name: refusal is None for name, refusal in refusals.items()}
     for name, refusal in refusals.items():
         if refusal is not None:
-            assert "edgefed residency" in refusal, (name, refusal)  # refused by the policy, not by something else
+            assert "ValidatingAdmissionPolicy 'edgefed-residency'" in refusal, (name, refusal)  # not something else
     differ = {name for name in corpus if pack[name] != admitted[name]}
     assert differ == set(INTENDED), {n: (pack[n], refusals[n]) for n in differ ^ set(INTENDED)}
     assert {INTENDED[name] for name in differ} <= set(INTENDED_DIFFERENCES)
     assert (pack["kube-system-hub"], admitted["kube-system-hub"]) == (False, True)
+    assert (pack["default-ok"], admitted["default-ok"]) == (True, False)
+    assert "no params found for policy binding with `Deny` parameterNotFoundAction" in str(refusals["default-ok"])
     both = sum(pack.values())
     assert 8 <= both < len(corpus) - 20, "the corpus holds both compliant and refused workloads"
     SUMMARY.append(

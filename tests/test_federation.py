@@ -41,8 +41,14 @@ def federation(tmp_path_factory):
 
 
 def one_zone_catalog(path, s3_port: int, api_port: int) -> None:
-    """The local catalog cut down to Paris, its object store and API server on free ports, written to ``path``."""
+    """The local catalog cut down to Paris, its object store, API server and the identity issuers on free ports,
+    written to ``path``."""
+    from edgefed_ops.local.ports import free_port
+
     catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
+    for operator in catalog["operators"]:
+        if operator.get("identity_issuer"):
+            operator["identity_issuer"] = f"https://127.0.0.1:{free_port()}"
     catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "local-orange-fr-paris"]
     catalog["zones"][0]["object_storage"]["endpoint"] = f"http://127.0.0.1:{s3_port}"
     catalog["zones"][0]["api_endpoint"] = f"https://127.0.0.1:{api_port}"
@@ -70,7 +76,9 @@ def test_status_reports_every_zone_ready(federation):
 def test_processes_run_and_listen_on_loopback_only(federation):
     host = testinfra.get_host("local://")
     pids = pids_of(federation["state"])
-    assert len(pids) == 6  # etcd, kube-apiserver, controller manager, scheduler, kwok, versitygw
+    # The zone's etcd, kube-apiserver, controller manager, scheduler and kwok, FR's versitygw, and the
+    # etcd and kube-apiserver of each of the two identity issuers (Orange's, Deutsche Telekom's).
+    assert len(pids) == 10
     for pid in pids:
         assert host.file(f"/proc/{pid}").exists, f"process {pid} is not running"
     names = {host.file(f"/proc/{pid}/comm").content_string.strip() for pid in pids}
@@ -135,9 +143,9 @@ def test_an_object_store_port_already_taken_stops_up_with_the_way_out(tmp_path):
     from edgefed_ops.local.ports import free_port
 
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
+        port = free_port()  # outside the ephemeral range, which `up` refuses before anything else
+        taken.bind(("127.0.0.1", port))
         taken.listen()
-        port = taken.getsockname()[1]
         one_zone_catalog(tmp_path / "catalog.yaml", port, free_port())
         env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp_path / "state")}
         up = subprocess.run(
@@ -163,9 +171,9 @@ def test_an_api_server_port_already_taken_stops_up_with_the_way_out(tmp_path):
     from edgefed_ops.local.ports import free_port
 
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
+        port = free_port()  # outside the ephemeral range, which `up` refuses before anything else
+        taken.bind(("127.0.0.1", port))
         taken.listen()
-        port = taken.getsockname()[1]
         one_zone_catalog(tmp_path / "catalog.yaml", free_port(), port)
         env = {**os.environ, "EDGEFED_FEDERATION_STATE": str(tmp_path / "state")}
         command = [*EDGEFED, "federation"]

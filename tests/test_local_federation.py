@@ -1,75 +1,103 @@
-"""`pulumi up` of the local-* country stacks onto the local federation: real API servers, real S3.
+"""Both personas on the local federation: real API servers, real identity issuers, real S3.
 
-In order (one federation, one deploy, for the whole module): every object is read back through its
-zone's API server (where the plan says, with its residency labels, nothing in another country but
-standbys); buckets are in their region; app endpoints answer at the API level (pytest-testinfra); a
-label changed with kubectl is reported by `pulumi refresh` and restored by `up`; the failover drill
-(`edgefed drill`), whose first step is a second `up` that must change nothing, fails a country over and
-back; and `destroy` leaves every zone namespace and bucket empty. Faults during `up` (a zone dying
-mid-rollout, a killed `up`) run beside this module on a federation of their own
+One federation, one deploy for the whole module: the five operators' zone stacks (each with its own
+admin credential), then two enterprises' country stacks (acme and nordwind, each with a token from its
+home operator's issuer) on the same six zones. In order: every object is read back through its zone's
+API server (where the plan says, in the tenant's namespace, with its residency labels); buckets are in
+their region and each stack's state in its country; app endpoints answer at the API level
+(pytest-testinfra); least privilege as the API servers enforce it (each tenant Forbidden outside what
+its apps need, an operator's credential refused by other operators' zones, the contract's quota, each
+tenant judged by its own rules, a zone that stops trusting an issuer); drift found by `pulumi refresh`
+and restored by `up`; the audit; the failover drill of both tenants; and `destroy` leaves every tenant
+namespace and bucket empty. Faults during `up` run beside this module on a federation of their own
 (tests/test_local_federation_faults.py).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import jsonschema
 import pytest
 import testinfra
+import yaml
 
 from edgefed_ops.stack import operations
 
-from .conftest import ROOT, toolchain_or_skip
+from .conftest import ROOT
 from .local_federation import (
-    STACKS,
+    MAIN_STACKS,
+    OPERATOR_STACKS,
     STATE_BUCKET,
+    TENANT_STACKS,
     client,
     converged,
+    country,
     deployment,
     deployments_in,
+    kubectl,
     local_zones,
+    namespace,
     object_store,
+    operator_kubeconfig,
     outputs,
     running_federation,
     s3_client,
+    tenant_kubeconfig,
     workspace_of,
 )
 
 pytestmark = pytest.mark.engine
 
 
+DEPLOYED = MAIN_STACKS
+"""The tenant stacks this module deploys: acme's three and nordwind's FR stack, on the same zones. nordwind's
+DE and IT stacks are deployed on the faults module's federation, where their first `up` is what the tests
+break (tests/test_local_federation_faults.py); `make demo` deploys all six."""
+
+
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    yield from running_federation(tmp_path_factory, STACKS)
+    yield from running_federation(tmp_path_factory, OPERATOR_STACKS + DEPLOYED)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+def test_operators_deploy_first_and_report_the_namespaces_they_made(deployed):
+    out = deployed["deploy"]
+    reports = [line.split(":")[0].removeprefix("== ") for line in out.splitlines() if line.startswith("== ")]
+    assert sorted(reports) == sorted(OPERATOR_STACKS + DEPLOYED), out
+    assert "zone local-telefonica-de-munich             namespaces: acme-de, nordwind-de" in out, out
+    # Every tenant stack's namespace exists in every zone its stack may use, made by the zone's operator.
+    for stack in DEPLOYED:
+        for zone in yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]["edgefed:zones"]:
+            with client(deployed, zone) as api:
+                assert namespace(stack) in api.namespaces(), (stack, zone)
+
+
+@pytest.mark.parametrize("stack", DEPLOYED)
 def test_objects_are_where_the_plan_says_with_their_labels(deployed, stack):
     plan = outputs(deployed, stack)["plan"]
-    country = stack.removeprefix("local-")
-    namespace = f"edgefed-{country}"
     for app, app_plan in plan.items():
         for zone, where in app_plan["zones"].items():
-            found = deployment(deployed, zone, namespace, app)
+            found = deployment(deployed, zone, namespace(stack), app)
             assert found.labels["edgefed.io/zone"] == zone
             assert found.labels["edgefed.io/country"] == where["country"].lower()
             assert found.labels["edgefed.io/role"] == where["role"]
             assert found.ready >= min(1, where["replicas"]), "await made it Ready"
-            assert converged(deployed, zone, namespace, app, where["replicas"]), "its autoscaler sets the count"
-            if where["country"].lower() != country:
+            assert converged(deployed, zone, namespace(stack), app, where["replicas"]), "its autoscaler sets the count"
+            if where["country"].lower() != country(stack):
                 assert where["role"] == "standby", "another country only ever holds standbys"
 
 
 def test_no_deployment_outside_the_plan(deployed):
     planned = {}
-    for stack in STACKS:
+    for stack in DEPLOYED:
         for app, app_plan in outputs(deployed, stack)["plan"].items():
             for zone in app_plan["zones"]:
-                planned.setdefault(zone, set()).add((f"edgefed-{stack.removeprefix('local-')}", app))
+                planned.setdefault(zone, set()).add((namespace(stack), app))
     for zone in local_zones(deployed):
         with client(deployed, zone.id) as api:
             found = {(d.namespace, d.name) for d in api.deployments()}
@@ -77,28 +105,34 @@ def test_no_deployment_outside_the_plan(deployed):
 
 
 def test_buckets_exist_in_their_country(deployed):
-    for stack in STACKS:
-        country = stack.removeprefix("local-")
+    for stack in DEPLOYED:
         for app_buckets in outputs(deployed, stack)["buckets"].values():
             for bucket in app_buckets:
-                s3 = s3_client(deployed, country, bucket["endpoint"], bucket["region"])
+                s3 = s3_client(deployed, country(stack), bucket["endpoint"], bucket["region"])
                 assert s3.get_bucket_location(Bucket=bucket["bucket"])["LocationConstraint"] == bucket["region"]
                 assert s3.get_bucket_versioning(Bucket=bucket["bucket"])["Status"] == "Enabled"
 
 
 def test_each_stacks_state_lives_in_its_countrys_object_store(deployed):
-    """local-fr's state in FR's S3 server, local-de's in DE's...; nothing in the local file backend."""
-    stores = {stack.removeprefix("local-"): object_store(deployed, stack.removeprefix("local-")) for stack in STACKS}
-    for country, storage in stores.items():
-        store = s3_client(deployed, country, storage.endpoint, storage.region)
-        bucket = STATE_BUCKET % country
+    """A tenant stack's state in its country's S3 server, an operator's in its home country's; nothing in
+    the local file backend."""
+    from edgefed.core.inputs.catalog import load_catalog
+
+    operators = load_catalog(deployed["catalog"]).operator_by_id
+    home = {stack: operators[stack.removeprefix("local-zones-")].home_countries[0].lower() for stack in OPERATOR_STACKS}
+    where = {stack: country(stack) for stack in DEPLOYED} | home
+    for cc in ("fr", "de", "it"):
+        storage = object_store(deployed, cc)
+        store = s3_client(deployed, cc, storage.endpoint, storage.region)
+        bucket = STATE_BUCKET % cc
         assert store.get_bucket_location(Bucket=bucket)["LocationConstraint"] == storage.region
         keys = [o["Key"] for o in store.list_objects_v2(Bucket=bucket, Prefix=".pulumi/stacks/").get("Contents", [])]
-        names = {key.rsplit("/", 1)[-1] for key in keys}
-        assert f"local-{country}.json" in names, keys
-        assert not {f"local-{other}.json" for other in stores if other != country} & names, "no other country's state"
-        backend = workspace_of(deployed, f"local-{country}").env()["PULUMI_BACKEND_URL"]
-        assert backend.startswith(f"s3://{bucket}?endpoint={storage.endpoint}&region={storage.region}")
+        names = {key.rsplit("/", 1)[-1] for key in keys if key.endswith(".json")}
+        assert names == {f"{stack}.json" for stack, there in where.items() if there == cc}, keys
+    for stack, cc in where.items():
+        storage = object_store(deployed, cc)
+        backend = workspace_of(deployed, stack).env()["PULUMI_BACKEND_URL"]
+        assert backend.startswith(f"s3://{STATE_BUCKET % cc}?endpoint={storage.endpoint}&region={storage.region}")
     file_backend = deployed["tmp"] / "backend"
     assert not [p for p in file_backend.rglob("*.json") if p.name.startswith("local-")], "nothing in the file backend"
 
@@ -111,22 +145,21 @@ def test_app_endpoints_have_ready_pods_in_their_zone(deployed):
     through the zone's API with the typed client; the API server itself is checked with testinfra.
     """
     host = testinfra.get_host("local://")
-    for stack in STACKS:
+    for stack in DEPLOYED:
         result = outputs(deployed, stack)
         for app, by_zone in result["endpoints"].items():
             for zone, endpoints in by_zone.items():
                 replicas = result["plan"][app]["zones"][zone]["replicas"]
-                namespace = f"edgefed-{stack.removeprefix('local-')}"
-                assert converged(deployed, zone, namespace, app, replicas), f"{app} in {zone}"
+                assert converged(deployed, zone, namespace(stack), app, replicas), f"{app} in {zone}"
                 with client(deployed, zone) as api:
                     port_of_api = int(api.server.rsplit(":", 1)[1])
                     assert host.socket(f"tcp://127.0.0.1:{port_of_api}").is_listening
                     for endpoint in endpoints:
-                        name, namespace, *_ = endpoint.split(".")
+                        name, space, *_ = endpoint.split(".")
                         port = int(endpoint.rsplit(":", 1)[1])
-                        assert port in api.service_ports(namespace, name), endpoint
+                        assert port in api.service_ports(space, name), endpoint
                         deadline = time.monotonic() + 30  # the EndpointSlice follows the pods
-                        while len(ready := api.ready_endpoints(namespace, name, port)) != replicas:
+                        while len(ready := api.ready_endpoints(space, name, port)) != replicas:
                             if time.monotonic() > deadline:
                                 break
                             time.sleep(0.5)
@@ -134,44 +167,290 @@ def test_app_endpoints_have_ready_pods_in_their_zone(deployed):
                         assert set(ready) == {zone}
 
 
-def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
-    zone, app = "local-vodafone-fr-lyon", "line-control"
-    config = str(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
-    kubectl = [toolchain_or_skip("kubectl"), "--kubeconfig", config, "-n", "edgefed-fr"]
-    # The zone's admission policy refuses a label that would move the workload to another country...
-    moved = subprocess.run(
-        [*kubectl, "label", "deployment", app, "edgefed.io/country=de", "--overwrite"], capture_output=True, text=True
+LYON = "local-vodafone-fr-lyon"
+"""A zone both tenants use (line-control and cold-chain), of an operator that is neither's home."""
+
+
+def forbidden(answer, what: str) -> None:
+    assert answer.returncode != 0, f"{what}: allowed\n{answer.stdout}"
+    assert "Forbidden" in answer.stderr or "forbidden" in answer.stderr, f"{what}: {answer.stderr}"
+
+
+def test_a_tenant_is_forbidden_everything_but_what_its_apps_need(deployed):
+    """acme's token (from Orange's issuer) on Vodafone's Lyon zone, checked by the API server itself."""
+    acme = tenant_kubeconfig(deployed, "acme", LYON)
+    assert kubectl(acme, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}").stdout == "orange:acme"
+    # nordwind's namespace: nothing at all.
+    for verb in (
+        ("get", "deployment", "cold-chain"),
+        ("get", "deployments"),
+        ("create", "deployment", "probe", "--image=registry.edgefed.eu/acme/web:1"),
+        ("patch", "deployment", "cold-chain", "-p", '{"spec":{"replicas":0}}'),
+        ("delete", "deployment", "cold-chain"),
+        ("get", "configmap", "edgefed-tenant"),
+    ):
+        forbidden(kubectl(acme, "-n", "nordwind-fr", *verb), f"acme {verb} in nordwind-fr")
+    # Cluster-scoped objects, admission, webhooks and RBAC: nothing.
+    webhook = {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "acme-webhook"}, "webhooks": [],
+    }  # fmt: skip
+    for args in (
+        ("get", "nodes"),
+        ("get", "namespaces"),
+        ("create", "namespace", "acme-extra"),
+        ("get", "validatingadmissionpolicies"),
+        ("delete", "validatingadmissionpolicybinding", "--all"),
+        ("get", "clusterrolebindings"),
+        ("-n", "acme-fr", "create", "rolebinding", "grab", "--clusterrole=admin", "--group=edgefed:tenant:orange:acme"),
+        ("-n", "acme-fr", "create", "secret", "generic", "grab", "--from-literal=a=b"),
+        ("-n", "acme-fr", "run", "shell", "--image=registry.edgefed.eu/acme/web:1"),
+    ):
+        forbidden(kubectl(acme, *args), f"acme {args}")
+    webhook_file = deployed["tmp"] / "webhook.json"
+    webhook_file.write_text(json.dumps(webhook))
+    forbidden(kubectl(acme, "create", "-f", str(webhook_file)), "acme creates a webhook")
+    # Its own namespace's quota, LimitRange, rules and the operator's NetworkPolicies: read, never written.
+    for args in (
+        ("patch", "resourcequota", "edgefed-tenant", "-p", '{"spec":{"hard":{"requests.cpu":"64"}}}'),
+        ("delete", "limitrange", "edgefed-tenant"),
+        ("patch", "configmap", "edgefed-tenant", "-p", '{"data":{"registry-1":"docker.io"}}'),
+        ("delete", "networkpolicy", "edgefed-default-deny"),
+        ("label", "networkpolicy", "edgefed-allow-dns", "tampered=yes"),
+    ):
+        forbidden(kubectl(acme, "-n", "acme-fr", *args), f"acme {args} in acme-fr")
+    assert kubectl(acme, "-n", "acme-fr", "get", "resourcequota", "edgefed-tenant").returncode == 0
+    # A policy of its own may narrow ingress, never open egress (the zone's tenancy guard).
+    opened = {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "to-anywhere", "namespace": "acme-fr"},
+        "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]},
+    }  # fmt: skip
+    policy_file = deployed["tmp"] / "egress.json"
+    policy_file.write_text(json.dumps(opened))
+    refused = kubectl(acme, "create", "--dry-run=server", "-f", str(policy_file))
+    forbidden(refused, "acme opens egress")
+    assert "edgefed tenancy: a tenant's NetworkPolicy may not open egress" in refused.stderr
+    # What FederatedEdgeApp needs, and only that, in its own namespace (the deploy above did it for real).
+    review = deployed["tmp"] / "review.json"  # what `kubectl auth can-i --list` asks, as JSON
+    review.write_text(json.dumps({
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": "acme-fr"},
+    }))  # fmt: skip
+    can = kubectl(acme, "create", "--validate=false", "-f", str(review), "-o", "json")
+    assert can.returncode == 0, can.stderr
+    granted = {
+        (resource if not group else f"{resource}.{group}", verb)
+        for rule in json.loads(can.stdout)["status"]["resourceRules"]
+        for group in rule.get("apiGroups", [""])
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+    for resource in (
+        "deployments.apps",
+        "services",
+        "poddisruptionbudgets.policy",
+        "networkpolicies.networking.k8s.io",
+    ):
+        assert {(resource, v) for v in ("create", "patch", "delete")} <= granted, resource
+    assert not {(r, v) for r, v in granted if r.startswith(("resourcequotas", "limitranges", "secrets", "configmaps"))
+                and v not in ("get", "list", "watch")}  # fmt: skip
+    assert not [r for r, _ in granted if "rolebinding" in r or r.startswith("namespaces")], granted
+
+
+def test_one_operators_admin_credential_is_refused_by_every_other_operators_zones(deployed):
+    orange = operator_kubeconfig(deployed, "local-orange-fr-paris")
+    assert kubectl(orange, "get", "namespaces", "acme-fr").returncode == 0, "cluster-admin on its own zone"
+    for zone in local_zones(deployed):
+        if zone.operator == "orange":
+            continue
+        with client(deployed, zone.id) as api:
+            server = api.server
+        answer = kubectl(orange, "--server", server, "get", "namespaces")
+        assert answer.returncode != 0, zone.id
+        assert "You must be logged in to the server" in answer.stderr, (zone.id, answer.stderr)  # 401
+
+
+def test_scaling_past_the_contract_is_refused_by_the_zones_quota(deployed):
+    """nordwind scales a copy of its own app in Lyon past its contract: the quota refuses the extra pods."""
+    nordwind = tenant_kubeconfig(deployed, "nordwind", LYON)
+    live = json.loads(kubectl(nordwind, "-n", "nordwind-fr", "get", "deployment", "cold-chain", "-o", "json").stdout)
+    quota = json.loads(
+        kubectl(nordwind, "-n", "nordwind-fr", "get", "resourcequota", "edgefed-tenant", "-o", "json").stdout
     )
+    hard = quota["status"]["hard"]["requests.cpu"]
+    assert hard == "1", "the contract's allocation for nordwind's FR stack in Lyon (stacks/tenants/local/nordwind.yaml)"
+    labels = {**live["metadata"]["labels"], "app.kubernetes.io/name": "cold-chain-copy"}
+    template = live["spec"]["template"]
+    template["metadata"]["labels"] = {**template["metadata"]["labels"], "app.kubernetes.io/name": "cold-chain-copy"}
+    copy = {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "cold-chain-copy", "namespace": "nordwind-fr", "labels": labels},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "cold-chain-copy"}},
+                 "template": template},
+    }  # fmt: skip
+    path = deployed["tmp"] / "copy.json"
+    path.write_text(json.dumps(copy))
+    created = kubectl(nordwind, "create", "-f", str(path))
+    assert created.returncode == 0, created.stderr
+    try:
+        per_pod = 0.25  # the app's request (stacks/apps/cold-chain.yaml)
+        past = math.ceil(1 / per_pod) + 1
+        scaled = kubectl(nordwind, "-n", "nordwind-fr", "scale", "deployment", "cold-chain-copy", f"--replicas={past}")
+        assert scaled.returncode == 0, "the Deployment may ask; its pods are what the quota counts"
+        deadline, message = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and "exceeded quota" not in message:
+            time.sleep(0.5)
+            sets = json.loads(kubectl(nordwind, "-n", "nordwind-fr", "get", "replicasets", "-o", "json").stdout)
+            message = " ".join(
+                c.get("message", "")
+                for rs in sets["items"]
+                if rs["metadata"]["name"].startswith("cold-chain-copy-")
+                for c in rs.get("status", {}).get("conditions", [])
+                if c["type"] == "ReplicaFailure"
+            )
+        assert "exceeded quota: edgefed-tenant" in message, message
+        used = json.loads(
+            kubectl(nordwind, "-n", "nordwind-fr", "get", "resourcequota", "edgefed-tenant", "-o", "json").stdout
+        )
+        assert float(used["status"]["used"]["requests.cpu"].removesuffix("m")) <= 1000, used["status"]
+    finally:
+        kubectl(nordwind, "-n", "nordwind-fr", "delete", "deployment", "cold-chain-copy", "--wait=true")
+
+
+def test_each_tenant_is_judged_by_its_own_rules_never_by_anothers(deployed):
+    """One admission policy per zone, each tenant's registries and data classes as its namespace's parameters."""
+    acme, nordwind = tenant_kubeconfig(deployed, "acme", LYON), tenant_kubeconfig(deployed, "nordwind", LYON)
+    live = json.loads(kubectl(nordwind, "-n", "nordwind-fr", "get", "deployment", "cold-chain", "-o", "json").stdout)
+    for key in ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "annotations"):
+        live["metadata"].pop(key, None)
+    live.pop("status", None)
+    live["metadata"]["name"] = "cold-chain-judged"  # a dry run of a new object: nothing is stored
+    path = deployed["tmp"] / "judged.json"
+
+    def dry_run(kubeconfig, space: str, **labels: str):
+        manifest = json.loads(json.dumps(live))
+        manifest["metadata"]["namespace"] = space
+        for where in (manifest["metadata"], manifest["spec"]["template"]["metadata"]):
+            where["labels"] |= labels
+        path.write_text(json.dumps(manifest))
+        return kubectl(kubeconfig, "create", "--dry-run=server", "-f", str(path))
+
+    assert dry_run(nordwind, "nordwind-fr").returncode == 0, dry_run(nordwind, "nordwind-fr").stderr
+    # The same app in acme's namespace: acme's contract allows neither personal data nor nordwind's registry.
+    personal = dry_run(acme, "acme-fr").stderr
+    assert (
+        "edgefed tenancy: tenant acme may not run personal data (its contract lists the data classes it may run)"
+        in (personal)
+    ), personal
+    registry = dry_run(acme, "acme-fr", **{"edgefed.io/data-classification": "internal"}).stderr
+    image = live["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert f"edgefed tenancy: image {image} is not from a registry of tenant acme's contract" in registry, registry
+    # acme may run internal data; nordwind's contract allows personal data only.
+    internal = dry_run(nordwind, "nordwind-fr", **{"edgefed.io/data-classification": "internal"}).stderr
+    assert "edgefed tenancy: tenant nordwind may not run internal data" in internal, internal
+
+
+def test_a_zone_that_stops_trusting_an_issuer_refuses_its_tenants_before_anything_deploys(deployed):
+    """The zones trust exactly the issuers in their authentication configuration, reloaded while they run."""
+    config = deployed["tmp"] / "federation" / "authentication.yaml"
+    trusted = config.read_text()
+    document = yaml.safe_load(trusted)
+    document["jwt"] = [j for j in document["jwt"] if "deutsche-telekom" not in json.dumps(j)]
+    assert len(document["jwt"]) == 1, "orange's issuer stays"
+    nordwind = tenant_kubeconfig(deployed, "nordwind", LYON)
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
+    try:
+        deadline = time.monotonic() + 90
+        while kubectl(nordwind, "auth", "whoami").returncode == 0 and time.monotonic() < deadline:
+            time.sleep(1)
+        before = {zone: deployments_in(deployed, zone) for zone in (LYON, "local-vodafone-it-turin")}
+        refused = deployed["run"]("deploy", "--work", str(deployed["tmp"] / "work"), "local-nordwind-fr")
+        assert refused.returncode == 1
+        assert (
+            "== local-nordwind-fr: NOT deployed, nothing touched: zone(s) local-deutsche-telekom-de-frankfurt (401 "
+            "Unauthorized), local-orange-fr-paris (401 Unauthorized), local-tim-it-milan (401 Unauthorized), "
+            "local-vodafone-fr-lyon (401 Unauthorized), local-vodafone-it-turin (401 Unauthorized) do not accept "
+            "nordwind's identity from deutsche-telekom's issuer"
+        ) in refused.stderr, refused.stderr
+        assert {zone: deployments_in(deployed, zone) for zone in before} == before
+    finally:
+        config.write_text(trusted)
+    deadline = time.monotonic() + 90
+    while kubectl(nordwind, "auth", "whoami").returncode != 0 and time.monotonic() < deadline:
+        time.sleep(1)
+    assert kubectl(nordwind, "auth", "whoami").returncode == 0, "trusted again once the issuer is back"
+
+
+def test_a_tenants_identity_is_issued_and_rotated_by_its_home_operator(deployed):
+    """`edgefed identity nordwind --rotate`: a new short-lived token from Deutsche Telekom's issuer, a
+    kubeconfig per zone of the contract; the old token keeps working until it expires (at most an hour)."""
+    work = ["--work", str(deployed["tmp"] / "work")]
+    token = deployed["tmp"] / "work" / "identities" / "nordwind" / "token"
+    old = token.read_text()
+    kept = deployed["run"]("identity", "nordwind", "--json", *work)
+    assert kept.returncode == 0, kept.stderr
+    assert token.read_text() == old, "a token with life left that its issuer vouches for is kept"
+    rotated = deployed["run"]("identity", "nordwind", "--rotate", "--json", *work)
+    assert rotated.returncode == 0, rotated.stderr
+    issued = json.loads(rotated.stdout)
+    assert (issued["user"], issued["tenant"]) == ("deutsche-telekom:nordwind", "nordwind")
+    assert 3000 < issued["expiresInSeconds"] <= 3600
+    assert token.read_text() != old
+    assert oct(token.stat().st_mode & 0o777) == "0o600"
+    contract = yaml.safe_load((ROOT / "stacks" / "tenants" / "local" / "nordwind.yaml").read_text())
+    assert sorted(issued["kubeconfigs"]) == sorted({z for zones in contract["allocations"].values() for z in zones})
+    for zone, path in issued["kubeconfigs"].items():
+        answer = kubectl(Path(path), "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+        assert answer.stdout == "deutsche-telekom:nordwind", (zone, answer.stderr)
+    stale = deployed["tmp"] / "stale.kubeconfig"
+    stale.write_text(Path(issued["kubeconfigs"][LYON]).read_text().replace(token.read_text(), old))
+    assert kubectl(stale, "auth", "whoami").returncode == 0, "the old token is valid until it expires"
+    refused = deployed["run"]("identity", "acme-corp", *work)
+    assert refused.returncode == 2
+    assert "TENANT: 'acme-corp' not a tenant of the local family; tenants: acme, nordwind" in refused.stderr
+
+
+def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
+    zone, app = LYON, "line-control"
+    acme = tenant_kubeconfig(deployed, "acme", zone)
+    # The zone's admission policy refuses a label that would move the workload to another country...
+    moved = kubectl(acme, "-n", "acme-fr", "label", "deployment", app, "edgefed.io/country=de", "--overwrite")
     assert moved.returncode != 0
     assert "edgefed residency: this is zone local-vodafone-fr-lyon of vodafone in FR" in moved.stderr
     # ...but not one that widens the residency label: that is drift for Pulumi to find.
-    widened = subprocess.run(
-        [*kubectl, "label", "deployment", app, "edgefed.io/residency=eu", "--overwrite"], capture_output=True, text=True
-    )
+    widened = kubectl(acme, "-n", "acme-fr", "label", "deployment", app, "edgefed.io/residency=eu", "--overwrite")
     assert widened.returncode == 0, widened.stderr
-    refresh = operations.refresh(workspace_of(deployed, "local-fr"))
+    refresh = operations.refresh(workspace_of(deployed, "local-acme-fr"))
     assert refresh.ok, refresh.output[-3000:]
     assert refresh.changes.get("update") == 1, refresh.changes
     assert [name for op, name in refresh.steps if op == "update"] == [f"{app}-{zone}-deployment"], refresh.steps
-    restore = deployed["run"]("deploy", "--work", str(deployed["tmp"] / "work"), "local-fr")
+    restore = deployed["run"]("deploy", "--work", str(deployed["tmp"] / "work"), "local-acme-fr")
     assert restore.returncode == 0, restore.stdout + restore.stderr
     assert "(1 updated," in restore.stdout
-    assert deployment(deployed, zone, "edgefed-fr", app).labels["edgefed.io/residency"] == "de.fr.it"
+    assert deployment(deployed, zone, "acme-fr", app).labels["edgefed.io/residency"] == "de.fr.it"
 
 
 def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(deployed):
-    """Zone admission checks workloads, not Services: an externalIP added with kubectl is drift toward a
-    violation that only the audit (refresh, then the pack's rules over the state) shows."""
+    """Zone admission checks workloads, not Services: an externalIP the tenant adds with kubectl is drift
+    toward a violation that only the audit (refresh, then the pack's rules over the state) shows."""
     zone, app = "local-orange-fr-paris", "vision-restricted"
-    config = str(deployed["tmp"] / "federation" / "zones" / zone / "kubeconfig")
-    kubectl = [toolchain_or_skip("kubectl"), "--kubeconfig", config, "-n", "edgefed-fr"]
+    acme = tenant_kubeconfig(deployed, "acme", zone)
     work = ["--work", str(deployed["tmp"] / "work")]
-    clean = deployed["run"]("audit", "local-fr", "--json", *work)
+    clean = deployed["run"]("audit", "local-acme-fr", "--json", *work)
     assert clean.returncode == 0, clean.stdout[-2000:] + clean.stderr[-2000:]
     report = json.loads(clean.stdout)
     jsonschema.validate(report, json.loads((ROOT / "components/edgefed_ops/schemas/report.schema.json").read_text()))
     [stack] = report["stacks"]
-    assert (stack["stack"], stack["country"], stack["source"]) == ("local-fr", "FR", "state")
+    assert (stack["stack"], stack["country"], stack["source"]) == ("local-acme-fr", "FR", "state")
+    # What acme may do in each of its FR stack's zones, as each zone's API server answers acme itself.
+    zones = yaml.safe_load((ROOT / "stacks" / "Pulumi.local-acme-fr.yaml").read_text())["config"]["edgefed:zones"]
+    assert [a["zone"] for a in stack["access"]] == zones
+    for access in stack["access"]:
+        assert (access["user"], access["namespace"]) == ("orange:acme", "acme-fr"), access
+        can = {(r, v) for rule in access["rules"] for r in rule["resources"] for v in rule["verbs"]}
+        assert {("deployments", "create"), ("services", "patch"), ("resourcequotas", "get")} <= can, access
+        assert not {("resourcequotas", v) for v in ("create", "update", "patch", "delete")} & can, access
+        assert not [r for r, _ in can if r in ("secrets", "configmaps", "rolebindings", "namespaces")], access
     # Field by field against what the zones serve: every workload where its zone's API server has it.
     for workload in stack["workloads"]:
         live = deployment(deployed, workload["zone"], workload["namespace"], workload["name"])
@@ -187,13 +466,10 @@ def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(
         "never moves: restricted data never crosses a border (no failover)"
     ]
     assert all(p["status"] == "pass" for p in stack["policies"])
-    exposed = subprocess.run(
-        [*kubectl, "patch", "service", app, "-p", '{"spec":{"externalIPs":["203.0.113.9"]}}'],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    exposed = kubectl(acme, "-n", "acme-fr", "patch", "service", app, "-p", '{"spec":{"externalIPs":["203.0.113.9"]}}')
     assert exposed.returncode == 0, exposed.stderr
     try:
-        audit = deployed["run"]("audit", "local-fr", "--json", *work)
+        audit = deployed["run"]("audit", "local-acme-fr", "--json", *work)
         assert audit.returncode == 1, audit.stdout[-2000:] + audit.stderr[-2000:]
         [stack] = json.loads(audit.stdout)["stacks"]
         failed = {p["policy"]: p["violations"] for p in stack["policies"] if p["status"] == "fail"}
@@ -211,17 +487,18 @@ def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(
         }, failed
         # The field belongs to kubectl, not to Pulumi, so `up` cannot take it back: the stack is refused,
         # nothing written, until the exposure is removed where it was made.
-        blocked = deployed["run"]("deploy", *work, "local-fr")
+        blocked = deployed["run"]("deploy", *work, "local-acme-fr")
         assert blocked.returncode == 1
         assert f"the policy pack refused it, nothing written: [disallow-restricted-exposure-path] {exposure}" in (
             blocked.stderr
         ), blocked.stdout + blocked.stderr
     finally:
-        subprocess.run(
-            [*kubectl, "patch", "service", app, "--type=json", "-p", '[{"op":"remove","path":"/spec/externalIPs"}]'],
-            check=True, capture_output=True,
+        removed = kubectl(
+            acme, "-n", "acme-fr", "patch", "service", app, "--type=json",
+            "-p", '[{"op":"remove","path":"/spec/externalIPs"}]',
         )  # fmt: skip
-    again = deployed["run"]("audit", "local-fr", *work)
+        assert removed.returncode == 0, removed.stderr
+    again = deployed["run"]("audit", "local-acme-fr", *work)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
 
 
@@ -229,23 +506,24 @@ def test_a_stack_deployed_onto_an_earlier_federation_is_refreshed_first(deployed
     """After `federation down` and `up`, the zones are new and empty while the stack's state is not."""
     state = deployed["tmp"] / "federation"
     (state / "id").write_text("a-federation-started-later")  # what `up` writes for a new federation
-    gone = deployment(deployed, "local-tim-it-milan", "edgefed-it", "vision-restricted")
-    config = str(state / "zones" / "local-tim-it-milan" / "kubeconfig")
-    subprocess.run(
-        [toolchain_or_skip("kubectl"), "--kubeconfig", config, "-n", "edgefed-it", "delete", "deployment",
-         "vision-restricted", "--wait=true"], check=True, capture_output=True,
-    )  # fmt: skip
-    deploy = deployed["run"]("deploy", "--work", str(deployed["tmp"] / "work"), "local-it")
+    gone = deployment(deployed, "local-tim-it-milan", "acme-it", "vision-restricted")
+    # The zone's own admin deletes it (a tenant may too; this stands for the zone being new).
+    with client(deployed, "local-tim-it-milan") as api:
+        config = api.kubeconfig
+    deleted = kubectl(config, "-n", "acme-it", "delete", "deployment", "vision-restricted", "--wait=true")
+    assert deleted.returncode == 0, deleted.stderr
+    deploy = deployed["run"]("deploy", "--work", str(deployed["tmp"] / "work"), "local-acme-it")
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-    assert "== local-it: state from an earlier federation refreshed (1 deleted," in deploy.stdout
+    assert "== local-acme-it: state from an earlier federation refreshed (1 deleted," in deploy.stdout
     assert "(1 created," in deploy.stdout
-    back = deployment(deployed, "local-tim-it-milan", "edgefed-it", "vision-restricted")
+    back = deployment(deployed, "local-tim-it-milan", "acme-it", "vision-restricted")
     assert back.uid != gone.uid and back.ready == 1
 
 
-def test_failover_drill(deployed):
-    """`edgefed drill`: all of FR fails; its load runs in neighbouring zones within their capacity, restricted
-    data refuses to move, and everything fails back."""
+def test_failover_drill_moves_one_tenant_and_never_touches_the_other(deployed):
+    """`edgefed drill --tenant acme`: all of FR fails; acme's load runs in neighbouring zones within their
+    capacity, its restricted data refuses to move, and everything fails back. nordwind shares those zones
+    and is never touched (`make demo` drills both tenants)."""
     others = [
         "local-vodafone-it-turin",
         "local-tim-it-milan",
@@ -253,52 +531,66 @@ def test_failover_drill(deployed):
         "local-deutsche-telekom-de-frankfurt",
     ]
     before = {zone: deployments_in(deployed, zone) for zone in others}
-    drill = deployed["run"]("drill", "--work", str(deployed["tmp"] / "work"))
+    nordwind = {zone.id: deployments_in(deployed, zone.id) for zone in local_zones(deployed)}
+    nordwind = {z: {k: v for k, v in found.items() if k[0].startswith("nordwind-")} for z, found in nordwind.items()}
+    drill = deployed["run"]("drill", "--tenant", "acme", "--work", str(deployed["tmp"] / "work"))
     assert drill.returncode == 0, drill.stdout + drill.stderr
     out = drill.stdout
-    # Its first step is a second `edgefed deploy` of every stack onto zones that run them: nothing changes.
+    print(out)  # the drill's own report, for the log of this run
+    acme = [stack for stack in DEPLOYED if stack.startswith("local-acme-")]
+    # Its first step is a second `edgefed deploy` of acme's stacks onto zones that run them: nothing changes.
     first = out.split("==> drill 1/4")[1].split("==> drill 2/4")[0]
-    assert all(f"== {stack}: pulumi up with the policy pack in" in first for stack in STACKS), first
-    assert first.count(" unchanged)") == len(STACKS), first
+    assert all(f"== {stack}: pulumi up with the policy pack in" in first for stack in acme), first
+    assert first.count(" unchanged)") == len(acme) and "nordwind" not in first, first
     assert " created" not in first and " updated" not in first and " deleted" not in first, first
-    assert "site lyon-line              serving local-vodafone-it-turin (FAILED OVER)" in out
+    assert "==> drill 0/4: FR down fits: local-acme-fr: 1 site(s) fail over, 1 stay unserved by rule" in out
+    outage = out.split("==> drill 2/4")[1].split("==> drill 3/4")[0]
+    assert "site lyon-line              serving local-vodafone-it-turin (FAILED OVER)" in outage
     assert (
         "-> every FR zone within 15 ms is unavailable (local-orange-fr-paris, local-vodafone-fr-lyon); "
         "no cross-border failover: restricted data never crosses a border"
-    ) in out
-    assert "==> drill 0/4: the federation plan with FR down fits" in out, "checked before anything deploys"
-    outage = out.split("==> drill 2/4")[1].split("==> drill 3/4")[0]
+    ) in outage
     assert "zone local-vodafone-it-turin                ready: line-control 2/2" in outage
     load = [line for line in outage.split("==> load of the zones that answer")[1].splitlines() if " pods, cpu " in line]
     assert len(load) == 4 and all(line.endswith(": within capacity") for line in load), load
     assert not [line for line in load if "-fr-" in line], "the stopped zones do not answer"
-    print(out)  # the drill's own report, for the log of this run
     fenced = out.split("==> drill 3/4")[1].split("==> drill 4/4")[0]
     assert "zone local-vodafone-fr-lyon                 ready: line-control 0/0" in fenced
     back = out.split("==> drill 4/4")[1]
     assert "site lyon-line              serving local-vodafone-fr-lyon; failover local-vodafone-it-turin" in back
     assert "zone local-vodafone-fr-lyon                 ready: line-control 2/2" in back
     assert "zone local-vodafone-it-turin                ready: line-control 1/1" in back
-    assert "failback  line-control       1 (plan allows 1)" in out
-    assert "DUPLICATE PRIMARY" not in out
-    turin = deployment(deployed, "local-vodafone-it-turin", "edgefed-fr", "line-control")
+    assert "failback  acme/line-control  1 (plan allows 1)" in out
+    assert "DUPLICATE PRIMARY" not in out and "UNWATCHED" not in out
+    turin = deployment(deployed, "local-vodafone-it-turin", "acme-fr", "line-control")
     assert turin.labels["edgefed.io/role"] == "standby"
-    # Zones outside FR kept every object they had, none recreated (same uid).
+    # Zones outside FR kept every object they had, none recreated (same uid); nordwind's everywhere too
+    # (FR's zones were restarted with their etcd: its objects there are the same ones).
     after = {zone: deployments_in(deployed, zone) for zone in others}
     assert after == before
+    untouched = {zone.id: deployments_in(deployed, zone.id) for zone in local_zones(deployed)}
+    untouched = {z: {k: v for k, v in found.items() if k[0].startswith("nordwind-")} for z, found in untouched.items()}
+    assert untouched == nordwind
 
 
-def test_destroy_empties_every_zone_and_bucket(deployed):
-    with ThreadPoolExecutor(len(STACKS)) as pool:  # country stacks are independent: destroyed at once
-        destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), STACKS))
+def test_destroy_empties_every_tenant_namespace_and_bucket_then_the_operators_remove_them(deployed):
+    with ThreadPoolExecutor(3) as pool:  # tenant stacks are independent: destroyed at once
+        destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), DEPLOYED))
     assert all(outcome.ok for outcome in destroyed), [o.output[-2000:] for o in destroyed if not o.ok]
     for zone in local_zones(deployed):
         with client(deployed, zone.id) as api:
-            phases = api.namespaces()
-        assert not {n for n, phase in phases.items() if n.startswith("edgefed-") and phase != "Terminating"}
-    for country in ("fr", "de", "it"):
-        store = object_store(deployed, country)
-        s3 = s3_client(deployed, country, store.endpoint, store.region)
-        # What stays is the stack's state (in its own bucket): it records that nothing is deployed.
+            assert not api.deployments(), zone.id
+    for cc in ("fr", "de", "it"):
+        store = object_store(deployed, cc)
+        s3 = s3_client(deployed, cc, store.endpoint, store.region)
+        # What stays is the stacks' state (in its own bucket): it records that nothing is deployed.
         left = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
-        assert left == [STATE_BUCKET % country], left
+        assert left == [STATE_BUCKET % cc], left
+    with ThreadPoolExecutor(3) as pool:
+        destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), OPERATOR_STACKS))
+    assert all(outcome.ok for outcome in destroyed), [o.output[-2000:] for o in destroyed if not o.ok]
+    tenants = {namespace(stack) for stack in TENANT_STACKS}
+    for zone in local_zones(deployed):
+        with client(deployed, zone.id) as api:
+            phases = api.namespaces()
+        assert not {n for n, phase in phases.items() if n in tenants and phase != "Terminating"}, zone.id

@@ -1,9 +1,10 @@
 """Faults during `pulumi up` on a local federation of their own: a killed `up`, a zone that dies mid-rollout.
 
 They run beside tests/test_local_federation.py (another pytest-xdist worker, another federation), which
-starts with nothing deployed. In order: `pulumi up` of local-it killed with SIGKILL is recovered as a
-user would, without lost or duplicated objects; then a zone stopped during the first `up` of local-de
-fails only its own resources and a rerun converges, while local-it's objects elsewhere stay untouched.
+starts with the zone stacks of Vodafone, Telefónica and Deutsche Telekom deployed (the zones nordwind's
+plans and failovers use) and no tenant's. In order: `pulumi up` of local-nordwind-it killed with SIGKILL is recovered as a user would,
+without lost or duplicated objects; then a zone stopped during the first `up` of local-nordwind-de fails
+only its own resources and a rerun converges, while local-nordwind-it's objects stay untouched.
 """
 
 from __future__ import annotations
@@ -37,17 +38,20 @@ pytestmark = pytest.mark.engine
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    yield from running_federation(tmp_path_factory, [])
+    operators = ["local-zones-vodafone", "local-zones-telefonica", "local-zones-deutsche-telekom"]
+    yield from running_federation(tmp_path_factory, operators)
 
 
 def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(deployed):
-    workspace = workspace_of(deployed, "local-it")
-    milan = "local-tim-it-milan"
-    assert not deployments_in(deployed, milan), "local-it is not deployed yet: its first `up` creates everything"
-    deploy = start_deploy(deployed, "local-it")
-    pid = wait_for_pulumi(deploy, "up", "local-it")
+    workspace = workspace_of(deployed, "local-nordwind-it")
+    turin = "local-vodafone-it-turin"
+    assert not deployments_in(deployed, turin), (
+        "local-nordwind-it is not deployed yet: its first `up` creates everything"
+    )
+    deploy = start_deploy(deployed, "local-nordwind-it")
+    pid = wait_for_pulumi(deploy, "up", "local-nordwind-it")
     deadline = time.monotonic() + 120
-    while not deployments_in(deployed, milan) and time.monotonic() < deadline:
+    while not deployments_in(deployed, turin) and time.monotonic() < deadline:
         time.sleep(0.2)  # kill once the update is writing workloads, not before
     plugins = descendants(pid)  # the engine's plugins run in their own process groups and outlive it
     os.kill(pid, signal.SIGKILL)
@@ -55,7 +59,7 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
     for plugin in plugins:
         with contextlib.suppress(ProcessLookupError):
             os.kill(plugin, signal.SIGKILL)
-    locked = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-it")
+    locked = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-nordwind-it")
     assert locked.returncode == 1
     assert f"the stack is locked by pulumi pid {pid}, which no longer runs (killed?)" in locked.stderr, locked.stderr
     # What a user does: paste the two commands the error prints into a new shell (remove the dead update's
@@ -71,19 +75,19 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
         assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
     cleared = operations.export(workspace)
     assert not cleared.get("pending_operations"), recovery
-    again = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-it")
+    again = deployed["run"]("deploy", "--work", str(workspace.folder.parent), "local-nordwind-it")
     assert again.returncode == 0, again.stdout + again.stderr
     state = operations.export(workspace)
     assert not state.get("pending_operations"), "no operation left pending"
     waits = {r["urn"].rsplit("::", 1)[1]: r.get("customTimeouts") for r in state["resources"]}
-    assert waits["line-control-local-vodafone-it-turin-deployment"] == {"create": 30, "update": 30}, waits
+    assert waits["cold-chain-local-vodafone-it-turin-deployment"] == {"create": 30, "update": 30}, waits
     urns = [r["urn"] for r in state["resources"]]
     assert len(urns) == len(set(urns)), "no resource twice in the state"
-    plan = outputs(deployed, "local-it")["plan"]
+    plan = outputs(deployed, "local-nordwind-it")["plan"]
     for app, app_plan in plan.items():
         for zone, where in app_plan["zones"].items():
-            assert converged(deployed, zone, "edgefed-it", app, where["replicas"])
-    buckets = [b for app in outputs(deployed, "local-it")["buckets"].values() for b in app]
+            assert converged(deployed, zone, "nordwind-it", app, where["replicas"])
+    buckets = [b for app in outputs(deployed, "local-nordwind-it")["buckets"].values() for b in app]
     store = object_store(deployed, "it")
     s3 = s3_client(deployed, "it", store.endpoint, store.region)
     apps = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"] != STATE_BUCKET % "it"]
@@ -92,23 +96,28 @@ def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(de
 
 def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed):
     run, work = deployed["run"], str(deployed["tmp"] / "work")
-    munich, frankfurt = "local-telefonica-de-munich", "local-deutsche-telekom-de-frankfurt"
-    # local-de was never deployed here: its first `up` creates everything, and local-it's objects (the
-    # test above deployed them) are what must stay untouched elsewhere.
-    assert not deployments_in(deployed, munich) and not deployments_in(deployed, frankfurt)
-    elsewhere = {zone: deployments_in(deployed, zone) for zone in ("local-tim-it-milan", "local-vodafone-it-turin")}
+    munich, lyon = "local-telefonica-de-munich", "local-vodafone-fr-lyon"
+    # local-nordwind-de was never deployed here: its first `up` creates everything, and local-nordwind-it's
+    # objects (the test above deployed them, in Turin and Lyon) are what must stay untouched.
+    assert not deployments_in(deployed, munich)
+
+    def italian() -> dict[str, dict[tuple[str, str], str]]:
+        found = {zone: deployments_in(deployed, zone) for zone in ("local-vodafone-it-turin", lyon)}
+        return {zone: {k: uid for k, uid in by.items() if k[0] == "nordwind-it"} for zone, by in found.items()}
+
+    elsewhere = italian()
     assert all(elsewhere.values()), elsewhere
     # Munich's node agent (kwok) dies first, so that its pods never become Ready: the update is then
-    # surely in the middle of line-control's rollout there when the rest of the zone dies.
+    # surely in the middle of cold-chain's rollout there when the rest of the zone dies.
     from edgefed_ops.local import processes
 
     records = processes.load(deployed["tmp"] / "federation" / "zones" / munich / "processes.json")
     kwok = next(r for r in records if r.executable == "kwok")
     assert processes.is_ours(kwok)
     os.kill(kwok.pid, signal.SIGKILL)
-    deploy = start_deploy(deployed, "local-de")
+    deploy = start_deploy(deployed, "local-nordwind-de")
     deadline = time.monotonic() + 300
-    while ("edgefed-de", "line-control") not in deployments_in(deployed, munich) and time.monotonic() < deadline:
+    while ("nordwind-de", "cold-chain") not in deployments_in(deployed, munich) and time.monotonic() < deadline:
         time.sleep(0.2)
     # The provider waits for that rollout until the stack's rolloutTimeoutSeconds (30 s in the local
     # stacks), not the provider's default 10 minutes, then fails it and names the zone.
@@ -119,27 +128,27 @@ def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed
     assert deploy.returncode == 1, out + err
     assert time.monotonic() - began < 120, "bounded by the rollout timeout, not the provider's 10 minutes"
     assert (
-        "== local-de: pulumi up FAILED after" in err
+        "== local-nordwind-de: pulumi up FAILED after" in err
         and f"zone {munich} (stopped answering during the update)" in err
         and f"the other zones' changes were applied. Re-run once {munich} is back, or mark it unavailable: " in err
     ), err
     [mark] = printed_commands(err)
-    assert mark.endswith(f".venv/bin/edgefed deploy local-de --unavailable {munich} --work {work}"), mark
-    assert ("edgefed-de", "vision-restricted") in deployments_in(deployed, frankfurt), "Frankfurt was deployed"
-    assert {zone: deployments_in(deployed, zone) for zone in elsewhere} == elsewhere, "no object elsewhere touched"
+    assert mark.endswith(f".venv/bin/edgefed deploy local-nordwind-de --unavailable {munich} --work {work}"), mark
+    assert ("nordwind-de", "cold-chain") in deployments_in(deployed, lyon), "Lyon (its standby) was deployed"
+    assert italian() == elsewhere, "no object of the other stack touched"
     # While it is down, nothing more is attempted for the stack: one clear error, nothing touched.
-    refused = run("deploy", "--work", work, "local-de")
+    refused = run("deploy", "--work", work, "local-nordwind-de")
     assert refused.returncode == 1
-    assert f"== local-de: NOT deployed, nothing touched: zone(s) {munich} do not answer" in refused.stderr
+    assert f"== local-nordwind-de: NOT deployed, nothing touched: zone(s) {munich} do not answer" in refused.stderr
     # The way out it prints, pasted into a new shell: deploy with the zone marked unavailable (drained).
     assert printed_commands(refused.stderr) == [mark]
     marked = pasted(mark)
     assert marked.returncode == 0, marked.stdout + marked.stderr
-    assert "== local-de: pulumi up with the policy pack" in marked.stdout, marked.stdout
+    assert "== local-nordwind-de: pulumi up with the policy pack" in marked.stdout, marked.stdout
     assert run("federation", "start-zone", munich, timeout=120).returncode == 0
-    again = run("deploy", "--work", work, "local-de")
+    again = run("deploy", "--work", work, "local-nordwind-de")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "zone local-telefonica-de-munich             ready: line-control 2/2" in again.stdout
-    converged = run("deploy", "--work", work, "local-de")
+    assert "zone local-telefonica-de-munich             ready: cold-chain 2/2" in again.stdout
+    converged = run("deploy", "--work", work, "local-nordwind-de")
     assert converged.returncode == 0 and " unchanged)" in converged.stdout, converged.stdout + converged.stderr
     assert " created" not in converged.stdout and " updated" not in converged.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -341,3 +342,33 @@ def test_a_failed_update_names_each_zone_with_its_own_first_error():
         "cluster is unreachable: the server has asked for the client to provide credentials); "
         "zone zone-b (answers): 1 resource(s) errored: app-zone-b-hpa (exceeded quota: edgefed-tenant)"
     )
+
+
+def test_an_operator_token_made_by_zones_starting_at_once_is_one_token(tmp_path):
+    """Each of an operator's zones reads (or makes) its token as it starts; concurrently, they agree."""
+    from edgefed_ops.local.credentials import operator_token
+
+    with ThreadPoolExecutor(8) as pool:
+        tokens = set(pool.map(lambda _: operator_token(tmp_path, "vodafone"), range(32)))
+    assert len(tokens) == 1
+    path = tmp_path / "operators" / "vodafone.token"
+    assert oct(path.stat().st_mode & 0o777) == "0o600" and path.read_text() in tokens
+    assert [p.name for p in path.parent.iterdir()] == ["vodafone.token"], "no partial file left"
+
+
+def test_the_report_lists_what_each_zone_lets_the_tenant_do():
+    from edgefed_ops.reports.sovereignty import AccessRule, ZoneAccess, access_markdown
+
+    access = [
+        ZoneAccess(
+            zone="local-vodafone-fr-lyon", namespace="acme-fr", user="orange:acme", incomplete=False,
+            rules=[AccessRule(api_groups=["apps"], resources=["deployments"], verbs=["get", "create"])],
+        ),
+        ZoneAccess(zone="local-orange-fr-paris", namespace="acme-fr", user="(not authenticated: 401)",
+                   rules=[], incomplete=True),
+    ]  # fmt: skip
+    assert access_markdown(access)[-2:] == [
+        "| local-vodafone-fr-lyon | acme-fr | orange:acme | deployments (apps) | get, create |",
+        "| local-orange-fr-paris | acme-fr | (not authenticated: 401) | (the list is incomplete) | |",
+    ]
+    assert access_markdown([]) == []

@@ -1,20 +1,27 @@
-"""Deploy one EdgeZone (namespace, quota, network policies, admission policy) of the example catalog."""
+"""Deploy one operator's zone (its tenants' namespaces, quotas, rights, admission) of the example catalog."""
+
+from pathlib import Path
 
 import pulumi
 
-from edgefed.components.zone import EdgeZone, EdgeZoneArgs
+from edgefed.components.operator_zone import OperatorZone, OperatorZoneArgs
 from edgefed.core.inputs.catalog import load_catalog
-from edgefed.core.placement.placer import ZoneDemand
+from edgefed.core.inputs.contract import load_contracts
+from edgefed.core.operatorslice import grants
+from edgefed.core.rules import pack_config
 
 config = pulumi.Config("zoneprobe")
 catalog = load_catalog(config.require("catalog"))
-zone = EdgeZone(
-    config.require("zone"),
-    EdgeZoneArgs(
-        zone=catalog.zone(config.require("zone")),
-        namespace=config.require("namespace"),
-        demand=ZoneDemand(cpu=4, memory_mib=4096, gpus={}, pods=10),
+rules = pack_config.registry_rules(pack_config.read(Path(config.require("pack"))))
+contracts = load_contracts(Path(config.require("contracts")), catalog, rules.allowed)
+zone_id = config.require("zone")
+zone = OperatorZone(
+    zone_id,
+    OperatorZoneArgs(
+        zone=catalog.zone(zone_id),
+        grants=grants(contracts, [zone_id])[zone_id],
+        rules=rules,
         kubeconfig=config.require_secret("kubeconfig"),
     ),
 )
-pulumi.export("namespace", zone.namespace)
+pulumi.export("zone", zone_id)

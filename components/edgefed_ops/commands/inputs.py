@@ -108,8 +108,8 @@ def output_file(path: Path, option: str) -> Path:
     return path
 
 
-def tenants(settings: Settings, names: Sequence[str]) -> list[str]:
-    """Tenants of the local family (every one when none is named)."""
+def tenants(settings: Settings, names: Sequence[str], option: str = "--tenant") -> list[str]:
+    """Tenants of the local family (every one when none is named); ``option`` names them in an error."""
     from edgefed.core.inputs.stacksets import family_of, load_stacksets
 
     family = family_of(load_stacksets(settings.root / "stacks" / "stacksets.yaml"), "local-")
@@ -117,6 +117,6 @@ def tenants(settings: Settings, names: Sequence[str]) -> list[str]:
     unknown = [name for name in names if name not in known]
     if unknown:
         raise UsageError(
-            f"--tenant: {', '.join(map(repr, unknown))} not a tenant of the local family; tenants: {_listed(known)}"
+            f"{option}: {', '.join(map(repr, unknown))} not a tenant of the local family; tenants: {_listed(known)}"
         )
     return list(names) or known

@@ -161,13 +161,17 @@ class Drill:
         self.stacks = [s for s in apps if any(s.startswith(f"local-{tenant}-") for tenant in self.tenants)]
 
     def _watchers(self) -> list[PrimaryWatcher]:
-        """One watcher per tenant, reading the drilled country's namespace with the tenant's own identity."""
+        """One watcher per tenant, reading the drilled country's namespace with the tenant's own identity.
+
+        In each zone the stack may use (its namespace exists there, and nowhere else: elsewhere the tenant
+        is rightly refused, which the watcher would take for a zone it cannot see).
+        """
         out = []
         for stack, tenant in zip(self.own, self.tenants, strict=True):
             contract = self.deploy.stacks.contract(stack)
             clients = {
-                z.id: ZoneClient(self.deploy.stacks.identities.kubeconfig(contract, z.id), timeout=1)
-                for z in self.deploy.federation.catalog.zones
+                zone: ZoneClient(self.deploy.stacks.identities.kubeconfig(contract, zone), timeout=1)
+                for zone in self.deploy.stacks.zones(stack)
             }
             out.append(PrimaryWatcher(clients, f"{tenant}-{self.country.lower()}", label=tenant))
         return out

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from edgefed_ops.local.files import write_private
+from edgefed_ops.local.files import create_private_once
 
 
 def operator_token(state: Path, operator: str) -> str:
@@ -19,7 +19,8 @@ def operator_token(state: Path, operator: str) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.parent.chmod(0o700)
-        write_private(path, secrets.token_urlsafe(32))
+        # The operator's zones start concurrently: the first to make the token wins, the others read it.
+        return create_private_once(path, secrets.token_urlsafe(32)).strip()
     return path.read_text().strip()
 
 

@@ -19,9 +19,11 @@ import yaml
 from lightkube import ApiError, Client, KubeConfig, codecs
 from lightkube.core.exceptions import ConfigError as KubeConfigError
 from lightkube.models.authentication_v1 import TokenRequestSpec, TokenReviewSpec
+from lightkube.models.authorization_v1 import SelfSubjectRulesReviewSpec
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.authentication_v1 import TokenReview
+from lightkube.resources.authentication_v1 import SelfSubjectReview, TokenReview
+from lightkube.resources.authorization_v1 import SelfSubjectRulesReview
 from lightkube.resources.core_v1 import Namespace, Node, Service, ServiceAccountToken
 from lightkube.resources.discovery_v1 import EndpointSlice
 
@@ -118,6 +120,36 @@ class ZoneClient:
         answer = self._api().create(request, name=name, namespace=namespace)
         assert answer.status is not None
         return str(answer.status.token)
+
+    def whoami(self) -> str | None:
+        """Who this API server takes the kubeconfig's credential for (a SelfSubjectReview).
+
+        None when it does not authenticate it at all (401: a token from an issuer it does not trust,
+        expired or revoked).
+        """
+        try:
+            answer = self._api().create(SelfSubjectReview())
+        except ApiError as error:
+            if error.status.code == 401:
+                return None
+            raise
+        user = answer.status.userInfo if answer.status else None
+        return (user.username or "") if user else ""
+
+    def rules(self, namespace: str) -> tuple[list[tuple[list[str], list[str], list[str]]], bool]:
+        """What the credential may do in ``namespace`` (``kubectl auth can-i --list``).
+
+        (api groups, resources, verbs) per rule, and whether the server said the list is incomplete.
+        """
+        review = SelfSubjectRulesReview(spec=SelfSubjectRulesReviewSpec(namespace=namespace))
+        status = self._api().create(review).status
+        if status is None:
+            return [], True
+        found = [
+            (list(rule.apiGroups or [""]), list(rule.resources or []), list(rule.verbs))
+            for rule in status.resourceRules
+        ]
+        return found, bool(status.incomplete)
 
     def accepts_token(self, token: str, audience: str) -> bool:
         """True when this API server authenticates ``token`` for ``audience`` now (a TokenReview).

@@ -16,6 +16,7 @@ from edgefed.core.inputs.catalog import Catalog
 from edgefed.core.inputs.yamlfile import load_yaml
 from edgefed_ops.errors import OpsError
 from edgefed_ops.reports import evidence, sovereignty
+from edgefed_ops.reports.access import zone_access
 from edgefed_ops.reports.plan import load_federations, plan_stacks
 from edgefed_ops.reports.sarif import PACK_NAME, pack_version
 from edgefed_ops.settings import Settings
@@ -102,6 +103,9 @@ def collect(
         transfers=sovereignty.transfers(plans, classifications),
         policies=sovereignty.policy_results(violations),
         placement=sorted(explanations),
+        access=zone_access(LocalStacks(settings), stack)
+        if source == "state" and stack in settings.local_stack_names()
+        else [],
     )
     return StackEvidence(stack_report, catalog, list(violations))
 

@@ -103,6 +103,29 @@ class PolicyResult(_Model):
     violations: list[str]
 
 
+class AccessRule(_Model):
+    """One rule of what the stack's tenant may do in its namespace of a zone."""
+
+    api_groups: list[str]
+    resources: list[str]
+    verbs: list[str]
+
+
+class ZoneAccess(_Model):
+    """``kubectl auth can-i --list`` in the tenant's namespace of one zone.
+
+    Answered by that zone's API server to the tenant's own credential (a SelfSubjectRulesReview).
+    """
+
+    zone: str
+    namespace: str
+    user: str
+    """Who the zone takes the tenant's credential for (``<home operator>:<tenant>``)."""
+    rules: list[AccessRule]
+    incomplete: bool
+    """The server could not list every rule (its authorizer said so): read the list as a floor."""
+
+
 class StackReport(_Model):
     """Everything the report says about one stack."""
 
@@ -115,6 +138,9 @@ class StackReport(_Model):
     transfers: list[Transfer]
     policies: list[PolicyResult]
     placement: list[str]
+    access: list[ZoneAccess] = []
+    """Per zone of a tenant stack, what its tenant may do there; read from the zones (``--state`` on a
+    running local federation), empty otherwise."""
 
 
 class MapZone(_Model):
@@ -331,7 +357,24 @@ def markdown(report: Report) -> str:
             articles = ", ".join(result.gdpr_chapter_v)
             lines.append(f"| {result.policy} | Art. {articles} | {result.sovereignty_objective} | {verdict} |")
         lines += ["", "Placement:", "", *(f"- {line}" for line in stack.placement)]
+        lines += access_markdown(stack.access)
     return "\n".join(lines) + "\n"
+
+
+def access_markdown(access: Sequence[ZoneAccess]) -> list[str]:
+    """The tenant's rights per zone, as each zone's API server listed them."""
+    if not access:
+        return []
+    lines = ["", "Access (`kubectl auth can-i --list` as the tenant, answered by each zone):", "",
+             "| zone | namespace | user | resources | verbs |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for zone in access:
+        for rule in zone.rules:
+            groups = [g or "core" for g in rule.api_groups]
+            resources = ", ".join(f"{r} ({'/'.join(groups)})" for r in rule.resources)
+            lines.append(f"| {zone.zone} | {zone.namespace} | {zone.user} | {resources} | {', '.join(rule.verbs)} |")
+        if zone.incomplete:
+            lines.append(f"| {zone.zone} | {zone.namespace} | {zone.user} | (the list is incomplete) | |")
+    return lines
 
 
 def svg_map(report: Report, width: int = 640, height: int = 520) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgefed.core.objects.trust import tenant_user
 from edgefed_ops.errors import OpsError
 from edgefed_ops.settings import Settings
 from edgefed_ops.stack import operations
@@ -95,6 +96,10 @@ class LocalDeploy:
                 problem=f"NOT deployed, nothing touched: zone(s) {', '.join(silent)} do not answer. If a zone is "
                 f"down, mark it unavailable: `{mark_unavailable(self.settings, stack, silent)}`",
             )  # fmt: skip
+        if not self.stacks.is_operator(stack):
+            refused = self._untrusted(stack, unavailable, readback)
+            if refused:
+                return DeployReport(stack, False, problem=refused)
         catalog, pack_config = self.stacks.catalog_settings()
         try:
             workspace = self.stacks.workspace(stack)
@@ -107,6 +112,10 @@ class LocalDeploy:
             refreshed = refresh_for_this_federation(self.stacks, workspace)
         except OpsError as error:
             return DeployReport(stack, False, problem=str(error))
+        marked = [z for z in self.stacks.zones(stack) if z in (unavailable or ())]
+        settled = operations.settle_unfinished(workspace, readback.silent(marked, None))
+        if settled:
+            self.progress(f"{stack}: left as last seen in unavailable zones: {', '.join(settled)}")
         begin = time.monotonic()
         self.progress(f"{stack}: pulumi up with the policy pack")
         outcome = operations.up(
@@ -133,6 +142,21 @@ class LocalDeploy:
         else:
             read_back(readback, outcome.outputs, report)
         return report
+
+    def _untrusted(self, stack: str, unavailable: Sequence[str] | None, readback: ZoneReadback) -> str:
+        """Why the tenant's identity is not accepted by all of the stack's zones ("" when it is)."""
+        contract = self.stacks.contract(stack)
+        user = tenant_user(contract.home_operator, contract.tenant)
+        strangers = readback.strangers(self.stacks.zones(stack), unavailable, user)
+        if not strangers:
+            return ""
+        issuer = self.federation.identities.issuer(contract.home_operator).url
+        said = ", ".join(f"{zone} ({answer})" for zone, answer in sorted(strangers.items()))
+        return (
+            f"NOT deployed, nothing touched: zone(s) {said} do not accept {contract.tenant}'s identity from "
+            f"{contract.home_operator}'s issuer {issuer} as {user}. The zones' operators trust that issuer in "
+            "their API servers' authentication configuration; until they do, the tenant cannot deploy there"
+        )
 
     def run(
         self, stacks: Sequence[str], unavailable: Sequence[str] | None = None, jobs: int | None = None

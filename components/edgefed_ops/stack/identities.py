@@ -48,15 +48,15 @@ class TenantIdentities:
         self.settings, self.federation = settings, federation
         self._issuing = threading.Lock()
 
-    def token(self, contract: Contract) -> str:
-        """The tenant's token, issued by its home operator's issuer when none has enough life left."""
+    def token(self, contract: Contract, *, rotate: bool = False) -> str:
+        """The tenant's token, issued by its home operator's issuer when none has enough life left (or ``rotate``)."""
         path = self.settings.work / "identities" / contract.tenant / "token"
         with self._issuing:
             issuer = self.federation.identities.issuer(contract.home_operator)
             ensure_up(self.settings, issuer.admin_kubeconfig)
             held = path.read_text().strip() if path.exists() else ""
             # A federation started anew has new signing keys: its issuer no longer vouches for old tokens.
-            if expires(held) - time.time() > RENEW_SECONDS and issuer.accepts(held):
+            if not rotate and expires(held) - time.time() > RENEW_SECONDS and issuer.accepts(held):
                 return held
             token = issuer.issue(contract.tenant)
             path.parent.mkdir(parents=True, exist_ok=True)

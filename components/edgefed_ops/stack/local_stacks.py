@@ -18,6 +18,7 @@ import yaml
 
 from edgefed.core.inputs.contract import Contract, load_contract
 from edgefed.core.inputs.stackconfig import state_country
+from edgefed.core.inputs.stacksets import family_of, load_stacksets
 from edgefed.core.inputs.yamlfile import load_yaml
 from edgefed_ops.errors import OpsError
 from edgefed_ops.local import object_store
@@ -71,6 +72,11 @@ class LocalStacks:
         """The contract of a tenant stack's tenant."""
         contract = str(self.committed_config(stack).get("edgefed:contract", ""))
         return load_contract(self.settings.root / contract, self.federation.catalog)
+
+    def contract_of(self, tenant: str) -> Contract:
+        """A tenant's contract in the local family (its ``contracts`` folder, stacks/stacksets.yaml)."""
+        family = family_of(load_stacksets(self.settings.root / "stacks" / "stacksets.yaml"), LOCAL_PREFIX)
+        return load_contract(self.settings.root / family.contracts / f"{tenant}.yaml", self.federation.catalog)
 
     def secrets(self, stack: str) -> dict[str, str]:
         """The stack's credentials, as the secrets its config names: never another persona's.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from pulumi import automation as auto
 
 from edgefed_ops.errors import OpsError
 from edgefed_ops.stack.events import Outcome
@@ -120,6 +122,30 @@ def export(workspace: StackWorkspace) -> dict[str, Any]:
     """The stack's deployment (``pulumi stack export``), secrets encrypted."""
     exported = workspace.select().export_stack()
     return dict(exported.deployment or {})
+
+
+def settle_unfinished(workspace: StackWorkspace, zones: Sequence[str]) -> list[str]:
+    """Accept as they are the resources in ``zones`` whose last operation did not finish; their names.
+
+    A rollout cut short because its zone died leaves the resource with initialization errors, and the
+    engine then updates it on every ``up`` to finish waiting, whatever the provider's
+    ``skipUpdateUnreachable`` (it skips only changes). For a zone marked unavailable that does not
+    answer, that update can only fail: the operator has said to leave the zone as it is, so its unfinished
+    operations are dropped from the state (the objects stay recorded as last seen) and the zone is
+    updated normally once it answers again (drained while still marked).
+    """
+    stack = workspace.select()
+    exported = stack.export_stack()
+    deployment = dict(exported.deployment or {})
+    settled = []
+    for resource in deployment.get("resources", []):
+        name = str(resource.get("urn", "")).rsplit("::", 1)[-1]
+        if resource.get("initErrors") and any(zone in name for zone in zones):
+            del resource["initErrors"]
+            settled.append(name)
+    if settled:
+        stack.import_stack(auto.Deployment(version=exported.version, deployment=deployment))
+    return sorted(settled)
 
 
 def export_revealed(workspace: StackWorkspace) -> dict[str, Any]:

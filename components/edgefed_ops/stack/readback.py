@@ -29,6 +29,23 @@ class ZoneReadback:
                     silent.append(z)
         return silent
 
+    def strangers(self, zones: Sequence[str], unavailable: Sequence[str] | None, user: str) -> dict[str, str]:
+        """Zones (and what they said) that do not take the credential for ``user``.
+
+        The identity is checked with each zone's API server before anything deploys, never assumed from
+        the kubeconfig.
+        """
+        marked = set(unavailable or ())
+        found: dict[str, str] = {}
+        for z in zones:
+            if z in marked:
+                continue
+            with open_zone(self.kubeconfig_of(z), timeout=5) as client:
+                name = client.whoami()
+            if name != user:
+                found[z] = "401 Unauthorized" if name is None else f"taken for {name!r}"
+        return found
+
     def ready_replicas(self, zone_id: str, namespace: str) -> dict[str, str]:
         """Deployment name to ``ready/replicas`` in a zone's namespace, read from its API server."""
         with open_zone(self.kubeconfig_of(zone_id), timeout=5) as client:

@@ -37,6 +37,8 @@ INTENDED_DIFFERENCES = {
     "stack-rules": "cross-border and exposure-path rules need the whole stack; a zone sees only itself",
     "namespaces": "the pack requires residency labels on the Namespaces a stack creates; the zone admits any "
     "namespace and checks the workloads inside it",
+    "tenant-namespace": "the zone admits workloads only in a tenant's namespace (whose rules are its parameters) "
+    "and refuses them anywhere else, default included; the pack judges a workload by its own labels",
 }
 """Where the zone's verdict may differ from the pack's, on purpose."""
 
