@@ -103,6 +103,32 @@ def test_data_folders_are_private(federation):
     assert host.file(str(state / "s3" / "fr" / "credentials.json")).mode == 0o600
 
 
+def test_a_zone_is_up_with_its_quota_controller_running_and_no_probe_left(federation):
+    import time
+
+    from edgefed_ops.local.zone import CONTROLLERS_PROBE
+    from edgefed_ops.local.zone_client import open_zone
+
+    zone_dir = federation["state"] / "zones" / "local-orange-fr-paris"
+    kubectl = toolchain_or_skip("kubectl")
+    quotas = subprocess.run(
+        [kubectl, "--kubeconfig", str(zone_dir / "kubeconfig"), "get", "resourcequota", "-A", "-o", "name"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert CONTROLLERS_PROBE not in quotas.stdout
+    quota = {
+        "apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "configmaps", "namespace": "default"},
+        "spec": {"hard": {"count/configmaps": "50"}},
+    }  # fmt: skip
+    with open_zone(zone_dir / "kubeconfig") as client:
+        client.ensure(quota)
+        deadline = time.monotonic() + 60
+        while not client.quota_accounted("default", "configmaps") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert client.quota_accounted("default", "configmaps"), "the zone's quota controller runs once it is up"
+        client.delete_quota("default", "configmaps")
+
+
 def test_stop_zone_then_start_zone_keeps_its_data(federation):
     command, env, catalog = federation["command"], federation["env"], str(federation["catalog"])
     zone_dir = federation["state"] / "zones" / "local-orange-fr-paris"

@@ -22,6 +22,10 @@ from edgefed_ops.local.zone_client import UNREACHABLE, open_zone
 
 PROCESSES = "processes.json"
 """Per zone and per store: the records of the processes started for it (pid, start time, executable)."""
+CONTROLLERS_PROBE = "edgefed-controllers-probe"
+"""A ResourceQuota made in kube-system at start, until the zone's quota controller accounts for it."""
+CONTROLLERS_TIMEOUT = 180.0
+"""Seconds a starting zone's controllers may take to run (a busy machine starts them slowly)."""
 ANOTHER_FEDERATION = (
     "Another local federation (another checkout, or one started with EDGEFED_FEDERATION_STATE) may hold it: "
     "stop it with its `edgefed federation down`, or start this one from a catalog with other ports "
@@ -135,7 +139,36 @@ class LocalZone:
             self.folder / PROCESSES, [processes.record(scheduler, scheduler_bin), processes.record(kwok, kwok_bin)]
         )
         self._ensure_node(plane.kubeconfig)
+        self._wait_controllers(plane.kubeconfig)
         return time.monotonic() - begin
+
+    def _wait_controllers(self, kubeconfig: Path) -> None:
+        """Return once the zone's quota controller accounts for a new quota.
+
+        An API server answers seconds before its controller manager runs; an operator's stack deployed in
+        between waits for its tenants' quotas to be accounted for, and the provider gives up after a
+        minute. A zone is up when a probe quota is accounted for, like any quota an operator makes.
+        """
+        probe = {
+            "apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": {"name": CONTROLLERS_PROBE, "namespace": "kube-system"},
+            "spec": {"hard": {"count/edgefed.io-probes": "1"}},
+        }  # fmt: skip
+        deadline = time.monotonic() + CONTROLLERS_TIMEOUT
+        try:
+            with open_zone(kubeconfig) as client:
+                client.ensure(probe)
+                while not client.quota_accounted("kube-system", CONTROLLERS_PROBE):
+                    if time.monotonic() > deadline:
+                        log = processes.log_tail(self.folder / "kube-controller-manager.log")
+                        raise OpsError(
+                            f"zone {self.zone.id}: its quota controller did not account for a quota within "
+                            f"{CONTROLLERS_TIMEOUT:.0f} s; {log}"
+                        )
+                    time.sleep(0.5)
+                client.delete_quota("kube-system", CONTROLLERS_PROBE)
+        except UNREACHABLE as error:
+            raise OpsError(f"zone {self.zone.id}: waiting for its controllers failed: {error}") from error
 
     def _ensure_node(self, kubeconfig: Path) -> None:
         """The simulated node (capacity as allocatable too), made unless it exists."""

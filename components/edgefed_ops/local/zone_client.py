@@ -24,7 +24,7 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.authentication_v1 import SelfSubjectReview, TokenReview
 from lightkube.resources.authorization_v1 import SelfSubjectRulesReview
-from lightkube.resources.core_v1 import Namespace, Node, Service, ServiceAccountToken
+from lightkube.resources.core_v1 import Namespace, Node, ResourceQuota, Service, ServiceAccountToken
 from lightkube.resources.discovery_v1 import EndpointSlice
 
 UNREACHABLE = (httpx2.HTTPError, OSError, KubeConfigError)
@@ -160,6 +160,24 @@ class ZoneClient:
         review = TokenReview(spec=TokenReviewSpec(token=token, audiences=[audience]))
         answer = self._api().create(review)
         return bool(answer.status and answer.status.authenticated)
+
+    def quota_accounted(self, namespace: str, name: str) -> bool:
+        """True when the zone's quota controller has taken a ResourceQuota into account.
+
+        Its status repeats the spec's limits only then; until it does, the API server refuses every
+        object the quota covers (``status unknown for quota``).
+        """
+        quota = self._api().get(ResourceQuota, name, namespace=namespace)
+        hard = quota.spec.hard if quota.spec else None
+        return bool(hard) and quota.status is not None and quota.status.hard == hard
+
+    def delete_quota(self, namespace: str, name: str) -> None:
+        """Delete a ResourceQuota (gone already is fine)."""
+        try:
+            self._api().delete(ResourceQuota, name, namespace=namespace)
+        except ApiError as error:
+            if error.status.code != 404:
+                raise
 
     def ready_nodes(self) -> int:
         """Nodes whose Ready condition is True."""
