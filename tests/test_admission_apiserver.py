@@ -53,6 +53,8 @@ def deployed_zone(zone_cluster, tmp_path_factory):
     for rule in config.values():
         if isinstance(rule, dict) and "catalogs" in rule:
             rule["catalogs"] = [str(tmp / "catalog.yaml")]
+    # A loopback server with a self-signed certificate, as in the local federation (config-local.json).
+    config["disallow-kubeconfig-detour"]["allowUnverifiedTls"] = True
     (tmp / "pack.json").write_text(json.dumps(config))
     workspace = StackWorkspace(ops_settings(tmp), "paris", project=ROOT / "tests" / "zone_program")
     workspace.prepare(
@@ -111,11 +113,17 @@ def kubectl_apply(plane, manifest: str, *flags: str) -> subprocess.CompletedProc
 
 
 def manifest(
-    name: str, image: str, country: str = "fr", classification: str = "internal", with_labels: bool = True
+    name: str,
+    image: str,
+    country: str = "fr",
+    classification: str = "internal",
+    with_labels: bool = True,
+    pod: dict[str, object] | None = None,
 ) -> str:
     labels = residency_labels(country=country, data_classification=classification) if with_labels else {"app": "x"}
     deployment = compliant_deployment(name, image, labels=labels, container="app")
     deployment["metadata"]["namespace"] = NAMESPACE
+    deployment["spec"]["template"]["spec"].update(pod or {})
     return yaml.safe_dump(deployment)
 
 
@@ -161,8 +169,15 @@ def test_compliant_kubectl_apply_is_admitted(deployed_zone):
             {"classification": "restricted"},
             "edgefed residency: restricted data requires images pinned by digest (image@sha256:...)",
         ),
+        (
+            "node",
+            "registry.edgefed.eu/acme/web:1",
+            {"pod": {"hostNetwork": True}},
+            "edgefed residency: internal data may not use the node's network, processes or disks (hostNetwork, "
+            "hostPID, hostIPC, hostPort, privileged, hostPath); only public data may",
+        ),
     ],
-    ids=["docker-hub", "us-registry", "wrong-country", "unlabelled", "restricted-without-digest"],
+    ids=["docker-hub", "us-registry", "wrong-country", "unlabelled", "restricted-without-digest", "host-network"],
 )
 def test_non_compliant_kubectl_apply_is_refused(deployed_zone, name, image, extra, message):
     result = kubectl_apply(deployed_zone, manifest(name, image, **extra))

@@ -27,6 +27,8 @@ from edgefed.policy import ALL_POLICIES
 from edgefed.policy.common import COMPLIANCE, VERBS
 from edgefed.policy.disallow_cross_border_restricted import POLICY as CROSS_BORDER
 from edgefed.policy.disallow_external_exposure import POLICY as EXPOSURE
+from edgefed.policy.disallow_host_access import POLICY as HOST_ACCESS
+from edgefed.policy.disallow_kubeconfig_detour import POLICY as DETOUR
 from edgefed.policy.disallow_non_eu_zone import POLICY as NON_EU_ZONE
 from edgefed.policy.disallow_unlisted_registry import POLICY as REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as BUCKET
@@ -110,7 +112,7 @@ def changed(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
 
 
 def test_every_policy_is_named_verb_noun_and_carries_metadata():
-    assert len(ALL_POLICIES) == 8
+    assert len(ALL_POLICIES) == 10
     for policy in ALL_POLICIES:
         assert policy.name.split("-", 1)[0] in VERBS
         assert policy.enforcement_level.value == "mandatory"
@@ -291,14 +293,19 @@ def test_provider_violations(change, config_change, expected):
 LOCAL_CONFIG = json.loads((ROOT / "policies" / "eu-residency" / "config-local.json").read_text())
 
 
-def test_production_and_local_pack_configs_differ_only_in_their_catalogs_and_tenants_registries():
+def test_production_and_local_pack_configs_differ_only_in_their_catalogs_registries_and_loopback_tls():
     def without_catalogs(config: dict[str, Any]) -> dict[str, Any]:
         return {
-            k: {**v, "catalogs": None, "allowedRegistries": None} if isinstance(v, dict) else v
+            k: {**v, "catalogs": None, "allowedRegistries": None, "allowUnverifiedTls": None}
+            if isinstance(v, dict)
+            else v
             for k, v in config.items()
         }
 
     assert without_catalogs(PACK_CONFIG) == without_catalogs(LOCAL_CONFIG)
+    # The local zones serve self-signed certificates on loopback; production never accepts unverified TLS.
+    assert PACK_CONFIG[DETOUR.name]["allowUnverifiedTls"] is False
+    assert LOCAL_CONFIG[DETOUR.name]["allowUnverifiedTls"] is True
     registries = PACK_CONFIG["disallow-unlisted-registry"]["allowedRegistries"]
     assert LOCAL_CONFIG["disallow-unlisted-registry"]["allowedRegistries"] == [*registries, "registry.nordwind.de"], (
         "the local federation's second tenant pulls from its own EU registry"
@@ -622,6 +629,139 @@ def test_a_service_without_a_classification_is_held_to_restricted():
     assert run(EXPOSURE, SERVICE, unlabelled, name="s") == [
         "Service 's': type LoadBalancer exposes restricted data outside the zone; rule disallow-external-exposure "
         "allows only ClusterIP for restricted workloads"
+    ]
+
+
+# -- disallow-kubeconfig-detour ---------------------------------------------------------------------
+
+DETOUR_RULE = (
+    "so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule "
+    "disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a "
+    "token or client certificate"
+)
+
+
+def transported(cluster: dict[str, Any] | None = None, user: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The compliant provider whose kubeconfig's cluster and user entries carry more fields."""
+    document = json.loads(kubeconfig())
+    document["clusters"][0]["cluster"].update(cluster or {})
+    document["users"][0]["user"].update(user or {})
+    return {"clusterIdentifier": "orange-fr-paris", "kubeconfig": json.dumps(document)}
+
+
+def test_a_direct_verified_kubeconfig_complies():
+    assert run(DETOUR, PROVIDER_TYPE, compliant_provider(), name="p") == []
+    ca = {"certificate-authority-data": "LS0tLS1CRUdJTg==", "tls-server-name": "api.orange-fr-paris.orange.example"}
+    assert run(DETOUR, PROVIDER_TYPE, transported(ca), name="p") == []
+
+
+@pytest.mark.parametrize(
+    ("cluster", "user", "found"),
+    [
+        ({"proxy-url": "http://proxy.example:3128"}, {}, "a proxy (proxy-url)"),
+        ({"insecure-skip-tls-verify": True}, {}, "no certificate check (insecure-skip-tls-verify)"),
+        ({"tls-server-name": "api.gke.example"}, {}, "another host's certificate (tls-server-name)"),
+        (
+            {},
+            {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "aws"}},
+            "a credential program (exec)",
+        ),
+        ({}, {"auth-provider": {"name": "gcp"}}, "an auth-provider plugin (auth-provider)"),
+    ],
+    ids=["proxy-url", "insecure-skip-tls-verify", "tls-server-name", "exec", "auth-provider"],
+)
+def test_a_kubeconfig_that_detours_is_refused(cluster, user, found):
+    assert run(DETOUR, PROVIDER_TYPE, transported(cluster, user), name="p") == [
+        f"provider 'p': its kubeconfig uses {found}, {DETOUR_RULE}"
+    ]
+
+
+def test_only_the_local_federations_config_accepts_unverified_tls():
+    insecure = transported({"insecure-skip-tls-verify": True})
+    assert run(DETOUR, PROVIDER_TYPE, insecure, name="p", config=dict(LOCAL_CONFIG[DETOUR.name])) == []
+    assert run(DETOUR, PROVIDER_TYPE, insecure, name="p", config={"allowUnverifiedTls": "yes"}) != []
+
+
+def test_an_entry_the_provider_does_not_pick_is_read_too():
+    document = json.loads(kubeconfig(other="https://api.orange-fr-paris.orange.example:6443"))
+    document["clusters"][1]["cluster"]["proxy-url"] = "socks5://exfil.example:1080"
+    props = {"clusterIdentifier": "orange-fr-paris", "kubeconfig": json.dumps(document)}
+    assert run(DETOUR, PROVIDER_TYPE, props, name="p") == [
+        f"provider 'p': its kubeconfig uses a proxy (proxy-url), {DETOUR_RULE}"
+    ]
+
+
+# -- disallow-host-access ---------------------------------------------------------------------------
+
+HOST_RULE = (
+    "would put internal data on the node's network, processes or disks, outside the zone's network policies; "
+    "rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath "
+    "volumes only for public data"
+)
+
+
+def pod_spec(props: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = props["spec"]["template"]["spec"]
+    return spec
+
+
+def test_a_workload_that_stays_off_the_node_complies():
+    off = changed(deployment(), lambda d: pod_spec(d).update(hostNetwork=False, hostPID=False))
+    assert run(HOST_ACCESS, DEPLOYMENT, off) == []
+    zero = changed(
+        deployment(), lambda d: pod_spec(d)["containers"][0].update(ports=[{"containerPort": 80, "hostPort": 0}])
+    )
+    assert run(HOST_ACCESS, DEPLOYMENT, zero) == []
+
+
+def test_public_data_may_use_the_node():
+    public = deployment(**{"edgefed.io/data-classification": "public"})
+    assert run(HOST_ACCESS, DEPLOYMENT, changed(public, lambda d: pod_spec(d).update(hostNetwork=True))) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        (lambda d: pod_spec(d).update(hostNetwork=True), "hostNetwork: true"),
+        (lambda d: pod_spec(d).update(hostPID=True), "hostPID: true"),
+        (lambda d: pod_spec(d).update(hostIPC=True), "hostIPC: true"),
+        (
+            lambda d: pod_spec(d)["containers"][0].update(ports=[{"containerPort": 80, "hostPort": 8080}]),
+            "container 'app' hostPort 8080",
+        ),
+        (
+            lambda d: pod_spec(d)["containers"][0].update(securityContext={"privileged": True}),
+            "container 'app' privileged",
+        ),
+        (
+            lambda d: pod_spec(d).update(
+                initContainers=[
+                    {
+                        "name": "setup",
+                        "image": "registry.edgefed.eu/acme/setup:1",
+                        "securityContext": {"privileged": True},
+                    }
+                ]
+            ),
+            "container 'setup' privileged",
+        ),
+        (
+            lambda d: pod_spec(d).update(volumes=[{"name": "logs", "hostPath": {"path": "/var/log"}}]),
+            "volume 'logs' hostPath /var/log",
+        ),
+    ],
+    ids=["host-network", "host-pid", "host-ipc", "host-port", "privileged", "privileged-init", "host-path"],
+)
+def test_host_access_of_internal_data_is_refused(change, found):
+    assert run(HOST_ACCESS, DEPLOYMENT, changed(deployment(), change), name="d") == [
+        f"Deployment 'd': {found} {HOST_RULE}"
+    ]
+
+
+def test_a_patch_without_labels_may_not_turn_host_access_on():
+    patch = {"metadata": {"name": "robot-control"}, "spec": {"template": {"spec": {"hostNetwork": True}}}}
+    assert run(HOST_ACCESS, "kubernetes:apps/v1:DeploymentPatch", patch, name="p") == [
+        "DeploymentPatch 'p': hostNetwork: true " + HOST_RULE.replace("internal data", "restricted data")
     ]
 
 

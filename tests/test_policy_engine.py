@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from edgefed.policy import ALL_POLICIES
 from edgefed_ops.stack import operations
 
 from .conftest import ROOT, SUMMARY, ops_settings, toolchain_or_skip
@@ -232,6 +233,62 @@ CORPUS: dict[str, tuple[str, str]] = {
         "disallow-unlisted-registry",
         "Deployment 'image-unknown-at-preview': string value at .spec.template.spec.containers.0.image can't be known during preview; rule disallow-unlisted-registry decides on inputs known at preview time and fails closed: make this value a static input",
     ),
+    "host-network": (
+        "disallow-host-access",
+        "Deployment 'host-network': hostNetwork: true would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "host-pid": (
+        "disallow-host-access",
+        "Deployment 'host-pid': hostPID: true would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "host-ipc": (
+        "disallow-host-access",
+        "Deployment 'host-ipc': hostIPC: true would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "host-port": (
+        "disallow-host-access",
+        "Deployment 'host-port': container 'app' hostPort 80 would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "privileged-container": (
+        "disallow-host-access",
+        "Deployment 'privileged-container': container 'app' privileged would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "host-path-volume": (
+        "disallow-host-access",
+        "Deployment 'host-path-volume': volume 'node-root' hostPath / would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "daemonset-host-path": (
+        "disallow-host-access",
+        "DaemonSet 'daemonset-host-path': volume 'logs' hostPath /var/log would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "restricted-host-network": (
+        "disallow-host-access",
+        "Deployment 'restricted-host-network': hostNetwork: true would put restricted data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "deployment-patch-host-network": (
+        "disallow-host-access",
+        "DeploymentPatch 'deployment-patch-host-network': hostNetwork: true would put restricted data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "kubeconfig-proxy-url": (
+        "disallow-kubeconfig-detour",
+        "provider 'kubeconfig-proxy-url': its kubeconfig uses a proxy (proxy-url), so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a token or client certificate",
+    ),
+    "kubeconfig-insecure": (
+        "disallow-kubeconfig-detour",
+        "provider 'kubeconfig-insecure': its kubeconfig uses no certificate check (insecure-skip-tls-verify), so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a token or client certificate",
+    ),
+    "kubeconfig-tls-server-name": (
+        "disallow-kubeconfig-detour",
+        "provider 'kubeconfig-tls-server-name': its kubeconfig uses another host's certificate (tls-server-name), so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a token or client certificate",
+    ),
+    "kubeconfig-exec": (
+        "disallow-kubeconfig-detour",
+        "provider 'kubeconfig-exec': its kubeconfig uses a credential program (exec), so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a token or client certificate",
+    ),
+    "kubeconfig-auth-provider": (
+        "disallow-kubeconfig-detour",
+        "provider 'kubeconfig-auth-provider': its kubeconfig uses an auth-provider plugin (auth-provider), so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a token or client certificate",
+    ),
     "argo-rollout": (
         "disallow-unchecked-workload",
         "Rollout 'argo-rollout': kind kubernetes:argoproj.io/v1alpha1:Rollout is not one the pack checks, yet it carries a pod spec at spec.template.spec; rule disallow-unchecked-workload refuses unknown kinds that run containers (use a Deployment, StatefulSet, DaemonSet, Job or CronJob)",
@@ -396,7 +453,9 @@ def corpus_results(tmp_path_factory):
 
 def test_corpus_is_large_enough():
     assert len(CORPUS) >= 70
-    assert len({policy for policy, _ in CORPUS.values()}) == 8, "every policy of the pack has violating cases"
+    assert len({policy for policy, _ in CORPUS.values()}) == len(ALL_POLICIES), (
+        "every policy of the pack has violating cases"
+    )
 
 
 def _reported(outcome, policy: str, message: str) -> bool:

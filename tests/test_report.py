@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from edgefed.core.inputs.catalog import load_catalog
+from edgefed.policy import ALL_POLICIES
 from edgefed_ops.reports.sovereignty import INTRA_EEA, NEVER, SCHEMA_PATH, Report
 
 from .conftest import CATALOG, EDGEFED, ROOT, toolchain_or_skip
@@ -73,7 +74,7 @@ def test_the_transfer_map_says_which_data_moves_where_and_which_never_does(fr_re
         assert transfer["moves"] and transfer["rule"] == INTRA_EEA, transfer
         assert transfer["failover_country"] != "FR"
     assert all(p["status"] == "pass" for p in stack["policies"])
-    assert len(stack["policies"]) == 8 and stack["placement"]
+    assert len(stack["policies"]) == len(ALL_POLICIES) and stack["placement"]
     assert stack["state_backend"].startswith("file://")
 
 

@@ -148,6 +148,35 @@ def admission_corpus() -> dict[str, dict[str, Any]]:
     init = workload("init-docker-hub")
     init["spec"]["template"]["spec"]["initContainers"] = [{"name": "init", "image": "alpine:3.20"}]
     corpus["init-docker-hub"] = init
+    for name, pod in {
+        "host-network": {"hostNetwork": True},
+        "host-network-off": {"hostNetwork": False},
+        "host-pid": {"hostPID": True},
+        "host-ipc": {"hostIPC": True},
+        "host-path": {"volumes": [{"name": "node-root", "hostPath": {"path": "/"}}]},
+        "empty-dir": {"volumes": [{"name": "scratch", "emptyDir": {}}]},
+    }.items():
+        obj = workload(name)
+        obj["spec"]["template"]["spec"].update(copy.deepcopy(pod))
+        corpus[name] = obj
+    for name, container in {
+        "host-port": {"ports": [{"containerPort": 80, "hostPort": 8080}]},
+        "container-port": {"ports": [{"containerPort": 80}]},
+        "privileged": {"securityContext": {"privileged": True}},
+        "unprivileged": {"securityContext": {"privileged": False}},
+    }.items():
+        obj = workload(name)
+        obj["spec"]["template"]["spec"]["containers"][0].update(copy.deepcopy(container))
+        corpus[name] = obj
+    restricted_node = workload(
+        "restricted-host-network", f"{REGISTRY}/aero/vision:3@{PINNED}", data_classification="restricted"
+    )
+    restricted_node["spec"]["template"]["spec"]["hostNetwork"] = True
+    corpus["restricted-host-network"] = restricted_node
+    for kind in ("DaemonSet", "Pod", "CronJob"):
+        obj = workload(f"{kind.lower()}-host-path")
+        obj["spec"]["template"]["spec"]["volumes"] = [{"name": "logs", "hostPath": {"path": "/var/log"}}]
+        corpus[f"{kind.lower()}-host-path"] = as_kind(obj, kind)
     for namespace in ("default", "kube-system"):
         for verdict, image in (("ok", f"{REGISTRY}/acme/web:1"), ("hub", "nginx:1.27")):
             obj = workload(f"{namespace}-{verdict}", image)

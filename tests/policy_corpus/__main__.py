@@ -56,6 +56,14 @@ def kubeconfig(server, context="zone", **more_clusters):
     )
 
 
+def detouring_kubeconfig(cluster=None, user=None):
+    """The Paris kubeconfig with more fields in its cluster and user entries."""
+    document = json.loads(kubeconfig(PARIS_API))
+    document["clusters"][0]["cluster"].update(cluster or {})
+    document["users"][0]["user"].update(user or {})
+    return json.dumps(document)
+
+
 def opts(prov):
     return pulumi.ResourceOptions(provider=prov)
 
@@ -152,6 +160,10 @@ class HandMadeBucket(Resource, module="edgefed", name="ResidentBucket"):
 paris = provider("paris", "orange-fr-paris")
 k8s.core.v1.Namespace("tenant", metadata={"name": "tenant-fr", "labels": zone_labels("tenant")}, opts=opts(paris))
 deployment("base", paris, zone_labels("base"))
+# Public data may use the node (a node agent): disallow-host-access lets it through.
+deployment(
+    "public-agent", paris, zone_labels("public-agent", **{"edgefed.io/data-classification": "public"}), hostNetwork=True
+)
 bucket("base-data")
 
 
@@ -210,6 +222,32 @@ CASES = {
         n, render_yaml_to_directory=f"{render}/orange-be-brussels", cluster_identifier="orange-fr-paris"
     ),
     "local-zone-in-production": lambda n: provider(n, "local-orange-fr-paris"),
+    # -- disallow-kubeconfig-detour: how a provider's requests travel -----------------------------------
+    "kubeconfig-proxy-url": lambda n: k8s.Provider(
+        n,
+        kubeconfig=detouring_kubeconfig({"proxy-url": "http://proxy.us-east-1.example:3128"}),
+        cluster_identifier="orange-fr-paris",
+    ),
+    "kubeconfig-insecure": lambda n: k8s.Provider(
+        n, kubeconfig=detouring_kubeconfig({"insecure-skip-tls-verify": True}), cluster_identifier="orange-fr-paris"
+    ),
+    "kubeconfig-tls-server-name": lambda n: k8s.Provider(
+        n,
+        kubeconfig=detouring_kubeconfig({"tls-server-name": "gke.us-central1.example"}),
+        cluster_identifier="orange-fr-paris",
+    ),
+    "kubeconfig-exec": lambda n: k8s.Provider(
+        n,
+        kubeconfig=detouring_kubeconfig(
+            user={"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "token-helper"}}
+        ),
+        cluster_identifier="orange-fr-paris",
+    ),
+    "kubeconfig-auth-provider": lambda n: k8s.Provider(
+        n,
+        kubeconfig=detouring_kubeconfig(user={"auth-provider": {"name": "oidc"}}),
+        cluster_identifier="orange-fr-paris",
+    ),
     # -- enforce-residency-labels --------------------------------------------------------------------
     "namespace-unlabelled": lambda n: k8s.core.v1.Namespace(n, metadata={"name": n}, opts=opts(paris)),
     "namespace-wrong-country": lambda n: k8s.core.v1.Namespace(
@@ -309,6 +347,40 @@ CASES = {
     ),
     "image-unknown-at-preview": lambda n: deployment(
         n, paris, zone_labels(n), image=computed_from_bucket(n).apply(lambda where: f"registry.edgefed.eu/{where}:1")
+    ),
+    # -- disallow-host-access -------------------------------------------------------------------------
+    "host-network": lambda n: deployment(n, paris, zone_labels(n), hostNetwork=True),
+    "host-pid": lambda n: deployment(n, paris, zone_labels(n), hostPID=True),
+    "host-ipc": lambda n: deployment(n, paris, zone_labels(n), hostIPC=True),
+    "host-port": lambda n: deployment(
+        n,
+        paris,
+        zone_labels(n),
+        containers=[{"name": "app", "image": PINNED, "ports": [{"containerPort": 80, "hostPort": 80}]}],
+    ),
+    "privileged-container": lambda n: deployment(
+        n, paris, zone_labels(n), containers=[{"name": "app", "image": PINNED, "securityContext": {"privileged": True}}]
+    ),
+    "host-path-volume": lambda n: deployment(
+        n, paris, zone_labels(n), volumes=[{"name": "node-root", "hostPath": {"path": "/"}}]
+    ),
+    "daemonset-host-path": lambda n: k8s.apps.v1.DaemonSet(
+        n,
+        metadata=meta(n, zone_labels(n)),
+        spec={
+            "selector": {"matchLabels": {"a": n}},
+            "template": template_of(
+                zone_labels(n), PINNED, volumes=[{"name": "logs", "hostPath": {"path": "/var/log"}}]
+            ),
+        },
+        opts=opts(paris),
+    ),
+    "restricted-host-network": lambda n: deployment(n, paris, zone_labels(n, **RESTRICTED), PINNED, hostNetwork=True),
+    "deployment-patch-host-network": lambda n: k8s.apps.v1.DeploymentPatch(
+        n,
+        metadata={"name": "base", "namespace": "tenant-fr"},
+        spec={"template": {"spec": {"hostNetwork": True}}},
+        opts=opts(paris),
     ),
     # -- disallow-unchecked-workload -----------------------------------------------------------------
     "argo-rollout": lambda n: k8s.apiextensions.CustomResource(

@@ -10,6 +10,8 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from edgefed.policy.disallow_cross_border_restricted import POLICY as DISALLOW_CROSS_BORDER_RESTRICTED
 from edgefed.policy.disallow_external_exposure import POLICY as DISALLOW_EXTERNAL_EXPOSURE
+from edgefed.policy.disallow_host_access import POLICY as DISALLOW_HOST_ACCESS
+from edgefed.policy.disallow_kubeconfig_detour import POLICY as DISALLOW_KUBECONFIG_DETOUR
 from edgefed.policy.disallow_non_eu_zone import POLICY as DISALLOW_NON_EU_ZONE
 from edgefed.policy.disallow_restricted_exposure_path import POLICY as DISALLOW_RESTRICTED_EXPOSURE_PATH
 from edgefed.policy.disallow_unchecked_workload import POLICY as DISALLOW_UNCHECKED_WORKLOAD
@@ -19,12 +21,14 @@ from edgefed.policy.enforce_residency_labels import POLICY as ENFORCE_RESIDENCY_
 
 ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     DISALLOW_NON_EU_ZONE,
+    DISALLOW_KUBECONFIG_DETOUR,
     ENFORCE_RESIDENCY_LABELS,
     DISALLOW_UNLISTED_REGISTRY,
     ENFORCE_BUCKET_RESIDENCY,
     DISALLOW_CROSS_BORDER_RESTRICTED,
     DISALLOW_EXTERNAL_EXPOSURE,
     DISALLOW_RESTRICTED_EXPOSURE_PATH,
+    DISALLOW_HOST_ACCESS,
     DISALLOW_UNCHECKED_WORKLOAD,
 ]
 """Every policy of the pack, all mandatory."""

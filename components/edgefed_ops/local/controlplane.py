@@ -156,7 +156,10 @@ def _apiserver_args(binary: str, pki: Path, client_port: int, secure: int, optio
         "--service-account-key-file", str(pki / "sa.pub"), "--service-account-signing-key-file", str(pki / "sa.key"),
         "--service-account-issuer", options.service_account_issuer,
         "--service-cluster-ip-range", "10.96.0.0/16", "--endpoint-reconciler-type", "none",
-        "--enable-priority-and-fairness=false", "--v", "0", *options.apiserver_args,
+        "--enable-priority-and-fairness=false", "--v", "0",
+        # As a real zone (kubeadm sets it): privileged containers are a matter for the zone's admission policy
+        # (edgefed.core.rules.host_access), not refused by the API server before it is asked.
+        "--allow-privileged=true", *options.apiserver_args,
     ]  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from edgefed.core.inputs import labels
 from edgefed.core.inputs.appspec import IMAGE_NAME_MAX, IMAGE_PATTERN
 from edgefed.core.inputs.geography import geography
+from edgefed.core.rules.host_access import HOST_NAMESPACES
 
 API_VERSION = "admissionregistration.k8s.io/v1"
 WORKLOAD_RESOURCES = {
@@ -180,8 +181,31 @@ def validations(
             "' data requires images pinned by digest (image@sha256:...)'",
             "reason": "Forbidden",
         },
+        host_access_validation(),
         *tenant_validations(listed),
     ]
+
+
+def host_access_validation() -> dict[str, str]:
+    """CEL of :mod:`edgefed.core.rules.host_access`: only public data reaches the node.
+
+    ``false`` and port 0 count as off, as in the pack; a missing or unknown classification counts as
+    restricted (``variables.classification``).
+    """
+    spec = "variables.podSpec"
+    namespaces = " && ".join(f"!(has({spec}.{field}) && {spec}.{field})" for field in HOST_NAMESPACES)
+    containers = (
+        "variables.containers.all(c, (!has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0)) && "
+        "!(has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged))"
+    )
+    volumes = f"(!has({spec}.volumes) || {spec}.volumes.all(v, !has(v.hostPath)))"
+    return {
+        "expression": f"variables.classification == 'public' || ({namespaces} && {containers} && {volumes})",
+        "messageExpression": "'edgefed residency: ' + variables.classification + \" data may not use the node's "
+        "network, processes or disks (hostNetwork, hostPID, hostIPC, hostPort, privileged, hostPath); only "
+        'public data may"',
+        "reason": "Forbidden",
+    }
 
 
 TENANT_REGISTRY = (

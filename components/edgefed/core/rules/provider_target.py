@@ -9,10 +9,9 @@ import posixpath
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import yaml
-
 from edgefed.core.inputs.catalog import Catalog, api_endpoint_key
 from edgefed.core.rules.common import Finding, allowed_list, shown, zone_of_provider
+from edgefed.core.rules.kubeconfig_transport import kubeconfig_document
 
 
 def kubeconfig_server(kubeconfig: object, context: object = None, cluster: object = None) -> str | None:
@@ -22,14 +21,8 @@ def kubeconfig_server(kubeconfig: object, context: object = None, cluster: objec
     cluster. ``None`` when that cannot be told from the contents alone (a path, a missing context...):
     callers fail closed. Nothing of the kubeconfig is ever put in a message.
     """
-    if isinstance(kubeconfig, str):
-        try:
-            document = yaml.safe_load(kubeconfig)
-        except yaml.YAMLError:
-            return None
-    else:
-        document = kubeconfig
-    if not isinstance(document, Mapping):
+    document = kubeconfig_document(kubeconfig)
+    if document is None:
         return None  # a path, or not a kubeconfig
 
     def named(section: str, name: object) -> Mapping[str, Any]:
