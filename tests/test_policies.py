@@ -27,9 +27,11 @@ from edgefed.policy import ALL_POLICIES
 from edgefed.policy.common import COMPLIANCE, VERBS
 from edgefed.policy.disallow_cross_border_restricted import POLICY as CROSS_BORDER
 from edgefed.policy.disallow_external_exposure import POLICY as EXPOSURE
+from edgefed.policy.disallow_external_name import POLICY as EXTERNAL_NAME
 from edgefed.policy.disallow_host_access import POLICY as HOST_ACCESS
 from edgefed.policy.disallow_kubeconfig_detour import POLICY as DETOUR
 from edgefed.policy.disallow_non_eu_zone import POLICY as NON_EU_ZONE
+from edgefed.policy.disallow_offzone_webhook import POLICY as WEBHOOK
 from edgefed.policy.disallow_unlisted_registry import POLICY as REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as BUCKET
 from edgefed.policy.enforce_residency_labels import POLICY as LABELS
@@ -112,7 +114,7 @@ def changed(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
 
 
 def test_every_policy_is_named_verb_noun_and_carries_metadata():
-    assert len(ALL_POLICIES) == 10
+    assert len(ALL_POLICIES) == 12
     for policy in ALL_POLICIES:
         assert policy.name.split("-", 1)[0] in VERBS
         assert policy.enforcement_level.value == "mandatory"
@@ -762,6 +764,75 @@ def test_a_patch_without_labels_may_not_turn_host_access_on():
     patch = {"metadata": {"name": "robot-control"}, "spec": {"template": {"spec": {"hostNetwork": True}}}}
     assert run(HOST_ACCESS, "kubernetes:apps/v1:DeploymentPatch", patch, name="p") == [
         "DeploymentPatch 'p': hostNetwork: true " + HOST_RULE.replace("internal data", "restricted data")
+    ]
+
+
+# -- disallow-external-name and disallow-offzone-webhook -------------------------------------------
+
+EXTERNAL_NAME_RULE = "rule disallow-external-name allows ExternalName Services only for public data"
+
+
+def external_name(classification: str | None = "public", **spec: Any) -> dict[str, Any]:
+    found = labels_for(**{"edgefed.io/data-classification": classification})
+    if classification is None:
+        del found["edgefed.io/data-classification"]
+    return {
+        "metadata": {"name": "partner", "labels": found},
+        "spec": {"type": "ExternalName", "externalName": "api.partner.example", **spec},
+    }
+
+
+def test_an_external_name_for_public_data_and_a_cluster_ip_comply():
+    assert run(EXTERNAL_NAME, SERVICE, external_name(), name="s") == []
+    assert run(EXTERNAL_NAME, SERVICE, service("ClusterIP", "restricted"), name="s") == []
+
+
+@pytest.mark.parametrize(
+    ("props", "held"),
+    [
+        (external_name("internal"), "internal"),
+        (external_name("personal"), "personal"),
+        (external_name(None), "restricted"),
+        ({"metadata": {"name": "partner"}, "spec": {"externalName": "api.partner.example"}}, "restricted"),
+    ],
+    ids=["internal", "personal", "unclassified", "patch-sets-only-the-name"],
+)
+def test_an_external_name_for_data_that_is_not_public_is_refused(props, held):
+    resource_type = "kubernetes:core/v1:ServicePatch" if "type" not in props["spec"] else SERVICE
+    kind = resource_type.rsplit(":", 1)[1]
+    assert run(EXTERNAL_NAME, resource_type, props, name="s") == [
+        f"{kind} 's': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for "
+        f"{held} data; {EXTERNAL_NAME_RULE}"
+    ]
+
+
+VALIDATING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration"
+
+
+def webhooks(client_config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "checks"},
+        "webhooks": [{"name": "check.edgefed.eu", "clientConfig": client_config, "sideEffects": "None"}],
+    }
+
+
+def test_a_webhook_served_inside_the_zone_complies():
+    in_zone = webhooks({"service": {"name": "checker", "namespace": "edgefed-system", "port": 443}})
+    assert run(WEBHOOK, VALIDATING, in_zone, name="w") == []
+
+
+@pytest.mark.parametrize(
+    "resource_type",
+    [VALIDATING, "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfigurationPatch"],
+    ids=["validating", "mutating-patch"],
+)
+def test_a_webhook_called_by_url_is_refused(resource_type):
+    by_url = webhooks({"url": "https://hooks.us-east-1.example.com:8443/validate"})
+    kind = resource_type.rsplit(":", 1)[1]
+    assert run(WEBHOOK, resource_type, by_url, name="w") == [
+        f"{kind} 'w': webhook 'check.edgefed.eu' calls 'hooks.us-east-1.example.com' by URL, so the API server sends "
+        "it every object it matches; rule disallow-offzone-webhook allows only webhooks whose clientConfig names a "
+        "Service inside the zone"
     ]
 
 

@@ -289,6 +289,22 @@ CORPUS: dict[str, tuple[str, str]] = {
         "disallow-kubeconfig-detour",
         "provider 'kubeconfig-auth-provider': its kubeconfig uses an auth-provider plugin (auth-provider), so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a token or client certificate",
     ),
+    "external-name-internal": (
+        "disallow-external-name",
+        "Service 'external-name-internal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for internal data; rule disallow-external-name allows ExternalName Services only for public data",
+    ),
+    "external-name-unclassified": (
+        "disallow-external-name",
+        "Service 'external-name-unclassified': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data",
+    ),
+    "validating-webhook-url": (
+        "disallow-offzone-webhook",
+        "ValidatingWebhookConfiguration 'validating-webhook-url': webhook 'check.edgefed.eu' calls 'hooks.us-east-1.example.com' by URL, so the API server sends it every object it matches; rule disallow-offzone-webhook allows only webhooks whose clientConfig names a Service inside the zone",
+    ),
+    "mutating-webhook-url": (
+        "disallow-offzone-webhook",
+        "MutatingWebhookConfiguration 'mutating-webhook-url': webhook 'check.edgefed.eu' calls '203.0.113.7' by URL, so the API server sends it every object it matches; rule disallow-offzone-webhook allows only webhooks whose clientConfig names a Service inside the zone",
+    ),
     "argo-rollout": (
         "disallow-unchecked-workload",
         "Rollout 'argo-rollout': kind kubernetes:argoproj.io/v1alpha1:Rollout is not one the pack checks, yet it carries a pod spec at spec.template.spec; rule disallow-unchecked-workload refuses unknown kinds that run containers (use a Deployment, StatefulSet, DaemonSet, Job or CronJob)",

@@ -186,6 +186,30 @@ def compliant(n):
     k8s.Provider(n + "-live", kubeconfig=kubeconfig(PARIS_API), cluster_identifier="orange-fr-paris")
     restricted_pods(n)
     service(n + "-front", paris, zone_labels(n, **RESTRICTED), selector={"a": n})
+    # Public data may be sent by name; a webhook served by a Service of the zone stays in it.
+    external_name(n + "-public-partner", zone_labels(n, **{"edgefed.io/data-classification": "public"}))
+    webhook_configuration(n + "-checks", {"service": {"name": "checker", "namespace": "tenant-fr", "port": 443}})
+
+
+def external_name(name, labels):
+    spec = {"type": "ExternalName", "externalName": "api.partner.example"}
+    return k8s.core.v1.Service(name, metadata=meta(name, labels), spec=spec, opts=opts(paris))
+
+
+def webhook_configuration(name, client_config, kind="Validating"):
+    hooks = [
+        {
+            "name": "check.edgefed.eu",
+            "clientConfig": client_config,
+            "sideEffects": "None",
+            "admissionReviewVersions": ["v1"],
+            "rules": [
+                {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["configmaps"]}
+            ],
+        }
+    ]
+    resource = getattr(k8s.admissionregistration.v1, f"{kind}WebhookConfiguration")
+    return resource(name, metadata={"name": name}, webhooks=hooks, opts=opts(paris))
 
 
 def computed_from_bucket(n):
@@ -382,6 +406,15 @@ CASES = {
         spec={"template": {"spec": {"hostNetwork": True}}},
         opts=opts(paris),
     ),
+    # -- disallow-external-name and disallow-offzone-webhook ----------------------------------------------
+    "external-name-internal": lambda n: external_name(n, zone_labels(n)),
+    "external-name-unclassified": lambda n: external_name(
+        n, zone_labels(n, **{"edgefed.io/data-classification": None})
+    ),
+    "validating-webhook-url": lambda n: webhook_configuration(
+        n, {"url": "https://hooks.us-east-1.example.com/validate"}
+    ),
+    "mutating-webhook-url": lambda n: webhook_configuration(n, {"url": "https://203.0.113.7:8443/mutate"}, "Mutating"),
     # -- disallow-unchecked-workload -----------------------------------------------------------------
     "argo-rollout": lambda n: k8s.apiextensions.CustomResource(
         n,

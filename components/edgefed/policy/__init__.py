@@ -10,9 +10,11 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from edgefed.policy.disallow_cross_border_restricted import POLICY as DISALLOW_CROSS_BORDER_RESTRICTED
 from edgefed.policy.disallow_external_exposure import POLICY as DISALLOW_EXTERNAL_EXPOSURE
+from edgefed.policy.disallow_external_name import POLICY as DISALLOW_EXTERNAL_NAME
 from edgefed.policy.disallow_host_access import POLICY as DISALLOW_HOST_ACCESS
 from edgefed.policy.disallow_kubeconfig_detour import POLICY as DISALLOW_KUBECONFIG_DETOUR
 from edgefed.policy.disallow_non_eu_zone import POLICY as DISALLOW_NON_EU_ZONE
+from edgefed.policy.disallow_offzone_webhook import POLICY as DISALLOW_OFFZONE_WEBHOOK
 from edgefed.policy.disallow_restricted_exposure_path import POLICY as DISALLOW_RESTRICTED_EXPOSURE_PATH
 from edgefed.policy.disallow_unchecked_workload import POLICY as DISALLOW_UNCHECKED_WORKLOAD
 from edgefed.policy.disallow_unlisted_registry import POLICY as DISALLOW_UNLISTED_REGISTRY
@@ -29,6 +31,8 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     DISALLOW_EXTERNAL_EXPOSURE,
     DISALLOW_RESTRICTED_EXPOSURE_PATH,
     DISALLOW_HOST_ACCESS,
+    DISALLOW_EXTERNAL_NAME,
+    DISALLOW_OFFZONE_WEBHOOK,
     DISALLOW_UNCHECKED_WORKLOAD,
 ]
 """Every policy of the pack, all mandatory."""

@@ -61,6 +61,14 @@ ROUTE_TYPES = tuple(
     for kind in ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 )
 """Gateway API routes (custom resources: ``kubernetes:<apiVersion>:<kind>``) whose backends are Services."""
+WEBHOOK_TYPES = tuple(
+    f"kubernetes:admissionregistration.k8s.io/{version}:{kind}{patch}"
+    for version in ("v1", "v1beta1")
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+    for patch in ("", "Patch")
+)
+"""Admission webhook configurations (every API version the provider knows) and their patches: the API server
+sends each webhook every object it matches."""
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 """A Helm release installs its chart inside the provider: its objects never reach the pack one by one."""
 MANIFEST_GROUP_TYPES = (
