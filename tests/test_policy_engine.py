@@ -305,6 +305,66 @@ CORPUS: dict[str, tuple[str, str]] = {
         "disallow-offzone-webhook",
         "MutatingWebhookConfiguration 'mutating-webhook-url': webhook 'check.edgefed.eu' calls '203.0.113.7' by URL, so the API server sends it every object it matches; rule disallow-offzone-webhook allows only webhooks whose clientConfig names a Service inside the zone",
     ),
+    "statefulset-host-ipc": (
+        "disallow-host-access",
+        "StatefulSet 'statefulset-host-ipc': hostIPC: true would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "job-host-pid": (
+        "disallow-host-access",
+        "Job 'job-host-pid': hostPID: true would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "cronjob-host-network": (
+        "disallow-host-access",
+        "CronJob 'cronjob-host-network': hostNetwork: true would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "pod-privileged": (
+        "disallow-host-access",
+        "Pod 'pod-privileged': container 'app' privileged would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "replicaset-host-port": (
+        "disallow-host-access",
+        "ReplicaSet 'replicaset-host-port': container 'exporter' hostPort 9100 would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "pod-template-host-path": (
+        "disallow-host-access",
+        "PodTemplate 'pod-template-host-path': volume 'docker' hostPath /var/run/docker.sock would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "replication-controller-host-network": (
+        "disallow-host-access",
+        "ReplicationController 'replication-controller-host-network': hostNetwork: true would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "personal-host-network": (
+        "disallow-host-access",
+        "Deployment 'personal-host-network': hostNetwork: true would put personal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "init-container-privileged": (
+        "disallow-host-access",
+        "Deployment 'init-container-privileged': container 'setup' privileged would put internal data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "statefulset-patch-host-path": (
+        "disallow-host-access",
+        "StatefulSetPatch 'statefulset-patch-host-path': volume 'root' hostPath / would put restricted data on the node's network, processes or disks, outside the zone's network policies; rule disallow-host-access allows host network, ports, PID and IPC, privileged containers and hostPath volumes only for public data",
+    ),
+    "kubeconfig-proxy-in-unused-cluster": (
+        "disallow-kubeconfig-detour",
+        "provider 'kubeconfig-proxy-in-unused-cluster': its kubeconfig uses a proxy (proxy-url), so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a token or client certificate",
+    ),
+    "kubeconfig-exec-in-unused-user": (
+        "disallow-kubeconfig-detour",
+        "provider 'kubeconfig-exec-in-unused-user': its kubeconfig uses a credential program (exec), so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a token or client certificate",
+    ),
+    "external-name-personal": (
+        "disallow-external-name",
+        "Service 'external-name-personal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for personal data; rule disallow-external-name allows ExternalName Services only for public data",
+    ),
+    "service-patch-external-name": (
+        "disallow-external-name",
+        "ServicePatch 'service-patch-external-name': type ExternalName sends what its clients send to 'collector.cn-north-1.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data",
+    ),
+    "validating-webhook-patch-url": (
+        "disallow-offzone-webhook",
+        "ValidatingWebhookConfigurationPatch 'validating-webhook-patch-url': webhook 'check.edgefed.eu' calls 'hooks.cn-north-1.example.cn' by URL, so the API server sends it every object it matches; rule disallow-offzone-webhook allows only webhooks whose clientConfig names a Service inside the zone",
+    ),
     "argo-rollout": (
         "disallow-unchecked-workload",
         "Rollout 'argo-rollout': kind kubernetes:argoproj.io/v1alpha1:Rollout is not one the pack checks, yet it carries a pod spec at spec.template.spec; rule disallow-unchecked-workload refuses unknown kinds that run containers (use a Deployment, StatefulSet, DaemonSet, Job or CronJob)",
@@ -413,11 +473,17 @@ CORPUS["provider-country-not-allowed"] = (
 )
 
 
+ISOLATED = {"kubeconfig-exec", "kubeconfig-auth-provider"}
+"""Cases whose provider may fail to configure at preview (its credential plugin runs, or refuses its config):
+the engine then cancels the rest of that preview, so each gets a preview of its own."""
+
+
 def batches() -> dict[str, list[str]]:
-    """Previews to run: the compliant base alone, one per policy, and each case that narrows the config."""
+    """Previews to run: the compliant base alone, one per policy, and each case that narrows the config or
+    is isolated."""
     out: dict[str, list[str]] = {"compliant": ["compliant"]}
     for case, (policy, _) in CORPUS.items():
-        out.setdefault(case if case in NARROWED else policy, []).append(case)
+        out.setdefault(case if case in NARROWED or case in ISOLATED else policy, []).append(case)
     return out
 
 

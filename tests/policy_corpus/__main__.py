@@ -64,6 +64,13 @@ def detouring_kubeconfig(cluster=None, user=None):
     return json.dumps(document)
 
 
+def kubeconfig_with(entry, section="clusters"):
+    """The Paris kubeconfig with one more cluster or user entry, which no context uses."""
+    document = json.loads(kubeconfig(PARIS_API))
+    document[section].append(entry)
+    return json.dumps(document)
+
+
 def opts(prov):
     return pulumi.ResourceOptions(provider=prov)
 
@@ -87,9 +94,9 @@ def deployment(name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", 
     )
 
 
-def workload(kind, name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", template_labels=None):
-    """Any workload kind, built as its API wants it."""
-    template = template_of(labels, image, template_labels)
+def workload(kind, name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", template_labels=None, **pod):
+    """Any workload kind, built as its API wants it (``pod``: more fields of its pod spec)."""
+    template = template_of(labels, image, template_labels, **pod)
     selector = {"matchLabels": {"a": name}}
     if kind == "StatefulSet":
         spec = {"serviceName": name, "selector": selector, "template": template}
@@ -406,6 +413,66 @@ CASES = {
         spec={"template": {"spec": {"hostNetwork": True}}},
         opts=opts(paris),
     ),
+    "statefulset-host-ipc": lambda n: workload("StatefulSet", n, paris, zone_labels(n), hostIPC=True),
+    "job-host-pid": lambda n: workload("Job", n, paris, zone_labels(n), hostPID=True),
+    "cronjob-host-network": lambda n: workload("CronJob", n, paris, zone_labels(n), hostNetwork=True),
+    "pod-privileged": lambda n: workload(
+        "Pod",
+        n,
+        paris,
+        zone_labels(n),
+        containers=[{"name": "app", "image": PINNED, "securityContext": {"privileged": True}}],
+    ),
+    "replicaset-host-port": lambda n: workload(
+        "ReplicaSet",
+        n,
+        paris,
+        zone_labels(n),
+        containers=[{"name": "exporter", "image": PINNED, "ports": [{"containerPort": 9100, "hostPort": 9100}]}],
+    ),
+    "pod-template-host-path": lambda n: workload(
+        "PodTemplate",
+        n,
+        paris,
+        zone_labels(n),
+        volumes=[{"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}],
+    ),
+    "replication-controller-host-network": lambda n: workload(
+        "ReplicationController", n, paris, zone_labels(n), hostNetwork=True
+    ),
+    "personal-host-network": lambda n: deployment(
+        n, paris, zone_labels(n, **{"edgefed.io/data-classification": "personal"}), PINNED, hostNetwork=True
+    ),
+    "init-container-privileged": lambda n: deployment(
+        n,
+        paris,
+        zone_labels(n),
+        initContainers=[{"name": "setup", "image": PINNED, "securityContext": {"privileged": True}}],
+    ),
+    "statefulset-patch-host-path": lambda n: k8s.apps.v1.StatefulSetPatch(
+        n,
+        metadata={"name": "db", "namespace": "tenant-fr"},
+        spec={"template": {"spec": {"volumes": [{"name": "root", "hostPath": {"path": "/"}}]}}},
+        opts=opts(paris),
+    ),
+    "kubeconfig-proxy-in-unused-cluster": lambda n: k8s.Provider(
+        n,
+        kubeconfig=kubeconfig_with(
+            {"name": "spare", "cluster": {"server": PARIS_API, "proxy-url": "socks5://relay.example:1080"}}
+        ),
+        cluster_identifier="orange-fr-paris",
+    ),
+    "kubeconfig-exec-in-unused-user": lambda n: k8s.Provider(
+        n,
+        kubeconfig=kubeconfig_with(
+            {
+                "name": "helper",
+                "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "gcloud"}},
+            },
+            "users",
+        ),
+        cluster_identifier="orange-fr-paris",
+    ),
     # -- disallow-external-name and disallow-offzone-webhook ----------------------------------------------
     "external-name-internal": lambda n: external_name(n, zone_labels(n)),
     "external-name-unclassified": lambda n: external_name(
@@ -415,6 +482,23 @@ CASES = {
         n, {"url": "https://hooks.us-east-1.example.com/validate"}
     ),
     "mutating-webhook-url": lambda n: webhook_configuration(n, {"url": "https://203.0.113.7:8443/mutate"}, "Mutating"),
+    "external-name-personal": lambda n: external_name(
+        n, zone_labels(n, **{"edgefed.io/data-classification": "personal"})
+    ),
+    "service-patch-external-name": lambda n: k8s.core.v1.ServicePatch(
+        n,
+        metadata={"name": "base-svc", "namespace": "tenant-fr"},
+        spec={"externalName": "collector.cn-north-1.example"},
+        opts=opts(paris),
+    ),
+    "validating-webhook-patch-url": lambda n: k8s.admissionregistration.v1.ValidatingWebhookConfigurationPatch(
+        n,
+        metadata={"name": "existing-checks"},
+        webhooks=[
+            {"name": "check.edgefed.eu", "clientConfig": {"url": "https://hooks.cn-north-1.example.cn/validate"}}
+        ],
+        opts=opts(paris),
+    ),
     # -- disallow-unchecked-workload -----------------------------------------------------------------
     "argo-rollout": lambda n: k8s.apiextensions.CustomResource(
         n,
