@@ -655,6 +655,8 @@ def test_a_direct_verified_kubeconfig_complies():
     assert run(DETOUR, PROVIDER_TYPE, compliant_provider(), name="p") == []
     ca = {"certificate-authority-data": "LS0tLS1CRUdJTg==", "tls-server-name": "api.orange-fr-paris.orange.example"}
     assert run(DETOUR, PROVIDER_TYPE, transported(ca), name="p") == []
+    same_host = {"tls-server-name": "API.Orange-FR-Paris.orange.example"}
+    assert run(DETOUR, PROVIDER_TYPE, transported(same_host), name="p") == []
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,8 @@ def kubeconfig_detours(kubeconfig: object, *, allow_unverified_tls: bool = False
         found.append("no certificate check (insecure-skip-tls-verify)")
     if any(
         cluster.get("tls-server-name")
-        and cluster.get("tls-server-name") != urlparse(str(cluster.get("server"))).hostname
+        # Host names compare without case (urlparse lower-cases the server's already).
+        and str(cluster.get("tls-server-name")).lower() != urlparse(str(cluster.get("server"))).hostname
         for cluster in clusters
     ):
         found.append("another host's certificate (tls-server-name)")
