@@ -83,3 +83,27 @@ def test_state_check_refuses_before_anything_runs():
         result.returncode == 1
         and "state-check: zones-orange (FR): s3 backend at https://s3.it-mil.tim.example" in result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "preview acme-fr",
+        "up acme-de --no-policy",
+        "refresh zones-orange",
+        "destroy acme-it",
+        "stack acme-es -- stack ls",
+    ],
+)
+def test_every_engine_command_refuses_a_backend_outside_the_country_before_the_stack_exists(line, tmp_path):
+    """Not only the deploy workflow's state-check: the command itself refuses, wherever it runs."""
+    backend = tmp_path / "backend"
+    env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{backend}"}
+    command, stack = line.split()[:2]
+    result = subprocess.run([*EDGEFED, *line.split()], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        f"state backend refused: {stack} ({stack[-2:].upper() if command != 'refresh' else 'FR'}): backend file:// "
+        "keeps the state wherever this machine or service is, not provably in"
+    ), result.stderr
+    assert not backend.exists(), "the refused command created no stack and no backend folder"

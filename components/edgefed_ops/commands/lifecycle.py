@@ -1,7 +1,9 @@
 """``edgefed preview|up|refresh|destroy STACK``: a committed stack under the real engine, with the policy pack.
 
 A ``local-*`` stack (unless rendered) keeps its state in its country's object store of the running local
-federation and is checked with that federation's pack config, as ``edgefed deploy`` does.
+federation and is checked with that federation's pack config, as ``edgefed deploy`` does. Any other
+stack's backend must be an object store of its country (``edgefed.stack.state_residency``), checked
+before the stack is created or selected; a render-only run (``--render``) deploys nothing and is exempt.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import json
 from pathlib import Path
 
 from edgefed_ops.commands import inputs, options
-from edgefed_ops.errors import UsageError
+from edgefed_ops.errors import OpsError, UsageError
 from edgefed_ops.settings import Settings
 from edgefed_ops.stack import operations
 from edgefed_ops.stack.events import Outcome
 from edgefed_ops.stack.local_stacks import LocalStacks
+from edgefed_ops.stack.state_residency import state_residency
 from edgefed_ops.stack.workspace import StackWorkspace
 
 
@@ -56,6 +59,12 @@ def prepared_workspace(args: argparse.Namespace, settings: Settings) -> StackWor
         values |= {"renderYamlTo": str(settings.root / ".state" / "render" / stack), "buckets": False}
     local = stack in settings.local_stack_names() and not args.render
     workspace = LocalStacks(settings).workspace(stack) if local else StackWorkspace(settings, stack)
+    if not local and not args.render:
+        # Before the stack is created or selected: its state never starts outside its country (a local
+        # stack's backend is checked against the running federation's catalog when it is chosen).
+        residency = state_residency(settings, stack, workspace.state_url().url)
+        if residency.problem:
+            raise OpsError(f"state backend refused: {residency.refusal()} (render-only runs, --render, are exempt)")
     workspace.prepare(values)
     return workspace
 

@@ -53,13 +53,21 @@ class StackWorkspace:
         self._stack: auto.Stack | None = None
         """The selected stack, once: each selection is a CLI run (0.2 s of CPU against an object store)."""
 
-    def env(self) -> dict[str, str]:
-        """The engine's environment: scripts/env.sh, the settings' backend, or the stack's own."""
+    def state_url(self) -> BackendUrl:
+        """Where the stack's state lives (nothing created): the stack's own backend, the settings', env.sh's."""
+        return self.backend_url(self._engine_env())
+
+    def _engine_env(self) -> dict[str, str]:
         env = dict(engine_env(self.settings.root))
         if self.settings.backend_url:
             env["PULUMI_BACKEND_URL"] = self.settings.backend_url
         if self.backend is not None:
             env |= {**self.backend.env, "PULUMI_BACKEND_URL": self.backend.url}
+        return env
+
+    def env(self) -> dict[str, str]:
+        """The engine's environment: scripts/env.sh, the settings' backend, or the stack's own."""
+        env = self._engine_env()
         folder = self.backend_url(env).file_path
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
