@@ -71,14 +71,19 @@ def test_an_operator_zone_gives_each_contracted_tenant_its_namespace_quota_rules
     from edgefed.components.operator_zone import OperatorZone, OperatorZoneArgs
     from edgefed.core.inputs.contract import load_contract
     from edgefed.core.operatorslice import Grant
-    from edgefed.core.rules.pack_config import RegistryRules
+    from edgefed.core.rules.pack_config import Destinations, RegistryRules
 
     contract = load_contract(ROOT / "stacks" / "tenants" / "federation" / "acme.yaml", catalog)
     lyon = catalog.zone("orange-fr-lyon")
     grant = Grant(contract, "FR", contract.allocation("FR", lyon.id))
 
     def program():
-        OperatorZone(lyon.id, OperatorZoneArgs(zone=lyon, grants=[grant], rules=RegistryRules(), kubeconfig="kc"))
+        OperatorZone(
+            lyon.id,
+            OperatorZoneArgs(
+                zone=lyon, grants=[grant], rules=RegistryRules(), destinations=Destinations(), kubeconfig="kc"
+            ),
+        )
 
     rec = run_program(program, monkeypatch=monkeypatch)
     assert rec.named("orange-fr-lyon-provider").is_secret("kubeconfig")
@@ -251,11 +256,14 @@ def test_restricted_data_on_an_endpoint_without_default_encryption_is_refused(cl
 
 def test_the_operator_zone_installs_its_admission_policies_with_the_tenants_rules_as_parameters(catalog, monkeypatch):
     from edgefed.components.operator_zone import OperatorZone, OperatorZoneArgs
-    from edgefed.core.rules.pack_config import RegistryRules
+    from edgefed.core.rules.pack_config import Destinations, RegistryRules
 
     lyon = catalog.zone("orange-fr-lyon")
     rec = run_program(
-        lambda: OperatorZone(lyon.id, OperatorZoneArgs(zone=lyon, grants=[], rules=RegistryRules(), kubeconfig="kc")),
+        lambda: OperatorZone(
+            lyon.id,
+            OperatorZoneArgs(zone=lyon, grants=[], rules=RegistryRules(), destinations=Destinations(), kubeconfig="kc"),
+        ),
         monkeypatch=monkeypatch,
     )
     policy = rec.named("orange-fr-lyon-residency-policy")

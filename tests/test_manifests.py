@@ -16,6 +16,7 @@ from edgefed.core.inputs import labels
 from edgefed.core.inputs.appspec import load_app_spec
 from edgefed.core.objects import manifests
 from edgefed.core.placement.placer import ZoneAssignment
+from edgefed.core.rules.pack_config import Destinations
 
 from .conftest import APPS, ROOT
 
@@ -56,7 +57,9 @@ def zone_objects() -> dict[str, object]:
         "tenantRules": tenancy.params_data(contract),
         "role": tenancy.role_rules(),
         "roleSubjects": tenancy.role_binding_subjects(contract),
-        "tenancyGuard": tenancy.guard_policy(),
+        "tenancyGuard": tenancy.guard_policy(
+            "FR", Destinations(cidrs={"FR": ("10.33.0.0/16",), "DE": ("10.49.0.0/16",)})
+        ),
     }
 
 

@@ -32,6 +32,7 @@ from edgefed.policy.disallow_host_access import POLICY as HOST_ACCESS
 from edgefed.policy.disallow_kubeconfig_detour import POLICY as DETOUR
 from edgefed.policy.disallow_non_eu_zone import POLICY as NON_EU_ZONE
 from edgefed.policy.disallow_offzone_webhook import POLICY as WEBHOOK
+from edgefed.policy.disallow_open_egress import POLICY as EGRESS
 from edgefed.policy.disallow_unlisted_registry import POLICY as REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as BUCKET
 from edgefed.policy.enforce_residency_labels import POLICY as LABELS
@@ -114,7 +115,7 @@ def changed(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
 
 
 def test_every_policy_is_named_verb_noun_and_carries_metadata():
-    assert len(ALL_POLICIES) == 12
+    assert len(ALL_POLICIES) == 13
     for policy in ALL_POLICIES:
         assert policy.name.split("-", 1)[0] in VERBS
         assert policy.enforcement_level.value == "mandatory"
@@ -771,7 +772,10 @@ def test_a_patch_without_labels_may_not_turn_host_access_on():
 
 # -- disallow-external-name and disallow-offzone-webhook -------------------------------------------
 
-EXTERNAL_NAME_RULE = "rule disallow-external-name allows ExternalName Services only for public data"
+EXTERNAL_NAME_RULE = (
+    "rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config "
+    "allows in the zone's country (FR: telemetry.fr.edgefed.example)"
+)
 
 
 def external_name(classification: str | None = "public", **spec: Any) -> dict[str, Any]:
@@ -805,6 +809,159 @@ def test_an_external_name_for_data_that_is_not_public_is_refused(props, held):
     assert run(EXTERNAL_NAME, resource_type, props, name="s") == [
         f"{kind} 's': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for "
         f"{held} data; {EXTERNAL_NAME_RULE}"
+    ]
+
+
+@pytest.mark.parametrize("name", ["telemetry.fr.edgefed.example", "Telemetry.FR.edgefed.example."])
+def test_an_external_name_the_pack_config_allows_in_the_zones_country_complies(name):
+    assert run(EXTERNAL_NAME, SERVICE, external_name("restricted", externalName=name), name="s") == []
+
+
+def test_a_name_allowed_in_another_country_is_refused_in_this_one():
+    """DE's destination is not FR's: the zone's country (its provider's catalog zone) decides, not a label."""
+    props = external_name("personal", externalName="telemetry.de.edgefed.example")
+    assert run(EXTERNAL_NAME, SERVICE, props, name="s") == [
+        "Service 's': type ExternalName sends what its clients send to 'telemetry.de.edgefed.example', outside the "
+        f"zone, for personal data; {EXTERNAL_NAME_RULE}"
+    ]
+
+
+def test_an_external_name_outside_every_catalog_zone_has_no_allowed_name():
+    props = external_name("internal", externalName="telemetry.fr.edgefed.example")
+    assert run(EXTERNAL_NAME, SERVICE, props, zone="nowhere", name="s") == [
+        "Service 's': type ExternalName sends what its clients send to 'telemetry.fr.edgefed.example', outside the "
+        "zone, for internal data; rule disallow-external-name allows ExternalName Services only for public data, or "
+        "to a name the pack config allows in the zone's country (no catalog zone: none)"
+    ]
+
+
+# -- disallow-open-egress ------------------------------------------------------------------------------
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+EGRESS_TAIL = (
+    "rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster "
+    "DNS (kube-system, port 53) and the pack config's CIDRs of their residency"
+)
+DNS_PEER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}
+
+
+def network_policy(**changes: Any) -> dict[str, Any]:
+    """The compliant fixture: restricted FR pods reach their namespace, DNS and FR's allowed CIDR."""
+    spec: dict[str, Any] = {
+        "podSelector": {
+            "matchLabels": {"app.kubernetes.io/name": "vision", "edgefed.io/data-classification": "restricted"}
+        },
+        "policyTypes": ["Egress"],
+        "egress": [
+            {"to": [{"podSelector": {}}]},
+            {"to": [DNS_PEER], "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]},
+            {"to": [{"ipBlock": {"cidr": "10.33.4.0/24"}}], "ports": [{"port": 443}]},
+            {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "acme-fr"}}}]},
+        ],
+    }
+    spec.update(changes)
+    return {"metadata": {"name": "vision-egress", "namespace": "acme-fr"}, "spec": spec}
+
+
+def test_egress_to_the_namespace_dns_and_an_allowed_cidr_complies():
+    assert run(EGRESS, NETWORK_POLICY, network_policy(), name="n") == []
+
+
+@pytest.mark.parametrize(
+    "pinned",
+    [
+        {"edgefed.io/data-classification": "public"},
+        {"edgefed.io/data-classification": "internal"},
+    ],
+    ids=["public", "internal"],
+)
+def test_egress_of_pods_pinned_to_public_or_internal_data_is_theirs_to_open(pinned):
+    props = network_policy(podSelector={"matchLabels": pinned}, egress=[{}])
+    assert run(EGRESS, NETWORK_POLICY, props, name="n") == []
+
+
+def test_a_pinned_residency_opens_its_countries_cidrs():
+    selector = {"matchLabels": {"edgefed.io/data-classification": "personal", "edgefed.io/residency": "de.fr"}}
+    props = network_policy(podSelector=selector, egress=[{"to": [{"ipBlock": {"cidr": "10.49.0.0/24"}}]}])
+    assert run(EGRESS, NETWORK_POLICY, props, name="n") == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "found", "held", "where"),
+    [
+        ({"egress": [{}]}, "any destination (egress rule 1 has no 'to')", "restricted", "FR"),
+        ({"egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}, "ipBlock '0.0.0.0/0'", "restricted", "FR"),
+        ({"egress": [{"to": [{"ipBlock": {"cidr": "10.33.0.0/15"}}]}]}, "ipBlock '10.33.0.0/15'", "restricted", "FR"),
+        ({"egress": [{"to": [{"ipBlock": {"cidr": "10.49.0.0/24"}}]}]}, "ipBlock '10.49.0.0/24'", "restricted", "FR"),
+        ({"egress": [{"to": [{"ipBlock": {"cidr": "3.5.0.0/16"}}]}]}, "ipBlock '3.5.0.0/16'", "restricted", "FR"),
+        ({"egress": [{"to": [{"namespaceSelector": {}}]}]}, "namespaces 'any'", "restricted", "FR"),
+        (
+            {"egress": [{"to": [{"namespaceSelector": {"matchLabels": {"team": "x"}}}]}]},
+            "namespaces {'team': 'x'}",
+            "restricted",
+            "FR",
+        ),
+        ({"egress": [{"to": [DNS_PEER]}]}, "namespace kube-system on ports other than 53", "restricted", "FR"),
+        (
+            {"egress": [{"to": [DNS_PEER], "ports": [{"port": 53, "endPort": 65535}]}]},
+            "namespace kube-system on ports other than 53",
+            "restricted",
+            "FR",
+        ),
+        ({"podSelector": {}, "egress": [{}]}, "any destination (egress rule 1 has no 'to')", "restricted", "FR"),
+        (
+            {"podSelector": {"matchLabels": {"edgefed.io/data-classification": "personal"}}, "egress": [{"to": []}]},
+            "any destination (egress rule 1 has no 'to')",
+            "personal",
+            "FR",
+        ),
+        (
+            {
+                "podSelector": {"matchLabels": {"edgefed.io/data-classification": "secret"}},
+                "egress": [{"to": [{"ipBlock": {"cidr": "8.8.8.8/32"}}]}],
+            },
+            "ipBlock '8.8.8.8/32'",
+            "restricted",
+            "FR",
+        ),
+        (
+            {
+                "podSelector": {"matchLabels": {"edgefed.io/residency": "us"}},
+                "egress": [{"to": [{"ipBlock": {"cidr": "10.33.0.0/24"}}]}],
+            },
+            "ipBlock '10.33.0.0/24'",
+            "restricted",
+            "US",
+        ),
+    ],
+    ids=[
+        "anywhere", "internet", "wider-than-allowed", "other-country", "us-cloud", "every-namespace",
+        "other-namespaces", "dns-namespace-any-port", "dns-port-range", "no-pinned-class", "personal-empty-to",
+        "unknown-class", "pinned-non-eu-residency",
+    ],
+)  # fmt: skip
+def test_open_egress_of_personal_or_restricted_pods_is_refused(changes, found, held, where):
+    cidrs = {"FR": "10.33.0.0/16", "US": "none"}[where]
+    assert run(EGRESS, NETWORK_POLICY, network_policy(**changes), name="n") == [
+        f"NetworkPolicy 'n': egress to {found} for {held} data (residency {where}); {EGRESS_TAIL} ({cidrs})"
+    ]
+
+
+def test_a_network_policy_outside_every_catalog_zone_may_reach_no_cidr():
+    assert run(EGRESS, NETWORK_POLICY, network_policy(), zone="nowhere", name="n") == [
+        f"NetworkPolicy 'n': egress to ipBlock '10.33.4.0/24' for restricted data (residency no catalog zone); "
+        f"{EGRESS_TAIL} (none)"
+    ]
+
+
+def test_a_patch_that_adds_egress_is_judged_as_restricted():
+    patch = {
+        "metadata": {"name": "p", "namespace": "acme-fr"},
+        "spec": {"egress": [{"to": [{"ipBlock": {"cidr": "1.1.1.1/32"}}]}]},
+    }
+    assert run(EGRESS, NETWORK_POLICY + "Patch", patch, name="p") == [
+        f"NetworkPolicyPatch 'p': egress to ipBlock '1.1.1.1/32' for restricted data (residency FR); {EGRESS_TAIL} "
+        "(10.33.0.0/16)"
     ]
 
 
@@ -940,3 +1097,33 @@ def test_restricted_failover_to_switzerland():
         "swisscom-ch-geneva), across the border from FR; rule disallow-cross-border-restricted allows restricted data "
         "only in FR",
     ]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"disallow-open-egress": {"allowedCidrs": {"US": ["3.5.0.0/16"]}}},
+            "disallow-open-egress.allowedCidrs.US: not an EU/EEA country; data may only be sent inside the EU/EEA",
+        ),
+        (
+            {"disallow-open-egress": {"allowedCidrs": {"FR": ["10.33.0.1/16"]}}},
+            "disallow-open-egress.allowedCidrs.FR: '10.33.0.1/16' is not a CIDR (10.33.0.1/16 has host bits set)",
+        ),
+        (
+            {"disallow-external-name": {"allowedNames": {"FR": ["Bad_Name"]}}},
+            "disallow-external-name.allowedNames.FR: 'Bad_Name' is not a lower-case DNS name",
+        ),
+        (
+            {"disallow-open-egress": {"allowedCidrs": ["10.0.0.0/8"]}},
+            "disallow-open-egress.allowedCidrs: must map ISO country codes to lists",
+        ),
+    ],
+    ids=["non-eu-country", "host-bits", "bad-name", "not-a-map"],
+)
+def test_a_malformed_destination_in_the_pack_config_is_refused_naming_it(config, message):
+    from edgefed.core.rules.pack_config import Destinations
+
+    with pytest.raises(ValueError) as raised:
+        Destinations.of(config)
+    assert str(raised.value) == message

@@ -291,11 +291,59 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "external-name-internal": (
         "disallow-external-name",
-        "Service 'external-name-internal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for internal data; rule disallow-external-name allows ExternalName Services only for public data",
+        "Service 'external-name-internal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for internal data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
     ),
     "external-name-unclassified": (
         "disallow-external-name",
-        "Service 'external-name-unclassified': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data",
+        "Service 'external-name-unclassified': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
+    ),
+    "egress-anywhere": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-anywhere': egress to any destination (egress rule 1 has no 'to') for restricted data (residency FR); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.33.0.0/16)",
+    ),
+    "egress-to-the-internet": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-to-the-internet': egress to ipBlock '0.0.0.0/0' for restricted data (residency FR); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.33.0.0/16)",
+    ),
+    "egress-to-a-us-cloud": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-to-a-us-cloud': egress to ipBlock '3.5.0.0/16' for personal data (residency FR); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.33.0.0/16)",
+    ),
+    "egress-to-another-countrys-cidr": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-to-another-countrys-cidr': egress to ipBlock '10.49.0.0/24' for restricted data (residency FR); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.33.0.0/16)",
+    ),
+    "egress-wider-than-allowed": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-wider-than-allowed': egress to ipBlock '10.32.0.0/11' for restricted data (residency FR); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.33.0.0/16)",
+    ),
+    "egress-to-every-namespace": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-to-every-namespace': egress to namespaces 'any' for restricted data (residency FR); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.33.0.0/16)",
+    ),
+    "egress-to-dns-namespace-any-port": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-to-dns-namespace-any-port': egress to namespace kube-system on ports other than 53 for restricted data (residency FR); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.33.0.0/16)",
+    ),
+    "egress-without-pinned-class": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-without-pinned-class': egress to ipBlock '8.8.8.8/32' for restricted data (residency FR); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.33.0.0/16)",
+    ),
+    "egress-pinned-outside-the-eu": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-pinned-outside-the-eu': egress to ipBlock '10.33.0.0/24' for restricted data (residency US); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (none)",
+    ),
+    "egress-fr-cidr-from-frankfurt": (
+        "disallow-open-egress",
+        "NetworkPolicy 'egress-fr-cidr-from-frankfurt': egress to ipBlock '10.33.8.0/24' for restricted data (residency DE); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.49.0.0/16)",
+    ),
+    "egress-patch-opens-china": (
+        "disallow-open-egress",
+        "NetworkPolicyPatch 'egress-patch-opens-china': egress to ipBlock '36.110.0.0/16' for restricted data (residency FR); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (10.33.0.0/16)",
+    ),
+    "external-name-to-another-countrys-name": (
+        "disallow-external-name",
+        "Service 'external-name-to-another-countrys-name': type ExternalName sends what its clients send to 'telemetry.de.edgefed.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
     ),
     "validating-webhook-url": (
         "disallow-offzone-webhook",
@@ -355,11 +403,11 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "external-name-personal": (
         "disallow-external-name",
-        "Service 'external-name-personal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for personal data; rule disallow-external-name allows ExternalName Services only for public data",
+        "Service 'external-name-personal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for personal data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
     ),
     "service-patch-external-name": (
         "disallow-external-name",
-        "ServicePatch 'service-patch-external-name': type ExternalName sends what its clients send to 'collector.cn-north-1.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data",
+        "ServicePatch 'service-patch-external-name': type ExternalName sends what its clients send to 'collector.cn-north-1.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
     ),
     "validating-webhook-patch-url": (
         "disallow-offzone-webhook",

@@ -196,11 +196,34 @@ def compliant(n):
     # Public data may be sent by name; a webhook served by a Service of the zone stays in it.
     external_name(n + "-public-partner", zone_labels(n, **{"edgefed.io/data-classification": "public"}))
     webhook_configuration(n + "-checks", {"service": {"name": "checker", "namespace": "tenant-fr", "port": 443}})
+    # A name and a CIDR the pack config allows in FR: restricted data may go there, and to DNS and its namespace.
+    external_name(n + "-fr-telemetry", zone_labels(n, **RESTRICTED), "telemetry.fr.edgefed.example")
+    network_policy(n + "-egress", {"edgefed.io/data-classification": "restricted"}, COMPLIANT_EGRESS)
 
 
-def external_name(name, labels):
-    spec = {"type": "ExternalName", "externalName": "api.partner.example"}
-    return k8s.core.v1.Service(name, metadata=meta(name, labels), spec=spec, opts=opts(paris))
+def external_name(name, labels, target="api.partner.example", prov=paris):
+    spec = {"type": "ExternalName", "externalName": target}
+    return k8s.core.v1.Service(name, metadata=meta(name, labels), spec=spec, opts=opts(prov))
+
+
+DNS = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}
+COMPLIANT_EGRESS = [
+    {"to": [{"podSelector": {}}]},
+    {"to": [DNS], "ports": [{"port": 53, "protocol": "UDP"}]},
+    {"to": [{"ipBlock": {"cidr": "10.33.8.0/24"}}], "ports": [{"port": 443}]},
+]
+
+
+def network_policy(name, pinned, egress, prov=paris):
+    """A NetworkPolicy in tenant-fr for the pods ``pinned`` labels select."""
+    spec = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": name, **pinned}}, "egress": egress}
+    return k8s.networking.v1.NetworkPolicy(
+        name, metadata={"name": name, "namespace": "tenant-fr"}, spec={**spec, "policyTypes": ["Egress"]},
+        opts=opts(prov),
+    )  # fmt: skip
+
+
+RESTRICTED_PODS = {"edgefed.io/data-classification": "restricted"}
 
 
 def webhook_configuration(name, client_config, kind="Validating"):
@@ -490,6 +513,41 @@ CASES = {
         metadata={"name": "base-svc", "namespace": "tenant-fr"},
         spec={"externalName": "collector.cn-north-1.example"},
         opts=opts(paris),
+    ),
+    # -- disallow-open-egress --------------------------------------------------------------------------
+    "egress-anywhere": lambda n: network_policy(n, RESTRICTED_PODS, [{}]),
+    "egress-to-the-internet": lambda n: network_policy(
+        n, RESTRICTED_PODS, [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]
+    ),
+    "egress-to-a-us-cloud": lambda n: network_policy(
+        n, {"edgefed.io/data-classification": "personal"}, [{"to": [{"ipBlock": {"cidr": "3.5.0.0/16"}}]}]
+    ),
+    "egress-to-another-countrys-cidr": lambda n: network_policy(
+        n, RESTRICTED_PODS, [{"to": [{"ipBlock": {"cidr": "10.49.0.0/24"}}]}]
+    ),
+    "egress-wider-than-allowed": lambda n: network_policy(
+        n, RESTRICTED_PODS, [{"to": [{"ipBlock": {"cidr": "10.32.0.0/11"}}]}]
+    ),
+    "egress-to-every-namespace": lambda n: network_policy(n, RESTRICTED_PODS, [{"to": [{"namespaceSelector": {}}]}]),
+    "egress-to-dns-namespace-any-port": lambda n: network_policy(n, RESTRICTED_PODS, [{"to": [DNS]}]),
+    "egress-without-pinned-class": lambda n: network_policy(n, {}, [{"to": [{"ipBlock": {"cidr": "8.8.8.8/32"}}]}]),
+    "egress-pinned-outside-the-eu": lambda n: network_policy(
+        n, {"edgefed.io/residency": "us"}, [{"to": [{"ipBlock": {"cidr": "10.33.0.0/24"}}]}]
+    ),
+    "egress-fr-cidr-from-frankfurt": lambda n: network_policy(
+        n,
+        RESTRICTED_PODS,
+        [{"to": [{"ipBlock": {"cidr": "10.33.8.0/24"}}]}],
+        provider(n + "-frankfurt", "deutsche-telekom-de-frankfurt"),
+    ),
+    "egress-patch-opens-china": lambda n: k8s.networking.v1.NetworkPolicyPatch(
+        n,
+        metadata={"name": "base-egress", "namespace": "tenant-fr"},
+        spec={"egress": [{"to": [{"ipBlock": {"cidr": "36.110.0.0/16"}}]}]},
+        opts=opts(paris),
+    ),
+    "external-name-to-another-countrys-name": lambda n: external_name(
+        n, zone_labels(n, **RESTRICTED), "telemetry.de.edgefed.example"
     ),
     "validating-webhook-patch-url": lambda n: k8s.admissionregistration.v1.ValidatingWebhookConfigurationPatch(
         n,

@@ -12,7 +12,8 @@ from edgefed.core.rules import pack_config
 
 config = pulumi.Config("zoneprobe")
 catalog = load_catalog(config.require("catalog"))
-rules = pack_config.registry_rules(pack_config.read(Path(config.require("pack"))))
+pack = pack_config.read(Path(config.require("pack")))
+rules = pack_config.registry_rules(pack)
 contracts = load_contracts(Path(config.require("contracts")), catalog, rules.allowed)
 zone_id = config.require("zone")
 zone = OperatorZone(
@@ -21,6 +22,7 @@ zone = OperatorZone(
         zone=catalog.zone(zone_id),
         grants=grants(contracts, [zone_id])[zone_id],
         rules=rules,
+        destinations=pack_config.destinations(pack),
         kubeconfig=config.require_secret("kubeconfig"),
     ),
 )

@@ -3,7 +3,7 @@
 A :class:`~edgefed.components.tenant_namespace.TenantNamespace` per contracted tenant and country, and,
 once for the zone, the admission policy every tenant namespace is judged by (the federation's rules
 from the operator's trusted pack config, each tenant's own rules bound per namespace) and the tenancy
-guard (no tenant NetworkPolicy opens egress or touches the operator's).
+guard (no tenant NetworkPolicy opens egress beyond the federation's rule, or touches the operator's).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from edgefed.core.inputs.catalog import Zone
 from edgefed.core.objects import tenancy
 from edgefed.core.objects.admission import API_VERSION, admission_binding, admission_policy
 from edgefed.core.operatorslice import Grant
-from edgefed.core.rules.pack_config import RegistryRules
+from edgefed.core.rules.pack_config import Destinations, RegistryRules
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s
@@ -41,6 +41,8 @@ class OperatorZoneArgs:
     """Every contracted tenant country stack with an allocation in this zone."""
     rules: RegistryRules
     """The federation's registry rules, from the operator's trusted pack config."""
+    destinations: Destinations
+    """Where tenants' personal and restricted pods may send data (egress CIDRs per country), from the same config."""
     kubeconfig: pulumi.Input[str] | None = None
     """The operator's admin kubeconfig for the zone (wrapped as a secret). Required unless rendering."""
     render_yaml_to: str | None = None
@@ -77,7 +79,7 @@ class OperatorZone(pulumi.ComponentResource):
             f"{name}-tenancy-policy",
             KubernetesObjectArgs(
                 API_VERSION, "ValidatingAdmissionPolicy", metadata={"name": TENANCY_POLICY, "labels": marks},
-                spec=tenancy.guard_policy(),
+                spec=tenancy.guard_policy(zone.country, args.destinations),
             ),
             opts=in_zone,
         )  # fmt: skip

@@ -17,8 +17,8 @@ from edgefed.core.inputs.contract import Allocation, Contract, load_contracts
 from edgefed.core.inputs.errors import ConfigError
 from edgefed.core.inputs.stackconfig import NAMESPACE, OperatorConfig, parse_config, secret_keys_of
 from edgefed.core.placement.contracts import over_capacity
-from edgefed.core.rules.pack_config import RegistryRules
-from edgefed.core.stackslice import registry_rules, require_secret
+from edgefed.core.rules.pack_config import Destinations, RegistryRules
+from edgefed.core.stackslice import destinations, registry_rules, require_secret
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class OperatorSlice:
     """Zone id to the tenant country stacks with an allocation there."""
     rules: RegistryRules
     """The federation's registry rules, from the family's trusted pack config."""
+    destinations: Destinations
+    """Where personal and restricted data may go from the zones (egress CIDRs), from the same pack config."""
 
     @property
     def rendering(self) -> bool:
@@ -96,4 +98,5 @@ def operator_slice(root: Path, stack: str, raw: Mapping[str, str], secret_keys: 
         for zone_id in config.zones:
             zone = catalog.zone(zone_id)
             require_secret(zone.kubeconfig_secret, secret_keys, raw, source, "the operator's kubeconfig")
-    return OperatorSlice(stack, config, catalog, operator, grants(contracts, config.zones), rules)
+    found = grants(contracts, config.zones)
+    return OperatorSlice(stack, config, catalog, operator, found, rules, destinations(root, stack))

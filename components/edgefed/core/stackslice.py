@@ -21,7 +21,7 @@ from edgefed.core.inputs.stacksets import family_of, load_stacksets
 from edgefed.core.placement.federation import load_federation, plan_federation
 from edgefed.core.placement.placer import Plan, ZoneDemand, demand_by_zone
 from edgefed.core.rules import pack_config
-from edgefed.core.rules.pack_config import RegistryRules
+from edgefed.core.rules.pack_config import Destinations, RegistryRules
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,29 @@ class StackSlice:
         return self.config.render_yaml_to is not None
 
 
-def registry_rules(root: Path, stack: str) -> RegistryRules:
-    """The registry rules of the stack family's pack config (the pack's defaults without stack families)."""
+def _family_pack_config(root: Path, stack: str) -> tuple[str, dict[str, object]]:
+    """The stack family's pack config and its path (empty without stack families or the file)."""
     families = root / "stacks" / "stacksets.yaml"
     if not families.is_file():
-        return RegistryRules()
-    path = root / family_of(load_stacksets(families), stack).policy_config
-    return pack_config.registry_rules(pack_config.read(path)) if path.is_file() else RegistryRules()
+        return "", {}
+    relative = family_of(load_stacksets(families), stack).policy_config
+    path = root / relative
+    return relative, pack_config.read(path) if path.is_file() else {}
+
+
+def registry_rules(root: Path, stack: str) -> RegistryRules:
+    """The registry rules of the stack family's pack config (the pack's defaults without stack families)."""
+    return pack_config.registry_rules(_family_pack_config(root, stack)[1])
+
+
+def destinations(root: Path, stack: str) -> Destinations:
+    """Where the stack family's pack config lets personal and restricted data go (none without one)."""
+    source, config = _family_pack_config(root, stack)
+    try:
+        return pack_config.destinations(config)
+    except ValueError as error:
+        field, _, message = str(error).partition(": ")
+        raise ConfigError(source, [(field, message)]) from None
 
 
 def require_secret(key: str, secret_keys: Sequence[str], raw: Mapping[str, str], source: str, purpose: str) -> None:

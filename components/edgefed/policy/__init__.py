@@ -15,6 +15,7 @@ from edgefed.policy.disallow_host_access import POLICY as DISALLOW_HOST_ACCESS
 from edgefed.policy.disallow_kubeconfig_detour import POLICY as DISALLOW_KUBECONFIG_DETOUR
 from edgefed.policy.disallow_non_eu_zone import POLICY as DISALLOW_NON_EU_ZONE
 from edgefed.policy.disallow_offzone_webhook import POLICY as DISALLOW_OFFZONE_WEBHOOK
+from edgefed.policy.disallow_open_egress import POLICY as DISALLOW_OPEN_EGRESS
 from edgefed.policy.disallow_restricted_exposure_path import POLICY as DISALLOW_RESTRICTED_EXPOSURE_PATH
 from edgefed.policy.disallow_unchecked_workload import POLICY as DISALLOW_UNCHECKED_WORKLOAD
 from edgefed.policy.disallow_unlisted_registry import POLICY as DISALLOW_UNLISTED_REGISTRY
@@ -33,6 +34,7 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     DISALLOW_HOST_ACCESS,
     DISALLOW_EXTERNAL_NAME,
     DISALLOW_OFFZONE_WEBHOOK,
+    DISALLOW_OPEN_EGRESS,
     DISALLOW_UNCHECKED_WORKLOAD,
 ]
 """Every policy of the pack, all mandatory."""

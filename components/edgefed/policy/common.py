@@ -24,6 +24,7 @@ from pulumi_policy.proxy import UnknownValueError
 from edgefed.core.inputs.catalog import Catalog, load_catalog
 from edgefed.core.inputs.geography import geography
 from edgefed.core.rules.common import Finding, describe_resource, zone_of_provider
+from edgefed.core.rules.pack_config import Destinations
 
 VERBS = ("disallow", "enforce", "configure", "require")
 """The fixed verb list policy names start with."""
@@ -84,6 +85,17 @@ COUNTRIES_SCHEMA: dict[str, Any] = {
 }
 
 
+def destinations_schema(description: str, items: dict[str, Any]) -> dict[str, Any]:
+    """A per-country allow-list (``{"FR": [...]}``), empty unless the pack config says."""
+    return {
+        "type": "object",
+        "propertyNames": {"pattern": "^[A-Z]{2}$"},
+        "additionalProperties": {"type": "array", "items": items},
+        "description": description,
+        "default": {},
+    }
+
+
 def schema(**properties: dict[str, Any]) -> PolicyConfigSchema:
     """A policy config schema from JSON-schema properties."""
     return PolicyConfigSchema(properties=dict(properties))
@@ -127,6 +139,18 @@ def zone_of(args: ResourceValidationArgs) -> str | None:
     if args.provider is None:
         return None
     return zone_of_provider(args.provider.props)
+
+
+def zone_country(args: ResourceValidationArgs, config: Mapping[str, Any]) -> str | None:
+    """The country of the catalog zone a resource is deployed to (``None``: not a zone of the pack's catalogs)."""
+    zone = zone_of(args)
+    found = catalog_from(config).zone_by_id.get(zone) if zone else None
+    return found.country if found else None
+
+
+def destinations_of(config: Mapping[str, Any], policy: str) -> Destinations:
+    """The allowed destinations in one policy's own config (its part of the pack config)."""
+    return Destinations.of({policy: config})
 
 
 def report(findings: Sequence[Finding], report_violation: ReportViolation, urn: str | None = None) -> None:

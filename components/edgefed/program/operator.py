@@ -28,6 +28,7 @@ def register(piece: OperatorSlice) -> None:
                 zone=zone,
                 grants=piece.grants[zone_id],
                 rules=piece.rules,
+                destinations=piece.destinations,
                 kubeconfig=None if piece.rendering else settings.require_secret(zone.kubeconfig_secret),
                 render_yaml_to=render_to,
             ),

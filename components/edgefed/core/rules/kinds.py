@@ -69,6 +69,11 @@ WEBHOOK_TYPES = tuple(
 )
 """Admission webhook configurations (every API version the provider knows) and their patches: the API server
 sends each webhook every object it matches."""
+NETWORK_POLICY_TYPES = (
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicyPatch",
+)
+"""NetworkPolicies and their patches: their egress rules open paths out of the zone's default deny."""
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 """A Helm release installs its chart inside the provider: its objects never reach the pack one by one."""
 MANIFEST_GROUP_TYPES = (
