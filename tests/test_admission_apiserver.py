@@ -241,3 +241,54 @@ def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_
         f"{len(corpus) - len(differ)} identical verdicts ({both} admitted by the pack), "
         f"{len(differ)} intended difference(s): {', '.join(sorted(differ))}"
     )
+
+
+def dry_run_as_tenant(plane, manifest: dict[str, object]) -> str | None:
+    """Create ``manifest`` as acme (its home operator's group), server-side dry run: ``None`` when admitted."""
+    from edgefed.core.objects.trust import tenant_group
+
+    kubectl = toolchain_or_skip("kubectl")
+    result = subprocess.run(
+        [
+            kubectl, "--kubeconfig", str(plane.kubeconfig), "create", "--dry-run=server", "-o", "name", "-f", "-",
+            "--as", "acme-ci", "--as-group", tenant_group("orange", "acme"),
+        ],
+        input=json.dumps(manifest), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    return None if result.returncode == 0 else result.stderr.strip()
+
+
+def test_the_pack_and_the_zone_agree_on_every_tenant_network_policy(deployed_zone, tmp_path):
+    """Differential for disallow-open-egress: the pack (real engine) and the zone's tenancy guard, asked as the
+    tenant, give each NetworkPolicy the same verdict."""
+    from edgefed_ops.stack.workspace import StackWorkspace
+
+    from .workloads import egress_corpus
+
+    corpus = egress_corpus()
+    (tmp_path / "corpus.json").write_text(json.dumps(corpus))
+    workspace = StackWorkspace(ops_settings(tmp_path), "egress", project=ROOT / "tests" / "admission_corpus")
+    workspace.prepare(
+        {
+            "corpus:manifests": str(tmp_path / "corpus.json"),
+            "corpus:render": str(tmp_path / "render"),
+            "corpus:zone": "orange-fr-paris",
+        }
+    )
+    outcome = operations.preview(workspace, config=ROOT / "policies" / "eu-residency" / "config.json")
+    assert not outcome.errors or outcome.violations, outcome.output[-3000:]
+    pack = {name: not any(f"'{name}'" in v.message for v in outcome.violations) for name in corpus}
+    refusals = {name: dry_run_as_tenant(deployed_zone, manifest) for name, manifest in corpus.items()}
+    for name, refusal in refusals.items():
+        if refusal is not None:
+            assert "ValidatingAdmissionPolicy 'edgefed-tenancy'" in refusal, (name, refusal)
+            assert "opens egress of" in refusal, (name, refusal)
+    admitted = {name: refusal is None for name, refusal in refusals.items()}
+    differ = {name: (pack[name], refusals[name]) for name in corpus if pack[name] != admitted[name]}
+    assert not differ, differ
+    both = sum(pack.values())
+    assert both == 7, pack
+    SUMMARY.append(
+        f"egress parity: {len(corpus)} tenant NetworkPolicies through the pack and the zone's tenancy guard "
+        f"(asked as the tenant), identical verdicts ({both} admitted)"
+    )

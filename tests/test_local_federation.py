@@ -220,7 +220,8 @@ def test_a_tenant_is_forbidden_everything_but_what_its_apps_need(deployed):
     ):
         forbidden(kubectl(acme, "-n", "acme-fr", *args), f"acme {args} in acme-fr")
     assert kubectl(acme, "-n", "acme-fr", "get", "resourcequota", "edgefed-tenant").returncode == 0
-    # A policy of its own may narrow ingress, never open egress (the zone's tenancy guard).
+    # A policy of its own may narrow ingress, never open egress of restricted pods (unpinned: restricted) to
+    # anywhere (the zone's tenancy guard, the pack's disallow-open-egress as CEL).
     opened = {
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": "to-anywhere", "namespace": "acme-fr"},
@@ -230,7 +231,7 @@ def test_a_tenant_is_forbidden_everything_but_what_its_apps_need(deployed):
     policy_file.write_text(json.dumps(opened))
     refused = kubectl(acme, "create", "--dry-run=server", "-f", str(policy_file))
     forbidden(refused, "acme opens egress")
-    assert "edgefed tenancy: a tenant's NetworkPolicy may not open egress" in refused.stderr
+    assert "edgefed tenancy: this NetworkPolicy opens egress of restricted pods" in refused.stderr
     # What FederatedEdgeApp needs, and only that, in its own namespace (the deploy above did it for real).
     review = deployed["tmp"] / "review.json"  # what `kubectl auth can-i --list` asks, as JSON
     review.write_text(json.dumps({

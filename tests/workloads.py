@@ -196,3 +196,74 @@ def admission_corpus() -> dict[str, dict[str, Any]]:
             name = f"{kind.lower()}-{verdict}"
             corpus[name] = as_kind(copy.deepcopy(workload(name, image)), kind)
     return corpus
+
+
+EGRESS_NAMESPACE = "acme-fr"
+"""acme's FR namespace in Orange's Paris zone: egress cases are a tenant's NetworkPolicies there."""
+
+
+def egress_corpus() -> dict[str, dict[str, Any]]:
+    """NetworkPolicies (name -> manifest) for the differential test of disallow-open-egress.
+
+    The pack config's allowed CIDRs (policies/eu-residency/config.json) are FR 10.33.0.0/16, DE 10.49.0.0/16,
+    IT 10.39.0.0/16 and ES 10.34.0.0/16; the zone is in FR.
+    """
+    dns = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}
+
+    def policy(name: str, pinned: dict[str, str], egress: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": EGRESS_NAMESPACE},
+            "spec": {
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": name, **pinned}},
+                "policyTypes": ["Egress"],
+                "egress": egress,
+            },
+        }
+
+    restricted = {"edgefed.io/data-classification": "restricted"}
+    personal = {"edgefed.io/data-classification": "personal"}
+
+    def to(*peers: dict[str, Any], ports: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        return [{"to": list(peers), **({"ports": ports} if ports is not None else {})}]
+
+    def block(cidr: str) -> dict[str, Any]:
+        return {"ipBlock": {"cidr": cidr}}
+
+    own = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": EGRESS_NAMESPACE}}}
+    other = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "nordwind-fr"}}}
+    udp53 = [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
+    cases = {
+        # Admitted by both: the namespace, DNS and FR's allowed CIDR; public and internal pods; pinned residencies.
+        "egress-compliant": (
+            restricted,
+            [{"to": [{"podSelector": {}}]}, *to(dns, ports=udp53), *to(block("10.33.8.0/24")), *to(own)],
+        ),
+        "egress-exact-allowed-cidr": (personal, to(block("10.33.0.0/16"), ports=[{"port": 443}])),
+        "egress-public-anywhere": ({"edgefed.io/data-classification": "public"}, [{}]),
+        "egress-internal-internet": ({"edgefed.io/data-classification": "internal"}, to(block("0.0.0.0/0"))),
+        "egress-pinned-de-fr-to-de": ({**restricted, "edgefed.io/residency": "de.fr"}, to(block("10.49.1.0/24"))),
+        "egress-pinned-eu-to-it": ({**personal, "edgefed.io/residency": "EU"}, to(block("10.39.0.0/24"))),
+        "egress-dns-tcp": (restricted, to(dns, ports=[{"port": 53, "protocol": "TCP"}])),
+        # Refused by both.
+        "egress-anywhere": (restricted, [{}]),
+        "egress-empty-to": (personal, [{"to": []}]),
+        "egress-internet": (restricted, to(block("0.0.0.0/0"))),
+        "egress-ipv6-anywhere": (restricted, to(block("::/0"))),
+        "egress-us-cloud": (personal, to(block("3.5.0.0/16"))),
+        "egress-other-country": (restricted, to(block("10.49.0.0/24"))),
+        "egress-wider-than-allowed": (restricted, to(block("10.32.0.0/11"))),
+        "egress-every-namespace": (restricted, to({"namespaceSelector": {}})),
+        "egress-other-namespace": (restricted, to(other)),
+        "egress-dns-any-port": (restricted, to(dns)),
+        "egress-dns-port-range": (restricted, to(dns, ports=[{"port": 53, "endPort": 65535}])),
+        "egress-dns-named-port": (restricted, to(dns, ports=[{"port": "dns"}])),
+        "egress-dns-sctp": (restricted, to(dns, ports=[{"port": 53, "protocol": "SCTP"}])),
+        "egress-unpinned": ({}, to(block("8.8.8.8/32"))),
+        "egress-unknown-class": ({"edgefed.io/data-classification": "secret"}, to(block("8.8.8.8/32"))),
+        "egress-pinned-us": ({"edgefed.io/residency": "us"}, to(block("10.33.0.0/24"))),
+        "egress-pinned-de-only-to-fr": ({**restricted, "edgefed.io/residency": "de"}, to(block("10.33.0.0/24"))),
+        "egress-one-bad-peer": (restricted, to(block("10.33.8.0/24"), block("1.1.1.1/32"))),
+    }
+    return {name: policy(name, pinned, egress) for name, (pinned, egress) in cases.items()}

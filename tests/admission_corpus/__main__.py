@@ -22,6 +22,7 @@ KINDS = {
     "Pod": k8s.core.v1.Pod,
     "ReplicationController": k8s.core.v1.ReplicationController,
     "PodTemplate": k8s.core.v1.PodTemplate,
+    "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
 }
 
 for name, manifest in json.loads(Path(config.require("manifests")).read_text()).items():

@@ -190,7 +190,7 @@ def egress_validation(country: str, destinations: Destinations) -> dict[str, str
         f"|| !has(object.spec.egress) || {rules}",
         "messageExpression": "'edgefed tenancy: this NetworkPolicy opens egress of ' + variables.selectedClass + "
         "' pods (the classification its podSelector pins, else restricted) beyond their namespace, the cluster DNS "
-        f"({DNS_NAMESPACE}, port {DNS_PORT}) and the federation's CIDRs of their residency ' + "
+        f"({DNS_NAMESPACE}, port {DNS_PORT}) and the CIDRs the federation allows for their residency ' + "
         "variables.selectedCountries.join('/')",
         "reason": "Forbidden",
     }
