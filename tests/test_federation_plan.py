@@ -41,7 +41,7 @@ def border_catalog(brussels_cpu: float, failover_capacity: str = "full") -> Cata
     return Catalog.model_validate(
         {
             "failover_capacity": failover_capacity,
-            "operators": [{"id": "op", "name": "Op", "home_countries": ["FR"]}],
+            "operators": [{"id": "op", "name": "Op", "home_countries": ["FR"], "jurisdiction": "FR"}],
             "countries": [{"code": c, "name": c} for c in ("FR", "DE", "BE")],
             "zones": [
                 zone("paris", "FR", 48.86, 2.35, 64),

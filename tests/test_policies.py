@@ -36,6 +36,7 @@ from edgefed.policy.disallow_open_egress import POLICY as EGRESS
 from edgefed.policy.disallow_unlisted_registry import POLICY as REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as BUCKET
 from edgefed.policy.enforce_residency_labels import POLICY as LABELS
+from edgefed.policy.require_eu_jurisdiction import POLICY as JURISDICTION
 
 from .conftest import ROOT
 from .workloads import compliant_deployment
@@ -115,7 +116,7 @@ def changed(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
 
 
 def test_every_policy_is_named_verb_noun_and_carries_metadata():
-    assert len(ALL_POLICIES) == 13
+    assert len(ALL_POLICIES) == 14
     for policy in ALL_POLICIES:
         assert policy.name.split("-", 1)[0] in VERBS
         assert policy.enforcement_level.value == "mandatory"
@@ -1127,3 +1128,118 @@ def test_a_malformed_destination_in_the_pack_config_is_refused_naming_it(config,
     with pytest.raises(ValueError) as raised:
         Destinations.of(config)
     assert str(raised.value) == message
+
+
+# -- require-eu-jurisdiction -------------------------------------------------------------------------
+
+JURISDICTION_TAIL = (
+    "rule require-eu-jurisdiction allows restricted data only on operators whose home jurisdiction is in the EU/EEA"
+)
+MUNICH = {"zone": "vodafone-de-munich", "country": "de", "operator": "vodafone"}
+
+
+@pytest.mark.parametrize(
+    ("zone", "labels"),
+    [
+        ("orange-fr-paris", {"edgefed.io/data-classification": "restricted"}),
+        ("vodafone-de-munich", {**MUNICH, "edgefed.io/data-classification": "internal"}),
+        ("vodafone-de-munich", {**MUNICH, "edgefed.io/data-classification": "personal"}),
+    ],
+    ids=["restricted-on-orange", "internal-on-vodafone", "personal-on-vodafone"],
+)
+def test_data_on_an_operator_the_rule_allows_complies(zone, labels):
+    assert run(JURISDICTION, DEPLOYMENT, deployment(**labels), zone=zone, name="d") == []
+
+
+@pytest.mark.parametrize(
+    ("labels", "held"),
+    [
+        ({**MUNICH, "edgefed.io/data-classification": "restricted", "edgefed.io/role": "standby"}, "restricted"),
+        ({**MUNICH, "edgefed.io/data-classification": "secret"}, "restricted"),
+    ],
+    ids=["restricted-standby", "unknown-classification"],
+)
+def test_restricted_data_on_a_foreign_law_operator_is_refused(labels, held):
+    assert run(JURISDICTION, DEPLOYMENT, deployment(**labels), zone="vodafone-de-munich", name="d") == [
+        f"Deployment 'd': {held} data in zone vodafone-de-munich of Vodafone, under GB jurisdiction outside the "
+        f"EU/EEA; {JURISDICTION_TAIL}"
+    ]
+
+
+def test_a_workload_outside_every_catalog_zone_cannot_prove_its_operators_law():
+    props = deployment(**{"edgefed.io/data-classification": "restricted"})
+    assert run(JURISDICTION, DEPLOYMENT, props, zone="aws-us-east-1a", name="d") == [
+        "Deployment 'd': restricted data in 'aws-us-east-1a', not a catalog zone, of an operator whose jurisdiction "
+        f"cannot be checked; {JURISDICTION_TAIL}"
+    ]
+
+
+def test_the_pack_config_names_the_bound_classes():
+    props = deployment(**MUNICH, **{"edgefed.io/data-classification": "personal"})
+    config = {**config_of(JURISDICTION), "dataClasses": ["personal", "restricted"]}
+    assert run(JURISDICTION, DEPLOYMENT, props, zone="vodafone-de-munich", name="d", config=config) == [
+        "Deployment 'd': personal data in zone vodafone-de-munich of Vodafone, under GB jurisdiction outside the "
+        "EU/EEA; rule require-eu-jurisdiction allows personal, restricted data only on operators whose home "
+        "jurisdiction is in the EU/EEA"
+    ]
+
+
+def test_an_unknown_bound_class_in_the_pack_config_is_refused():
+    from edgefed.core.inputs.jurisdiction import pack_eu_law_classes
+
+    with pytest.raises(ValueError) as raised:
+        pack_eu_law_classes({"require-eu-jurisdiction": {"dataClasses": ["secret"]}})
+    assert str(raised.value) == (
+        "require-eu-jurisdiction.dataClasses: 'secret' not a data classification; allowed: public, internal, "
+        "personal, restricted"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"data_classification": "restricted"}, None),
+        (
+            {"data_classification": "restricted", "endpoint": "https://s3.de-fra.vodafone.example", "region": "de-fra"},
+            "bucket 'b': restricted data stored at https://s3.de-fra.vodafone.example of Vodafone, under GB "
+            f"jurisdiction outside the EU/EEA; {JURISDICTION_TAIL}",
+        ),
+        (
+            {"data_classification": None, "endpoint": "https://s3.de-fra.vodafone.example", "region": "de-fra"},
+            "bucket 'b': restricted data stored at https://s3.de-fra.vodafone.example of Vodafone, under GB "
+            f"jurisdiction outside the EU/EEA; {JURISDICTION_TAIL}",
+        ),
+        (
+            {"data_classification": "internal", "endpoint": "https://s3.de-fra.vodafone.example", "region": "de-fra"},
+            None,
+        ),
+    ],
+    ids=["restricted-at-orange", "restricted-at-vodafone", "unclassified-at-vodafone", "internal-at-vodafone"],
+)
+def test_a_bucket_of_restricted_data_is_stored_by_an_eu_law_operator(change, message):
+    assert run(JURISDICTION, BUCKET_TYPE, {**BUCKET_PROPS, **change}, name="b") == ([message] if message else [])
+
+
+def test_placement_leaves_foreign_law_zones_out_for_the_bound_classes_and_says_so():
+    from edgefed.core.inputs.appspec import AppSpec
+    from edgefed.core.inputs.catalog import load_catalog
+    from edgefed.core.placement.placer import Placer
+
+    catalog = load_catalog(ROOT / "stacks" / "catalog" / "federation.yaml")
+    site = {"name": "lisbon-port", "country": "PT", "location": {"latitude": 38.72, "longitude": -9.14},
+            "latency_budget_ms": 15}  # fmt: skip
+    base = {"name": "harbour", "image": "registry.edgefed.eu/acme/harbour:1", "ports": [{"name": "http", "port": 80}],
+            "resources": {"cpu": 1, "memory_mib": 512}, "replicas_per_zone": 1, "residency": ["PT"],
+            "failover": "none", "standby_replicas": 0, "object_storage": False, "sites": [site]}  # fmt: skip
+    internal = Placer(catalog).place(AppSpec.model_validate({**base, "data_classification": "internal"}))
+    assert internal.sites[0].primary == "vodafone-pt-lisbon"
+    restricted = AppSpec.model_validate(
+        {**base, "data_classification": "restricted", "image": "registry.edgefed.eu/acme/harbour:1@sha256:" + "ab" * 32}
+    )
+    refused = Placer(catalog).place(restricted).sites[0]
+    assert refused.primary is None and refused.problem == (
+        "no active PT zone is among the usable zones (vodafone-pt-lisbon left out: restricted data runs only on "
+        "operators under EU/EEA law, rule require-eu-jurisdiction)"
+    )
+    # The pack config may bind no class: then placement uses the zone, and the pack lets it through.
+    assert Placer(catalog, eu_law_classes=()).place(restricted).sites[0].primary == "vodafone-pt-lisbon"

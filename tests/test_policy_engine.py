@@ -345,6 +345,26 @@ CORPUS: dict[str, tuple[str, str]] = {
         "disallow-external-name",
         "Service 'external-name-to-another-countrys-name': type ExternalName sends what its clients send to 'telemetry.de.edgefed.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
     ),
+    "restricted-on-a-gb-law-operator": (
+        "require-eu-jurisdiction",
+        "Deployment 'restricted-on-a-gb-law-operator': restricted data in zone vodafone-de-munich of Vodafone, under GB jurisdiction outside the EU/EEA; rule require-eu-jurisdiction allows restricted data only on operators whose home jurisdiction is in the EU/EEA",
+    ),
+    "restricted-standby-on-a-gb-law-operator": (
+        "require-eu-jurisdiction",
+        "Deployment 'restricted-standby-on-a-gb-law-operator': restricted data in zone vodafone-de-munich of Vodafone, under GB jurisdiction outside the EU/EEA; rule require-eu-jurisdiction allows restricted data only on operators whose home jurisdiction is in the EU/EEA",
+    ),
+    "unclassified-on-a-gb-law-operator": (
+        "require-eu-jurisdiction",
+        "Deployment 'unclassified-on-a-gb-law-operator': restricted data in zone vodafone-de-munich of Vodafone, under GB jurisdiction outside the EU/EEA; rule require-eu-jurisdiction allows restricted data only on operators whose home jurisdiction is in the EU/EEA",
+    ),
+    "restricted-cronjob-on-a-gb-law-operator": (
+        "require-eu-jurisdiction",
+        "CronJob 'restricted-cronjob-on-a-gb-law-operator': restricted data in zone vodafone-it-turin of Vodafone, under GB jurisdiction outside the EU/EEA; rule require-eu-jurisdiction allows restricted data only on operators whose home jurisdiction is in the EU/EEA",
+    ),
+    "restricted-bucket-at-a-gb-law-operator": (
+        "require-eu-jurisdiction",
+        "bucket 'restricted-bucket-at-a-gb-law-operator': restricted data stored at https://s3.de-fra.vodafone.example of Vodafone, under GB jurisdiction outside the EU/EEA; rule require-eu-jurisdiction allows restricted data only on operators whose home jurisdiction is in the EU/EEA",
+    ),
     "validating-webhook-url": (
         "disallow-offzone-webhook",
         "ValidatingWebhookConfiguration 'validating-webhook-url': webhook 'check.edgefed.eu' calls 'hooks.us-east-1.example.com' by URL, so the API server sends it every object it matches; rule disallow-offzone-webhook allows only webhooks whose clientConfig names a Service inside the zone",

@@ -201,6 +201,11 @@ def compliant(n):
     network_policy(n + "-egress", {"edgefed.io/data-classification": "restricted"}, COMPLIANT_EGRESS)
 
 
+def munich_labels(n, **extra):
+    """Labels of a workload in Vodafone's Munich zone (Vodafone's group is under GB law)."""
+    return zone_labels(n, "vodafone-de-munich", "de", "vodafone", **extra)
+
+
 def external_name(name, labels, target="api.partner.example", prov=paris):
     spec = {"type": "ExternalName", "externalName": target}
     return k8s.core.v1.Service(name, metadata=meta(name, labels), spec=spec, opts=opts(prov))
@@ -513,6 +518,37 @@ CASES = {
         metadata={"name": "base-svc", "namespace": "tenant-fr"},
         spec={"externalName": "collector.cn-north-1.example"},
         opts=opts(paris),
+    ),
+    # -- require-eu-jurisdiction: restricted data only on operators under EU/EEA law ---------------------
+    "restricted-on-a-gb-law-operator": lambda n: deployment(
+        n, provider(n + "-munich", "vodafone-de-munich"), munich_labels(n, **RESTRICTED), image=PINNED
+    ),
+    "restricted-standby-on-a-gb-law-operator": lambda n: deployment(
+        n,
+        provider(n + "-munich", "vodafone-de-munich"),
+        munich_labels(n, **RESTRICTED, **{"edgefed.io/role": "standby"}),
+        image=PINNED,
+    ),
+    "unclassified-on-a-gb-law-operator": lambda n: deployment(
+        n, provider(n + "-munich", "vodafone-de-munich"), munich_labels(n, **{"edgefed.io/data-classification": None})
+    ),
+    "restricted-cronjob-on-a-gb-law-operator": lambda n: workload(
+        "CronJob",
+        n,
+        provider(n + "-turin", "vodafone-it-turin"),
+        zone_labels(n, "vodafone-it-turin", "it", "vodafone", **{"edgefed.io/data-classification": "restricted"}),
+        image=PINNED,
+    ),
+    "restricted-bucket-at-a-gb-law-operator": lambda n: HandMadeBucket(
+        n,
+        {
+            "bucket": n,
+            "country": "DE",
+            "endpoint": "https://s3.de-fra.vodafone.example",
+            "region": "de-fra",
+            "data_classification": "restricted",
+            "unsupported_controls": [],
+        },
     ),
     # -- disallow-open-egress --------------------------------------------------------------------------
     "egress-anywhere": lambda n: network_policy(n, RESTRICTED_PODS, [{}]),

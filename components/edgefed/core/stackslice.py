@@ -17,7 +17,7 @@ from edgefed.core.inputs.appspec import AppSpec
 from edgefed.core.inputs.catalog import Catalog, Zone
 from edgefed.core.inputs.errors import ConfigError
 from edgefed.core.inputs.stackconfig import NAMESPACE, StackConfig
-from edgefed.core.inputs.stacksets import family_of, load_stacksets
+from edgefed.core.inputs.stacksets import family_pack_config
 from edgefed.core.placement.federation import load_federation, plan_federation
 from edgefed.core.placement.placer import Plan, ZoneDemand, demand_by_zone
 from edgefed.core.rules import pack_config
@@ -54,24 +54,14 @@ class StackSlice:
         return self.config.render_yaml_to is not None
 
 
-def _family_pack_config(root: Path, stack: str) -> tuple[str, dict[str, object]]:
-    """The stack family's pack config and its path (empty without stack families or the file)."""
-    families = root / "stacks" / "stacksets.yaml"
-    if not families.is_file():
-        return "", {}
-    relative = family_of(load_stacksets(families), stack).policy_config
-    path = root / relative
-    return relative, pack_config.read(path) if path.is_file() else {}
-
-
 def registry_rules(root: Path, stack: str) -> RegistryRules:
     """The registry rules of the stack family's pack config (the pack's defaults without stack families)."""
-    return pack_config.registry_rules(_family_pack_config(root, stack)[1])
+    return pack_config.registry_rules(family_pack_config(root, stack)[1])
 
 
 def destinations(root: Path, stack: str) -> Destinations:
     """Where the stack family's pack config lets personal and restricted data go (none without one)."""
-    source, config = _family_pack_config(root, stack)
+    source, config = family_pack_config(root, stack)
     try:
         return pack_config.destinations(config)
     except ValueError as error:

@@ -21,6 +21,7 @@ from edgefed.policy.disallow_unchecked_workload import POLICY as DISALLOW_UNCHEC
 from edgefed.policy.disallow_unlisted_registry import POLICY as DISALLOW_UNLISTED_REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as ENFORCE_BUCKET_RESIDENCY
 from edgefed.policy.enforce_residency_labels import POLICY as ENFORCE_RESIDENCY_LABELS
+from edgefed.policy.require_eu_jurisdiction import POLICY as REQUIRE_EU_JURISDICTION
 
 ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     DISALLOW_NON_EU_ZONE,
@@ -36,5 +37,6 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     DISALLOW_OFFZONE_WEBHOOK,
     DISALLOW_OPEN_EGRESS,
     DISALLOW_UNCHECKED_WORKLOAD,
+    REQUIRE_EU_JURISDICTION,
 ]
 """Every policy of the pack, all mandatory."""

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 
 from edgefed.core.placement.federation import Federation, plan_federation
-from edgefed.core.placement.placer import Placer
 from edgefed.core.placement.whatif import scenarios, what_if
 from edgefed_ops.bench import synthetic
 
@@ -22,7 +21,7 @@ def timed(federation: Federation) -> tuple[float, float, int, int, int]:
     Unservable: the plan cannot serve them as asked even with every zone up; the gaps counted are the
     sites meant to survive that an outage leaves unserved beyond those.
     """
-    placer = Placer(federation.catalog)
+    placer = federation.placer()
     start = time.perf_counter()
     plan = plan_federation(federation, placer=placer)
     planned = time.perf_counter() - start

@@ -8,8 +8,9 @@ zones, from the tenants' contracts); per tenant and country with a site, an app 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, RootModel
 
@@ -79,3 +80,17 @@ def load_stacksets(path: Path) -> tuple[StackFamily, ...]:
 def family_of(families: tuple[StackFamily, ...], stack: str) -> StackFamily:
     """The family a stack name belongs to: the longest prefix that matches (``local-acme-fr``: ``local-``)."""
     return max((f for f in families if stack.startswith(f.prefix)), key=lambda f: len(f.prefix))
+
+
+def family_pack_config(root: Path, stack: str) -> tuple[str, dict[str, Any]]:
+    """The pack config of ``stack``'s family and its path relative to ``root`` (empty without families or file).
+
+    The trusted config the program reads too: registry rules, allowed destinations and jurisdiction
+    classes come from here, never from the stack's own config.
+    """
+    families = root / "stacks" / "stacksets.yaml"
+    if not families.is_file():
+        return "", {}
+    relative = family_of(load_stacksets(families), stack).policy_config
+    path = root / relative
+    return relative, dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}

@@ -23,6 +23,7 @@ from edgefed.core.inputs.catalog import Catalog, Zone
 from edgefed.core.inputs.contract import Contract
 from edgefed.core.inputs.errors import ConfigError, validate
 from edgefed.core.inputs.fields import Name, StrictModel
+from edgefed.core.inputs.jurisdiction import DEFAULT_EU_JURISDICTION_CLASSES, pack_eu_law_classes
 from edgefed.core.inputs.stackconfig import (
     NAMESPACE,
     StackConfig,
@@ -34,6 +35,7 @@ from edgefed.core.inputs.stackconfig import (
     raw_from_stack_file,
     secret_keys_of,
 )
+from edgefed.core.inputs.stacksets import family_pack_config
 from edgefed.core.inputs.yamlfile import load_yaml
 from edgefed.core.placement.capacity import exceeds, reserved_replicas
 from edgefed.core.placement.contracts import ContractProblem, contracted_view, plans_within_contract
@@ -102,6 +104,12 @@ class Federation:
     contract: Contract | None = None
     """The tenant's contract: ``catalog`` is then the contracted view (each zone's capacity is what the
     contract allocates there), and every plan must fit it per country stack and zone."""
+    eu_law_classes: tuple[str, ...] = DEFAULT_EU_JURISDICTION_CLASSES
+    """Data classes placed only on operators under EU/EEA law (the family's pack config)."""
+
+    def placer(self) -> Placer:
+        """A placer on the federation's catalog that honours its jurisdiction rule."""
+        return Placer(self.catalog, eu_law_classes=self.eu_law_classes)
 
     @property
     def contract_source(self) -> str:
@@ -173,7 +181,14 @@ def load_federation(root: Path, stack: str, raw: Mapping[str, str], secret_keys:
                 ],
             )
     unavailable = load_outages(root / config.outages, catalog, config.catalog)
-    return Federation(contracted_view(catalog, contract), tuple(members), unavailable, config.outages, contract)
+    source, pack = family_pack_config(root, stack)
+    try:
+        classes = pack_eu_law_classes(pack)
+    except ValueError as error:
+        field, _, message = str(error).partition(": ")
+        raise ConfigError(source, [(field, message)]) from None
+    view = contracted_view(catalog, contract)
+    return Federation(view, tuple(members), unavailable, config.outages, contract, classes)
 
 
 @dataclass(frozen=True)
@@ -369,7 +384,7 @@ def plan_federation(
     federation: Federation, unavailable: Iterable[str] = (), *, placer: Placer | None = None
 ) -> FederationPlan:
     """Place every site of every member together; ``unavailable`` adds to the federation's outage state."""
-    placer = placer or Placer(federation.catalog)
+    placer = placer or federation.placer()
     down = federation.unavailable | frozenset(unavailable)
     requests = [(m.stack, Request(spec, frozenset(m.config.zones))) for m in federation.members for spec in m.specs]
     placed = placer.place_together([r for _, r in requests], unavailable=down)

@@ -9,13 +9,14 @@ against.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
 from edgefed.core.inputs.appspec import Site
 from edgefed.core.inputs.catalog import Catalog, Zone
 from edgefed.core.inputs.geography import EARTH_RADIUS_KM
+from edgefed.core.inputs.jurisdiction import DEFAULT_EU_JURISDICTION_CLASSES, eu_jurisdiction_zones
 from edgefed.core.placement.capacity import EPSILON
 
 Candidate = Callable[[Zone], bool]
@@ -93,9 +94,19 @@ class _Index:
 class ZoneSearch:
     """Latency and best-zone search on one catalog; keeps its indexes between calls."""
 
-    def __init__(self, catalog: Catalog, *, search: Literal["indexed", "naive"] = "indexed") -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        search: Literal["indexed", "naive"] = "indexed",
+        eu_law_classes: Collection[str] = DEFAULT_EU_JURISDICTION_CLASSES,
+    ) -> None:
         self.catalog = catalog
         self.search = search
+        self.eu_law_classes = frozenset(eu_law_classes)
+        """Data classes that may use only zones of operators under EU/EEA law (the pack config's
+        ``require-eu-jurisdiction``), as primaries, standbys and failover targets alike."""
+        self.eu_law_zones = eu_jurisdiction_zones(catalog)
         self._ms_per_km = catalog.latency.ms_per_100km / 100.0
         self.by_country: dict[str, list[Zone]] = {}
         for zone in catalog.zones:

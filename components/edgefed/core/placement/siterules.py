@@ -109,6 +109,11 @@ class AppRun:
     ) -> None:
         self.search, self.spec, self.usage = search, spec, usage
         self.usable = usable_zones(search, zones)
+        self.foreign_law = frozenset[str]()
+        """Zones left out because their operator is not under EU/EEA law and the app's data class needs it."""
+        if spec.data_classification in search.eu_law_classes:
+            self.foreign_law = self.usable - search.eu_law_zones
+            self.usable -= self.foreign_law
         self.available = self.usable - unavailable
         self.unavailable = unavailable
         self.primary_demand = Demand.of(spec, spec.replicas_per_zone)
@@ -201,6 +206,17 @@ def _where(run: AppRun, countries: frozenset[str]) -> str:
     return ", ".join(with_zones or sorted(countries))
 
 
+def _law_note(run: AppRun, countries: frozenset[str]) -> str:
+    """Which zones of ``countries`` the app may not use because of their operator's jurisdiction (or nothing)."""
+    left_out = sorted(z.id for c in countries for z in run.search.by_country.get(c, ()) if z.id in run.foreign_law)
+    if not left_out:
+        return ""
+    return (
+        f" ({', '.join(left_out)} left out: {run.spec.data_classification} data runs only on operators under "
+        "EU/EEA law, rule require-eu-jurisdiction)"
+    )
+
+
 @dataclass(frozen=True)
 class _Why:
     problem: str
@@ -222,7 +238,8 @@ def _no_room(run: AppRun, site: Site, countries: frozenset[str], demand: Demand,
         if search.best(site, countries, has_model, budget, spec.home_operator) is None:
             where = _where(run, countries)
             return _Why(
-                f"no zone in {where} within {budget:g} ms has GPU model {gpu.model!r}, which {spec.name} needs",
+                f"no zone in {where} within {budget:g} ms has GPU model {gpu.model!r}, which {spec.name} needs"
+                + _law_note(run, countries),
                 "configuration",
                 "gpu-model",
             )
@@ -247,7 +264,9 @@ def _describe_no_failover(run: AppRun, site: Site, scope: frozenset[str]) -> _Wh
     budget, home = site.latency_budget_ms, spec.home_operator
     if search.best(site, scope, lambda z: z.id in run.usable, budget, home) is None:
         return _Why(
-            f"no active zone in {_where(run, scope)} within {budget:g} ms of the site", "configuration", "budget"
+            f"no active zone in {_where(run, scope)} within {budget:g} ms of the site{_law_note(run, scope)}",
+            "configuration",
+            "budget",
         )
     if search.best(site, scope, run.is_up, budget, home) is None:
         return _Why(f"every zone in {_where(run, scope)} within budget is unavailable", "outage", "outage")
@@ -301,11 +320,15 @@ def _without_primary(run: AppRun, site: Site) -> SitePlacement:
         nearest = search.best(site, country, lambda z: z.id in run.usable, math.inf, home)
         if nearest is None:
             return _unserved(
-                site, f"no active {site.country} zone is among the usable zones", "configuration", "no-zone"
+                site,
+                f"no active {site.country} zone is among the usable zones{_law_note(run, country)}",
+                "configuration",
+                "no-zone",
             )
         return _unserved(
             site,
-            f"no {site.country} zone within the {budget:g} ms budget (nearest: {nearest[0].id} at {nearest[1]:.1f} ms)",
+            f"no {site.country} zone within the {budget:g} ms budget (nearest: {nearest[0].id} at {nearest[1]:.1f} ms)"
+            + _law_note(run, country),
             "configuration",
             "budget",
         )

@@ -177,7 +177,7 @@ def what_if(
     federation: Federation, *, only: Iterable[Scenario] | None = None, placer: Placer | None = None
 ) -> list[ScenarioResult]:
     """Re-plan the federation for every scenario (or those given), on top of its outage state."""
-    placer = placer or Placer(federation.catalog)
+    placer = placer or federation.placer()
     keys = [(m.stack, spec) for m in federation.members for spec in m.specs]
     zones = {m.stack: frozenset(m.config.zones) for m in federation.members}
     requests = [Request(spec, zones[stack]) for stack, spec in keys]
