@@ -292,3 +292,41 @@ def test_the_pack_and_the_zone_agree_on_every_tenant_network_policy(deployed_zon
         f"egress parity: {len(corpus)} tenant NetworkPolicies through the pack and the zone's tenancy guard "
         f"(asked as the tenant), identical verdicts ({both} admitted)"
     )
+
+
+def test_the_pack_and_the_zone_agree_on_every_external_name_and_webhook(deployed_zone, tmp_path):
+    """Differential for disallow-external-name and disallow-offzone-webhook: the pack (real engine) and the
+    zone's outbound policy give each Service and webhook configuration the same verdict."""
+    from edgefed_ops.local.zone_client import open_zone
+    from edgefed_ops.stack.workspace import StackWorkspace
+
+    from .workloads import outbound_corpus
+
+    corpus = outbound_corpus()
+    (tmp_path / "corpus.json").write_text(json.dumps(corpus))
+    workspace = StackWorkspace(ops_settings(tmp_path), "outbound", project=ROOT / "tests" / "admission_corpus")
+    workspace.prepare(
+        {
+            "corpus:manifests": str(tmp_path / "corpus.json"),
+            "corpus:render": str(tmp_path / "render"),
+            "corpus:zone": "orange-fr-paris",
+        }
+    )
+    outcome = operations.preview(workspace, config=ROOT / "policies" / "eu-residency" / "config.json")
+    assert not outcome.errors or outcome.violations, outcome.output[-3000:]
+    rules = {"disallow-external-name", "disallow-offzone-webhook"}
+    pack = {n: not any(v.policy in rules and f"'{n}'" in v.message for v in outcome.violations) for n in corpus}
+    with open_zone(deployed_zone.kubeconfig) as client:
+        refusals = {name: client.dry_run_create(manifest) for name, manifest in corpus.items()}
+    for name, refusal in refusals.items():
+        if refusal is not None:
+            assert "ValidatingAdmissionPolicy 'edgefed-outbound'" in refusal, (name, refusal)
+    admitted = {name: refusal is None for name, refusal in refusals.items()}
+    differ = {name: (pack[name], refusals[name]) for name in corpus if pack[name] != admitted[name]}
+    assert not differ, differ
+    both = sum(pack.values())
+    assert both == 6, pack
+    SUMMARY.append(
+        f"outbound parity: {len(corpus)} Services and webhook configurations through the pack and the zone's "
+        f"outbound policy, identical verdicts ({both} admitted)"
+    )

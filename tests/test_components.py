@@ -116,7 +116,9 @@ def test_an_operator_zone_gives_each_contracted_tenant_its_namespace_quota_rules
         r.inputs["metadata"]["name"]
         for r in rec.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
     }
-    assert policies == {"edgefed-residency", "edgefed-tenancy"}, "one policy of each per zone, for every tenant"
+    assert policies == {"edgefed-residency", "edgefed-tenancy", "edgefed-outbound"}, (
+        "one policy of each per zone, for every tenant"
+    )
 
 
 def test_every_kubernetes_resource_uses_its_zone_provider(catalog, monkeypatch):

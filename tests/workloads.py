@@ -267,3 +267,59 @@ def egress_corpus() -> dict[str, dict[str, Any]]:
         "egress-one-bad-peer": (restricted, to(block("10.33.8.0/24"), block("1.1.1.1/32"))),
     }
     return {name: policy(name, pinned, egress) for name, (pinned, egress) in cases.items()}
+
+
+def outbound_corpus() -> dict[str, dict[str, Any]]:
+    """Services and webhook configurations (name -> manifest) for the differential test of the outbound rules.
+
+    The pack config allows the name telemetry.fr.edgefed.example in FR (and telemetry.de.edgefed.example in
+    DE); the zone is in FR.
+    """
+
+    def alias(name: str, target: str, classification: str | None, kind: str = "ExternalName") -> dict[str, Any]:
+        found = {**ZONE_LABELS, "app.kubernetes.io/name": name}
+        if classification is None:
+            found.pop("edgefed.io/data-classification")
+        else:
+            found["edgefed.io/data-classification"] = classification
+        spec: dict[str, Any] = {"type": kind, "externalName": target}
+        if kind != "ExternalName":
+            spec = {"type": kind, "ports": [{"port": 80}], "selector": {"app.kubernetes.io/name": name}}
+        return {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": EGRESS_NAMESPACE, "labels": found}, "spec": spec,
+        }  # fmt: skip
+
+    def hooks(name: str, kind: str, client: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": f"{kind}WebhookConfiguration",
+            "metadata": {"name": name},
+            "webhooks": [
+                {
+                    "name": "check.edgefed.eu", "clientConfig": client, "sideEffects": "None",
+                    "admissionReviewVersions": ["v1"], "failurePolicy": "Ignore",
+                    "rules": [{"apiGroups": ["example.edgefed.eu"], "apiVersions": ["v1"], "operations": ["CREATE"],
+                               "resources": ["probes"]}],
+                }
+            ],
+        }  # fmt: skip
+
+    in_zone = {"service": {"name": "checker", "namespace": EGRESS_NAMESPACE, "port": 443}}
+    return {
+        # Admitted by both.
+        "alias-public-partner": alias("alias-public-partner", "api.partner.example", "public"),
+        "alias-allowed-name": alias("alias-allowed-name", "telemetry.fr.edgefed.example", "restricted"),
+        "alias-allowed-name-dot": alias("alias-allowed-name-dot", "telemetry.fr.edgefed.example.", "personal"),
+        "cluster-ip": alias("cluster-ip", "", "restricted", kind="ClusterIP"),
+        "hook-in-zone": hooks("hook-in-zone", "Validating", in_zone),
+        "mutating-hook-in-zone": hooks("mutating-hook-in-zone", "Mutating", in_zone),
+        # Refused by both.
+        "alias-internal-partner": alias("alias-internal-partner", "api.partner.example", "internal"),
+        "alias-unclassified": alias("alias-unclassified", "api.partner.example", None),
+        "alias-unknown-class": alias("alias-unknown-class", "api.partner.example", "secret"),
+        "alias-other-countrys-name": alias("alias-other-countrys-name", "telemetry.de.edgefed.example", "restricted"),
+        "alias-lookalike": alias("alias-lookalike", "telemetry.fr.edgefed.example.attacker.example", "personal"),
+        "hook-by-url": hooks("hook-by-url", "Validating", {"url": "https://hooks.us-east-1.example.com/validate"}),
+        "mutating-hook-by-ip": hooks("mutating-hook-by-ip", "Mutating", {"url": "https://203.0.113.7:8443/mutate"}),
+    }

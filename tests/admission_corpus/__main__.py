@@ -23,6 +23,9 @@ KINDS = {
     "ReplicationController": k8s.core.v1.ReplicationController,
     "PodTemplate": k8s.core.v1.PodTemplate,
     "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
+    "Service": k8s.core.v1.Service,
+    "ValidatingWebhookConfiguration": k8s.admissionregistration.v1.ValidatingWebhookConfiguration,
+    "MutatingWebhookConfiguration": k8s.admissionregistration.v1.MutatingWebhookConfiguration,
 }
 
 for name, manifest in json.loads(Path(config.require("manifests")).read_text()).items():

@@ -3,7 +3,8 @@
 A :class:`~edgefed.components.tenant_namespace.TenantNamespace` per contracted tenant and country, and,
 once for the zone, the admission policy every tenant namespace is judged by (the federation's rules
 from the operator's trusted pack config, each tenant's own rules bound per namespace) and the tenancy
-guard (no tenant NetworkPolicy opens egress beyond the federation's rule, or touches the operator's).
+guard (no tenant NetworkPolicy opens egress beyond the federation's rule, or touches the operator's) and
+the outbound policy (no ExternalName alias or webhook URL sends data out of the zone).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from edgefed.components.provider import zone_provider
 from edgefed.components.tenant_namespace import TenantNamespace, TenantNamespaceArgs, zone_labels
 from edgefed.core.inputs.catalog import Zone
 from edgefed.core.objects import tenancy
-from edgefed.core.objects.admission import API_VERSION, admission_binding, admission_policy
+from edgefed.core.objects.admission import (
+    API_VERSION,
+    admission_binding,
+    admission_policy,
+    outbound_binding,
+    outbound_policy,
+)
 from edgefed.core.operatorslice import Grant
 from edgefed.core.rules.pack_config import Destinations, RegistryRules
 
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
 TYPE_TOKEN = "edgefed:index:OperatorZone"
 RESIDENCY_POLICY = "edgefed-residency"
 TENANCY_POLICY = "edgefed-tenancy"
+OUTBOUND_POLICY = "edgefed-outbound"
 
 
 @dataclass(frozen=True)
@@ -83,10 +91,19 @@ class OperatorZone(pulumi.ComponentResource):
             ),
             opts=in_zone,
         )  # fmt: skip
+        outbound = KubernetesObject(
+            f"{name}-outbound-policy",
+            KubernetesObjectArgs(
+                API_VERSION, "ValidatingAdmissionPolicy", metadata={"name": OUTBOUND_POLICY, "labels": marks},
+                spec=outbound_policy(zone.country, args.destinations),
+            ),
+            opts=in_zone,
+        )  # fmt: skip
         bindings = []
         for policy, spec in (
             (residency, admission_binding(RESIDENCY_POLICY)),
             (guard, tenancy.guard_binding(TENANCY_POLICY)),
+            (outbound, outbound_binding(OUTBOUND_POLICY)),
         ):
             bindings.append(
                 KubernetesObject(

@@ -20,6 +20,7 @@ from edgefed.core.inputs import labels
 from edgefed.core.inputs.appspec import IMAGE_NAME_MAX, IMAGE_PATTERN
 from edgefed.core.inputs.geography import geography
 from edgefed.core.rules.host_access import HOST_NAMESPACES
+from edgefed.core.rules.pack_config import Destinations
 
 API_VERSION = "admissionregistration.k8s.io/v1"
 WORKLOAD_RESOURCES = {
@@ -282,6 +283,81 @@ def admission_binding(policy_name: str) -> dict[str, Any]:
         "validationActions": ["Deny"],
         # The tenant's rules come from its own namespace; a namespace without them admits no workload.
         "paramRef": {"name": TENANT_PARAMS, "parameterNotFoundAction": "Deny"},
+        "matchResources": {
+            "namespaceSelector": {
+                "matchExpressions": [
+                    {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": list(SYSTEM_NAMESPACES)}
+                ]
+            }
+        },
+    }
+
+
+OUTBOUND_RESOURCES = {
+    "": ["services"],
+    "admissionregistration.k8s.io": ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"],
+}
+"""What :mod:`edgefed.core.rules.outbound` judges: Services (ExternalName) and webhook configurations."""
+
+
+def outbound_policy(country: str, destinations: Destinations) -> dict[str, Any]:
+    """The zone's second ValidatingAdmissionPolicy: the pack's outbound rules (ExternalName, webhook URLs) as CEL.
+
+    An ExternalName Service (a Service naming an ``externalName``) is admitted for public data (its own
+    label; missing or unknown is restricted) or when it aliases a name the pack config allows in the
+    zone's ``country`` (lower case, without the root's trailing dot); a webhook configuration only when
+    no webhook's ``clientConfig`` is a URL.
+    """
+    names = _cel(list(destinations.names_in([country.upper()])))
+    key = _cel(labels.CLASSIFICATION)
+    service = (
+        "object.kind != 'Service' || !(object.spec.type == 'ExternalName' || (has(object.spec.externalName) && "
+        f"object.spec.externalName != '')) || (has(object.metadata.labels) && {key} in object.metadata.labels && "
+        f"object.metadata.labels[{key}] == 'public') || variables.alias in {names} || "
+        f"(variables.alias.endsWith('.') && variables.alias.substring(0, size(variables.alias) - 1) in {names})"
+    )
+    webhooks = (
+        "!(object.kind in ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) || "
+        "!has(object.webhooks) || object.webhooks.all(w, !has(w.clientConfig.url))"
+    )
+    return {
+        "failurePolicy": "Fail",
+        "matchConstraints": {
+            "resourceRules": [
+                {"apiGroups": [group], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"], "resources": found}
+                for group, found in OUTBOUND_RESOURCES.items()
+            ]
+        },
+        "variables": [
+            {
+                "name": "alias",
+                "expression": "object.kind == 'Service' && has(object.spec.externalName) ? "
+                "object.spec.externalName.lowerAscii() : ''",
+            }
+        ],
+        "validations": [
+            {
+                "expression": service,
+                "messageExpression": "'edgefed residency: ExternalName Service ' + object.metadata.name + ' sends what "
+                "its clients send to ' + object.spec.externalName + ', outside the zone; only public data may, or a "
+                f"name the federation allows in {country.upper()}'",
+                "reason": "Forbidden",
+            },
+            {
+                "expression": webhooks,
+                "message": "edgefed residency: a webhook whose clientConfig is a URL receives every object it matches "
+                "from the API server; webhooks must name a Service inside the zone",
+                "reason": "Forbidden",
+            },
+        ],
+    }
+
+
+def outbound_binding(policy_name: str) -> dict[str, Any]:
+    """Every namespace but the cluster's own, and every cluster-scoped webhook configuration."""
+    return {
+        "policyName": policy_name,
+        "validationActions": ["Deny"],
         "matchResources": {
             "namespaceSelector": {
                 "matchExpressions": [
