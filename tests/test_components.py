@@ -352,3 +352,30 @@ print(sorted(m for m in sys.modules if m.startswith("pulumi_kubernetes.")))
     typed = [m for m in loaded if len(m.split(".")) > 2 and m.split(".")[2].startswith("v")]
     assert "pulumi_kubernetes.provider" in loaded, "the zone's provider is pulumi-kubernetes' own"
     assert not typed, typed
+
+
+def test_an_apps_egress_is_a_network_policy_pinned_to_its_classification_and_residency(catalog, monkeypatch):
+    """city-flow sends to the city's open-data hub: the policy selects exactly its pods, as the egress rule reads it."""
+    from edgefed.core.rules.egress import check_egress
+    from edgefed.core.rules.pack_config import Destinations
+
+    _, program = _deploy(catalog, "city-flow")
+    rec = run_program(program, monkeypatch=monkeypatch)
+    egress = [r for r in rec.resources if r.name.endswith("-egress")]
+    assert egress, "one egress NetworkPolicy per zone of the app"
+    for policy in egress:
+        spec = policy.inputs["spec"]
+        assert spec["podSelector"]["matchLabels"] == {
+            "app.kubernetes.io/name": "city-flow",
+            "edgefed.io/data-classification": "personal",
+            "edgefed.io/residency": "at.be.de.es.fr.it.nl.pt",
+        }
+        assert spec["egress"] == [
+            {"to": [{"ipBlock": {"cidr": "10.33.8.0/24"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+        ]
+        allowed = Destinations(cidrs={"FR": ("10.33.0.0/16",)})
+        assert check_egress(NETWORK_POLICY_TYPE, policy.name, policy.inputs, "BE", allowed) == []
+    assert not [r for r in rec.resources if r.name.endswith("-egress") and "robot-control" in r.name]
+
+
+NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

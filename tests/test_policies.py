@@ -927,11 +927,13 @@ def test_a_pinned_residency_opens_its_countries_cidrs():
         ),
         (
             {
-                "podSelector": {"matchLabels": {"edgefed.io/residency": "us"}},
+                "podSelector": {
+                    "matchLabels": {"edgefed.io/data-classification": "personal", "edgefed.io/residency": "us"}
+                },
                 "egress": [{"to": [{"ipBlock": {"cidr": "10.33.0.0/24"}}]}],
             },
             "ipBlock '10.33.0.0/24'",
-            "restricted",
+            "personal",
             "US",
         ),
     ],
@@ -945,6 +947,15 @@ def test_open_egress_of_personal_or_restricted_pods_is_refused(changes, found, h
     cidrs = {"FR": "10.33.0.0/16", "US": "none"}[where]
     assert run(EGRESS, NETWORK_POLICY, network_policy(**changes), name="n") == [
         f"NetworkPolicy 'n': egress to {found} for {held} data (residency {where}); {EGRESS_TAIL} ({cidrs})"
+    ]
+
+
+def test_restricted_data_reaches_only_its_zones_country_whatever_residency_the_selector_pins():
+    selector = {"matchLabels": {"edgefed.io/data-classification": "restricted", "edgefed.io/residency": "de.fr"}}
+    props = network_policy(podSelector=selector, egress=[{"to": [{"ipBlock": {"cidr": "10.49.0.0/24"}}]}])
+    assert run(EGRESS, NETWORK_POLICY, props, name="n") == [
+        f"NetworkPolicy 'n': egress to ipBlock '10.49.0.0/24' for restricted data (residency FR); {EGRESS_TAIL} "
+        "(10.33.0.0/16)"
     ]
 
 

@@ -331,7 +331,7 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "egress-pinned-outside-the-eu": (
         "disallow-open-egress",
-        "NetworkPolicy 'egress-pinned-outside-the-eu': egress to ipBlock '10.33.0.0/24' for restricted data (residency US); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (none)",
+        "NetworkPolicy 'egress-pinned-outside-the-eu': egress to ipBlock '10.33.0.0/24' for personal data (residency US); rule disallow-open-egress allows personal and restricted pods egress only to their own namespace, the cluster DNS (kube-system, port 53) and the pack config's CIDRs of their residency (none)",
     ),
     "egress-fr-cidr-from-frankfurt": (
         "disallow-open-egress",

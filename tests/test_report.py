@@ -108,3 +108,59 @@ def test_a_state_exports_secrets_are_read_as_their_values_and_encrypted_ones_as_
     revealed, encrypted = resources_from_state(deployment)
     assert revealed.inputs == {"kubeconfig": kubeconfig, "clusterIdentifier": "z"}
     assert encrypted.inputs == {"kubeconfig": None}, "an encrypted secret is not a kubeconfig: the rule fails closed"
+
+
+@pytest.mark.engine
+def test_the_flow_map_lists_every_destination_of_every_app_and_zone(fr_report):
+    report, page = fr_report
+    [stack] = report["stacks"]
+    apps = {(w["name"], w["zone"]) for w in stack["workloads"]}
+    assert {(f["app"], f["zone"]) for f in stack["flows"]} == apps, "one flow per app and zone"
+    for flow in stack["flows"]:
+        kinds = [(d["kind"], d["target"], d["country"]) for d in flow["destinations"]]
+        assert kinds[:2] == [("namespace", "acme-fr", flow["country"]), ("dns", "kube-system:53", flow["country"])]
+        if flow["app"] == "city-flow":
+            assert ("cidr", "10.33.8.0/24", "FR") in kinds, "the open-data hub, placed in FR by the pack config"
+        assert flow["contained"] and flow["statement"].startswith("no path outside "), flow
+
+
+def test_a_flow_outside_the_residency_is_named_and_never_called_contained():
+    """The map says "no path outside" only when it holds: an open NetworkPolicy and an unlisted alias break it."""
+    from edgefed.core.rules.pack_config import Destinations
+    from edgefed_ops.reports.flows import flows
+    from edgefed_ops.stack.events import StateResource
+
+    catalog = load_catalog(CATALOG)
+    provider = StateResource(
+        "urn:p::paris", "pulumi:providers:kubernetes", {"clusterIdentifier": "orange-fr-paris"}, ""
+    )
+    labels = {
+        "app.kubernetes.io/name": "vision",
+        "edgefed.io/residency": "fr",
+        "edgefed.io/data-classification": "personal",
+    }
+    meta = {"namespace": "acme-fr", "labels": labels}
+
+    def resource(kind: str, name: str, inputs: dict) -> StateResource:
+        return StateResource(f"urn:x::{name}", kind, {"metadata": {**meta, "name": name}, **inputs}, "urn:p::paris")
+
+    resources = [
+        provider,
+        resource("kubernetes:apps/v1:Deployment", "vision", {"spec": {"template": {"metadata": {"labels": labels}}}}),
+        resource(
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy", "open",
+            {"spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "vision"}},
+                      "egress": [{"to": [{"ipBlock": {"cidr": "10.33.8.0/24"}}, {"ipBlock": {"cidr": "3.5.0.0/16"}}]}]}},
+        ),
+        resource("kubernetes:core/v1:Service", "partner", {"spec": {"type": "ExternalName", "externalName": "api.partner.example"}}),
+    ]  # fmt: skip
+    [flow] = flows(resources, catalog, Destinations(cidrs={"FR": ("10.33.0.0/16",)}))
+    assert not flow.contained
+    assert [(d.kind, d.target, d.country) for d in flow.destinations] == [
+        ("namespace", "acme-fr", "FR"),
+        ("dns", "kube-system:53", "FR"),
+        ("cidr", "10.33.8.0/24", "FR"),
+        ("cidr", "3.5.0.0/16", None),
+        ("name", "api.partner.example", None),
+    ]
+    assert flow.statement == "paths outside FR: 3.5.0.0/16 (unknown country), api.partner.example (unknown country)"

@@ -97,7 +97,7 @@ def test_every_operator_stack_gives_each_contracted_tenant_its_namespaces(stack,
     quotas = rec.of_type("kubernetes:core/v1:ResourceQuota")
     assert len(quotas) == sum(len(g) for g in piece.grants.values())
     policies = rec.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
-    assert len(policies) == 2 * len(piece.config.zones), "a residency and a tenancy policy per zone"
+    assert len(policies) == 3 * len(piece.config.zones), "a residency, a tenancy and an outbound policy per zone"
     assert not rec.of_type("kubernetes:apps/v1:Deployment"), "an operator's zone stack runs no tenant app"
 
 
@@ -219,3 +219,25 @@ def test_a_restricted_app_storing_data_where_the_endpoint_cannot_encrypt_is_refu
         "local-orange-fr-paris) does not implement; set object_storage: false (data stays in the zones) or use an "
         "endpoint that encrypts"
     )
+
+
+def test_an_egress_the_federation_does_not_allow_is_refused_before_anything_deploys(tmp_path):
+    """A personal app sending to a CIDR outside every allowed list: the stack refuses it, naming the spec and field."""
+    import shutil
+
+    from edgefed.core.inputs.errors import ConfigError
+    from edgefed.core.inputs.stackconfig import raw_from_stack_file
+    from edgefed.core.stackslice import stack_slice
+
+    for part in ("stacks", "policies"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    spec = tmp_path / "stacks" / "apps" / "city-flow.yaml"
+    spec.write_text(spec.read_text().replace("10.33.8.0/24", "3.5.0.0/16"))
+    raw = raw_from_stack_file(tmp_path / "stacks" / "Pulumi.acme-fr.yaml")
+    with pytest.raises(ConfigError) as raised:
+        stack_slice(tmp_path, "acme-fr", {**raw, "edgefed:renderYamlTo": "out", "edgefed:buckets": "false"}, [])
+    assert raised.value.source == "stacks/apps/city-flow.yaml"
+    [(field, message)] = raised.value.problems
+    assert field == "egress[0].cidr"
+    assert message.startswith("3.5.0.0/16 is not a destination the federation allows for personal data in zone ")
+    assert message.endswith("(disallow-open-egress in the family's pack config)")

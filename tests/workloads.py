@@ -243,7 +243,10 @@ def egress_corpus() -> dict[str, dict[str, Any]]:
         "egress-exact-allowed-cidr": (personal, to(block("10.33.0.0/16"), ports=[{"port": 443}])),
         "egress-public-anywhere": ({"edgefed.io/data-classification": "public"}, [{}]),
         "egress-internal-internet": ({"edgefed.io/data-classification": "internal"}, to(block("0.0.0.0/0"))),
-        "egress-pinned-de-fr-to-de": ({**restricted, "edgefed.io/residency": "de.fr"}, to(block("10.49.1.0/24"))),
+        "egress-personal-pinned-de-fr-to-de": (
+            {**personal, "edgefed.io/residency": "de.fr"},
+            to(block("10.49.1.0/24")),
+        ),
         "egress-pinned-eu-to-it": ({**personal, "edgefed.io/residency": "EU"}, to(block("10.39.0.0/24"))),
         "egress-dns-tcp": (restricted, to(dns, ports=[{"port": 53, "protocol": "TCP"}])),
         # Refused by both.
@@ -262,8 +265,12 @@ def egress_corpus() -> dict[str, dict[str, Any]]:
         "egress-dns-sctp": (restricted, to(dns, ports=[{"port": 53, "protocol": "SCTP"}])),
         "egress-unpinned": ({}, to(block("8.8.8.8/32"))),
         "egress-unknown-class": ({"edgefed.io/data-classification": "secret"}, to(block("8.8.8.8/32"))),
-        "egress-pinned-us": ({"edgefed.io/residency": "us"}, to(block("10.33.0.0/24"))),
-        "egress-pinned-de-only-to-fr": ({**restricted, "edgefed.io/residency": "de"}, to(block("10.33.0.0/24"))),
+        "egress-pinned-us": ({**personal, "edgefed.io/residency": "us"}, to(block("10.33.0.0/24"))),
+        "egress-pinned-de-only-to-fr": ({**personal, "edgefed.io/residency": "de"}, to(block("10.33.0.0/24"))),
+        "egress-restricted-pinned-de-fr-to-de": (
+            {**restricted, "edgefed.io/residency": "de.fr"},
+            to(block("10.49.1.0/24")),
+        ),
         "egress-one-bad-peer": (restricted, to(block("10.33.8.0/24"), block("1.1.1.1/32"))),
     }
     return {name: policy(name, pinned, egress) for name, (pinned, egress) in cases.items()}

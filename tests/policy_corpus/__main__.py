@@ -568,7 +568,9 @@ CASES = {
     "egress-to-dns-namespace-any-port": lambda n: network_policy(n, RESTRICTED_PODS, [{"to": [DNS]}]),
     "egress-without-pinned-class": lambda n: network_policy(n, {}, [{"to": [{"ipBlock": {"cidr": "8.8.8.8/32"}}]}]),
     "egress-pinned-outside-the-eu": lambda n: network_policy(
-        n, {"edgefed.io/residency": "us"}, [{"to": [{"ipBlock": {"cidr": "10.33.0.0/24"}}]}]
+        n,
+        {"edgefed.io/data-classification": "personal", "edgefed.io/residency": "us"},
+        [{"to": [{"ipBlock": {"cidr": "10.33.0.0/24"}}]}],
     ),
     "egress-fr-cidr-from-frankfurt": lambda n: network_policy(
         n,

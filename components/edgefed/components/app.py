@@ -154,6 +154,17 @@ class FederatedEdgeApp(pulumi.ComponentResource):
             ),
             opts=opts,
         )
+        if spec.egress:
+            KubernetesObject(
+                f"{prefix}-egress",
+                KubernetesObjectArgs(
+                    NETWORKING,
+                    "NetworkPolicy",
+                    metadata={**meta, "name": f"{spec.name}-egress"},
+                    spec=manifests.egress_policy_spec(spec, manifests.pod_labels(object_labels)),
+                ),
+                opts=opts,
+            )
         if not spec.ports:
             return deployment, []
         KubernetesObject(

@@ -21,6 +21,7 @@ from edgefed.core.inputs.stacksets import family_pack_config
 from edgefed.core.placement.federation import load_federation, plan_federation
 from edgefed.core.placement.placer import Plan, ZoneDemand, demand_by_zone
 from edgefed.core.rules import pack_config
+from edgefed.core.rules.egress import GUARDED, cidr_allowed, egress_countries
 from edgefed.core.rules.pack_config import Destinations, RegistryRules
 
 
@@ -121,6 +122,28 @@ def require_encryption(spec: AppSpec, zone: Zone) -> None:
         )
 
 
+def require_allowed_egress(spec: AppSpec, plan: Plan, catalog: Catalog, allowed: Destinations) -> None:
+    """Each egress destination of a personal or restricted app is one the federation allows in every zone it uses."""
+    if spec.data_classification not in GUARDED:
+        return
+    for assignment in plan.zones:
+        country = catalog.zone(assignment.zone).country
+        cidrs = allowed.cidrs_in(egress_countries(spec.data_classification, country, spec.residency_countries))
+        for i, rule in enumerate(spec.egress):
+            if not cidr_allowed(str(rule.cidr), cidrs):
+                raise ConfigError(
+                    f"stacks/apps/{spec.name}.yaml",
+                    [
+                        (
+                            f"egress[{i}].cidr",
+                            f"{rule.cidr} is not a destination the federation allows for {spec.data_classification} "
+                            f"data in zone {assignment.zone} ({country}); allowed: {', '.join(cidrs) or 'none'} "
+                            "(disallow-open-egress in the family's pack config)",
+                        )
+                    ],
+                )
+
+
 def stack_slice(root: Path, stack: str, raw: Mapping[str, str], secret_keys: Sequence[str]) -> StackSlice:
     """Validate the stack, plan its federation and return its slice; nothing is registered here."""
     source = f"stacks/Pulumi.{stack}.yaml"
@@ -146,6 +169,10 @@ def stack_slice(root: Path, stack: str, raw: Mapping[str, str], secret_keys: Seq
         for zone in homes[spec.name]:
             require_encryption(spec, zone)
             _require_s3_credentials(zone.object_storage.credentials_secret, secret_keys, raw, source)
+    allowed = destinations(root, stack)
+    for spec in specs:
+        require_allowed_egress(spec, plans[spec.name], catalog, allowed)
+        require_allowed_egress(spec, healthy[spec.name], catalog, allowed)
     rules = registry_rules(root, stack)
     contract = federation.contract
     outside = [r for r in contract.registries if r not in rules.allowed] if contract is not None else []

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.inputs.stacksets import family_pack_config
 from edgefed.core.inputs.yamlfile import load_yaml
+from edgefed.core.rules.pack_config import Destinations
 from edgefed_ops.errors import OpsError
 from edgefed_ops.reports import evidence, sovereignty
 from edgefed_ops.reports.access import zone_access
+from edgefed_ops.reports.flows import flows
 from edgefed_ops.reports.plan import load_federations, plan_stacks
 from edgefed_ops.reports.sarif import PACK_NAME, pack_version
 from edgefed_ops.settings import Settings
@@ -101,6 +104,7 @@ def collect(
         workloads=sovereignty.workloads(resources, catalog),
         buckets=sovereignty.buckets(resources, catalog),
         transfers=sovereignty.transfers(plans, classifications),
+        flows=flows(resources, catalog, Destinations.of(family_pack_config(settings.root, stack)[1])),
         policies=sovereignty.policy_results(violations),
         placement=sorted(explanations),
         access=zone_access(LocalStacks(settings), stack)

@@ -30,6 +30,7 @@ from edgefed.core.rules.common import (
 from edgefed.core.rules.kinds import WORKLOAD_KINDS
 from edgefed.policy import ALL_POLICIES
 from edgefed.policy.common import COMPLIANCE, SOVEREIGNTY_OBJECTIVES
+from edgefed_ops.reports.flows import Flow, flows_markdown
 from edgefed_ops.stack.events import StateResource, Violation
 
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "report.schema.json"
@@ -136,6 +137,8 @@ class StackReport(_Model):
     workloads: list[Workload]
     buckets: list[Bucket]
     transfers: list[Transfer]
+    flows: list[Flow]
+    """Per app and zone, every destination its pods may send data to (the flow map)."""
     policies: list[PolicyResult]
     placement: list[str]
     access: list[ZoneAccess] = []
@@ -351,6 +354,7 @@ def markdown(report: Report) -> str:
         lines += [f"| {t.app} | {t.site} | {t.data_classification} | {t.country} | "
                   f"{t.failover_zone + ' (' + str(t.failover_country) + ')' if t.failover_zone else '-'} | {t.rule} |"
                   for t in stack.transfers]  # fmt: skip
+        lines += ["", "Flows (where each app's pods may send data):", *flows_markdown(stack.flows)]
         lines += ["", "| policy | GDPR Chapter V | sovereignty | result |", "| --- | --- | --- | --- |"]
         for result in stack.policies:
             verdict = result.status + (": " + "; ".join(result.violations) if result.violations else "")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, IPvAnyNetwork, model_validator
 
 from edgefed.core.inputs.errors import field_error, shown, validate
 from edgefed.core.inputs.fields import EEACountry, FailoverCapacity, Location, Name, StrictModel
@@ -83,6 +83,20 @@ class Port(StrictModel):
     """Transport protocol. Default TCP, what almost every edge API speaks."""
 
 
+class EgressRule(StrictModel):
+    """A destination outside the zone the app's pods send data to (the zone's default deny closes the rest)."""
+
+    cidr: IPvAnyNetwork
+    """The destination network (``10.33.8.0/24``). No default. For personal and restricted data it must lie
+    inside a CIDR the federation's pack config allows (``disallow-open-egress``) for the zone's country
+    (restricted) or a country of the app's residency (personal); the stack refuses it before anything
+    deploys otherwise."""
+    port: Annotated[int, Field(ge=1, le=65535)]
+    """Destination port. No default: an open port range is a path nobody reviewed."""
+    protocol: Literal["TCP", "UDP"] = "TCP"
+    """Transport protocol. Default TCP."""
+
+
 class GpuRequest(StrictModel):
     """GPUs one replica needs."""
 
@@ -147,6 +161,9 @@ class AppSpec(StrictModel):
     encrypt sets ``false`` and keeps its data in its zones."""
     sites: Annotated[tuple[Site, ...], Field(min_length=1)]
     """Customer sites. No default: an app with no site has nowhere to run."""
+    egress: tuple[EgressRule, ...] = ()
+    """Destinations outside the zone the pods may reach, besides their namespace and the cluster DNS (a
+    NetworkPolicy per zone, pinned to the app's classification and residency). Default none."""
     failover: FailoverMode = "neighbour"
     """Where a site goes when its country's zones fail: ``none``, a zone in a ``neighbour`` country, or
     ``any-in-residency``. Default neighbour: the closest country that is still short network hops away."""

@@ -173,6 +173,23 @@ def ingress_policy_spec(spec: AppSpec) -> dict[str, Any]:
     }
 
 
+def egress_policy_spec(spec: AppSpec, pods: Mapping[str, str]) -> dict[str, Any]:
+    """The NetworkPolicy opening the app's egress destinations.
+
+    Its selector pins the app's classification and residency as the pods carry them, so that the
+    federation's egress rule (``edgefed.core.rules.egress``) judges it by what it really selects.
+    """
+    pinned = {key: pods[key] for key in (labels.APP, labels.CLASSIFICATION, labels.RESIDENCY)}
+    return {
+        "podSelector": {"matchLabels": pinned},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {"to": [{"ipBlock": {"cidr": str(rule.cidr)}}], "ports": [{"protocol": rule.protocol, "port": rule.port}]}
+            for rule in spec.egress
+        ],
+    }
+
+
 def container_defaults_spec() -> dict[str, Any]:
     """The tenant namespace's LimitRange: requests and limits of a container that declares none."""
     return {

@@ -157,7 +157,8 @@ def egress_variables(country: str) -> list[dict[str, str]]:
         },
         {
             "name": "selectedCountries",
-            "expression": f"{r_key} in variables.selected && variables.selected[{r_key}] != '' ? "
+            "expression": f"variables.selectedClass == 'restricted' ? [{json.dumps(country.upper())}] : "
+            f"{r_key} in variables.selected && variables.selected[{r_key}] != '' ? "
             f"(variables.selected[{r_key}].lowerAscii() == 'eu' ? {eea} : "
             f"variables.selected[{r_key}].upperAscii().split('.')) : [{json.dumps(country.upper())}]",
         },

@@ -11,8 +11,9 @@ destination must be one of:
 
 Which pods a policy selects is read from its ``podSelector``, never from the policy's own labels: it
 counts as ``public`` or ``internal`` only when ``matchLabels`` pins that classification (pods whose
-labels say otherwise are not selected), and otherwise as ``restricted``. The residency is the one it
-pins the same way, else the zone's own country (every pod's residency includes it). The same rule runs
+labels say otherwise are not selected), and otherwise as ``restricted``. Restricted data may reach only
+the zone's own country (it never crosses a border); personal data the residency the selector pins the
+same way, else the zone's own country (every pod's residency includes it). The same rule runs
 in each zone as CEL (:func:`edgefed.core.objects.tenancy.guard_policy`).
 """
 
@@ -43,14 +44,19 @@ def selected_classification(spec: Mapping[str, Any]) -> str:
 
 
 def selected_countries(spec: Mapping[str, Any], zone_country: str | None) -> frozenset[str]:
-    """The countries of the selected pods' residency: pinned by ``matchLabels``, else the zone's country.
+    """The countries the selected pods' data may go to.
 
-    No zone (a provider that is not a catalog zone) and nothing pinned: no country, so no CIDR is allowed.
+    The zone's own for restricted data (it never crosses a border), else the residency the selector pins,
+    else the zone's country. No zone (a provider that is not a catalog zone) and nothing pinned: no
+    country, so no CIDR is allowed.
     """
+    own = frozenset({zone_country.upper()}) if zone_country else frozenset()
+    if selected_classification(spec) == "restricted":
+        return own
     pinned = _match_labels(spec.get("podSelector")).get(labels.RESIDENCY)
     if isinstance(pinned, str) and pinned:
         return parse_residency_label(pinned)
-    return frozenset({zone_country.upper()}) if zone_country else frozenset()
+    return own
 
 
 def _match_labels(selector: Any) -> Mapping[str, Any]:
@@ -58,7 +64,7 @@ def _match_labels(selector: Any) -> Mapping[str, Any]:
     return found if isinstance(found, Mapping) else {}
 
 
-def _is_dns_rule(rule: Mapping[str, Any]) -> bool:
+def is_dns_rule(rule: Mapping[str, Any]) -> bool:
     """Every port of the rule is port 53 over UDP or TCP (no port at all is every port)."""
     ports = [p for p in rule.get("ports") or [] if isinstance(p, Mapping)]
     return bool(ports) and all(
@@ -67,9 +73,10 @@ def _is_dns_rule(rule: Mapping[str, Any]) -> bool:
     )
 
 
-def _cidr_allowed(cidr: Any, allowed: Sequence[str]) -> bool:
+def cidr_allowed(cidr: Any, allowed: Sequence[str]) -> bool:
+    """``cidr`` lies inside one of the ``allowed`` CIDRs (an unreadable one never does)."""
     try:
-        network = ipaddress.ip_network(str(cidr), strict=True)
+        network = ipaddress.ip_network(str(cidr), strict=False)
     except ValueError:
         return False
     for entry in allowed:
@@ -86,7 +93,7 @@ def _peer_problem(
     block = peer.get("ipBlock")
     if block is not None:
         cidr = block.get("cidr") if isinstance(block, Mapping) else None
-        return None if _cidr_allowed(cidr, allowed) else f"ipBlock {shown(cidr)}"
+        return None if cidr_allowed(cidr, allowed) else f"ipBlock {shown(cidr)}"
     selector = peer.get("namespaceSelector")
     if selector is None:
         return None  # a podSelector alone: pods of the policy's own namespace
@@ -94,7 +101,7 @@ def _peer_problem(
     if named is not None and named == namespace:
         return None
     if named == DNS_NAMESPACE:
-        return None if _is_dns_rule(rule) else f"namespace {DNS_NAMESPACE} on ports other than {DNS_PORT}"
+        return None if is_dns_rule(rule) else f"namespace {DNS_NAMESPACE} on ports other than {DNS_PORT}"
     return f"namespaces {shown(dict(_match_labels(selector)) or 'any')}"
 
 
@@ -112,6 +119,15 @@ def egress_problems(spec: Mapping[str, Any], namespace: str | None, allowed: Seq
             if problem:
                 problems.append(problem)
     return problems
+
+
+def egress_countries(classification: str, zone_country: str, residency: Iterable[str]) -> frozenset[str]:
+    """Where pods of this classification in a zone of ``zone_country`` may send data.
+
+    The zone's country for restricted data, the residency otherwise: what :func:`selected_countries`
+    gives a selector that pins both.
+    """
+    return frozenset({zone_country}) if classification == "restricted" else frozenset(residency)
 
 
 def check_egress(
