@@ -112,7 +112,7 @@ def test_a_state_exports_secrets_are_read_as_their_values_and_encrypted_ones_as_
 
 @pytest.mark.engine
 def test_the_flow_map_lists_every_destination_of_every_app_and_zone(fr_report):
-    report, page = fr_report
+    report, _ = fr_report
     [stack] = report["stacks"]
     apps = {(w["name"], w["zone"]) for w in stack["workloads"]}
     assert {(f["app"], f["zone"]) for f in stack["flows"]} == apps, "one flow per app and zone"
