@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -15,7 +16,7 @@ from edgefed.core.inputs.catalog import load_catalog
 from edgefed.policy import ALL_POLICIES
 from edgefed_ops.reports.sovereignty import INTRA_EEA, NEVER, SCHEMA_PATH, Report
 
-from .conftest import CATALOG, EDGEFED, ROOT, toolchain_or_skip
+from .conftest import CATALOG, EDGEFED, ROOT, SUMMARY, toolchain_or_skip
 
 
 def test_the_published_schema_is_the_models():
@@ -78,18 +79,76 @@ def test_the_transfer_map_says_which_data_moves_where_and_which_never_does(fr_re
     assert stack["state_backend"].startswith("file://")
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
 @pytest.mark.engine
-def test_the_html_page_is_self_contained_with_a_map_of_zones_and_failover_edges(fr_report):
+def test_the_html_page_is_self_contained_with_tables_and_a_map_of_countries_zones_edges_and_flows(fr_report):
     report, page = fr_report
-    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "<script" not in page and "https://" not in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     svg = ET.fromstring(page[page.index("<svg") : page.index("</svg>") + len("</svg>")])
-    ns = "{http://www.w3.org/2000/svg}"
-    circles = [c for c in svg.iter(f"{ns}circle") if c.get("class") == "zone"]
-    lines = [line for line in svg.iter(f"{ns}line") if line.get("class") == "failover"]
-    assert len(circles) == len(report["zones"]) >= 3
-    assert len(lines) == len(report["failover_edges"]) >= 3
-    titles = {c.find(f"{ns}title").text for c in circles}
-    assert {f"{z['id']} ({z['country']}, {z['operator']})" for z in report["zones"]} == titles
+    by_class: dict[str, list[ET.Element]] = {}
+    for element in svg.iter():
+        for name in (element.get("class") or "").split():
+            by_class.setdefault(name, []).append(element)
+    titles = {c.find(f"{SVG}title").text for c in by_class["zone"]}
+    assert len(by_class["zone"]) == len(report["zones"]) >= 3
+    assert {z["id"] for z in report["zones"]} == {t.split(" (")[0] for t in titles}
+    assert "vodafone-it-turin (IT, vodafone, under GB law)" in titles
+    assert {c.get("cx") for c in by_class["foreign-law"]} and {c.get("cx") for c in by_class["eu-law"]}
+    assert len(by_class["failover"]) == len(report["failover_edges"]) >= 3
+    # Outlines: the EU/EEA countries around the zones, and Switzerland (not EU/EEA) between them.
+    countries = {p.find(f"{SVG}title").text for p in by_class["country"]}
+    assert {"France (FR), EU/EEA", "Germany (DE), EU/EEA", "Italy (IT), EU/EEA", "Switzerland (CH)"} <= countries
+    assert all(len(p.get("d", "")) > 20 for p in by_class["country"])
+    # city-flow's open-data hub is in FR: its zones in BE and IT send data across a border, on the map.
+    flows = {f.find(f"{SVG}title").text for f in by_class["flow"]}
+    assert "city-flow in orange-be-brussels -> 10.33.8.0/24 (FR)" in flows
+    legend = " ".join(t.text or "" for t in by_class["legend"][0].iter(f"{SVG}text"))
+    for entry in ("EU/EEA country", "outside the EU/EEA", "under EU/EEA law", "failover edge", "data flow"):
+        assert entry in legend
+    for table in ("workloads", "transfers", "flows", "policies"):
+        assert f'<table class="{table}">' in page
+    assert page.count("<tr>") > 20 and "<pre>" not in page
+
+
+@pytest.mark.engine
+def test_the_html_page_renders_in_a_real_headless_browser(fr_report, tmp_path):
+    """Debian's Chromium draws the page: the screenshot holds the countries, the zones, the edges and the flows."""
+    from PIL import Image
+
+    chromium = toolchain_or_skip("chromium")
+    _, page = fr_report
+    (tmp_path / "report.html").write_text(page)
+    shot = tmp_path / "report.png"
+    result = subprocess.run(
+        [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1100,1400", f"--screenshot={shot}",
+            (tmp_path / "report.html").as_uri(),
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0 and shot.is_file(), result.stderr[-2000:]
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (1100, 1400)
+    counts: dict[tuple[int, int, int], int] = {}
+    for pixel in image.get_flattened_data():
+        counts[pixel] = counts.get(pixel, 0) + 1
+    colour = {name: counts.get(value, 0) for name, value in {
+        "eu-country": (0xFD, 0xF6, 0xD8), "other-country": (0xDC, 0xDC, 0xDC), "sea": (0xCF, 0xE3, 0xF5),
+        "eu-law-zone": (0x1C, 0x7E, 0xD6), "foreign-law-zone": (0xE8, 0x59, 0x0C), "failover": (0xD9, 0x48, 0x0F),
+        "flow": (0x2B, 0x8A, 0x3E),
+    }.items()}  # fmt: skip
+    assert colour["eu-country"] > 100_000, colour  # the land of the EU/EEA fills much of the map
+    assert colour["sea"] > 20_000 and colour["other-country"] > 5_000, colour  # the sea, Switzerland
+    assert colour["eu-law-zone"] > 500 and colour["foreign-law-zone"] > 100, colour
+    assert colour["failover"] > 200 and colour["flow"] > 100, colour
+    SUMMARY.append(
+        f"report page: rendered by {Path(chromium).name} headless, screenshot {image.size[0]}x{image.size[1]}"
+    )
 
 
 def test_a_state_exports_secrets_are_read_as_their_values_and_encrypted_ones_as_unknown():

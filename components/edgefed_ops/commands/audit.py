@@ -26,7 +26,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     found = [
         audit.collect(settings, stack, "state", refresh=not args.no_refresh, progress=progress) for stack in stacks
     ]
-    write(args, audit.build_report(settings, found))
+    write(args, audit.build_report(settings, found), settings)
     for item in found:
         for violation in item.violations:
             print(f"audit: {item.report.stack}: [{violation.policy}] {violation.message}", file=sys.stderr)

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from edgefed_ops.commands import inputs, options
-from edgefed_ops.reports import audit, sovereignty
+from edgefed_ops.reports import audit, page, sovereignty
+from edgefed_ops.reports.atlas import ATLAS
 from edgefed_ops.settings import Settings
 
 
@@ -26,10 +27,10 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", action="store_true", help="print the JSON schema of --json and exit")
 
 
-def write(args: argparse.Namespace, built: sovereignty.Report) -> None:
+def write(args: argparse.Namespace, built: sovereignty.Report, settings: Settings) -> None:
     """The report as JSON or Markdown on stdout, and the HTML page when asked."""
     if args.html:
-        args.html.write_text(sovereignty.html_page(built), encoding="utf-8")
+        args.html.write_text(page.html_page(built, settings.root / ATLAS), encoding="utf-8")
         options.progress(args)(f"wrote {args.html}")
     if args.json:
         print(built.model_dump_json(indent=2))
@@ -47,5 +48,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         inputs.output_file(args.html, "--html")
     source: audit.Source = "state" if args.state else "preview"
     found = [audit.collect(settings, stack, source, progress=options.progress(args)) for stack in stacks]
-    write(args, audit.build_report(settings, found))
+    write(args, audit.build_report(settings, found), settings)
     return 0

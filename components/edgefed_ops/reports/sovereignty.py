@@ -2,14 +2,13 @@
 
 Built from the resources the engine planned (a preview) or recorded (an exported state), never from
 what a resource says about itself when the target can be read: a workload's country and operator are
-those of the catalog zone its provider targets. JSON (schema: :data:`SCHEMA_PATH`), Markdown, and a
-self-contained HTML page with an SVG map of the zones and failover edges.
+those of the catalog zone its provider targets. JSON (schema: :data:`SCHEMA_PATH`) and Markdown;
+the HTML page is :mod:`edgefed_ops.reports.page`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,6 +151,8 @@ class MapZone(_Model):
     id: str
     country: str
     operator: str
+    operator_jurisdiction: str | None
+    """Country whose law governs the operator's parent company; null when the catalog does not say."""
     latitude: float
     longitude: float
 
@@ -308,8 +309,12 @@ def federation_map(
         for zone_id in sorted(used):
             zone = catalog.zone_by_id.get(zone_id)
             if zone:
-                zones[zone.id] = MapZone(id=zone.id, country=zone.country, operator=zone.operator,
-                                      latitude=zone.location.latitude, longitude=zone.location.longitude)  # fmt: skip
+                operator = catalog.operator_by_id.get(zone.operator)
+                zones[zone.id] = MapZone(
+                    id=zone.id, country=zone.country, operator=zone.operator,
+                    operator_jurisdiction=operator.jurisdiction if operator else None,
+                    latitude=zone.location.latitude, longitude=zone.location.longitude,
+                )  # fmt: skip
         edges += [
             Edge(app=t.app, site=t.site, primary=t.primary_zone, failover=t.failover_zone)
             for t in report.transfers
@@ -379,44 +384,3 @@ def access_markdown(access: Sequence[ZoneAccess]) -> list[str]:
         if zone.incomplete:
             lines.append(f"| {zone.zone} | {zone.namespace} | {zone.user} | (the list is incomplete) | |")
     return lines
-
-
-def svg_map(report: Report, width: int = 640, height: int = 520) -> str:
-    """An SVG map of the zones (equirectangular over their bounding box) and failover edges."""
-    if not report.zones:
-        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"></svg>'
-    lats = [z.latitude for z in report.zones]
-    lons = [z.longitude for z in report.zones]
-    south, north, west, east = min(lats) - 2, max(lats) + 2, min(lons) - 3, max(lons) + 3
-
-    def point(lat: float, lon: float) -> tuple[float, float]:
-        return (round((lon - west) / (east - west) * (width - 40) + 20, 1),
-                round((north - lat) / (north - south) * (height - 40) + 20, 1))  # fmt: skip
-
-    where = {z.id: point(z.latitude, z.longitude) for z in report.zones}
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="zones and failover edges">',
-             f'<rect width="{width}" height="{height}" fill="#f4f7fb"/>']  # fmt: skip
-    for edge in report.failover_edges:
-        if edge.primary in where and edge.failover in where:
-            (x1, y1), (x2, y2) = where[edge.primary], where[edge.failover]
-            title = html.escape(f"{edge.app} {edge.site}: {edge.primary} -> {edge.failover}")
-            parts.append(f'<line class="failover" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#d9480f" '
-                         f'stroke-dasharray="5 3"><title>{title}</title></line>')  # fmt: skip
-    for zone in report.zones:
-        x, y = where[zone.id]
-        label = html.escape(f"{zone.id} ({zone.country}, {zone.operator})")
-        parts.append(f'<circle class="zone" cx="{x}" cy="{y}" r="6" fill="#1c7ed6"><title>{label}</title></circle>')
-        parts.append(f'<text x="{x + 8}" y="{y + 4}" font-size="10">{html.escape(zone.id)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def html_page(report: Report) -> str:
-    """A self-contained page: the map, then the Markdown tables as preformatted text (no script, no link)."""
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>edgefed sovereignty report</title>'
-        "<style>body{font-family:sans-serif;margin:2em}pre{white-space:pre-wrap}</style></head><body>"
-        f"<h1>edgefed sovereignty report</h1>{svg_map(report)}<pre>{html.escape(markdown(report))}</pre>"
-        "</body></html>\n"
-    )
