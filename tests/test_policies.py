@@ -1254,3 +1254,27 @@ def test_placement_leaves_foreign_law_zones_out_for_the_bound_classes_and_says_s
     )
     # The pack config may bind no class: then placement uses the zone, and the pack lets it through.
     assert Placer(catalog, eu_law_classes=()).place(restricted).sites[0].primary == "vodafone-pt-lisbon"
+
+
+def test_the_pack_converts_a_resources_properties_once_per_request_and_never_mixes_two():
+    """edgefed.policy.analyzer: the same message converts once per thread; another message converts anew."""
+    from google.protobuf import struct_pb2
+    from pulumi_policy import policy as sdk
+
+    from edgefed.policy.analyzer import share_conversions
+
+    first, second = struct_pb2.Struct(), struct_pb2.Struct()
+    first.update({"metadata": {"name": "a"}, "spec": {"replicas": 2}})
+    second.update({"metadata": {"name": "b"}})
+    expected = sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(first)))
+    share_conversions()
+    share_conversions()  # a second call wraps nothing twice
+
+    def converted(message):
+        return sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(message)))
+
+    once = converted(first)
+    assert once == expected and converted(first) is once, "one conversion per message"
+    other = converted(second)
+    assert other == {"metadata": {"name": "b"}} and other is not once
+    assert sdk.json_format.Parse is not None, "the rest of json_format is the SDK's own"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -21,10 +22,12 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from edgefed.core.inputs.catalog import Catalog, load_catalog
 from edgefed.core.inputs.geography import geography
 from edgefed.core.rules.common import Finding, describe_resource, zone_of_provider
 from edgefed.core.rules.pack_config import Destinations
+
+if TYPE_CHECKING:
+    from edgefed.core.inputs.catalog import Catalog
 
 VERBS = ("disallow", "enforce", "configure", "require")
 """The fixed verb list policy names start with."""
@@ -112,6 +115,10 @@ def set_base_dir(folder: Path) -> None:
 
 @cache
 def _catalog(paths: tuple[str, ...]) -> Catalog:
+    # Imported here: the catalog's pydantic models are the heaviest part of the pack's start-up, which the
+    # engine waits for before it runs the program; the pack warms them up in the background meanwhile.
+    from edgefed.core.inputs.catalog import Catalog, load_catalog
+
     catalogs = [load_catalog(_BASE_DIR[0] / p) for p in paths]
     if len(catalogs) == 1:
         return catalogs[0]
@@ -150,7 +157,13 @@ def zone_country(args: ResourceValidationArgs, config: Mapping[str, Any]) -> str
 
 def destinations_of(config: Mapping[str, Any], policy: str) -> Destinations:
     """The allowed destinations in one policy's own config (its part of the pack config)."""
-    return Destinations.of({policy: config})
+    return _destinations(policy, json.dumps(config, sort_keys=True))
+
+
+@cache
+def _destinations(policy: str, config: str) -> Destinations:
+    # Parsed once per config: the engine hands each validation a fresh copy of the same config.
+    return Destinations.of({policy: json.loads(config)})
 
 
 def report(findings: Sequence[Finding], report_violation: ReportViolation, urn: str | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Benchmark: `pulumi preview` of a country stack against a plain pulumi-kubernetes program.
+"""Benchmark: `pulumi preview` of a country stack against a plain pulumi-kubernetes program, and with its pack.
 
 The baseline registers the byte-identical objects: the stack is rendered (render-mode `up`), then a plain
 program registers each rendered manifest as the same Kubernetes resource through one render-mode
@@ -15,6 +15,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,6 +44,32 @@ for item in json.loads((here / "objects.json").read_text()):
     name = item["name"]
     pulumi.CustomResource(token, name, dict(manifest), opts=pulumi.ResourceOptions(provider=providers[zone]))
 '''
+
+
+FLOOR_PACK = '''"""A pack with one policy that checks nothing: what any Python policy pack costs a preview."""
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+
+def _nothing(args, report_violation):
+    return None
+
+
+PolicyPack(
+    name="edgefed-bench-floor",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[ResourceValidationPolicy("disallow-nothing", "Checks nothing.", _nothing)],
+)
+'''
+
+
+def _floor_pack(folder: Path, pack: Path) -> tuple[Path, Path]:
+    """The floor pack (in the real pack's virtualenv) and its empty config."""
+    folder.mkdir(parents=True)
+    (folder / "__main__.py").write_text(FLOOR_PACK)
+    runtime = {"name": "python", "options": {"virtualenv": str((pack / ".venv").resolve())}}
+    (folder / "PulumiPolicy.yaml").write_text(yaml.safe_dump({"runtime": runtime, "version": "0.0.1"}))
+    (folder.parent / "floor-config.json").write_text("{}")
+    return folder, folder.parent / "floor-config.json"
 
 
 def _objects(folder: Path) -> list[dict[str, object]]:
@@ -106,20 +133,34 @@ def run(settings: Settings, stack: str, rounds: int, progress: Callable[[str], N
     differ = _same_tree(ours_render, base_render)
     if differ:
         raise OpsError(f"bench: the two render folders differ: {', '.join(differ[:5])}")
-    times: dict[str, list[float]] = {"edgefed": [], "baseline": []}
+    # Four previews per round, interleaved: the stack without a pack, the plain program, the stack with
+    # edgefed's pack (the family's config, every rule), and with a pack of one policy that checks nothing
+    # (the floor: what the engine and Python's policy analyzer cost any pack).
+    floor, floor_config = _floor_pack(bench / "floor-pack", settings.pack)
+    times: dict[str, list[float]] = {"edgefed": [], "baseline": [], "edgefed+pack": [], "edgefed+floor": []}
+    runs: list[tuple[str, StackWorkspace, dict[str, Any]]] = [
+        ("edgefed", ours, {"policy": False}),
+        ("baseline", base, {"policy": False}),
+        ("edgefed+pack", ours, {}),
+        ("edgefed+floor", ours, {"pack": floor, "config": floor_config}),
+    ]
     for number in range(rounds):
-        for label, workspace in (("edgefed", ours), ("baseline", base)):
+        for label, workspace, options in runs:
             begin = time.perf_counter()
-            if not operations.preview(workspace, policy=False).ok:
-                raise OpsError(f"bench: preview of {label} failed")
+            outcome = operations.preview(workspace, **options)
+            if not outcome.ok:
+                raise OpsError(f"bench: preview of {label} failed: {outcome.output[-2000:]}")
             times[label].append(time.perf_counter() - begin)
-        progress(
-            f"round {number + 1}/{rounds}: edgefed {times['edgefed'][-1]:.2f} s, baseline {times['baseline'][-1]:.2f} s"
-        )
-    ours_median, base_median = statistics.median(times["edgefed"]), statistics.median(times["baseline"])
+        progress(f"round {number + 1}/{rounds}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
+    median = {label: statistics.median(found) for label, found in times.items()}
     return [
         f"preview of {stack}: {len(objects)} objects, render folders identical",
-        f"edgefed program: median {ours_median:.2f} s over {rounds} interleaved previews",
-        f"plain pulumi-kubernetes program: median {base_median:.2f} s",
-        f"ratio edgefed/plain: {ours_median / base_median:.2f}x (target <= 1.15x)",
+        f"edgefed program: median {median['edgefed']:.2f} s over {rounds} interleaved previews",
+        f"plain pulumi-kubernetes program: median {median['baseline']:.2f} s",
+        f"edgefed program with the policy pack: median {median['edgefed+pack']:.2f} s",
+        f"edgefed program with a pack of one policy that checks nothing: median {median['edgefed+floor']:.2f} s",
+        f"ratio edgefed/plain: {median['edgefed'] / median['baseline']:.2f}x (target <= 1.15x)",
+        f"ratio with the pack/without: {median['edgefed+pack'] / median['edgefed']:.2f}x (target <= 1.15x)",
+        f"ratio with the one-policy floor pack/without: {median['edgefed+floor'] / median['edgefed']:.2f}x "
+        "(the cost of any Python pack here)",
     ]

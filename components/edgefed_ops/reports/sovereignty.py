@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from edgefed.core.inputs.appspec import parse_image
 from edgefed.core.inputs.catalog import Catalog
 from edgefed.core.inputs.geography import geography
+from edgefed.core.inputs.images import parse_image
 from edgefed.core.rules.common import (
     BUCKET_TYPE,
     classification_of,

@@ -18,19 +18,29 @@ SECRET_SENTINEL = "[secret]"
 """What `pulumi stack output --json` shows for a secret output."""
 
 
-def _policy(workspace: StackWorkspace, policy: bool, config: Path | None) -> tuple[list[str] | None, list[str] | None]:
+def _policy(
+    workspace: StackWorkspace, policy: bool, config: Path | None, pack: Path | None = None
+) -> tuple[list[str] | None, list[str] | None]:
     """The --policy-pack and --policy-pack-config arguments (none when ``policy`` is off)."""
     if not policy:
         return None, None
     settings = workspace.settings
-    return [str(settings.pack)], [str(config or settings.pack_config(workspace.stack))]
+    return [str(pack or settings.pack)], [str(config or settings.pack_config(workspace.stack))]
 
 
 def preview(
-    workspace: StackWorkspace, *, policy: bool = True, config: Path | None = None, progress: Progress = None
+    workspace: StackWorkspace,
+    *,
+    policy: bool = True,
+    config: Path | None = None,
+    progress: Progress = None,
+    pack: Path | None = None,
 ) -> Outcome:
-    """``pulumi preview`` with the policy pack (``config``: its config, default the stack family's)."""
-    packs, configs = _policy(workspace, policy, config)
+    """``pulumi preview`` with the policy pack.
+
+    ``config`` is its config (default the stack family's); ``pack`` another pack (default edgefed's).
+    """
+    packs, configs = _policy(workspace, policy, config, pack)
     return workspace.run(
         lambda events: workspace.select().preview(
             on_event=events, diff=False, policy_packs=packs, policy_pack_configs=configs

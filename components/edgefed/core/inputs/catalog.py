@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, model_validator
 
-from edgefed.core.inputs.errors import field_error, shown, validate
+from edgefed.core.inputs.endpoints import api_endpoint_key
+from edgefed.core.inputs.errors import field_error, validate
 from edgefed.core.inputs.fields import EEACountry, FailoverCapacity, ISOCountry, Location, Name, StrictModel
+from edgefed.core.inputs.text import shown
 from edgefed.core.inputs.yamlfile import load_yaml
 
 CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]*$")
@@ -53,24 +54,6 @@ def _check_config_key(value: str) -> str:
 
 
 ConfigKey = Annotated[str, AfterValidator(_check_config_key)]
-
-
-def api_endpoint_key(url: str) -> tuple[str, str, int] | None:
-    """``(scheme, host, port)`` of a Kubernetes API URL, the default port filled in; ``None`` if it is not one.
-
-    Two spellings of one server (``HTTPS://API.example:443/`` and ``https://api.example``) compare equal.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
-        return None
-    if parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password:
-        return None
-    scheme = parts.scheme.lower()
-    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
 def _check_api_endpoint(value: str) -> str:

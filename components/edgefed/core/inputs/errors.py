@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
+from edgefed.core.inputs.text import shown
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -53,15 +55,6 @@ def join_path(loc: Iterable[int | str]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
-
-
-def shown(value: Any, limit: int = 80) -> str:
-    """A value as an error message shows it: its repr, cut to ``limit`` characters with its length named.
-
-    Input can be anything, including a 10,000-character string: a message stays one readable line.
-    """
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
 
 
 _shown = shown

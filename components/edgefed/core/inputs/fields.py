@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from edgefed.core.inputs.errors import shown
 from edgefed.core.inputs.geography import geography
+from edgefed.core.inputs.text import shown
 
 FailoverCapacity = Literal["standby", "full"]
 """What a failover zone reserves for a site: its standby replicas, or its full primary replicas."""

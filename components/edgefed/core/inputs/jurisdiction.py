@@ -7,11 +7,13 @@ Placement (which leaves foreign-law zones out for the bound data classes) and th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgefed.core.inputs import labels
-from edgefed.core.inputs.catalog import Catalog, Operator
 from edgefed.core.inputs.geography import geography
+
+if TYPE_CHECKING:  # the catalog's models (pydantic) load only when a rule first needs them
+    from edgefed.core.inputs.catalog import Catalog, Operator
 
 JURISDICTION_POLICY = "require-eu-jurisdiction"
 DEFAULT_EU_JURISDICTION_CLASSES = ("restricted",)

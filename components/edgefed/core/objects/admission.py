@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from edgefed.core.inputs import labels
-from edgefed.core.inputs.appspec import IMAGE_NAME_MAX, IMAGE_PATTERN
 from edgefed.core.inputs.geography import geography
+from edgefed.core.inputs.images import IMAGE_NAME_MAX, IMAGE_PATTERN
 from edgefed.core.rules.host_access import HOST_NAMESPACES
 from edgefed.core.rules.pack_config import Destinations
 

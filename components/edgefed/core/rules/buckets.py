@@ -6,10 +6,12 @@ Pure logic.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edgefed.core.inputs.catalog import Catalog
 from edgefed.core.rules.common import Finding, allowed_list, shown
+
+if TYPE_CHECKING:  # the catalog's models (pydantic) load only when a rule first needs them
+    from edgefed.core.inputs.catalog import Catalog
 
 
 def check_bucket(

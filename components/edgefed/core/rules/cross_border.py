@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgefed.core.inputs import labels
-from edgefed.core.inputs.catalog import Catalog
 from edgefed.core.inputs.geography import geography
 from edgefed.core.rules.common import Finding, allowed_list, classification_of, parse_residency_label, zone_of_provider
 from edgefed.core.rules.kinds import WORKLOAD_KINDS, labels_at
+
+if TYPE_CHECKING:  # the catalog's models (pydantic) load only when a rule first needs them
+    from edgefed.core.inputs.catalog import Catalog
 
 
 @dataclass(frozen=True)

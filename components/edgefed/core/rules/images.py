@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from edgefed.core.inputs.appspec import parse_image
+from edgefed.core.inputs.images import parse_image
 from edgefed.core.rules.common import Finding, allowed_list, classification_of, containers_of, describe_resource, shown
 
 

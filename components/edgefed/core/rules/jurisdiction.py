@@ -12,10 +12,9 @@ before the pack has to refuse.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgefed.core.inputs import labels
-from edgefed.core.inputs.catalog import Catalog
 from edgefed.core.inputs.jurisdiction import (
     DEFAULT_EU_JURISDICTION_CLASSES,
     JURISDICTION_POLICY,
@@ -24,6 +23,9 @@ from edgefed.core.inputs.jurisdiction import (
 )
 from edgefed.core.rules.common import Finding, classification_of, describe_resource
 from edgefed.core.rules.kinds import pod_template_path
+
+if TYPE_CHECKING:  # the catalog's models (pydantic) load only when a rule first needs them
+    from edgefed.core.inputs.catalog import Catalog
 
 RULE = JURISDICTION_POLICY
 DEFAULT_CLASSES = DEFAULT_EU_JURISDICTION_CLASSES

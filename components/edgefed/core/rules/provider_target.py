@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edgefed.core.inputs.catalog import Catalog, api_endpoint_key
+from edgefed.core.inputs.endpoints import api_endpoint_key
 from edgefed.core.rules.common import Finding, allowed_list, shown, zone_of_provider
 from edgefed.core.rules.kubeconfig_transport import kubeconfig_document
+
+if TYPE_CHECKING:  # the catalog's models (pydantic) load only when a rule first needs them
+    from edgefed.core.inputs.catalog import Catalog
 
 
 def kubeconfig_server(kubeconfig: object, context: object = None, cluster: object = None) -> str | None:

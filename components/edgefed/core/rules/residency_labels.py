@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgefed.core.inputs import labels
-from edgefed.core.inputs.catalog import Catalog
 from edgefed.core.inputs.geography import geography
 from edgefed.core.rules.common import (
     Finding,
@@ -17,6 +16,9 @@ from edgefed.core.rules.common import (
     workload_labels,
 )
 from edgefed.core.rules.kinds import NAMESPACE_TYPE, is_patch, labels_at, pod_template_path
+
+if TYPE_CHECKING:  # the catalog's models (pydantic) load only when a rule first needs them
+    from edgefed.core.inputs.catalog import Catalog
 
 
 def check_residency_value(value: object) -> str | None:
