@@ -764,6 +764,34 @@ def test_host_access_of_internal_data_is_refused(change, found):
     ]
 
 
+def node_agent(namespace: str) -> dict[str, Any]:
+    props = changed(deployment(), lambda d: pod_spec(d).update({"hostNetwork": True}))
+    props["metadata"].update({"name": "kube-proxy", "namespace": namespace})
+    return props
+
+
+def test_the_operators_named_system_workload_may_use_the_node():
+    """config.json names kube-system/kube-proxy: the operator's node agent, in the cluster's own namespace."""
+    assert run(HOST_ACCESS, DEPLOYMENT, node_agent("kube-system"), name="d") == []
+
+
+def test_the_exceptions_name_never_frees_a_tenants_workload():
+    assert run(HOST_ACCESS, DEPLOYMENT, node_agent("acme-fr"), name="d") == [
+        f"Deployment 'd': hostNetwork: true {HOST_RULE}"
+    ]
+
+
+def test_an_exception_outside_the_clusters_own_namespaces_is_refused_in_the_pack_config():
+    from edgefed.core.rules.host_access import exceptions_of
+
+    with pytest.raises(ValueError) as raised:
+        exceptions_of({"allowedSystemWorkloads": ["acme-fr/collector"]})
+    assert str(raised.value) == (
+        "disallow-host-access.allowedSystemWorkloads: 'acme-fr/collector' is not NAMESPACE/NAME in one of the "
+        "cluster's own namespaces (kube-system, kube-public, kube-node-lease); tenants' workloads get no exception"
+    )
+
+
 def test_a_patch_without_labels_may_not_turn_host_access_on():
     patch = {"metadata": {"name": "robot-control"}, "spec": {"template": {"spec": {"hostNetwork": True}}}}
     assert run(HOST_ACCESS, "kubernetes:apps/v1:DeploymentPatch", patch, name="p") == [

@@ -14,6 +14,9 @@ from edgefed.core.rules.common import Finding, classification_of, describe_resou
 from edgefed.core.rules.kinds import node_at, pod_template_path
 
 RULE = "disallow-host-access"
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+"""The cluster's own namespaces: the only place the pack config may name exceptions (the zone's admission
+policy does not check them either, and tenants cannot write there)."""
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
 """Pod-level switches that share one of the node's namespaces with the pod."""
 
@@ -53,14 +56,37 @@ def host_access(spec: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def check_host_access(resource_type: str, name: str, props: Mapping[str, Any]) -> list[Finding]:
+def exceptions_of(policy: Mapping[str, Any]) -> frozenset[str]:
+    """The operator's system workloads the rule's config lets use the node (``namespace/name``).
+
+    Only in the cluster's own namespaces; any other entry raises ``ValueError`` naming it.
+    """
+    found = frozenset(str(entry) for entry in policy.get("allowedSystemWorkloads") or [])
+    for entry in sorted(found):
+        namespace, _, workload = entry.partition("/")
+        if namespace not in SYSTEM_NAMESPACES or not workload:
+            raise ValueError(
+                f"{RULE}.allowedSystemWorkloads: {entry!r} is not NAMESPACE/NAME in one of the cluster's own "
+                f"namespaces ({', '.join(SYSTEM_NAMESPACES)}); tenants' workloads get no exception"
+            )
+    return found
+
+
+def check_host_access(
+    resource_type: str, name: str, props: Mapping[str, Any], exceptions: frozenset[str] = frozenset()
+) -> list[Finding]:
     """A workload (or patch) whose data is not public uses none of the node's network, processes or disks.
 
     Fail closed: a missing or unknown classification counts as restricted, so a patch that names no
-    labels may not turn host access on either.
+    labels may not turn host access on either. ``exceptions`` (``namespace/name``, from the pack config)
+    are the operator's own system workloads, matched by the namespace and name the object declares.
     """
     template = pod_template_path(resource_type)
     if template is None:
+        return []
+    metadata = props.get("metadata") or {}
+    declared = f"{metadata.get('namespace') or 'default'}/{metadata.get('name') or name}"
+    if declared in exceptions:
         return []
     spec = node_at(props, (*template, "spec"))
     found = host_access(spec) if spec is not None else []
