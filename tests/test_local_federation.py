@@ -171,6 +171,30 @@ LYON = "local-vodafone-fr-lyon"
 """A zone both tenants use (line-control and cold-chain), of an operator that is neither's home."""
 
 
+def test_a_tenants_egress_reaches_the_zone_through_the_guard_pinned_to_its_pods(deployed):
+    """nordwind's cold-chain sends to its DE logistics platform: its stack, with nordwind's own token, created the
+    NetworkPolicy in Lyon, which the zone's tenancy guard admits only because it pins personal pods of the
+    app's residency and a CIDR the federation allows there."""
+    vodafone = operator_kubeconfig(deployed, LYON)
+    found = kubectl(vodafone, "-n", "nordwind-fr", "get", "networkpolicy", "cold-chain-egress", "-o", "json")
+    assert found.returncode == 0, found.stderr
+    spec = json.loads(found.stdout)["spec"]
+    assert spec["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "cold-chain",
+        "edgefed.io/data-classification": "personal",
+        "edgefed.io/residency": "de.fr.it",
+    }
+    assert spec["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "10.49.2.0/24"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
+    ]
+    # The same tenant may not widen it: the guard refuses an open egress for the same pods.
+    nordwind = tenant_kubeconfig(deployed, "nordwind", LYON)
+    wider = kubectl(nordwind, "-n", "nordwind-fr", "patch", "networkpolicy", "cold-chain-egress", "--type=json",
+                    "-p", '[{"op":"replace","path":"/spec/egress/0/to/0/ipBlock/cidr","value":"0.0.0.0/0"}]')  # fmt: skip
+    forbidden(wider, "nordwind opens cold-chain's egress to the internet")
+    assert "edgefed tenancy: this NetworkPolicy opens egress of personal pods" in wider.stderr
+
+
 def forbidden(answer, what: str) -> None:
     assert answer.returncode != 0, f"{what}: allowed\n{answer.stdout}"
     assert "Forbidden" in answer.stderr or "forbidden" in answer.stderr, f"{what}: {answer.stderr}"
@@ -467,6 +491,11 @@ def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(
         "never moves: restricted data never crosses a border (no failover)"
     ]
     assert all(p["status"] == "pass" for p in stack["policies"])
+    # The flow map from the deployed state: every app in every zone, its namespace and DNS, nothing else.
+    assert {(f["app"], f["zone"]) for f in stack["flows"]} == {(w["name"], w["zone"]) for w in stack["workloads"]}
+    for flow in stack["flows"]:
+        assert [d["kind"] for d in flow["destinations"]] == ["namespace", "dns"], flow
+        assert flow["contained"] and flow["statement"].startswith("no path outside"), flow
     exposed = kubectl(acme, "-n", "acme-fr", "patch", "service", app, "-p", '{"spec":{"externalIPs":["203.0.113.9"]}}')
     assert exposed.returncode == 0, exposed.stderr
     try:
