@@ -577,7 +577,8 @@ def test_failover_drill_moves_one_tenant_and_never_touches_the_other(deployed):
     outage = out.split("==> drill 2/4")[1].split("==> drill 3/4")[0]
     assert "site lyon-line              serving local-vodafone-it-turin (FAILED OVER)" in outage
     assert (
-        "-> every FR zone within 15 ms is unavailable (local-orange-fr-paris, local-vodafone-fr-lyon); "
+        "-> every FR zone within 15 ms is unavailable (local-orange-fr-paris) (local-vodafone-fr-lyon left out: "
+        "restricted data runs only on operators under EU/EEA law, rule require-eu-jurisdiction); "
         "no cross-border failover: restricted data never crosses a border"
     ) in outage
     assert "zone local-vodafone-it-turin                ready: line-control 2/2" in outage

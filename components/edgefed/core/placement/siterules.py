@@ -371,12 +371,13 @@ def _outage_reason(run: AppRun, site: Site) -> str | None:
     )
     if not in_budget_down:
         return None
+    note = _law_note(run, frozenset([country]))
     if search.best(site, frozenset([country]), run.is_up, budget, home) is None:
-        return f"every {country} zone within {budget:g} ms is unavailable ({', '.join(in_budget_down)})"
+        return f"every {country} zone within {budget:g} ms is unavailable ({', '.join(in_budget_down)}){note}"
     would_serve = [z for z in in_budget_down if fits(search.catalog.zone(z), run.primary_demand, run.usage)]
     if not would_serve:
         return None
     return (
         f"{', '.join(would_serve)} unavailable and no other {country} zone within {budget:g} ms "
-        f"has capacity left for {run.spec.name}"
+        f"has capacity left for {run.spec.name}{note}"
     )
