@@ -1,0 +1,64 @@
+"""The watchers' store: a real three-member etcd (FR, DE, IT) on loopback, leader election, the loss of a country."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from .conftest import SUMMARY, toolchain_or_skip
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from edgefed_ops.local.watch_store import WatchStore
+
+    etcd = toolchain_or_skip("etcd")
+    cluster = WatchStore(tmp_path_factory.mktemp("watch-store"))
+    started = time.monotonic()
+    cluster.start(etcd)
+    SUMMARY.append(f"watchers' store: three etcd members healthy in {time.monotonic() - started:.1f} s")
+    yield cluster
+    cluster.stop(crash=True)
+
+
+def test_one_watcher_leads_and_the_next_takes_over_when_its_lease_ends(store):
+    from edgefed_ops.failover.leadership import Leadership
+    from edgefed_ops.failover.store import StoreClient
+
+    client = StoreClient(store.endpoints())
+    fr, de = Leadership(client, "watcher-fr", ttl=3), Leadership(client, "watcher-de", ttl=3)
+    assert fr.campaign(timeout=10).value == "watcher-fr"
+    elected: dict[str, object] = {}
+    waiting = threading.Thread(target=lambda: elected.setdefault("de", de.campaign(timeout=30)), daemon=True)
+    waiting.start()
+    time.sleep(4)  # longer than the lease: renewed, fr still leads, de still waits
+    assert fr.leads() and client.leader("edgefed/watch/leader").value == "watcher-fr" and "de" not in elected
+    client.put("edgefed/watch/outage", '{"unavailable_zones": ["local-orange-fr-paris"]}')
+    died = time.monotonic()
+    fr.stop_renewing()  # the FR watcher dies: nobody renews its lease
+    waiting.join(timeout=20)
+    took = time.monotonic() - died
+    assert de.leads() and client.leader("edgefed/watch/leader").value == "watcher-de"
+    assert took <= 3 + 2, f"the next watcher led {took:.1f} s after the leader died (lease 3 s)"
+    assert client.get("edgefed/watch/outage") == '{"unavailable_zones": ["local-orange-fr-paris"]}'
+    de.resign()
+    assert client.leader("edgefed/watch/leader") is None
+    SUMMARY.append(f"watchers' election: the next watcher led {took:.1f} s after the leader stopped (lease 3 s)")
+
+
+def test_the_store_and_its_election_survive_the_loss_of_a_country(store):
+    from edgefed_ops.failover.leadership import Leadership
+    from edgefed_ops.failover.store import StoreClient
+
+    client = StoreClient(store.endpoints(), timeout=3)  # FR's member first: it is the one lost
+    store.stop("FR", crash=True)
+    assert not store.running("FR")
+    client.put("edgefed/watch/outage", '{"unavailable_zones": ["local-orange-fr-paris", "local-vodafone-fr-lyon"]}')
+    assert "local-vodafone-fr-lyon" in (client.get("edgefed/watch/outage") or "")
+    it = Leadership(client, "watcher-it", ttl=3)
+    assert it.campaign(timeout=10).value == "watcher-it" and it.leads()
+    it.resign()
