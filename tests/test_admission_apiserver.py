@@ -193,22 +193,17 @@ def test_restricted_with_digest_is_admitted(deployed_zone):
     assert result.returncode == 0, result.stderr
 
 
-INTENDED = {"kube-system-hub": "system-namespace", "default-ok": "tenant-namespace"}
-"""Corpus entries whose verdicts differ on purpose (see edgefed.core.objects.admission.INTENDED_DIFFERENCES)."""
+def pack_verdicts(
+    corpus: dict[str, dict[str, object]], tmp_path, name: str, policies: set[str] | None = None
+) -> dict[str, bool]:
+    """Whether the pack (real engine, the production config) admits each manifest of ``corpus``, by its name.
 
-
-def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_zone, tmp_path):
-    """Differential: one corpus through the pack (real engine) and through the zone's API server."""
-    from edgefed.core.objects.admission import INTENDED_DIFFERENCES
-    from edgefed_ops.local.zone_client import open_zone
+    ``policies``: only these policies' violations count (the zone's policy under test carries only them).
+    """
     from edgefed_ops.stack.workspace import StackWorkspace
 
-    from .workloads import admission_corpus
-
-    corpus = admission_corpus()
-    assert len(corpus) >= 40
     (tmp_path / "corpus.json").write_text(json.dumps(corpus))
-    workspace = StackWorkspace(ops_settings(tmp_path), "parity", project=ROOT / "tests" / "admission_corpus")
+    workspace = StackWorkspace(ops_settings(tmp_path), name, project=ROOT / "tests" / "admission_corpus")
     workspace.prepare(
         {
             "corpus:manifests": str(tmp_path / "corpus.json"),
@@ -218,7 +213,24 @@ def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_
     )
     outcome = operations.preview(workspace, config=ROOT / "policies" / "eu-residency" / "config.json")
     assert not outcome.errors or outcome.violations, outcome.output[-3000:]
-    pack = {name: not any(f"'{name}'" in v.message for v in outcome.violations) for name in corpus}
+    counted = [v for v in outcome.violations if policies is None or v.policy in policies]
+    return {item: not any(f"'{item}'" in v.message for v in counted) for item in corpus}
+
+
+INTENDED = {"kube-system-hub": "system-namespace", "default-ok": "tenant-namespace"}
+"""Corpus entries whose verdicts differ on purpose (see edgefed.core.objects.admission.INTENDED_DIFFERENCES)."""
+
+
+def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_zone, tmp_path):
+    """Differential: one corpus through the pack (real engine) and through the zone's API server."""
+    from edgefed.core.objects.admission import INTENDED_DIFFERENCES
+    from edgefed_ops.local.zone_client import open_zone
+
+    from .workloads import admission_corpus
+
+    corpus = admission_corpus()
+    assert len(corpus) >= 40
+    pack = pack_verdicts(corpus, tmp_path, "parity")
     for manifest in corpus.values():  # into acme's namespace (the corpus's own system namespaces stay)
         if manifest["metadata"].get("namespace") == "edgefed-fr":
             manifest["metadata"]["namespace"] = NAMESPACE
@@ -261,23 +273,11 @@ def dry_run_as_tenant(plane, manifest: dict[str, object]) -> str | None:
 def test_the_pack_and_the_zone_agree_on_every_tenant_network_policy(deployed_zone, tmp_path):
     """Differential for disallow-open-egress: the pack (real engine) and the zone's tenancy guard, asked as the
     tenant, give each NetworkPolicy the same verdict."""
-    from edgefed_ops.stack.workspace import StackWorkspace
 
     from .workloads import egress_corpus
 
     corpus = egress_corpus()
-    (tmp_path / "corpus.json").write_text(json.dumps(corpus))
-    workspace = StackWorkspace(ops_settings(tmp_path), "egress", project=ROOT / "tests" / "admission_corpus")
-    workspace.prepare(
-        {
-            "corpus:manifests": str(tmp_path / "corpus.json"),
-            "corpus:render": str(tmp_path / "render"),
-            "corpus:zone": "orange-fr-paris",
-        }
-    )
-    outcome = operations.preview(workspace, config=ROOT / "policies" / "eu-residency" / "config.json")
-    assert not outcome.errors or outcome.violations, outcome.output[-3000:]
-    pack = {name: not any(f"'{name}'" in v.message for v in outcome.violations) for name in corpus}
+    pack = pack_verdicts(corpus, tmp_path, "egress")
     refusals = {name: dry_run_as_tenant(deployed_zone, manifest) for name, manifest in corpus.items()}
     for name, refusal in refusals.items():
         if refusal is not None:
@@ -298,24 +298,11 @@ def test_the_pack_and_the_zone_agree_on_every_external_name_and_webhook(deployed
     """Differential for disallow-external-name and disallow-offzone-webhook: the pack (real engine) and the
     zone's outbound policy give each Service and webhook configuration the same verdict."""
     from edgefed_ops.local.zone_client import open_zone
-    from edgefed_ops.stack.workspace import StackWorkspace
 
     from .workloads import outbound_corpus
 
     corpus = outbound_corpus()
-    (tmp_path / "corpus.json").write_text(json.dumps(corpus))
-    workspace = StackWorkspace(ops_settings(tmp_path), "outbound", project=ROOT / "tests" / "admission_corpus")
-    workspace.prepare(
-        {
-            "corpus:manifests": str(tmp_path / "corpus.json"),
-            "corpus:render": str(tmp_path / "render"),
-            "corpus:zone": "orange-fr-paris",
-        }
-    )
-    outcome = operations.preview(workspace, config=ROOT / "policies" / "eu-residency" / "config.json")
-    assert not outcome.errors or outcome.violations, outcome.output[-3000:]
-    rules = {"disallow-external-name", "disallow-offzone-webhook"}
-    pack = {n: not any(v.policy in rules and f"'{n}'" in v.message for v in outcome.violations) for n in corpus}
+    pack = pack_verdicts(corpus, tmp_path, "outbound", {"disallow-external-name", "disallow-offzone-webhook"})
     with open_zone(deployed_zone.kubeconfig) as client:
         refusals = {name: client.dry_run_create(manifest) for name, manifest in corpus.items()}
     for name, refusal in refusals.items():
