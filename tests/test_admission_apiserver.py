@@ -174,7 +174,7 @@ def test_compliant_kubectl_apply_is_admitted(deployed_zone):
             "registry.edgefed.eu/acme/web:1",
             {"pod": {"hostNetwork": True}},
             "edgefed residency: internal data may not use the node's network, processes or disks (hostNetwork, "
-            "hostPID, hostIPC, hostPort, privileged, hostPath); only public data may",
+            "hostPID, hostIPC, hostPort, privileged or node capabilities, hostPath); only public data may",
         ),
     ],
     ids=["docker-hub", "us-registry", "wrong-country", "unlabelled", "restricted-without-digest", "host-network"],

@@ -792,6 +792,19 @@ def test_an_exception_outside_the_clusters_own_namespaces_is_refused_in_the_pack
     )
 
 
+@pytest.mark.parametrize(
+    ("added", "compliant"),
+    [(["SYS_ADMIN"], False), (["cap_net_admin"], False), (["ALL"], False), (["NET_BIND_SERVICE", "CHOWN"], True)],
+    ids=["sys-admin", "cap-prefix-lower-case", "all", "harmless"],
+)
+def test_capabilities_that_reach_past_the_container_count_as_host_access(added, compliant):
+    def add(d: dict[str, Any]) -> None:
+        pod_spec(d)["containers"][0]["securityContext"] = {"capabilities": {"add": added}}
+
+    found = run(HOST_ACCESS, DEPLOYMENT, changed(deployment(), add), name="d")
+    assert found == ([] if compliant else [f"Deployment 'd': container 'app' adds capability {added[0]} {HOST_RULE}"])
+
+
 def test_a_patch_without_labels_may_not_turn_host_access_on():
     patch = {"metadata": {"name": "robot-control"}, "spec": {"template": {"spec": {"hostNetwork": True}}}}
     assert run(HOST_ACCESS, "kubernetes:apps/v1:DeploymentPatch", patch, name="p") == [

@@ -164,6 +164,11 @@ def admission_corpus() -> dict[str, dict[str, Any]]:
         "container-port": {"ports": [{"containerPort": 80}]},
         "privileged": {"securityContext": {"privileged": True}},
         "unprivileged": {"securityContext": {"privileged": False}},
+        "capability-sys-admin": {"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}},
+        "capability-cap-net-admin": {"securityContext": {"capabilities": {"add": ["cap_net_admin"]}}},
+        "capability-all": {"securityContext": {"capabilities": {"add": ["ALL"]}}},
+        "capability-net-bind-service": {"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE"]}}},
+        "capability-drop-all": {"securityContext": {"capabilities": {"drop": ["ALL"]}}},
     }.items():
         obj = workload(name)
         obj["spec"]["template"]["spec"]["containers"][0].update(copy.deepcopy(container))

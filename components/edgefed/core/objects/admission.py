@@ -19,7 +19,7 @@ from typing import Any
 from edgefed.core.inputs import labels
 from edgefed.core.inputs.geography import geography
 from edgefed.core.inputs.images import IMAGE_NAME_MAX, IMAGE_PATTERN
-from edgefed.core.rules.host_access import HOST_NAMESPACES
+from edgefed.core.rules.host_access import HOST_NAMESPACES, NODE_CAPABILITIES
 from edgefed.core.rules.pack_config import Destinations
 
 API_VERSION = "admissionregistration.k8s.io/v1"
@@ -194,17 +194,20 @@ def host_access_validation() -> dict[str, str]:
     restricted (``variables.classification``).
     """
     spec = "variables.podSpec"
+    capabilities = [*NODE_CAPABILITIES, *(f"CAP_{name}" for name in NODE_CAPABILITIES)]
     namespaces = " && ".join(f"!(has({spec}.{field}) && {spec}.{field})" for field in HOST_NAMESPACES)
     containers = (
         "variables.containers.all(c, (!has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort == 0)) && "
-        "!(has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged))"
+        "!(has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged) && "
+        "!(has(c.securityContext) && has(c.securityContext.capabilities) && has(c.securityContext.capabilities.add) "
+        f"&& c.securityContext.capabilities.add.exists(k, k.upperAscii() in {_cel(capabilities)})))"
     )
     volumes = f"(!has({spec}.volumes) || {spec}.volumes.all(v, !has(v.hostPath)))"
     return {
         "expression": f"variables.classification == 'public' || ({namespaces} && {containers} && {volumes})",
         "messageExpression": "'edgefed residency: ' + variables.classification + \" data may not use the node's "
-        "network, processes or disks (hostNetwork, hostPID, hostIPC, hostPort, privileged, hostPath); only "
-        'public data may"',
+        "network, processes or disks (hostNetwork, hostPID, hostIPC, hostPort, privileged or node capabilities, "
+        'hostPath); only public data may"',
         "reason": "Forbidden",
     }
 

@@ -1,8 +1,9 @@
 """Host access rules: data that is not public never reaches the node's network, processes or disks. Pure logic.
 
-``hostNetwork``, ``hostPID``, ``hostIPC``, a container's ``hostPort``, a privileged container and a
-``hostPath`` volume put a pod's data on the node's interfaces, processes and filesystem: outside every
-Service the exposure rules read and every NetworkPolicy of the zone's default deny.
+``hostNetwork``, ``hostPID``, ``hostIPC``, a container's ``hostPort``, a privileged container (or one that
+adds a capability reaching past it, :data:`NODE_CAPABILITIES`) and a ``hostPath`` volume put a pod's data
+on the node's interfaces, processes and filesystem: outside every Service the exposure rules read and every
+NetworkPolicy of the zone's default deny.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 policy does not check them either, and tenants cannot write there)."""
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
 """Pod-level switches that share one of the node's namespaces with the pod."""
+NODE_CAPABILITIES = (
+    "ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "DAC_READ_SEARCH", "BPF", "PERFMON",
+    "SYSLOG",
+)  # fmt: skip
+"""Linux capabilities that reach past the container: the node's network stack, kernel, other processes,
+raw devices and files. A container that adds one is as good as privileged (``CAP_`` prefix or not, any case)."""
 
 
 def _mappings(value: Any) -> list[Mapping[str, Any]]:
@@ -46,8 +53,13 @@ def host_access(spec: Mapping[str, Any]) -> list[str]:
                 if isinstance(host_port, float) and host_port.is_integer():
                     host_port = int(host_port)
                 found.append(f"container '{name}' hostPort {host_port}")
-        if (container.get("securityContext") or {}).get("privileged") is True:
+        context = container.get("securityContext") or {}
+        if context.get("privileged") is True:
             found.append(f"container '{name}' privileged")
+        capabilities = context.get("capabilities") or {}
+        for added in capabilities.get("add") or [] if isinstance(capabilities, Mapping) else []:
+            if str(added).upper().removeprefix("CAP_") in NODE_CAPABILITIES:
+                found.append(f"container '{name}' adds capability {added}")
     for volume in _mappings(spec.get("volumes")):
         host_path = volume.get("hostPath")
         if host_path is not None:
