@@ -160,6 +160,26 @@ def destinations_of(config: Mapping[str, Any], policy: str) -> Destinations:
     return _destinations(policy, json.dumps(config, sort_keys=True))
 
 
+DestinationRule = Callable[[str, str, Mapping[str, Any], "str | None", Destinations], list[Finding]]
+"""A rule judged by the zone's country and the allowed destinations (the egress and ExternalName rules)."""
+
+
+def destination_check(policy: str, rule: DestinationRule) -> ResourceCheck:
+    """A policy's check of ``rule``.
+
+    The rule gets the country of the zone the resource really targets and the policy's own destinations.
+    """
+
+    def check(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        config = args.get_config()
+        found = rule(
+            args.resource_type, args.name, args.props, zone_country(args, config), destinations_of(config, policy)
+        )
+        report(found, report_violation)
+
+    return check
+
+
 @cache
 def _destinations(policy: str, config: str) -> Destinations:
     # Parsed once per config: the engine hands each validation a fresh copy of the same config.

@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs
-
 from edgefed.core.rules.outbound import EXTERNAL_NAME_RULE, check_external_name
 from edgefed.core.rules.pack_config import EXTERNAL_NAME_POLICY
 from edgefed.policy.common import (
     CATALOGS_SCHEMA,
     Compliance,
-    destinations_of,
+    destination_check,
     destinations_schema,
-    report,
     resource_policy,
     schema,
-    zone_country,
 )
 
 NAME = EXTERNAL_NAME_RULE
-
-
-def _check(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    config = args.get_config()
-    destinations = destinations_of(config, EXTERNAL_NAME_POLICY)
-    country = zone_country(args, config)
-    report(check_external_name(args.resource_type, args.name, args.props, country, destinations), report_violation)
 
 
 POLICY = resource_policy(
     NAME,
     "No Service of type ExternalName (a DNS alias to a host outside the zone) unless labelled public or aliasing "
     "a name the pack config allows in the zone's country.",
-    _check,
+    destination_check(EXTERNAL_NAME_POLICY, check_external_name),
     tags=["residency", "network"],
     compliance=Compliance(articles=("44",), sovereignty="SOV-7"),
     remediation="Call services inside the zone; reach a partner's service through the federation's placement, or "
