@@ -6,11 +6,14 @@ the CLI reads environment variables.
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import yaml
 
 from edgefed.core.inputs.stacksets import OPERATOR_STACKS, family_of, load_stacksets
 from edgefed_ops.errors import OpsError
@@ -100,6 +103,11 @@ class Settings:
         return replace(self, work=work.resolve()) if work else self
 
     @property
+    def project(self) -> str:
+        """The Pulumi project's name (Pulumi.yaml's ``name``): it names the folders of the state backend."""
+        return _project_name(self.root / "Pulumi.yaml")
+
+    @property
     def committed_local_catalog(self) -> Path:
         """The local federation's catalog as committed."""
         return self.root / "stacks" / "catalog" / "local.yaml"
@@ -160,3 +168,11 @@ def _split_at_dashes(args: tuple[str, ...]) -> tuple[list[str], list[str], list[
         return list(args), [], []
     at = args.index("--")
     return list(args[:at]), ["--"], list(args[at + 1 :])
+
+
+@functools.cache
+def _project_name(project_file: Path) -> str:
+    name = (yaml.safe_load(project_file.read_text()) or {}).get("name")
+    if not isinstance(name, str) or not name:
+        raise OpsError(f"{project_file}: `name` must be the project's name (a non-empty string)")
+    return name

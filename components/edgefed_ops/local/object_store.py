@@ -115,6 +115,24 @@ def ensure_bucket(store: Any, bucket: str, region: str) -> None:
             raise OpsError(f"state bucket {bucket}: {error}") from error
 
 
+def keep_folder(store: Any, bucket: str, folder: str) -> None:
+    """Put the folder object ``folder`` (a key ending in ``/``) so that deletes below it never remove it.
+
+    Why: versitygw's POSIX backend removes a deleted object's empty parent directories, racing with a
+    concurrent put that has just found them present (the put fails with ExistingObjectIsDirectory). Pulumi
+    deletes each stack's lock under ``.pulumi/locks/organization/<project>/`` after every operation, while
+    the other stacks of that project, deploying concurrently, put theirs. A folder put as an object is kept.
+    """
+    from botocore.exceptions import ClientError
+
+    if not folder.endswith("/"):
+        raise ValueError(f"a folder object's key ends in '/': {folder!r}")
+    try:
+        store.put_object(Bucket=bucket, Key=folder, Body=b"")
+    except ClientError as error:
+        raise OpsError(f"state bucket {bucket}: cannot keep {folder}: {error}") from error
+
+
 def keys_of(folder: Path) -> tuple[str, str]:
     """The (access, secret) keys of a store, made once in ``folder/credentials.json`` (mode 0600)."""
     credentials = folder / "credentials.json"

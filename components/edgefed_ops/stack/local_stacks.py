@@ -122,6 +122,7 @@ class LocalStacks:
             raise OpsError(f"{stack}: {why}")
         store = object_store.client(storage.endpoint, storage.region, keys["accessKey"], keys["secretKey"])
         object_store.ensure_bucket(store, url.location, storage.region)
+        object_store.keep_folder(store, url.location, f".pulumi/locks/organization/{self.settings.project}/")
         return Backend(url.url, {"AWS_ACCESS_KEY_ID": keys["accessKey"], "AWS_SECRET_ACCESS_KEY": keys["secretKey"]})
 
     def workspace(self, stack: str) -> StackWorkspace:
