@@ -75,7 +75,28 @@ def test_a_new_leader_goes_on_from_the_outage_state_it_finds():
     assert health.tick(159.0) == [] and kinds(health.tick(160.0)) == [("paris", "fail back")]
 
 
-@pytest.mark.parametrize("change", [{"failures": 0}, {"successes": 0}, {"stabilization": -1}, {"horizon": 0}])
+def test_streaks_reported_by_watchers_in_other_processes_decide_on_the_leaders_tick():
+    health = ZoneHealth(RULES)
+    health.report("fr", "paris", ok=False, count=3, at=10.0)
+    health.report("it", "paris", ok=True, count=5, at=10.5)
+    assert health.tick(11.0) == [], "1 of 2 is no majority"
+    health.report("de", "paris", ok=False, count=4, at=10.8)
+    assert kinds(health.tick(11.0)) == [("paris", "fail over")]
+    assert health.tick(12.0) == [], "an outage is declared once"
+
+
+def test_a_returning_country_fails_back_zone_by_zone():
+    health = resumed({"paris": ZoneState.FENCED, "lyon": ZoneState.FENCED}, RULES, now=0.0)
+    assert kinds(health.tick(60.0)) == [("lyon", "fail back")]
+    assert health.unavailable() == {"paris"}
+    assert kinds(health.tick(61.0)) == [("paris", "fail back")]
+    both = resumed({"paris": ZoneState.FENCED, "lyon": ZoneState.FENCED}, HealthRules(max_failbacks=2), now=0.0)
+    assert kinds(both.tick(60.0)) == [("lyon", "fail back"), ("paris", "fail back")]
+
+
+@pytest.mark.parametrize(
+    "change", [{"failures": 0}, {"successes": 0}, {"stabilization": -1}, {"horizon": 0}, {"max_failbacks": 0}]
+)
 def test_rules_out_of_range_are_refused(change):
     with pytest.raises(ValueError, match="health rules out of range"):
         HealthRules(**change)

@@ -55,9 +55,15 @@ class HealthRules:
     """Seconds a fenced zone must answer without a failure before traffic fails back. Default 60."""
     horizon: float = 30.0
     """Watchers whose last probe is older than this are not counted (a watcher that died has no vote)."""
+    max_failbacks: int = 1
+    """Zones failing back in one step; the others wait for the next. Each app then moves home at most this
+    many zones at once (default 1: a returning country fails back zone by zone)."""
 
     def __post_init__(self) -> None:
-        if self.failures < 1 or self.successes < 1 or self.stabilization < 0 or self.horizon <= 0:
+        if (
+            self.failures < 1 or self.successes < 1 or self.stabilization < 0 or self.horizon <= 0
+            or self.max_failbacks < 1
+        ):  # fmt: skip
             raise ValueError(f"health rules out of range: {self}")
 
 
@@ -99,14 +105,30 @@ class ZoneHealth:
             else:
                 streak.ok, streak.count = probe.ok, 1
             streak.last = probe.at
-            action = self._decide(probe.zone, probe.at)
+            action = self._decide(probe.zone, probe.at, self._failbacks_left(actions))
             if action is not None:
                 actions.append(action)
         return actions
 
+    def report(self, watcher: str, zone: str, ok: bool, count: int, at: float) -> None:
+        """Take a watcher's own account of its latest probes of ``zone`` (``count`` in a row were ``ok``).
+
+        Watchers in other processes publish their streaks in the watchers' store; the leader reads them
+        all and decides with :meth:`tick`.
+        """
+        self._streaks[(watcher, zone)] = _Streak(ok, count, at)
+
     def tick(self, now: float) -> list[Action]:
-        """Actions due by time alone (a fenced zone whose window has passed)."""
-        return [a for zone in sorted(self.states) if (a := self._decide(zone, now)) is not None]
+        """Actions due at ``now`` from the streaks known (time alone lets a fenced zone fail back)."""
+        actions: list[Action] = []
+        for zone in sorted({zone for _, zone in self._streaks} | set(self.states)):
+            action = self._decide(zone, now, self._failbacks_left(actions))
+            if action is not None:
+                actions.append(action)
+        return actions
+
+    def _failbacks_left(self, actions: list[Action]) -> bool:
+        return sum(a.kind == "fail back" for a in actions) < self.rules.max_failbacks
 
     def unavailable(self) -> frozenset[str]:
         """The federation's outage state: zones down or fenced (deployed as unavailable, drained)."""
@@ -123,7 +145,7 @@ class ZoneHealth:
             back += streak.ok and streak.count >= self.rules.successes
         return counted, down, back
 
-    def _decide(self, zone: str, now: float) -> Action | None:
+    def _decide(self, zone: str, now: float, may_fail_back: bool = True) -> Action | None:
         state = self.states.get(zone, ZoneState.UP)
         counted, down, back = self._votes(zone, now)
         majority = counted // 2 + 1
@@ -138,7 +160,7 @@ class ZoneHealth:
             if counted and back < majority:
                 self.stable_since[zone] = now  # a failed round in the window: the window starts again
                 return None
-            if now - self.stable_since[zone] >= self.rules.stabilization:
+            if now - self.stable_since[zone] >= self.rules.stabilization and may_fail_back:
                 self.states[zone] = ZoneState.UP
                 del self.stable_since[zone]
                 return Action(zone, "fail back", f"answering for {self.rules.stabilization:g} s without a failure")
