@@ -62,3 +62,24 @@ def test_the_store_and_its_election_survive_the_loss_of_a_country(store):
     it = Leadership(client, "watcher-it", ttl=3)
     assert it.campaign(timeout=10).value == "watcher-it" and it.leads()
     it.resign()
+
+
+def test_only_the_leader_writes_and_keys_are_read_by_prefix(store):
+    from edgefed_ops.failover.leadership import Leadership
+    from edgefed_ops.failover.store import StoreClient
+
+    store.start(toolchain_or_skip("etcd"))  # the member an earlier test lost comes back
+    client = StoreClient(store.endpoints(), timeout=3)
+    fr = Leadership(client, "watcher-fr", ttl=3, election="edgefed/watch/test/leader")
+    leader = fr.campaign(timeout=10)
+    assert client.put_as_leader(leader, {"edgefed/watch/test/zones": "{}", "edgefed/watch/test/log/1": "a"})
+    client.put("edgefed/watch/test/log/2", "b")
+    client.put("edgefed/watch/tesu", "not under the prefix")
+    assert client.range("edgefed/watch/test/log/") == {"edgefed/watch/test/log/1": "a", "edgefed/watch/test/log/2": "b"}
+    assert client.put_as_leader(leader, {"edgefed/watch/test/log/1": None})
+    assert list(client.range("edgefed/watch/test/log/")) == ["edgefed/watch/test/log/2"]
+    fr.resign()
+    assert not client.put_as_leader(leader, {"edgefed/watch/test/zones": '{"paris": "down"}'}), "no longer leads"
+    assert client.get("edgefed/watch/test/zones") == "{}"
+    client.delete("edgefed/watch/test/zones")
+    assert client.get("edgefed/watch/test/zones") is None

@@ -91,6 +91,30 @@ class StoreClient:
         found = self._call("kv/range", {"key": _b64(key)}).get("kvs") or []
         return _text(found[0].get("value", "")) if found else None
 
+    def range(self, prefix: str) -> dict[str, str]:
+        """Every key under ``prefix`` with its value, in key order."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        found = self._call("kv/range", {"key": _b64(prefix), "range_end": _b64(end)}).get("kvs") or []
+        return {_text(kv["key"]): _text(kv.get("value", "")) for kv in found}
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (nothing when it is absent)."""
+        self._call("kv/deleterange", {"key": _b64(key)})
+
+    def put_as_leader(self, leader: Leader, writes: dict[str, str | None]) -> bool:
+        """Apply ``writes`` (``None`` deletes) at once, only while ``leader`` still leads; whether it did.
+
+        The compare is the leader's own election key, bound to its lease: a watcher whose lease ended
+        (it paused, or lost the store) cannot write the outage state its successor now owns.
+        """
+        operations = [
+            {"requestDeleteRange": {"key": _b64(key)}} if value is None
+            else {"requestPut": {"key": _b64(key), "value": _b64(value)}}
+            for key, value in writes.items()
+        ]  # fmt: skip
+        compare = [{"key": leader.key, "target": "LEASE", "result": "EQUAL", "lease": str(leader.lease)}]
+        return bool(self._call("kv/txn", {"compare": compare, "success": operations}).get("succeeded"))
+
     def grant(self, ttl: int) -> int:
         """A new lease of ``ttl`` seconds."""
         return int(self._call("lease/grant", {"TTL": ttl})["ID"])
