@@ -37,6 +37,7 @@ COMMANDS = (
     Command("deploy", "pulumi up of the local-* stacks onto the local federation, with the pack", "deploy"),
     Command("identity", "a tenant's token from its home operator's issuer, and its kubeconfigs; --rotate", "identity"),
     Command("drill", "whole-country failover drill: a country fails, its load moves to neighbours, then back", "drill"),
+    Command("watch", "a tenant's watcher: detects outages, deploys the failover, fences, fails back; --log", "watch"),
     Command("bench", "benchmarks: placement, --federation, --all-stacks, --preview STACK", "bench"),
     Command("policy-schema", "write (or --check) policies/eu-residency/config.schema.json", "policy_schema"),
 )

@@ -1,9 +1,10 @@
 """The local edge federation: one real Kubernetes control plane per zone and one S3 server per country.
 
 Per zone (:mod:`edgefed_ops.local.zone`): etcd, kube-apiserver, kube-controller-manager, kube-scheduler
-and kwok, all on 127.0.0.1. Per country: versitygw on the catalog's loopback endpoint. Everything lives in
-the settings' federation folder (mode 0700), and one kubeconfig has a context per zone. ``down`` stops
-every process it started and removes that folder.
+and kwok, all on 127.0.0.1. Per country: versitygw on the catalog's loopback endpoint. The watchers' store
+(:mod:`edgefed_ops.local.watch_store`: etcd members in FR, DE and IT) keeps the takeover's outage state
+and election. Everything lives in the settings' federation folder (mode 0700), and one kubeconfig has a
+context per zone. ``down`` stops every process it started and removes that folder.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from edgefed_ops.local.issuer import LocalIdentities
 from edgefed_ops.local.status import StoreRow, ZoneRow, store_row, zone_row
 from edgefed_ops.local.store import LocalStore
 from edgefed_ops.local.toolchain import tool
+from edgefed_ops.local.watch_store import WatchStore
 from edgefed_ops.local.zone import PROCESSES, LocalZone, ZoneTrust
 from edgefed_ops.settings import Settings
 
@@ -42,6 +44,8 @@ class LocalFederation:
         self.catalog: Catalog = load_catalog(catalog or settings.local_catalog)
         self.progress = progress
         self.identities = LocalIdentities(self.catalog, self.state, self._tool)
+        self.watch_store = WatchStore(self.state / "watch-store")
+        """The watchers' store: the runtime outage state and the watchers' election (``edgefed watch``)."""
 
     def zone_dir(self, zone: str) -> Path:
         """Folder of one zone (its kubeconfig is ``kubeconfig`` there)."""
@@ -103,6 +107,8 @@ class LocalFederation:
         for country, (endpoint, region) in sorted(self.storages().items()):
             self.start_store(country, endpoint, region)
             self.progress(f"object store {country}: {endpoint} ({region})")
+        self.watch_store.start(self._tool("etcd"), detach=True)
+        self.progress(f"watchers' store: {', '.join(self.watch_store.endpoints())}")
         # The issuers first: a zone's API server fetches their signing keys to accept tenants' tokens.
         self.identities.write_trust()
         for issuer in self.identities.issuers():
@@ -141,7 +147,8 @@ class LocalFederation:
     def down(self) -> None:
         """Stop every process this federation started and remove its folder and kubeconfig."""
         if self.state.exists():
-            folders = [folder for kind in ("zones", "s3", "identity") for folder in (self.state / kind).glob("*")]
+            kinds = ("zones", "s3", "identity", "watch-store")
+            folders = [folder for kind in kinds for folder in (self.state / kind).glob("*")]
             processes.stop([r for folder in folders for r in processes.load(folder / PROCESSES)])
         shutil.rmtree(self.state, ignore_errors=True)
         self.settings.kubeconfig.unlink(missing_ok=True)

@@ -195,6 +195,10 @@ class ZoneClient:
         listed = self._api().list(Deployment, namespace=namespace or "*", labels=selector)
         return sorted((_view(d) for d in listed), key=lambda d: (d.namespace, d.name))
 
+    def scale(self, namespace: str, name: str, replicas: int) -> None:
+        """Set a Deployment's replicas through its ``scale`` subresource (what ``kubectl scale`` does)."""
+        self._api().patch(Deployment.Scale, name, {"spec": {"replicas": replicas}}, namespace=namespace)
+
     def deployment(self, namespace: str, name: str) -> DeploymentView:
         """One Deployment (lightkube's ApiError 404 when it does not exist)."""
         return _view(self._api().get(Deployment, name, namespace=namespace))

@@ -40,6 +40,8 @@ class DeployReport:
     """The stack's ``plan`` output after the update (per app: sites and zones with their roles)."""
     zones: dict[str, dict[str, str]] = field(default_factory=dict)
     buckets: list[dict[str, str]] = field(default_factory=list)
+    locked_by: int | None = None
+    """The pid of the `pulumi` holding the stack's lock, when the update was refused because of it."""
 
 
 def refresh_for_this_federation(stacks: LocalStacks, workspace: StackWorkspace) -> str:
@@ -134,7 +136,13 @@ class LocalDeploy:
                 or explain_failure(self.settings, stack, zones, readback.silent(zones, unavailable), outcome)
             )
             return DeployReport(
-                stack, False, took, outcome.summary(), refreshed, f"pulumi up FAILED after {took:.0f} s: {why}"
+                stack,
+                False,
+                took,
+                outcome.summary(),
+                refreshed,
+                f"pulumi up FAILED after {took:.0f} s: {why}",
+                locked_by=outcome.locked_by,
             )
         report = DeployReport(stack, True, took, outcome.summary(), refreshed)
         if self.stacks.is_operator(stack):
