@@ -7,6 +7,7 @@ state and work folders, so neither sees the other's outages or kills.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -229,3 +230,75 @@ def wait_for_pulumi(started: subprocess.Popen[str], command: str, stack: str) ->
                 return pid
         time.sleep(0.05)
     raise AssertionError(f"pulumi {command} of {stack} did not start")
+
+
+class TcpProxy:
+    """A TCP relay on loopback to one server, which a test can cut (a partition) and heal."""
+
+    def __init__(self, target_port: int) -> None:
+        import socket
+        import threading
+
+        self.target = target_port
+        self.cut = threading.Event()
+        self.cut.set()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                inbound, _ = self._server.accept()
+            except OSError:
+                return
+            if self.cut.is_set():
+                inbound.close()  # partitioned: the connection is dropped at once
+                continue
+            try:
+                outbound = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+            except OSError:
+                inbound.close()
+                continue
+            with self._lock:
+                self._open += [inbound, outbound]
+            for a, b in ((inbound, outbound), (outbound, inbound)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.close()
+
+    def partition(self) -> None:
+        """Drop every connection, and every new one."""
+        self.cut.set()
+        import socket
+
+        with self._lock:
+            for end in self._open:
+                try:
+                    end.shutdown(socket.SHUT_RDWR)  # unblocks the relay threads reading it
+                    end.close()
+                except OSError:
+                    pass
+            self._open.clear()
+
+    def heal(self) -> None:
+        self.cut.clear()
+
+    def close(self) -> None:
+        self.partition()
+        self._server.close()

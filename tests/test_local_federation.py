@@ -604,6 +604,156 @@ def test_failover_drill_moves_one_tenant_and_never_touches_the_other(deployed):
     assert untouched == nordwind
 
 
+def _watchers_state(deployed):
+    from edgefed_ops.failover.store import StoreClient
+    from edgefed_ops.failover.takeover_state import TakeoverState
+    from edgefed_ops.local.watch_store import WatchStore
+
+    store = WatchStore(deployed["tmp"] / "federation" / "watch-store")
+    return TakeoverState(StoreClient(store.endpoints(), timeout=3), "acme")
+
+
+def _wait_for(what: str, check, timeout: float, watchers) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    logs = "\n".join(f"--- {name}\n{log.read_text()[-3000:]}" for name, (_, log) in watchers.items())
+    raise AssertionError(f"{what}: not within {timeout:g} s\n{logs}")
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a killed process its parent has not collected yet is a zombie: it does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _updating(pid: int) -> bool:
+    """Whether a `pulumi up` runs below ``pid``."""
+    from .local_federation import descendants
+
+    for child in descendants(pid):
+        try:
+            words = [w.decode() for w in Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0") if w]
+        except OSError:
+            continue
+        if words and Path(words[0]).name == "pulumi" and "up" in words:
+            return True
+    return False
+
+
+def _entries(state, kind: str) -> list[dict]:
+    return [e for e in state.log() if e["kind"] == kind and e["zone"] == LYON]
+
+
+def test_watchers_take_over_without_a_person(deployed):
+    """Three watchers of acme (FR, DE, IT), elected through the watchers' store; no command from a person.
+
+    IT's watcher is partitioned from Lyon (it probes Lyon through a relay the test cuts): Lyon is not
+    declared down on its word alone. Then Lyon dies: the leader decides the failover and, while it deploys,
+    is killed with its engine (SIGKILL to its process group, as a crash would); another watcher leads,
+    recovers the dead update's lock, deploys the failover once, and stops the dead engine's plugins. Lyon
+    comes back: its pre-outage primaries are scaled to zero at once (fenced), and after the stabilization
+    window the watchers fail back.
+    """
+    import os
+    import signal
+    import subprocess
+
+    from edgefed_ops.failover import plugins
+
+    from .conftest import EDGEFED
+    from .local_federation import TcpProxy, descendants
+
+    state = _watchers_state(deployed)
+    lyon = next(z for z in local_zones(deployed) if z.id == LYON)
+    port = int(lyon.api_endpoint.rsplit(":", 1)[1])
+    relay = TcpProxy(port)  # cut: IT's watcher cannot reach Lyon
+    watchers: dict[str, tuple[subprocess.Popen[str], Path]] = {}
+    settings = ["--interval", "1", "--failures", "2", "--stabilization", "10", "--lease", "3"]
+    for name in ("fr", "de", "it"):
+        route = ["--zone-endpoint", f"{LYON}=https://127.0.0.1:{relay.port}"] if name == "it" else []
+        log = deployed["tmp"] / f"watch-{name}.log"
+        command = [*EDGEFED, "watch", "--tenant", "acme", "--name", name, *settings, *route]
+        command += ["--work", str(deployed["tmp"] / f"watch-{name}")]
+        started = subprocess.Popen(  # own session: the test kills one with everything it started
+            command, env=deployed["env"], stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+        )
+        watchers[name] = (started, log)
+    try:
+        seen = lambda: {(s.watcher, s.zone): s for s in state.seen()}  # noqa: E731
+        _wait_for(
+            "IT's watcher sees Lyon fail",
+            lambda: (
+                lambda s: (
+                    s.get(("it", LYON))
+                    and not s[("it", LYON)].ok
+                    and s[("it", LYON)].count >= 4
+                    and s.get(("fr", LYON))
+                    and s[("fr", LYON)].ok
+                )
+            )(seen()),
+            60,
+            watchers,
+        )
+        assert state.zones() == {} and state.log() == [], "one watcher's word is not an outage"
+        relay.heal()
+        _wait_for("IT's watcher sees Lyon again", lambda: seen()[("it", LYON)].ok, 20, watchers)
+
+        before = outputs(deployed, "local-acme-fr")["plan"]["line-control"]["sites"]["lyon-line"]
+        assert before["serving"] == LYON
+        deployed["run"]("federation", "stop-zone", LYON)
+        _wait_for("the leader decides the failover", state.pending, 30, watchers)
+        leader = state.client.leader(state.election)
+        assert leader is not None
+        victim = watchers[leader.value][0]
+        _wait_for("the leader's `pulumi up` runs", lambda: _updating(victim.pid), 60, watchers)
+        time.sleep(3)  # mid-update: the engine holds the stack's lock and runs its plugins
+        engine_and_plugins = descendants(victim.pid)
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+        [failover] = _wait_for("another watcher finishes the failover", lambda: _entries(state, "fail over"), 240,
+                               watchers)  # fmt: skip
+        assert failover["watcher"] != leader.value, failover
+        assert failover["why"].endswith("watchers saw 2 failed probes"), failover
+        site = next(s for s in failover["sites"] if s["stack"] == "local-acme-fr" and s["site"] == "lyon-line")
+        assert site["serving"] not in (None, LYON), site
+        serving = deployment(deployed, site["serving"], "acme-fr", "line-control")
+        assert serving.labels["edgefed.io/role"] == "primary" and serving.ready == serving.replicas >= 2, serving
+        time.sleep(1)
+        left = [pid for pid in engine_and_plugins if _running(pid)]
+        assert not left, f"processes of the killed watcher still run: {left}"
+        assert not [pid for pid in plugins.orphans(ROOT) if pid in engine_and_plugins]
+
+        deployed["run"]("federation", "start-zone", LYON)
+        [fence] = _wait_for("Lyon is fenced", lambda: _entries(state, "fence"), 240, watchers)
+        assert fence["why"].endswith("watchers see it answer again: drain it first"), fence
+        drained = deployment(deployed, LYON, "acme-fr", "line-control")
+        assert drained.replicas == 0, "Lyon's pre-outage primary was drained before it counted as available"
+        [back] = _wait_for("the watchers fail back", lambda: _entries(state, "fail back"), 300, watchers)
+        assert back["why"] == "answering for 10 s without a failure", back
+        home = next(s for s in back["sites"] if s["stack"] == "local-acme-fr" and s["site"] == "lyon-line")
+        assert home["serving"] == LYON and not home["failedOver"], home
+        assert converged(deployed, LYON, "acme-fr", "line-control", 2)
+        assert [e["kind"] for e in state.log()] == ["fail over", "fence", "fail back"], "each action once"
+    finally:
+        relay.close()
+        for started, _ in watchers.values():
+            if started.poll() is None:
+                started.send_signal(signal.SIGTERM)
+        for name, (started, log) in watchers.items():
+            try:
+                started.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(started.pid, signal.SIGKILL)
+            print(f"--- watcher {name}\n{log.read_text()[-4000:]}")
+    assert state.client.leader(state.election) is None, "the watchers resigned"
+
+
 def test_destroy_empties_every_tenant_namespace_and_bucket_then_the_operators_remove_them(deployed):
     with ThreadPoolExecutor(3) as pool:  # tenant stacks are independent: destroyed at once
         destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), DEPLOYED))

@@ -7,6 +7,7 @@ import sys
 
 from edgefed_ops.commands import inputs, options
 from edgefed_ops.commands.report import report_arguments, write
+from edgefed_ops.failover.takeover_log import with_takeover
 from edgefed_ops.reports import audit
 from edgefed_ops.settings import Settings
 
@@ -26,6 +27,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     found = [
         audit.collect(settings, stack, "state", refresh=not args.no_refresh, progress=progress) for stack in stacks
     ]
+    with_takeover(settings, found)
     write(args, audit.build_report(settings, found), settings)
     for item in found:
         for violation in item.violations:

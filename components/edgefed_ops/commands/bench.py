@@ -1,12 +1,14 @@
 """``edgefed bench``: the benchmarks, each printing ratios against a baseline measured in the same run.
 
 Placement (indexed vs naive), ``--federation`` (plan + N-1 at scale), ``--all-stacks`` (every stack's policy
-preview at once), ``--preview STACK`` (edgefed against a plain pulumi-kubernetes program).
+preview at once), ``--preview STACK`` (edgefed against a plain pulumi-kubernetes program), ``--takeover``
+(a zone or a country killed under running watchers on the local federation).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from edgefed_ops.commands import inputs, options
 from edgefed_ops.errors import UsageError
@@ -23,14 +25,27 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=options.positive_int, default=5, help="interleaved previews, with --preview")
     parser.add_argument("--federation", action="store_true", help="instead: federation plan + N-1 what-if at scale")
     parser.add_argument("--all-stacks", action="store_true", help="instead: every stack's policy preview at once")
+    parser.add_argument(
+        "--takeover",
+        action="store_true",
+        help="instead: kill --zone (or --country) under running watchers, --runs times",
+    )
+    parser.add_argument("--tenant", default="nordwind", help="with --takeover: whose watchers (default nordwind)")
+    parser.add_argument("--zone", help="with --takeover: the zone killed (default local-vodafone-fr-lyon)")
+    parser.add_argument("--country", help="with --takeover: kill every zone of this country instead")
+    parser.add_argument("--runs", type=options.positive_int, default=3, help="with --takeover: kills (default 3)")
+    parser.add_argument("--stabilization", type=float, default=10.0,
+                        help="with --takeover: the watchers' stabilization window in seconds (default 10)")  # fmt: skip
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run one benchmark and print its lines."""
-    if sum(map(bool, (args.preview, args.federation, args.all_stacks))) > 1:
-        raise UsageError("choose one of --preview STACK, --federation, --all-stacks")
+    if sum(map(bool, (args.preview, args.federation, args.all_stacks, args.takeover))) > 1:
+        raise UsageError("choose one of --preview STACK, --federation, --all-stacks, --takeover")
     progress = options.progress(args)
-    if args.preview:
+    if args.takeover:
+        lines = _takeover(args, settings, progress)
+    elif args.preview:
         from edgefed_ops.bench import preview
 
         lines = preview.run(settings, inputs.stack(settings, args.preview, apps_only=True), args.rounds, progress)
@@ -51,3 +66,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for line in lines:
         print(line)
     return 0
+
+
+def _takeover(args: argparse.Namespace, settings: Settings, progress: Callable[[str], None]) -> list[str]:
+    from edgefed_ops.bench import takeover
+    from edgefed_ops.local.federation import LocalFederation
+
+    catalog = LocalFederation(settings).catalog
+    source = str(settings.local_catalog)
+    [tenant] = inputs.tenants(settings, [args.tenant])
+    if args.country and args.zone:
+        raise UsageError("--takeover: --zone or --country, not both")
+    if args.stabilization < 0:
+        raise UsageError(f"--stabilization: {args.stabilization:g} is below 0; allowed: 0 or more seconds")
+    if args.country:
+        code = inputs.country(catalog, args.country, "--country", source)
+        zones = [z for z in catalog.zones if z.country == code]
+    else:
+        zones = [catalog.zone(inputs.zone(catalog, args.zone or "local-vodafone-fr-lyon", "--zone", source))]
+    return takeover.run(settings, tenant, zones, args.runs, args.stabilization, progress)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from edgefed_ops.commands import inputs, options
+from edgefed_ops.failover.takeover_log import with_takeover
 from edgefed_ops.reports import audit, page, sovereignty
 from edgefed_ops.reports.atlas import ATLAS
 from edgefed_ops.settings import Settings
@@ -48,5 +49,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         inputs.output_file(args.html, "--html")
     source: audit.Source = "state" if args.state else "preview"
     found = [audit.collect(settings, stack, source, progress=options.progress(args)) for stack in stacks]
+    with_takeover(settings, found)
     write(args, audit.build_report(settings, found), settings)
     return 0

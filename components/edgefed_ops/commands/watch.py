@@ -65,6 +65,13 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         default=5,
         help="seconds of the leadership lease (5): a dead leader's successor leads within it",
     )
+    parser.add_argument(
+        "--zone-endpoint",
+        action="append",
+        default=[],
+        metavar="ZONE=URL",
+        help="probe ZONE's API server at URL (a proxy or bastion this watcher must use)",
+    )
     parser.add_argument("--rounds", type=options.positive_int, help="stop after this many rounds (default: never)")
     parser.add_argument("--log", action="store_true", help="print the tenant's outage state and action log, exit")
     options.work(parser)
@@ -95,7 +102,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         horizon=max(30.0, 10 * args.interval), max_failbacks=args.max_failbacks,
     )  # fmt: skip
     timeout = min(2.0, max(0.5, args.interval))  # a probe never outlasts the round much
-    config = WatchConfig(tenant, args.name, operator, args.interval, timeout, args.lease, rules)
+    routes = _routes(args.zone_endpoint, deploy)
+    config = WatchConfig(tenant, args.name, operator, args.interval, timeout, args.lease, rules, routes)
     takeover = Takeover(deploy, store, config, options.progress(args))
     stop = threading.Event()
 
@@ -106,6 +114,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGINT, stopping)
     takeover.run(stop, args.rounds)
     return 0
+
+
+def _routes(values: list[str], deploy: LocalDeploy) -> tuple[tuple[str, str], ...]:
+    out = []
+    for value in values:
+        zone, sep, url = value.partition("=")
+        if not sep or not url.startswith(("https://", "http://")):
+            raise UsageError(f"--zone-endpoint: {value!r} is not ZONE=URL; allowed: ZONE=https://HOST:PORT")
+        inputs.zone(deploy.federation.catalog, zone, "--zone-endpoint", str(deploy.settings.local_catalog))
+        out.append((zone, url))
+    return tuple(out)
 
 
 def _show(args: argparse.Namespace, state: TakeoverState) -> int:

@@ -51,7 +51,9 @@ def is_plugin(pid: int) -> bool:
     except OSError:
         return False
     names = [os.path.basename(a) for a in argv[:3]]  # a script plugin runs under its interpreter
-    return any(name.startswith(PLUGIN_PREFIXES) for name in names)
+    # A dynamic provider (edgefed's bucket provider) is the Python SDK's module, run by the venv's python.
+    dynamic = argv[1:3] == ["-m", "pulumi.dynamic"] or argv[1:4] == ["-u", "-m", "pulumi.dynamic"]
+    return dynamic or any(name.startswith(PLUGIN_PREFIXES) for name in names)
 
 
 def orphans(root: Path) -> list[int]:

@@ -28,19 +28,24 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from edgefed.core.inputs.stackconfig import raw_from_stack_file
-from edgefed.core.placement.federation import Federation, load_federation, plan_federation
+from edgefed.core.placement.federation import Federation, load_federation
 from edgefed_ops.errors import OpsError
 from edgefed_ops.failover import plugins
 from edgefed_ops.failover.health import Action, HealthRules, ZoneHealth, resumed
 from edgefed_ops.failover.leadership import Leadership
 from edgefed_ops.failover.probe import ZoneProbe
+from edgefed_ops.failover.replan import replan
 from edgefed_ops.failover.store import Leader, StoreClient
 from edgefed_ops.failover.takeover_state import Pending, Seen, TakeoverState
+from edgefed_ops.local.files import write_private
 from edgefed_ops.local.zone_client import REFUSED, UNREACHABLE, open_zone
 from edgefed_ops.stack import operations
 from edgefed_ops.stack.deploy import DeployReport, LocalDeploy
@@ -66,6 +71,9 @@ class WatchConfig:
     lease: int = 5
     """Seconds of the leadership lease (a dead leader's successor leads within about that)."""
     rules: HealthRules = field(default_factory=HealthRules)
+    routes: tuple[tuple[str, str], ...] = ()
+    """(zone, URL) pairs: probe these zones' API servers through another address (a proxy or bastion the
+    watcher's network needs). Deploys still use the catalog's endpoint."""
 
 
 @dataclass
@@ -114,6 +122,9 @@ class Takeover:
                 operator = federation.zone_dir(zone) / "operator.kubeconfig"
                 own = entry.operator == self.config.operator and operator.exists()
                 tenant = stacks.identities.kubeconfig(contract, zone)
+                route = dict(self.config.routes).get(zone)
+                if route:
+                    tenant = _routed(tenant, route)
                 self._probes[zone] = ZoneProbe.of(
                     entry, namespace, tenant, operator if own else None, self.config.probe_timeout
                 )
@@ -147,22 +158,6 @@ class Takeover:
             self._federation = load_federation(settings.root, stack, raw, [])
         return self._federation
 
-    def changed_stacks(self, before: Iterable[str], after: Iterable[str]) -> list[str]:
-        """The tenant's stacks whose slice of the federation plan differs between two outage states."""
-        federation = self._plan_federation()
-        old, new = plan_federation(federation, before), plan_federation(federation, after)
-        return [stack for stack in self.stacks if old.slice(stack) != new.slice(stack)]
-
-    def urgent_stacks(self, stacks: Iterable[str], before: Iterable[str], after: Iterable[str]) -> list[str]:
-        """Of ``stacks``, those in which a site changes the zone that serves it between two outage states."""
-        federation = self._plan_federation()
-        old, new = plan_federation(federation, before), plan_federation(federation, after)
-
-        def serving(plans: dict[str, Any]) -> set[tuple[str, str, str | None]]:
-            return {(app, site.site, site.serving) for app, plan in plans.items() for site in plan.sites}
-
-        return [s for s in stacks if serving(old.slice(s)) != serving(new.slice(s))]
-
     def _users_of(self, zone: str) -> list[str]:
         return [stack for stack in self.stacks if zone in self.deploy.stacks.zones(stack)]
 
@@ -192,6 +187,9 @@ class Takeover:
         if self.health is None:
             self.health = resumed(self.state.zones(), self.config.rules, time.time())
             self.progress(f"watch {self.config.name}: leads; outage state {sorted(self.health.unavailable()) or '-'}")
+            reaped = plugins.reap_orphans(self.deploy.settings.root)  # a dead leader's engine may have left some
+            if reaped:
+                self.progress(f"watch {self.config.name}: {len(reaped)} orphaned plugin process(es) stopped")
         before = self.health.unavailable()
         seen = self.state.seen()
         for one in seen:
@@ -206,16 +204,16 @@ class Takeover:
         if not actions and pending is None:
             return []
         after = self.health.unavailable()
-        stacks = set(pending.stacks if pending else ())
-        stacks |= set(self.changed_stacks(before, after))
-        urgent = set(pending.urgent if pending else ()) | set(self.urgent_stacks(stacks, before, after))
+        moved = replan(self._plan_federation(), self.stacks, before, after)
+        stacks = set(pending.stacks if pending else ()) | set(moved.changed)
+        urgent = set(pending.urgent if pending else ()) | set(moved.urgent)
         for action in actions:
             self.progress(f"watch {self.config.name}: {action.kind} {action.zone}: {action.why}")
             if action.kind == "fence":
                 stacks |= set(self._users_of(action.zone))
         decided = Pending(
             tuple(sorted(after)), tuple(s for s in self.stacks if s in stacks),
-            (*(pending.actions if pending else ()), *actions), self.config.name, time.time(),
+            (*(pending.actions if pending else ()), *actions), self.config.name, pending.at if pending else time.time(),
             tuple(s for s in self.stacks if s in urgent),
         )  # fmt: skip
         if not self.state.begin(leader, self.health.states, decided):
@@ -335,6 +333,16 @@ class Takeover:
                 probe.close()
 
 
+def _routed(kubeconfig: Path, server: str) -> Path:
+    """A copy of ``kubeconfig`` (mode 0600, beside it) whose cluster is reached at ``server``."""
+    document = yaml.safe_load(kubeconfig.read_text())
+    for cluster in document.get("clusters") or []:
+        cluster["cluster"]["server"] = server
+    routed = kubeconfig.with_name(f"{kubeconfig.stem}.routed.kubeconfig")
+    write_private(routed, yaml.safe_dump(document, sort_keys=False))
+    return routed
+
+
 def _runs(pid: int) -> bool:
     """Whether ``pid`` runs on this host (the local federation's updates all run here)."""
     try:
@@ -351,7 +359,8 @@ def _entry(
 ) -> dict[str, Any]:
     """A log entry: the action, what was deployed, and the plan's explanation of each site."""
     return {
-        "at": began, "watcher": watcher, "zone": action.zone, "kind": action.kind, "why": action.why,
+        "at": began, "decided": pending.at, "done": time.time(), "watcher": watcher, "zone": action.zone,
+        "kind": action.kind, "why": action.why,
         "unavailable": list(pending.unavailable),
         "stacks": [{"stack": r.stack, "seconds": round(r.seconds, 1), "changes": r.changes} for r in reports],
         "sites": [

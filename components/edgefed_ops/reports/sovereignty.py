@@ -126,6 +126,23 @@ class ZoneAccess(_Model):
     """The server could not list every rule (its authorizer said so): read the list as a floor."""
 
 
+class TakeoverAction(_Model):
+    """One action of the tenant's watchers that deployed this stack (``edgefed watch``)."""
+
+    at: str
+    """When its deploy began (UTC, ISO 8601)."""
+    kind: Literal["fail over", "fence", "fail back"]
+    zone: str
+    watcher: str
+    """The watcher that led and deployed it."""
+    why: str
+    """The decision's reason (the watchers' votes, or the stabilization window)."""
+    unavailable: list[str]
+    """The outage state it deployed."""
+    sites: list[str]
+    """This stack's sites after it, each as the plan explains it: ``app site: serving ZONE`` or unserved, why."""
+
+
 class StackReport(_Model):
     """Everything the report says about one stack."""
 
@@ -143,6 +160,9 @@ class StackReport(_Model):
     access: list[ZoneAccess] = []
     """Per zone of a tenant stack, what its tenant may do there; read from the zones (``--state`` on a
     running local federation), empty otherwise."""
+    takeover: list[TakeoverAction] = []
+    """The watchers' actions that deployed this stack, oldest first (``--state`` on a running local
+    federation, from the watchers' store); empty otherwise."""
 
 
 class MapZone(_Model):
@@ -367,6 +387,11 @@ def markdown(report: Report) -> str:
             lines.append(f"| {result.policy} | Art. {articles} | {result.sovereignty_objective} | {verdict} |")
         lines += ["", "Placement:", "", *(f"- {line}" for line in stack.placement)]
         lines += access_markdown(stack.access)
+        if stack.takeover:
+            lines += ["", "Takeover (the watchers' actions, oldest first):", ""]
+            for action in stack.takeover:
+                lines.append(f"- {action.at} {action.kind} {action.zone} by watcher {action.watcher}: {action.why}")
+                lines += [f"  - {site}" for site in action.sites]
     return "\n".join(lines) + "\n"
 
 

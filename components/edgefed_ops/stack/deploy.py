@@ -18,7 +18,7 @@ from typing import Any
 from edgefed.core.objects.trust import tenant_user
 from edgefed_ops.errors import OpsError
 from edgefed_ops.settings import Settings
-from edgefed_ops.stack import operations
+from edgefed_ops.stack import operations, state_marker
 from edgefed_ops.stack.diagnosis import explain_failure, explain_lock, mark_unavailable
 from edgefed_ops.stack.local_stacks import LocalStacks
 from edgefed_ops.stack.readback import ZoneReadback
@@ -53,19 +53,28 @@ def refresh_for_this_federation(stacks: LocalStacks, workspace: StackWorkspace) 
     """
     id_file = stacks.federation.state / "id"
     current = id_file.read_text().strip() if id_file.exists() else "unnamed"
-    marker = workspace.folder / "federation-id"
-    if marker.exists() and marker.read_text().strip() == current:
+    backend, env = workspace.state_url(), workspace.env()
+    if state_marker.read(backend, env, workspace.stack) == current:
         return ""
     if not operations.export(workspace).get("resources"):
-        marker.write_text(current)  # a new stack: nothing to refresh
+        state_marker.write(backend, env, workspace.stack, current)  # a new stack: nothing to refresh
         return ""
     outcome = operations.refresh(workspace, run_program=True)
     if not outcome.ok:
         why = explain_lock(stacks.settings, workspace.stack, outcome) or "; ".join(outcome.errors)
         why = why or outcome.output[-2000:]
-        raise OpsError(f"{workspace.stack}: refresh against this federation FAILED, nothing deployed: {why}")
-    marker.write_text(current)
+        message = f"{workspace.stack}: refresh against this federation FAILED, nothing deployed: {why}"
+        raise StackLockedError(message, outcome.locked_by) if outcome.locked_by is not None else OpsError(message)
+    state_marker.write(backend, env, workspace.stack, current)
     return outcome.summary() if outcome.changes.get("delete") else ""
+
+
+class StackLockedError(OpsError):
+    """A stack's operation was refused: another `pulumi` (``pid``, alive or not) holds its lock."""
+
+    def __init__(self, message: str, pid: int) -> None:
+        super().__init__(message)
+        self.pid = pid
 
 
 class LocalDeploy:
@@ -112,6 +121,8 @@ class LocalDeploy:
         workspace.prepare(settings, secrets=self.stacks.secrets(stack))
         try:
             refreshed = refresh_for_this_federation(self.stacks, workspace)
+        except StackLockedError as error:
+            return DeployReport(stack, False, problem=str(error), locked_by=error.pid)
         except OpsError as error:
             return DeployReport(stack, False, problem=str(error))
         marked = [z for z in self.stacks.zones(stack) if z in (unavailable or ())]

@@ -1,0 +1,206 @@
+"""``edgefed bench --takeover``: kill a zone (or a country) under running watchers, N times, and time the takeover.
+
+On the running local federation, with the tenant's stacks deployed: two watchers (FR and DE) are started
+as ``edgefed watch`` processes; each run kills the zone (or every zone of the country), lets the
+watchers fail over, restarts it, and lets them fence it and fail back. A poller reads every zone's
+Deployments of the tenant 4 times a second with each zone operator's credential. Per run:
+
+- **detection**: from the kill to the leader's decision (the action log's ``decided``);
+- **time to serve**: from the kill until every site that changed zone is served by its new zone with the
+  full replicas (Ready, role primary), as the poller saw it;
+- **deploy**: the ``pulumi up`` seconds of the first (urgent) stacks, from the action log;
+- **two primaries**: after the restart, the longest time one app had more primary zones serving than
+  before the kill (0 is the goal: the leader scales a returning zone's primaries to zero at once);
+- **failback**: from the end of the stabilization window to the failback deployed.
+
+The summary gives each measure's median and max over the runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edgefed.core.inputs.catalog import Zone
+from edgefed_ops.errors import OpsError
+from edgefed_ops.failover.store import StoreClient
+from edgefed_ops.failover.takeover_state import TakeoverState
+from edgefed_ops.local.federation import LocalFederation
+from edgefed_ops.local.zone_client import REFUSED, UNREACHABLE, ZoneClient
+from edgefed_ops.settings import Settings
+
+WATCHERS = ("fr", "de")
+
+
+@dataclass
+class Poller:
+    """Every zone's ready primaries of the tenant, 4 times a second: (time, zone, namespace/app, ready, replicas)."""
+
+    clients: dict[str, ZoneClient]
+    tenant: str
+    seen: list[tuple[float, str, str, int, int]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            now = time.time()
+            for zone, client in self.clients.items():
+                try:
+                    found = client.deployments(labels={"edgefed.io/role": "primary"})
+                except (REFUSED, *UNREACHABLE):
+                    client.close()
+                    continue
+                for d in found:
+                    if d.namespace.startswith(f"{self.tenant}-") and d.ready > 0:
+                        self.seen.append((now, zone, f"{d.namespace}/{d.name}", d.ready, d.replicas))
+            self._stop.wait(0.25)
+
+    def start(self) -> None:
+        """Poll in a thread until :meth:`stop`."""
+        threading.Thread(target=self._run, name="poller", daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop polling."""
+        self._stop.set()
+
+    def served(self, zone: str, app: str, after: float) -> float | None:
+        """When ``zone`` first served ``app`` as primary with every replica ready, after ``after``."""
+        return next((t for t, z, a, r, n in self.seen if t > after and z == zone and a == app and r >= n), None)
+
+    def two_primaries(self, after: float, normal: dict[str, int]) -> float:
+        """The longest time after ``after`` during which an app had more primary zones than ``normal``."""
+        rounds: dict[float, dict[str, set[str]]] = {}
+        for t, zone, app, _, _ in self.seen:
+            if t > after:
+                rounds.setdefault(t, {}).setdefault(app, set()).add(zone)
+        longest = began = 0.0
+        for t in sorted(rounds):
+            over = any(len(zones) > normal.get(app, 1) for app, zones in rounds[t].items())
+            if over and not began:
+                began = t
+            if not over and began:
+                longest, began = max(longest, t - began), 0.0
+        return longest
+
+
+def _start_watchers(
+    settings: Settings, tenant: str, stabilization: float, folder: Path
+) -> list[subprocess.Popen[bytes]]:
+    started = []
+    for name in WATCHERS:
+        log = (folder / f"watch-{name}.log").open("w")
+        command = [sys.executable, "-m", "edgefed_ops", "watch", "--tenant", tenant, "--name", name,
+                   "--stabilization", f"{stabilization:g}", "--work", str(folder / f"watch-{name}")]  # fmt: skip
+        started.append(
+            subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=settings.root)
+        )
+    return started
+
+
+def _wait(what: str, check: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.25)
+    raise OpsError(f"bench --takeover: {what} did not happen within {timeout:g} s")
+
+
+def _normal(poller: Poller, after: float) -> dict[str, int]:
+    """Per app, how many zones served it as primary in the last poll before ``after``."""
+    last = max((t for t, *_ in poller.seen if t < after), default=0.0)
+    out: dict[str, int] = {}
+    for t, _, app, _, _ in poller.seen:
+        if t == last:
+            out[app] = out.get(app, 0) + 1
+    return out
+
+
+def one_run(
+    federation: LocalFederation, state: TakeoverState, poller: Poller, zones: Sequence[Zone], stabilization: float
+) -> dict[str, Any]:
+    """Kill ``zones``, wait for the failover, restart them, wait for the failback; the measures."""
+    ids = {z.id for z in zones}
+    logged = len(state.log())
+    normal = _normal(poller, time.time())
+    killed = time.time()
+    for zone in zones:
+        federation.stop_zone(zone)
+
+    def every(kind: str) -> list[dict[str, Any]] | None:
+        """The run's entries of ``kind``, once there is one for each zone killed."""
+        found = [e for e in state.log()[logged:] if e["kind"] == kind and e["zone"] in ids]
+        return found if {e["zone"] for e in found} == ids else None
+
+    failover = _wait("the failover", lambda: every("fail over"), 300)[-1]
+    moved = [s for s in failover["sites"] if s["failedOver"] and s["serving"]]
+    served = [poller.served(s["serving"], f"{s['stack'].removeprefix('local-')}/{s['app']}", killed) for s in moved]
+    serve = max((t - killed for t in served if t is not None), default=float("nan"))
+    if any(t is None for t in served):
+        serve = float("nan")  # a moved site never seen whole
+    urgent = min((s["seconds"] for s in failover["stacks"]), default=0.0)
+    restarted = time.time()
+    federation.start_zones(zones)
+    back = _wait("the failback", lambda: every("fail back"), 300 + len(ids) * (stabilization + 120))[-1]
+    fences = every("fence") or []
+    window_end = max((f["decided"] for f in fences), default=restarted) + stabilization
+    return {
+        "zones": sorted(ids),
+        "detection": failover["decided"] - killed,
+        "timeToServe": serve,
+        "urgentUp": urgent,
+        "unserved": [
+            f"{s['stack']}/{s['app']} {s['site']}: {s['problem']}" for s in failover["sites"] if not s["serving"]
+        ],
+        "twoPrimaries": poller.two_primaries(restarted, normal),
+        "failback": back["done"] - window_end,
+    }
+
+
+def run(
+    settings: Settings, tenant: str, zones: Sequence[Zone], runs: int, stabilization: float,
+    progress: Callable[[str], None] = print,
+) -> list[str]:  # fmt: skip
+    """The benchmark's lines."""
+    federation = LocalFederation(settings, progress=progress)
+    state = TakeoverState(StoreClient(federation.watch_store.endpoints(), timeout=3), tenant)
+    folder = settings.root / ".state" / "bench-takeover"
+    folder.mkdir(parents=True, exist_ok=True)
+    clients = {z.id: ZoneClient(federation.zone_dir(z.id) / "operator.kubeconfig", timeout=1)
+               for z in federation.catalog.zones}  # fmt: skip
+    poller = Poller(clients, tenant)
+    watchers = _start_watchers(settings, tenant, stabilization, folder)
+    results = []
+    try:
+        _wait("a leader", lambda: state.client.leader(state.election), 60)
+        poller.start()
+        time.sleep(3)  # every watcher has probed every zone
+        for attempt in range(1, runs + 1):
+            progress(f"==> bench --takeover run {attempt}/{runs}: {', '.join(z.id for z in zones)} killed")
+            results.append(one_run(federation, state, poller, zones, stabilization))
+    finally:
+        poller.stop()
+        for watcher in watchers:
+            os.killpg(watcher.pid, signal.SIGTERM)
+        for watcher in watchers:
+            watcher.wait(timeout=60)
+    lines = [f"takeover of {', '.join(z.id for z in zones)} for {tenant}, {runs} run(s), stabilization "
+             f"{stabilization:g} s, watchers {', '.join(WATCHERS)} (interval 1 s, 3 failures)"]  # fmt: skip
+    keys = ("detection", "timeToServe", "urgentUp", "twoPrimaries", "failback")
+    for i, r in enumerate(results, 1):
+        lines.append(f"   run {i}: " + ", ".join(f"{k} {r[k]:.1f} s" for k in keys))
+        lines += [f"      unserved by rule: {u}" for u in r["unserved"]]
+    for k in keys:
+        values = [r[k] for r in results]
+        lines.append(f"   {k:13} median {statistics.median(values):5.1f} s, max {max(values):5.1f} s")
+    return lines

@@ -1,0 +1,35 @@
+"""Which stacks a takeover decision updates: the federation plan of nordwind's local stacks before and after."""
+
+from __future__ import annotations
+
+from edgefed.core.inputs.stackconfig import raw_from_stack_file
+from edgefed.core.placement.federation import load_federation
+from edgefed_ops.failover.replan import replan
+
+from .conftest import ROOT
+
+STACKS = ("local-nordwind-de", "local-nordwind-fr", "local-nordwind-it")
+LYON = "local-vodafone-fr-lyon"
+
+
+def federation():
+    raw = raw_from_stack_file(ROOT / "stacks" / "Pulumi.local-nordwind-fr.yaml")
+    return load_federation(ROOT, "local-nordwind-fr", raw, [])
+
+
+def test_lyon_down_moves_the_fr_site_first_and_the_standbys_of_the_others_after():
+    # Lyon serves nordwind's FR site and is the failover zone of its DE and IT sites.
+    moved = replan(federation(), STACKS, before=(), after=(LYON,))
+    assert moved.changed == STACKS
+    assert moved.urgent == ("local-nordwind-fr",)
+
+
+def test_the_same_outage_state_updates_nothing_and_failback_is_urgent_where_the_site_returns():
+    plan = federation()
+    assert replan(plan, STACKS, before=(LYON,), after=(LYON,)).changed == ()
+    back = replan(plan, STACKS, before=(LYON,), after=())
+    assert back.changed == STACKS and back.urgent == ("local-nordwind-fr",)
+
+
+def test_a_zone_the_plan_places_nothing_of_the_tenant_in_updates_nothing():
+    assert replan(federation(), STACKS, before=(), after=("local-tim-it-milan",)).changed == ()
