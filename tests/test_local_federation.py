@@ -8,8 +8,9 @@ their region and each stack's state in its country; app endpoints answer at the 
 (pytest-testinfra); least privilege as the API servers enforce it (each tenant Forbidden outside what
 its apps need, an operator's credential refused by other operators' zones, the contract's quota, each
 tenant judged by its own rules, a zone that stops trusting an issuer); drift found by `pulumi refresh`
-and restored by `up`; the audit; the failover drill of both tenants; and `destroy` leaves every tenant
-namespace and bucket empty. Faults during `up` run beside this module on a federation of their own
+and restored by `up`; the audit; the failover drill of both tenants; watchers that take over without a
+person (a partitioned watcher, a leader killed mid-failover, fencing and failback); and `destroy` leaves
+every tenant namespace and bucket empty. Faults during `up` run beside this module on a federation of their own
 (tests/test_local_federation_faults.py).
 """
 

@@ -4,8 +4,10 @@ The engine starts each plugin in a process group of its own, so a plugin outlive
 killed (it notices only at its next health check of the engine, up to 5 minutes later). A watcher is a
 child subreaper (Linux ``PR_SET_CHILD_SUBREAPER``): the plugins of an engine of its that dies become its
 children, and it stops them. The plugins of a watcher that died with its engine are stopped by the next
-watcher to start or to recover that update's lock: any plugin process whose parent is not a ``pulumi``
-engine and that runs this repository's program (its working folder is in the repository).
+watcher to start, to lead or to recover that update's lock: any plugin process (language host, the
+program it runs, provider, analyzer) that runs this repository's program (its working folder is in the
+repository) and has no ``pulumi`` engine among its ancestors. A plugin of a running engine, another
+job's or another watcher's, always has one.
 
 Reads ``/proc`` (Linux, where the watchers run); elsewhere it finds nothing.
 """
@@ -45,19 +47,44 @@ def _program(pid: int) -> str:
 
 
 def is_plugin(pid: int) -> bool:
-    """Whether the process is a Pulumi plugin (language host, provider, analyzer), by its program's name."""
+    """Whether the process is a Pulumi plugin or a program a language host runs, by what it executes.
+
+    A ``pulumi-language-*``/``pulumi-resource-*``/``pulumi-analyzer-*`` binary, or Python running such a
+    script (the program's ``pulumi-language-python-exec``) or the SDK's dynamic provider module
+    (``-m pulumi.dynamic``, edgefed's bucket provider).
+    """
     try:
         argv = [a.decode(errors="replace") for a in _read(pid, "cmdline").split(b"\0") if a]
     except OSError:
         return False
-    names = [os.path.basename(a) for a in argv[:3]]  # a script plugin runs under its interpreter
-    # A dynamic provider (edgefed's bucket provider) is the Python SDK's module, run by the venv's python.
-    dynamic = argv[1:3] == ["-m", "pulumi.dynamic"] or argv[1:4] == ["-u", "-m", "pulumi.dynamic"]
-    return dynamic or any(name.startswith(PLUGIN_PREFIXES) for name in names)
+    if not argv:
+        return False
+    if os.path.basename(argv[0]).startswith(PLUGIN_PREFIXES):
+        return True
+    if not os.path.basename(argv[0]).startswith("python"):
+        return False
+    rest = argv[1:]
+    while rest and rest[0].startswith("-") and rest[0] != "-m":
+        rest = rest[1:]  # the interpreter's options (-u)
+    if rest[:1] == ["-m"]:
+        return rest[1:2] == ["pulumi.dynamic"]
+    return bool(rest) and os.path.basename(rest[0]).startswith(PLUGIN_PREFIXES)
+
+
+def _has_engine(pid: int) -> bool:
+    """Whether a ``pulumi`` engine is among the process's ancestors (a program's is its language host's)."""
+    seen = set()
+    parent = _ppid(pid)
+    while parent > 1 and parent not in seen:
+        if _program(parent) == "pulumi":
+            return True
+        seen.add(parent)
+        parent = _ppid(parent)
+    return False
 
 
 def orphans(root: Path) -> list[int]:
-    """Plugin processes running ``root``'s program whose parent is not a ``pulumi`` engine."""
+    """Plugin processes running ``root``'s program that no ``pulumi`` engine runs any more."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
         pid = int(entry.name)
@@ -66,7 +93,7 @@ def orphans(root: Path) -> list[int]:
                 continue
             if not Path(os.readlink(f"/proc/{pid}/cwd")).is_relative_to(root):
                 continue
-            if _program(_ppid(pid)) != "pulumi":
+            if not _has_engine(pid):
                 found.append(pid)
         except (OSError, ValueError, IndexError):
             continue  # gone meanwhile, or not ours to read
@@ -86,11 +113,15 @@ def reap_orphans(root: Path) -> list[int]:
     return stopped
 
 
+ADOPTED = ("pulumi-language", "pulumi-resource", "pulumi-analyzer", "python", "python3")
+"""Names (as ``/proc/PID/stat`` gives them, 15 characters at most) of plugin processes a watcher may adopt."""
+
+
 def reap_children() -> None:
     """Stop and collect the plugins this watcher adopted as subreaper (their engine died; it lives on).
 
-    Only plugin processes, by name: the engines' own exit statuses belong to the Automation API that
-    started them.
+    Only adopted plugins: the watcher's own children are the ``pulumi`` engines the Automation API
+    started, whose exit statuses are the Automation API's to collect.
     """
     me = os.getpid()
     for entry in Path("/proc").glob("[0-9]*"):
@@ -99,9 +130,11 @@ def reap_children() -> None:
             stat = _read(pid, "stat").decode(errors="replace")
             name, rest = stat.split("(", 1)[1].rsplit(")", 1)
             state, parent = rest.split()[:2]
-            if int(parent) != me or not name.startswith(tuple(p[:15] for p in PLUGIN_PREFIXES)):
+            if int(parent) != me or (name not in ADOPTED and not name.startswith(ADOPTED[:3])):
                 continue
             if state != "Z":
+                if not is_plugin(pid):
+                    continue
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         except (OSError, ValueError, IndexError):
