@@ -6,6 +6,8 @@ import argparse
 import re
 import signal
 import threading
+import time
+from collections.abc import Callable
 from types import FrameType
 
 from edgefed_ops.commands import inputs, options
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"--name: {args.name!r} is not a watcher name; allowed: a-z, 0-9 and '-', up to 31")
     if args.work is None and args.name:
         settings = settings.with_work(settings.root / ".state" / "watch" / f"{tenant}-{args.name}")
-    deploy = LocalDeploy(settings, options.progress(args))
+    deploy = LocalDeploy(settings, _stamped(options.progress(args)))
     store = StoreClient(deploy.federation.watch_store.endpoints(), timeout=3)
     if args.log:
         return _show(args, TakeoverState(store, tenant))
@@ -104,7 +106,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     timeout = min(2.0, max(0.5, args.interval))  # a probe never outlasts the round much
     routes = _routes(args.zone_endpoint, deploy)
     config = WatchConfig(tenant, args.name, operator, args.interval, timeout, args.lease, rules, routes)
-    takeover = Takeover(deploy, store, config, options.progress(args))
+    takeover = Takeover(deploy, store, config, _stamped(options.progress(args)))
     stop = threading.Event()
 
     def stopping(signum: int, frame: FrameType | None) -> None:
@@ -114,6 +116,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGINT, stopping)
     takeover.run(stop, args.rounds)
     return 0
+
+
+def _stamped(progress: Callable[[str], None]) -> Callable[[str], None]:
+    """Progress lines with the time of day: a watcher's log is read after the fact."""
+    return lambda line: progress(f"{time.strftime('%H:%M:%S')} {line}")
 
 
 def _routes(values: list[str], deploy: LocalDeploy) -> tuple[tuple[str, str], ...]:
