@@ -372,3 +372,42 @@ def test_the_report_lists_what_each_zone_lets_the_tenant_do():
         "| local-orange-fr-paris | acme-fr | (not authenticated: 401) | (the list is incomplete) | |",
     ]
     assert access_markdown([]) == []
+
+
+def test_the_report_lists_the_watchers_actions_that_deployed_each_stack():
+    from edgefed_ops.failover.takeover_log import actions_of
+    from edgefed_ops.reports.sovereignty import takeover_markdown
+
+    site = {
+        "stack": "local-acme-fr",
+        "app": "line-control",
+        "site": "lyon-line",
+        "serving": "local-orange-fr-paris",
+        "failedOver": False,
+        "problem": None,
+        "explanation": "lyon-line -> local-orange-fr-paris (2.1 ms)",
+    }
+    restricted = {
+        **site,
+        "app": "vision-restricted",
+        "site": "lyon-vision",
+        "serving": None,
+        "problem": "no cross-border failover: restricted data never crosses a border",
+        "explanation": "",
+    }
+    entry = {
+        "at": 1796500000.0, "decided": 1796499999.0, "done": 1796500030.0, "watcher": "fr",
+        "zone": "local-vodafone-fr-lyon", "kind": "fail over", "why": "2 of 3 watchers saw 3 failed probes",
+        "unavailable": ["local-vodafone-fr-lyon"],
+        "stacks": [{"stack": "local-acme-fr", "seconds": 20.1, "changes": "~ 3 updated"},
+                   {"stack": "local-acme-de", "seconds": 12.0, "changes": "~ 1 updated"}],
+        "sites": [site, restricted, {**site, "stack": "local-acme-de", "site": "munich-line"}],
+    }  # fmt: skip
+    [action] = actions_of([entry], "local-acme-fr")
+    assert actions_of([entry], "local-nordwind-fr") == [], "not deployed by that action"
+    assert takeover_markdown([action])[-3:] == [
+        "- 2026-12-05T19:46:40+00:00 fail over local-vodafone-fr-lyon by watcher fr: 2 of 3 watchers saw 3 failed probes",
+        "  - line-control lyon-line: serving local-orange-fr-paris (lyon-line -> local-orange-fr-paris (2.1 ms))",
+        "  - vision-restricted lyon-vision: UNSERVED, no cross-border failover: restricted data never crosses a border",
+    ]
+    assert takeover_markdown([]) == []

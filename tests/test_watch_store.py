@@ -83,3 +83,30 @@ def test_only_the_leader_writes_and_keys_are_read_by_prefix(store):
     assert client.get("edgefed/watch/test/zones") == "{}"
     client.delete("edgefed/watch/test/zones")
     assert client.get("edgefed/watch/test/zones") is None
+
+
+def test_the_takeover_state_round_trips_and_only_its_leader_moves_it(store):
+    from edgefed_ops.failover.health import Action, ZoneState
+    from edgefed_ops.failover.leadership import Leadership
+    from edgefed_ops.failover.store import StoreClient
+    from edgefed_ops.failover.takeover_state import Pending, Seen, TakeoverState
+
+    client = StoreClient(store.endpoints(), timeout=3)
+    state = TakeoverState(client, "nordwind")
+    fr = Leadership(client, "fr", ttl=3, election=state.election)
+    leader = fr.campaign(timeout=10)
+    state.publish(Seen("fr", "lyon", False, 3, 100.0, "its API server does not answer"), fr.lease)
+    state.publish(Seen("de", "lyon", True, 7, 100.5), None)
+    assert sorted((s.watcher, s.ok, s.count) for s in state.seen()) == [("de", True, 7), ("fr", False, 3)]
+    fail_over = Action("lyon", "fail over", "2 of 2 watchers saw 3 failed probes")
+    pending = Pending(("lyon",), ("local-nordwind-de", "local-nordwind-fr"), (fail_over,), "fr", 101.0,
+                      ("local-nordwind-fr",))  # fmt: skip
+    assert state.begin(leader, {"lyon": ZoneState.DOWN, "paris": ZoneState.UP}, pending)
+    assert state.zones() == {"lyon": ZoneState.DOWN}, "zones up are not in the outage state"
+    assert state.pending() == pending, "a successor finds the deploy as it was decided"
+    assert state.finish(leader, [{"kind": "fail over", "zone": "lyon"}])
+    assert state.pending() is None and state.log() == [{"kind": "fail over", "zone": "lyon"}]
+    fr.resign()
+    assert not state.finish(leader, [{"kind": "fail back", "zone": "lyon"}]), "a former leader writes nothing"
+    assert len(state.log()) == 1
+    assert [s.watcher for s in state.seen()] == ["de"], "a watcher's streaks end with its lease"

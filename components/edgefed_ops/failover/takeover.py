@@ -365,7 +365,7 @@ def _entry(
         "stacks": [{"stack": r.stack, "seconds": round(r.seconds, 1), "changes": r.changes} for r in reports],
         "sites": [
             {"stack": r.stack, "app": s["app"], "site": s["site"], "serving": s["serving"],
-             "failedOver": s["failedOver"], "problem": s["problem"]}
+             "failedOver": s["failedOver"], "problem": s["problem"], "explanation": s.get("explanation", "")}
             for r in reports for s in r.sites
         ],
     }  # fmt: skip

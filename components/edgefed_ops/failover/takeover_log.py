@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from edgefed_ops.failover.store import StoreClient, StoreError
 from edgefed_ops.failover.takeover_state import TakeoverState
@@ -29,13 +30,18 @@ def takeover_actions(settings: Settings, stack: str) -> list[TakeoverAction]:
         log = state.log()
     except StoreError:
         return []
+    return actions_of(log, stack)
+
+
+def actions_of(log: list[dict[str, Any]], stack: str) -> list[TakeoverAction]:
+    """The entries of the watchers' action log that deployed ``stack``, as the report shows them."""
     out = []
     for entry in log:
         if stack not in {s["stack"] for s in entry["stacks"]}:
             continue
         sites = [
-            f"{s['app']} {s['site']}: serving {s['serving']}" if s["serving"]
-            else f"{s['app']} {s['site']}: UNSERVED, {s['problem']}"
+            f"{s['app']} {s['site']}: " + (f"serving {s['serving']}" if s["serving"] else f"UNSERVED, {s['problem']}")
+            + (f" ({s['explanation']})" if s.get("explanation") else "")
             for s in entry["sites"] if s["stack"] == stack
         ]  # fmt: skip
         at = datetime.fromtimestamp(entry["at"], UTC).isoformat(timespec="seconds")

@@ -387,12 +387,19 @@ def markdown(report: Report) -> str:
             lines.append(f"| {result.policy} | Art. {articles} | {result.sovereignty_objective} | {verdict} |")
         lines += ["", "Placement:", "", *(f"- {line}" for line in stack.placement)]
         lines += access_markdown(stack.access)
-        if stack.takeover:
-            lines += ["", "Takeover (the watchers' actions, oldest first):", ""]
-            for action in stack.takeover:
-                lines.append(f"- {action.at} {action.kind} {action.zone} by watcher {action.watcher}: {action.why}")
-                lines += [f"  - {site}" for site in action.sites]
+        lines += takeover_markdown(stack.takeover)
     return "\n".join(lines) + "\n"
+
+
+def takeover_markdown(actions: Sequence[TakeoverAction]) -> list[str]:
+    """The watchers' actions on a stack, oldest first (none: no lines)."""
+    if not actions:
+        return []
+    lines = ["", "Takeover (the watchers' actions, oldest first):", ""]
+    for action in actions:
+        lines.append(f"- {action.at} {action.kind} {action.zone} by watcher {action.watcher}: {action.why}")
+        lines += [f"  - {site}" for site in action.sites]
+    return lines
 
 
 def access_markdown(access: Sequence[ZoneAccess]) -> list[str]:
