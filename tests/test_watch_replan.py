@@ -33,3 +33,13 @@ def test_the_same_outage_state_updates_nothing_and_failback_is_urgent_where_the_
 
 def test_a_zone_the_plan_places_nothing_of_the_tenant_in_updates_nothing():
     assert replan(federation(), STACKS, before=(), after=("local-tim-it-milan",)).changed == ()
+
+
+def test_a_failback_hands_each_moved_primary_over_from_the_zone_that_served_meanwhile():
+    from edgefed_ops.failover.replan import Handover
+
+    plan = federation()
+    back = replan(plan, STACKS, before=(LYON,), after=())
+    assert back.handovers == (Handover("local-nordwind-fr", "cold-chain", ("local-orange-fr-paris",), (LYON,)),)
+    down = replan(plan, STACKS, before=(), after=(LYON,))
+    assert down.handovers == (Handover("local-nordwind-fr", "cold-chain", (LYON,), ("local-orange-fr-paris",)),)

@@ -9,8 +9,9 @@ Deployments of the tenant 4 times a second with each zone operator's credential.
 - **time to serve**: from the kill until every site that changed zone is served by its new zone with the
   full replicas (Ready, role primary), as the poller saw it;
 - **deploy**: the ``pulumi up`` seconds of the first (urgent) stacks, from the action log;
-- **two primaries**: after the restart, the longest time one app had more primary zones serving than
-  before the kill (0 is the goal: the leader scales a returning zone's primaries to zero at once). A
+- **two primaries**: the longest time one app had more primary zones serving than before the kill, from
+  the restart until the fence is deployed (0 is the goal: the leader scales a returning zone's primaries
+  to zero at once), and during the failback's deploy (the zone that served meanwhile hands over). A
   Deployment serves ``min(ready, spec.replicas)`` pods: scaled to zero, its terminating pods have left
   the Service's ready endpoints although they still report Ready;
 - **failback deploy**: from a failback decision (the window passed, the fence deployed) to it deployed,
@@ -83,11 +84,11 @@ class Poller:
         """When ``zone`` first served ``app`` as primary with every replica ready, after ``after``."""
         return next((t for t, z, a, r, n in self.seen if t > after and z == zone and a == app and r >= n), None)
 
-    def two_primaries(self, after: float, normal: dict[str, int]) -> float:
-        """The longest time after ``after`` during which an app had more primary zones than ``normal``."""
+    def two_primaries(self, after: float, until: float, normal: dict[str, int]) -> float:
+        """The longest time in (``after``, ``until``) during which an app had more primary zones than ``normal``."""
         rounds: dict[float, dict[str, set[str]]] = {}
         for t, zone, app, _, _ in self.seen:
-            if t > after:
+            if after < t < until:
                 rounds.setdefault(t, {}).setdefault(app, set()).add(zone)
         longest = began = 0.0
         for t in sorted(rounds):
@@ -161,6 +162,7 @@ def one_run(
     restarted = time.time()
     federation.start_zones(zones)
     backs = _wait("the failback", lambda: every("fail back"), 300 + len(ids) * (stabilization + 120))
+    fences = every("fence") or [{"done": restarted}]
     return {
         "zones": sorted(ids),
         "detection": failover["decided"] - killed,
@@ -169,7 +171,8 @@ def one_run(
         "unserved": [
             f"{s['stack']}/{s['app']} {s['site']}: {s['problem']}" for s in failover["sites"] if not s["serving"]
         ],
-        "twoPrimaries": poller.two_primaries(restarted, normal),
+        "twoPrimariesReturn": poller.two_primaries(restarted, max(f["done"] for f in fences), normal),
+        "twoPrimariesFailback": max(poller.two_primaries(b["decided"], b["done"] + 1, normal) for b in backs),
         "failbackDeploy": max(b["done"] - b["decided"] for b in backs),
         "backHome": max(b["done"] for b in backs) - restarted,
     }
@@ -206,7 +209,8 @@ def run(
             watcher.wait(timeout=60)
     lines = [f"takeover of {', '.join(z.id for z in zones)} for {tenant}, {runs} run(s), stabilization "
              f"{stabilization:g} s, watchers {', '.join(WATCHERS)} (interval 1 s, 3 failures)"]  # fmt: skip
-    keys = ("detection", "timeToServe", "urgentUp", "twoPrimaries", "failbackDeploy", "backHome")
+    keys = ("detection", "timeToServe", "urgentUp", "twoPrimariesReturn", "twoPrimariesFailback", "failbackDeploy",
+            "backHome")  # fmt: skip
     for i, r in enumerate(results, 1):
         lines.append(f"   run {i}: " + ", ".join(f"{k} {r[k]:.1f} s" for k in keys))
         lines += [f"      unserved by rule: {u}" for u in r["unserved"]]

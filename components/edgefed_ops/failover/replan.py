@@ -17,6 +17,24 @@ class Replan:
     """Stacks whose slice of the federation plan differs (a zone's role, replicas or site changes)."""
     urgent: tuple[str, ...]
     """Of them, those in which a site changes the zone serving it (deployed first)."""
+    handovers: tuple[Handover, ...] = ()
+    """Apps whose primary moves from one zone to another (a failback): the old primary stops once the new one serves."""
+
+
+@dataclass(frozen=True)
+class Handover:
+    """One app of one stack whose primary zones change."""
+
+    stack: str
+    app: str
+    leaving: tuple[str, ...]
+    """Zones primary before and not after."""
+    arriving: tuple[str, ...]
+    """Zones primary after and not before."""
+
+
+def _primaries(plan: Plan) -> set[str]:
+    return {a.zone for a in plan.zones if a.role == "primary"}
 
 
 def _serving(plans: dict[str, Plan]) -> set[tuple[str, str, str | None]]:
@@ -28,4 +46,11 @@ def replan(federation: Federation, stacks: Sequence[str], before: Iterable[str],
     old, new = plan_federation(federation, before), plan_federation(federation, after)
     changed = tuple(s for s in stacks if old.slice(s) != new.slice(s))
     urgent = tuple(s for s in changed if _serving(old.slice(s)) != _serving(new.slice(s)))
-    return Replan(changed, urgent)
+    handovers = []
+    for stack in changed:
+        before_plans, after_plans = old.slice(stack), new.slice(stack)
+        for app in sorted(set(before_plans) & set(after_plans)):
+            was, now = _primaries(before_plans[app]), _primaries(after_plans[app])
+            if was - now and now - was:
+                handovers.append(Handover(stack, app, tuple(sorted(was - now)), tuple(sorted(now - was))))
+    return Replan(changed, urgent, tuple(handovers))

@@ -42,11 +42,11 @@ from edgefed_ops.failover import plugins
 from edgefed_ops.failover.health import Action, HealthRules, ZoneHealth, resumed
 from edgefed_ops.failover.leadership import Leadership
 from edgefed_ops.failover.probe import ZoneProbe
-from edgefed_ops.failover.replan import replan
+from edgefed_ops.failover.replan import Handover, replan
 from edgefed_ops.failover.store import Leader, StoreClient
 from edgefed_ops.failover.takeover_state import Pending, Seen, TakeoverState
 from edgefed_ops.local.files import write_private
-from edgefed_ops.local.zone_client import REFUSED, UNREACHABLE, open_zone
+from edgefed_ops.local.zone_client import REFUSED, UNREACHABLE, ZoneClient, open_zone
 from edgefed_ops.stack import operations
 from edgefed_ops.stack.deploy import DeployReport, LocalDeploy
 
@@ -219,12 +219,19 @@ class Takeover:
         if not self.state.begin(leader, self.health.states, decided):
             self.health = None  # no longer leads: the successor owns the outage state
             return actions
-        self._apply(leader, decided)
+        self._apply(leader, decided, moved.handovers)
         return actions
 
-    def _apply(self, leader: Leader, pending: Pending) -> None:
+    def _apply(self, leader: Leader, pending: Pending, handovers: Sequence[Handover] = ()) -> None:
         began = time.time()
-        reports = self._deploy(pending) if pending.stacks else []
+        stop = threading.Event()
+        handing = threading.Thread(target=self._hand_over, args=(handovers, stop), name="handover", daemon=True)
+        handing.start()
+        try:
+            reports = self._deploy(pending) if pending.stacks else []
+        finally:
+            stop.set()
+            handing.join()
         failed = [r for r in reports if not r.ok]
         for report in failed:
             self.progress(f"watch {self.config.name}: {report.stack}: {report.problem}")
@@ -237,6 +244,50 @@ class Takeover:
                 f"{', '.join(pending.stacks) or 'no stack'} in {time.time() - began:.0f} s"
             )
 
+    def _hand_over(self, handovers: Sequence[Handover], stop: threading.Event) -> None:
+        """While the update runs: once an app's new primary zone serves, stop its old primary at once.
+
+        The engine deletes what a plan no longer has at the end of the update, after every other step: the
+        zone that served during the outage would otherwise go on serving beside the returning one until
+        then. Scaling it to zero here (the tenant's own right in its namespace) ends the overlap within a
+        poll; the update then deletes it. An old primary that does not answer (a failover) is left alone.
+        """
+        waiting = list(handovers)
+        stacks = self.deploy.stacks
+        contract = stacks.contract(self.stacks[0])
+        clients: dict[str, ZoneClient] = {}
+
+        def client(zone: str) -> ZoneClient:
+            if zone not in clients:
+                clients[zone] = ZoneClient(stacks.identities.kubeconfig(contract, zone), timeout=1)
+            return clients[zone]
+
+        try:
+            while waiting and not stop.wait(0.25):
+                for handover in list(waiting):
+                    namespace = handover.stack.removeprefix("local-")
+                    try:
+                        serving = [
+                            d for zone in handover.arriving
+                            for d in client(zone).deployments(namespace, labels={"edgefed.io/role": "primary"})
+                            if d.name == handover.app and min(d.ready, d.replicas) > 0
+                        ]  # fmt: skip
+                    except (REFUSED, *UNREACHABLE):
+                        continue  # the new primary cannot be read now: the next poll
+                    if not serving:
+                        continue
+                    waiting.remove(handover)
+                    for zone in handover.leaving:
+                        try:
+                            client(zone).scale(namespace, handover.app, 0)
+                        except (REFUSED, *UNREACHABLE):
+                            continue  # gone or unreachable: nothing serves there to stop
+                        app, arriving = f"{namespace}/{handover.app}", ", ".join(handover.arriving)
+                        self.progress(f"watch {self.config.name}: {app} serves in {arriving}: stopped in {zone}")
+        finally:
+            for one in clients.values():
+                one.close()
+
     def _deploy(self, pending: Pending) -> list[DeployReport]:
         first = [s for s in pending.stacks if s in pending.urgent]
         rest = [s for s in pending.stacks if s not in pending.urgent]
@@ -245,15 +296,19 @@ class Takeover:
         if not stale:
             return reports
         for stack in stale:
-            self._recover_lock(stack)
+            self._recover_lock(stack, pending.unavailable)
         again = {r.stack: r for r in self.deploy.run(stale, pending.unavailable)}
         return [again.get(r.stack, r) for r in reports]
 
-    def _recover_lock(self, stack: str) -> None:
-        """Remove the lock of an update that no longer runs, drop the creates it left pending, reap its plugins."""
+    def _recover_lock(self, stack: str, unavailable: Sequence[str]) -> None:
+        """Remove the lock of an update that no longer runs, drop the creates it left pending, reap its plugins.
+
+        The refresh runs the program with the outage state being deployed, as the update will.
+        """
         workspace = self.deploy.stacks.workspace(stack)
         catalog, _ = self.deploy.stacks.catalog_settings()
-        workspace.prepare(catalog, secrets=self.deploy.stacks.secrets(stack))
+        outages = self.deploy.stacks.write_outages(unavailable)
+        workspace.prepare({**catalog, "outages": str(outages)}, secrets=self.deploy.stacks.secrets(stack))
         operations.cancel(workspace)
         refreshed = operations.refresh(workspace, run_program=True, clear_pending_creates=True)
         reaped = plugins.reap_orphans(self.deploy.settings.root)
