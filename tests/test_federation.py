@@ -76,9 +76,10 @@ def test_status_reports_every_zone_ready(federation):
 def test_processes_run_and_listen_on_loopback_only(federation):
     host = testinfra.get_host("local://")
     pids = pids_of(federation["state"])
-    # The zone's etcd, kube-apiserver, controller manager, scheduler and kwok, FR's versitygw, and the
-    # etcd and kube-apiserver of each of the two identity issuers (Orange's, Deutsche Telekom's).
-    assert len(pids) == 10
+    # The zone's etcd, kube-apiserver, controller manager, scheduler and kwok, FR's versitygw, the
+    # etcd and kube-apiserver of each of the two identity issuers (Orange's, Deutsche Telekom's), and the
+    # watchers' store's three etcd members (FR, DE, IT).
+    assert len(pids) == 13
     for pid in pids:
         assert host.file(f"/proc/{pid}").exists, f"process {pid} is not running"
     names = {host.file(f"/proc/{pid}/comm").content_string.strip() for pid in pids}

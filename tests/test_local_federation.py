@@ -9,9 +9,9 @@ their region and each stack's state in its country; app endpoints answer at the 
 its apps need, an operator's credential refused by other operators' zones, the contract's quota, each
 tenant judged by its own rules, a zone that stops trusting an issuer); drift found by `pulumi refresh`
 and restored by `up`; the audit; the failover drill of both tenants; watchers that take over without a
-person (a partitioned watcher, a leader killed mid-failover, fencing and failback); and `destroy` leaves
-every tenant namespace and bucket empty. Faults during `up` run beside this module on a federation of their own
-(tests/test_local_federation_faults.py).
+person (a partitioned watcher, all of France lost and the leader killed mid-failover, fencing and
+failback); and `destroy` leaves every tenant namespace and bucket empty. Faults during `up` run beside
+this module on a federation of their own (tests/test_local_federation_faults.py).
 """
 
 from __future__ import annotations
@@ -647,20 +647,24 @@ def _updating(pid: int) -> bool:
     return False
 
 
-def _entries(state, kind: str) -> list[dict]:
-    return [e for e in state.log() if e["kind"] == kind and e["zone"] == LYON]
+def _entries(state, kind: str, zones: tuple[str, ...]) -> list[dict]:
+    """The log's entries of ``kind``, once there is one for each of ``zones`` (empty until then)."""
+    found = [e for e in state.log() if e["kind"] == kind and e["zone"] in zones]
+    return found if {e["zone"] for e in found} == set(zones) else []
 
 
 def test_watchers_take_over_without_a_person(deployed):
     """Three watchers of acme (FR, DE, IT), elected through the watchers' store; no command from a person.
 
     IT's watcher is partitioned from Lyon (it probes Lyon through a relay the test cuts): Lyon is not
-    declared down on its word alone. Then Lyon dies: the leader decides the failover and, while it deploys,
-    is killed with its engine (SIGKILL to its process group, as a crash would); another watcher leads,
-    recovers the dead update's lock, deploys the failover once, and stops the dead engine's plugins. Lyon
-    comes back: its pre-outage primaries are scaled to zero at once (fenced), and after the stabilization
-    window the watchers fail back.
+    declared down on its word alone. Then all of France dies (Paris and Lyon): the leader decides the
+    failover and, while it deploys, is killed with its engine (SIGKILL to its process group, as a crash
+    would); another watcher leads, recovers the dead update's lock, deploys the failover once (Lyon's
+    site served from Turin, the restricted site reported unserved with the plan's reason) and stops the
+    dead engine's plugins. France comes back: its pre-outage primaries are scaled to zero at once
+    (fenced), and after the stabilization window the watchers fail back.
     """
+    import collections
     import os
     import signal
     import subprocess
@@ -670,12 +674,13 @@ def test_watchers_take_over_without_a_person(deployed):
     from .conftest import EDGEFED
     from .local_federation import TcpProxy, descendants
 
+    france = ("local-orange-fr-paris", LYON)
+    turin = "local-vodafone-it-turin"
     state = _watchers_state(deployed)
     lyon = next(z for z in local_zones(deployed) if z.id == LYON)
-    port = int(lyon.api_endpoint.rsplit(":", 1)[1])
-    relay = TcpProxy(port)  # cut: IT's watcher cannot reach Lyon
+    relay = TcpProxy(int(lyon.api_endpoint.rsplit(":", 1)[1]))  # cut: IT's watcher cannot reach Lyon
     watchers: dict[str, tuple[subprocess.Popen[str], Path]] = {}
-    settings = ["--interval", "1", "--failures", "2", "--stabilization", "10", "--lease", "3"]
+    settings = ["--interval", "1", "--failures", "2", "--stabilization", "10", "--lease", "3", "--max-failbacks", "2"]
     for name in ("fr", "de", "it"):
         route = ["--zone-endpoint", f"{LYON}=https://127.0.0.1:{relay.port}"] if name == "it" else []
         log = deployed["tmp"] / f"watch-{name}.log"
@@ -687,27 +692,21 @@ def test_watchers_take_over_without_a_person(deployed):
         watchers[name] = (started, log)
     try:
         seen = lambda: {(s.watcher, s.zone): s for s in state.seen()}  # noqa: E731
-        _wait_for(
-            "IT's watcher sees Lyon fail",
-            lambda: (
-                lambda s: (
-                    s.get(("it", LYON))
-                    and not s[("it", LYON)].ok
-                    and s[("it", LYON)].count >= 4
-                    and s.get(("fr", LYON))
-                    and s[("fr", LYON)].ok
-                )
-            )(seen()),
-            60,
-            watchers,
-        )
+
+        def partitioned() -> bool:
+            now = seen()
+            it, fr = now.get(("it", LYON)), now.get(("fr", LYON))
+            return bool(it and not it.ok and it.count >= 4 and fr and fr.ok)
+
+        _wait_for("IT's watcher sees Lyon fail", partitioned, 60, watchers)
         assert state.zones() == {} and state.log() == [], "one watcher's word is not an outage"
         relay.heal()
         _wait_for("IT's watcher sees Lyon again", lambda: seen()[("it", LYON)].ok, 20, watchers)
 
         before = outputs(deployed, "local-acme-fr")["plan"]["line-control"]["sites"]["lyon-line"]
         assert before["serving"] == LYON
-        deployed["run"]("federation", "stop-zone", LYON)
+        for zone in france:
+            deployed["run"]("federation", "stop-zone", zone)
         _wait_for("the leader decides the failover", state.pending, 30, watchers)
         leader = state.client.leader(state.election)
         assert leader is not None
@@ -717,30 +716,37 @@ def test_watchers_take_over_without_a_person(deployed):
         engine_and_plugins = descendants(victim.pid)
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait(timeout=30)
-        [failover] = _wait_for("another watcher finishes the failover", lambda: _entries(state, "fail over"), 240,
-                               watchers)  # fmt: skip
-        assert failover["watcher"] != leader.value, failover
-        assert failover["why"].endswith("watchers saw 2 failed probes"), failover
-        site = next(s for s in failover["sites"] if s["stack"] == "local-acme-fr" and s["site"] == "lyon-line")
-        assert site["serving"] not in (None, LYON), site
-        serving = deployment(deployed, site["serving"], "acme-fr", "line-control")
+        failovers = _wait_for("another watcher finishes the failover", lambda: _entries(state, "fail over", france),
+                              240, watchers)  # fmt: skip
+        assert all(f["watcher"] != leader.value for f in failovers), failovers
+        assert all(f["why"].endswith("watchers saw 2 failed probes") for f in failovers), failovers
+        sites = {(s["stack"], s["site"]): s for s in failovers[-1]["sites"]}
+        assert sites[("local-acme-fr", "lyon-line")]["serving"] == turin, "a neighbour inside the residency"
+        serving = deployment(deployed, turin, "acme-fr", "line-control")
         assert serving.labels["edgefed.io/role"] == "primary" and serving.ready == serving.replicas >= 2, serving
+        restricted = [s for s in sites.values() if s["app"] == "vision-restricted" and s["stack"] == "local-acme-fr"]
+        assert restricted and all(s["serving"] is None for s in restricted), restricted
+        assert all("restricted data never crosses a border" in s["problem"] for s in restricted), restricted
         time.sleep(1)
         left = [pid for pid in engine_and_plugins if _running(pid)]
         assert not left, f"processes of the killed watcher still run: {left}"
         assert not [pid for pid in plugins.orphans(ROOT) if pid in engine_and_plugins]
 
-        deployed["run"]("federation", "start-zone", LYON)
-        [fence] = _wait_for("Lyon is fenced", lambda: _entries(state, "fence"), 240, watchers)
-        assert fence["why"].endswith("watchers see it answer again: drain it first"), fence
+        deployed["run"]("federation", "up")  # starts France's two zones at once (the others run)
+        fences = _wait_for("France is fenced", lambda: _entries(state, "fence", france), 240, watchers)
+        assert all(f["why"].endswith("watchers see it answer again: drain it first") for f in fences), fences
         drained = deployment(deployed, LYON, "acme-fr", "line-control")
         assert drained.replicas == 0, "Lyon's pre-outage primary was drained before it counted as available"
-        [back] = _wait_for("the watchers fail back", lambda: _entries(state, "fail back"), 300, watchers)
-        assert back["why"] == "answering for 10 s without a failure", back
-        home = next(s for s in back["sites"] if s["stack"] == "local-acme-fr" and s["site"] == "lyon-line")
+        backs = _wait_for("the watchers fail back", lambda: _entries(state, "fail back", france), 300, watchers)
+        assert all(b["why"] == "answering for 10 s without a failure" for b in backs), backs
+        home = next(s for s in backs[-1]["sites"] if s["stack"] == "local-acme-fr" and s["site"] == "lyon-line")
         assert home["serving"] == LYON and not home["failedOver"], home
         assert converged(deployed, LYON, "acme-fr", "line-control", 2)
-        assert [e["kind"] for e in state.log()] == ["fail over", "fence", "fail back"], "each action once"
+        standby = deployment(deployed, turin, "acme-fr", "line-control")
+        assert standby.labels["edgefed.io/role"] == "standby", standby
+        assert converged(deployed, turin, "acme-fr", "line-control", 1), "Turin is Lyon's warm standby again"
+        kinds = collections.Counter(e["kind"] for e in state.log())
+        assert kinds == {"fail over": 2, "fence": 2, "fail back": 2}, "each action once per zone"
     finally:
         relay.close()
         for started, _ in watchers.values():
@@ -748,7 +754,7 @@ def test_watchers_take_over_without_a_person(deployed):
                 started.send_signal(signal.SIGTERM)
         for name, (started, log) in watchers.items():
             try:
-                started.wait(timeout=30)
+                started.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(started.pid, signal.SIGKILL)
             print(f"--- watcher {name}\n{log.read_text()[-4000:]}")

@@ -18,7 +18,8 @@ class Replan:
     urgent: tuple[str, ...]
     """Of them, those in which a site changes the zone serving it (deployed first)."""
     handovers: tuple[Handover, ...] = ()
-    """Apps whose primary moves from one zone to another (a failback): the old primary stops once the new one serves."""
+    """Apps whose primary moves to another zone while the plan drops the old one (the zone that served
+    during an outage, at failback): the engine deletes it only at the end of the update."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class Handover:
     stack: str
     app: str
     leaving: tuple[str, ...]
-    """Zones primary before and not after."""
+    """Zones primary before that the plan no longer has at all (a zone demoted to standby or drained is
+    updated by the engine before the promoted one, in the same update: no overlap to end)."""
     arriving: tuple[str, ...]
     """Zones primary after and not before."""
 
@@ -51,6 +53,7 @@ def replan(federation: Federation, stacks: Sequence[str], before: Iterable[str],
         before_plans, after_plans = old.slice(stack), new.slice(stack)
         for app in sorted(set(before_plans) & set(after_plans)):
             was, now = _primaries(before_plans[app]), _primaries(after_plans[app])
-            if was - now and now - was:
-                handovers.append(Handover(stack, app, tuple(sorted(was - now)), tuple(sorted(now - was))))
+            dropped = was - {a.zone for a in after_plans[app].zones}
+            if dropped and now - was:
+                handovers.append(Handover(stack, app, tuple(sorted(dropped)), tuple(sorted(now - was))))
     return Replan(changed, urgent, tuple(handovers))
