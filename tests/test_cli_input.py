@@ -70,6 +70,18 @@ CASES = {
     "bench --rounds 0": "edgefed bench: argument --rounds: 0 is below 1; allowed: 1 or more",
     "bench --federation --all-stacks": "edgefed bench: choose one of --preview STACK, --federation, --all-stacks",
     "bench --sites 10 --naive-sites 20": "edgefed bench: --naive-sites 20 is more than --sites 10",
+    "watch --tenant zz --name fr": "edgefed watch: --tenant: 'zz' not a tenant of the local family; tenants: acme, nordwind",
+    "watch --tenant acme": "edgefed watch: --name: name this watcher (its country: fr); allowed: a-z, 0-9 and '-'",
+    "watch --tenant acme --name 'Bad Name'": "edgefed watch: --name: 'Bad Name' is not a watcher name; allowed: a-z",
+    "watch --tenant acme --name fr --interval -1": "edgefed watch: argument --interval: '-1' is not 0 or more seconds",
+    "watch --tenant acme --name fr --zone-endpoint bad": "edgefed watch: --zone-endpoint: 'bad' is not ZONE=URL",
+    "watch --tenant acme --name fr --zone-endpoint zz=https://127.0.0.1:1": "edgefed watch: --zone-endpoint: 'zz' not "
+    f"a zone of {ROOT}/stacks/catalog/local.yaml; {LOCAL_ZONES}",
+    "watch --tenant acme --name fr --operator zz": f"edgefed watch: --operator: 'zz' is not an operator of {ROOT}/stacks/"
+    "catalog/local.yaml; operators: deutsche-telekom, orange, telefonica, tim, vodafone",
+    "bench --takeover --zone zz": f"edgefed bench: --zone: 'zz' not a zone of {ROOT}/stacks/catalog/local.yaml",
+    "bench --takeover --country XX": f"edgefed bench: --country: 'XX' has no zone in {ROOT}/stacks/catalog/local.yaml",
+    "bench --takeover --stabilization -1": "edgefed bench: argument --stabilization: '-1' is not 0 or more seconds",
     "policy-schema --bogus": "edgefed policy-schema: unrecognized arguments: --bogus",
     "nosuchcommand": "edgefed: argument COMMAND: invalid choice: 'nosuchcommand'",
 }

@@ -34,7 +34,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--zone", help="with --takeover: the zone killed (default local-vodafone-fr-lyon)")
     parser.add_argument("--country", help="with --takeover: kill every zone of this country instead")
     parser.add_argument("--runs", type=options.positive_int, default=3, help="with --takeover: kills (default 3)")
-    parser.add_argument("--stabilization", type=float, default=10.0,
+    parser.add_argument("--stabilization", type=options.seconds, default=10.0,
                         help="with --takeover: the watchers' stabilization window in seconds (default 10)")  # fmt: skip
 
 
@@ -77,8 +77,6 @@ def _takeover(args: argparse.Namespace, settings: Settings, progress: Callable[[
     [tenant] = inputs.tenants(settings, [args.tenant])
     if args.country and args.zone:
         raise UsageError("--takeover: --zone or --country, not both")
-    if args.stabilization < 0:
-        raise UsageError(f"--stabilization: {args.stabilization:g} is below 0; allowed: 0 or more seconds")
     if args.country:
         code = inputs.country(catalog, args.country, "--country", source)
         zones = [z for z in catalog.zones if z.country == code]

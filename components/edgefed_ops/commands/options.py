@@ -25,6 +25,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seconds(text: str) -> float:
+    """An argument that must be a number of seconds, 0 or more (``--interval``, ``--stabilization``...)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; allowed: 0 or more") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} is not 0 or more seconds; allowed: 0 or more")
+    return value
+
+
 def stacks(parser: argparse.ArgumentParser, what: str = "country stacks (default: every committed stack)") -> None:
     """Stack names as positional arguments (any number)."""
     parser.add_argument("stacks", nargs="*", metavar="STACK", help=what)

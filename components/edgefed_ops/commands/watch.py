@@ -20,23 +20,13 @@ from edgefed_ops.settings import Settings
 from edgefed_ops.stack.deploy import LocalDeploy
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; allowed: 0 or more") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value:g} is below 0; allowed: 0 or more seconds")
-    return value
-
-
 def arguments(parser: argparse.ArgumentParser) -> None:
     """The command's options."""
     defaults = HealthRules()
     parser.add_argument("--tenant", required=True, help="the tenant whose local stacks it watches and deploys")
     parser.add_argument("--name", help="this watcher's name among the tenant's watchers (its country: fr)")
     parser.add_argument("--operator", help="the operator running it (default: the tenant's home operator)")
-    parser.add_argument("--interval", type=_seconds, default=1.0, help="seconds between rounds of probes (1)")
+    parser.add_argument("--interval", type=options.seconds, default=1.0, help="seconds between rounds of probes (1)")
     parser.add_argument(
         "--failures",
         type=options.positive_int,
@@ -51,7 +41,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--stabilization",
-        type=_seconds,
+        type=options.seconds,
         default=defaults.stabilization,
         help=f"seconds a fenced zone answers before failback ({defaults.stabilization:g})",
     )
@@ -98,7 +88,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     operators = sorted(o.id for o in deploy.federation.catalog.operators)
     if operator not in operators:
         listed = ", ".join(operators)
-        raise UsageError(f"--operator: {operator!r} is not an operator of the catalog; operators: {listed}")
+        raise UsageError(
+            f"--operator: {operator!r} is not an operator of {settings.local_catalog}; operators: {listed}"
+        )
     rules = HealthRules(
         failures=args.failures, successes=args.successes, stabilization=args.stabilization,
         horizon=max(30.0, 10 * args.interval), max_failbacks=args.max_failbacks,
