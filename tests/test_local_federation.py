@@ -733,10 +733,23 @@ def test_watchers_take_over_without_a_person(deployed):
         assert not [pid for pid in plugins.orphans(ROOT) if pid in engine_and_plugins]
 
         deployed["run"]("federation", "up")  # starts France's two zones at once (the others run)
+
+        # Read while the leader's deploy of Lyon's fence is under way (before and after the read): the two
+        # zones may be fenced in different rounds, and Lyon's failback may follow its fence at once.
+        def fencing_lyon() -> bool:
+            pending = state.pending()
+            return bool(pending and any(a.kind == "fence" and a.zone == LYON for a in pending.actions))
+
+        def read_while_fencing_lyon() -> object:
+            if not fencing_lyon():
+                return None
+            read = deployment(deployed, LYON, "acme-fr", "line-control")
+            return read if fencing_lyon() else None
+
+        drained = _wait_for("Lyon is being fenced", read_while_fencing_lyon, 240, watchers)
+        assert drained.replicas == 0, "Lyon's pre-outage primary was drained before it counted as available"
         fences = _wait_for("France is fenced", lambda: _entries(state, "fence", france), 240, watchers)
         assert all(f["why"].endswith("watchers see it answer again: drain it first") for f in fences), fences
-        drained = deployment(deployed, LYON, "acme-fr", "line-control")
-        assert drained.replicas == 0, "Lyon's pre-outage primary was drained before it counted as available"
         backs = _wait_for("the watchers fail back", lambda: _entries(state, "fail back", france), 300, watchers)
         assert all(b["why"] == "answering for 10 s without a failure" for b in backs), backs
         home = next(s for s in backs[-1]["sites"] if s["stack"] == "local-acme-fr" and s["site"] == "lyon-line")
