@@ -95,47 +95,84 @@ def run(settings: Settings, stack: str, rounds: int, progress: Callable[[str], N
     """Render, build the baseline, check both renders are identical, then time interleaved previews."""
     bench = settings.root / ".state" / "bench" / stack
     shutil.rmtree(bench, ignore_errors=True)
-    ours_render, base_render = bench / "render-edgefed", bench / "render-baseline"
     # A backend of its own, emptied with the rest: with state from an earlier run, the render-mode `up`s
     # would change nothing, write no manifest, and two empty folders would compare equal.
     (bench / "backend").mkdir(parents=True)
     backend = Backend(f"file://{bench / 'backend'}")
+    ours, objects = _rendered(settings, stack, bench, backend, progress)
+    base = _baseline(settings, stack, bench, backend, objects, progress)
+    differ = _same_tree(bench / "render-edgefed", bench / "render-baseline")
+    if differ:
+        raise OpsError(f"bench: the two render folders differ: {', '.join(differ[:5])}")
+    median = _timed_previews(settings, ours, base, bench, rounds, progress)
+    return [
+        f"preview of {stack}: {len(objects)} objects, render folders identical",
+        f"edgefed program: median {median['edgefed']:.2f} s over {rounds} interleaved previews",
+        f"plain pulumi-kubernetes program: median {median['baseline']:.2f} s",
+        f"edgefed program with the policy pack: median {median['edgefed+pack']:.2f} s",
+        f"edgefed program with a pack of one policy that checks nothing: median {median['edgefed+floor']:.2f} s",
+        f"ratio edgefed/plain: {median['edgefed'] / median['baseline']:.2f}x (target <= 1.15x)",
+        f"ratio with the pack/without: {median['edgefed+pack'] / median['edgefed']:.2f}x (target <= 1.15x)",
+        f"ratio with the one-policy floor pack/without: {median['edgefed+floor'] / median['edgefed']:.2f}x "
+        "(the cost of any Python pack here)",
+    ]
+
+
+def _rendered(
+    settings: Settings, stack: str, bench: Path, backend: Backend, progress: Callable[[str], None]
+) -> tuple[StackWorkspace, list[dict[str, Any]]]:
+    """The stack's workspace and the objects its render-mode `up` wrote."""
+    render = bench / "render-edgefed"
     ours = StackWorkspace(settings, stack, folder=bench / "work-edgefed", backend=backend)
-    ours.prepare({"renderYamlTo": str(ours_render), "buckets": False})
+    ours.prepare({"renderYamlTo": str(render), "buckets": False})
     progress(f"{stack}: rendering the stack (render-mode up)")
     if not (rendered := operations.up(ours, policy=False)).ok:
         raise OpsError(f"bench: rendering {stack} failed: {rendered.output[-2000:]}")
+    objects = _objects(render)
+    if not objects:
+        raise OpsError(f"bench: rendering {stack} wrote no manifest into {render}")
+    return ours, objects
+
+
+def _baseline(
+    settings: Settings,
+    stack: str,
+    bench: Path,
+    backend: Backend,
+    objects: list[dict[str, Any]],
+    progress: Callable[[str], None],
+) -> StackWorkspace:
+    """A plain pulumi-kubernetes program of the same objects, rendered once."""
     project = bench / "baseline"
     project.mkdir(parents=True)
-    objects = _objects(ours_render)
-    if not objects:
-        raise OpsError(f"bench: rendering {stack} wrote no manifest into {ours_render}")
     (project / "objects.json").write_text(json.dumps(objects))
     (project / "__main__.py").write_text(BASELINE_PROGRAM)
-    (project / "Pulumi.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "name": "baseline",
-                "runtime": {
-                    "name": "python",
-                    "options": {"toolchain": "pip", "virtualenv": str(settings.root / ".venv")},
-                },
-            }
-        )
-    )
+    runtime = {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(settings.root / ".venv")}}
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "baseline", "runtime": runtime}))
     base = StackWorkspace(
         settings, f"baseline-{stack}", folder=bench / "work-baseline", project=project, backend=backend
     )
-    base.prepare({"baseline:renderTo": str(base_render)})
+    base.prepare({"baseline:renderTo": str(bench / "render-baseline")})
     progress(f"{stack}: rendering the baseline ({len(objects)} objects)")
     if not (rendered := operations.up(base, policy=False)).ok:
         raise OpsError(f"bench: the baseline failed: {rendered.output[-2000:]}")
-    differ = _same_tree(ours_render, base_render)
-    if differ:
-        raise OpsError(f"bench: the two render folders differ: {', '.join(differ[:5])}")
-    # Four previews per round, interleaved: the stack without a pack, the plain program, the stack with
-    # edgefed's pack (the family's config, every rule), and with a pack of one policy that checks nothing
-    # (the floor: what the engine and Python's policy analyzer cost any pack).
+    return base
+
+
+def _timed_previews(
+    settings: Settings,
+    ours: StackWorkspace,
+    base: StackWorkspace,
+    bench: Path,
+    rounds: int,
+    progress: Callable[[str], None],
+) -> dict[str, float]:
+    """Median seconds of each kind of preview over ``rounds`` rounds.
+
+    Four previews per round, interleaved: the stack without a pack, the plain program, the stack with
+    edgefed's pack (the family's config, every rule), and with a pack of one policy that checks nothing
+    (the floor: what the engine and Python's policy analyzer cost any pack).
+    """
     floor, floor_config = _floor_pack(bench / "floor-pack", settings.pack)
     times: dict[str, list[float]] = {"edgefed": [], "baseline": [], "edgefed+pack": [], "edgefed+floor": []}
     runs: list[tuple[str, StackWorkspace, dict[str, Any]]] = [
@@ -152,15 +189,4 @@ def run(settings: Settings, stack: str, rounds: int, progress: Callable[[str], N
                 raise OpsError(f"bench: preview of {label} failed: {outcome.output[-2000:]}")
             times[label].append(time.perf_counter() - begin)
         progress(f"round {number + 1}/{rounds}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
-    median = {label: statistics.median(found) for label, found in times.items()}
-    return [
-        f"preview of {stack}: {len(objects)} objects, render folders identical",
-        f"edgefed program: median {median['edgefed']:.2f} s over {rounds} interleaved previews",
-        f"plain pulumi-kubernetes program: median {median['baseline']:.2f} s",
-        f"edgefed program with the policy pack: median {median['edgefed+pack']:.2f} s",
-        f"edgefed program with a pack of one policy that checks nothing: median {median['edgefed+floor']:.2f} s",
-        f"ratio edgefed/plain: {median['edgefed'] / median['baseline']:.2f}x (target <= 1.15x)",
-        f"ratio with the pack/without: {median['edgefed+pack'] / median['edgefed']:.2f}x (target <= 1.15x)",
-        f"ratio with the one-policy floor pack/without: {median['edgefed+floor'] / median['edgefed']:.2f}x "
-        "(the cost of any Python pack here)",
-    ]
+    return {label: statistics.median(found) for label, found in times.items()}

@@ -14,8 +14,9 @@ from edgefed_ops.commands import inputs, options
 from edgefed_ops.errors import UsageError
 from edgefed_ops.failover.health import HealthRules
 from edgefed_ops.failover.store import StoreClient
-from edgefed_ops.failover.takeover import Takeover, WatchConfig
+from edgefed_ops.failover.takeover import Takeover
 from edgefed_ops.failover.takeover_state import TakeoverState
+from edgefed_ops.failover.watch_config import WatchConfig
 from edgefed_ops.settings import Settings
 from edgefed_ops.stack.deploy import LocalDeploy
 

@@ -23,6 +23,7 @@ from edgefed_ops.local.credentials import operator_binding, operator_token, oper
 from edgefed_ops.local.files import write_private
 from edgefed_ops.local.zone import ANOTHER_FEDERATION, PROCESSES, all_running
 from edgefed_ops.local.zone_client import open_zone
+from edgefed_ops.local.zone_identity import ZoneIdentity
 
 DISCOVERY = {
     "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -110,12 +111,12 @@ class LocalIssuer:
                 "metadata": {"name": tenant, "namespace": TENANTS_NAMESPACE},
             }
             client.ensure(account)
-            return client.service_account_token(TENANTS_NAMESPACE, tenant, AUDIENCE, seconds)
+            return ZoneIdentity(client).service_account_token(TENANTS_NAMESPACE, tenant, AUDIENCE, seconds)
 
     def accepts(self, token: str) -> bool:
         """True when this issuer (as it runs now) still vouches for ``token``."""
         with open_zone(self.admin_kubeconfig) as client:
-            return client.accepts_token(token, AUDIENCE)
+            return ZoneIdentity(client).accepts_token(token, AUDIENCE)
 
 
 class LocalIdentities:

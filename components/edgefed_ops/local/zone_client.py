@@ -2,7 +2,8 @@
 
 Every read of a zone in the operations code and in the tests goes through ``ZoneClient``: readiness,
 nodes, Deployments, Services, EndpointSlices, Namespaces, and dry-run creates (the zone's admission
-verdict). Zones of the local federation serve a self-signed certificate on loopback
+verdict); who the zone takes a credential for, through the same connection, in
+:mod:`edgefed_ops.local.zone_identity`. Zones of the local federation serve a self-signed certificate on loopback
 (``insecure-skip-tls-verify`` in their kubeconfig).
 """
 
@@ -18,13 +19,8 @@ import httpx2
 import yaml
 from lightkube import ApiError, Client, KubeConfig, codecs
 from lightkube.core.exceptions import ConfigError as KubeConfigError
-from lightkube.models.authentication_v1 import TokenRequestSpec, TokenReviewSpec
-from lightkube.models.authorization_v1 import SelfSubjectRulesReviewSpec
-from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.authentication_v1 import SelfSubjectReview, TokenReview
-from lightkube.resources.authorization_v1 import SelfSubjectRulesReview
-from lightkube.resources.core_v1 import Namespace, Node, ResourceQuota, Service, ServiceAccountToken
+from lightkube.resources.core_v1 import Namespace, Node, ResourceQuota, Service
 from lightkube.resources.discovery_v1 import EndpointSlice
 
 UNREACHABLE = (httpx2.HTTPError, OSError, KubeConfigError)
@@ -66,7 +62,8 @@ class ZoneClient:
         self._timeout = timeout
         self._client: Client | None = None
 
-    def _api(self) -> Client:
+    def api(self) -> Client:
+        """The lightkube client (made on first use): for the typed reads of this package only."""
         if self._client is None:
             config = KubeConfig.from_dict(yaml.safe_load(self.kubeconfig.read_text()), fname=self.kubeconfig)
             self._client = Client(config, timeout=httpx2.Timeout(self._timeout), field_manager="edgefed")
@@ -88,7 +85,7 @@ class ZoneClient:
     def answers(self) -> bool:
         """True when the API server serves the ``default`` namespace (its bootstrap is done)."""
         try:
-            self._api().get(Namespace, "default")
+            self.api().get(Namespace, "default")
         except (*UNREACHABLE, ApiError):
             self.close()
             return False
@@ -97,7 +94,7 @@ class ZoneClient:
     def reachable(self) -> bool:
         """True when the API server answers at all, whatever it answers (a tenant is refused ``default``)."""
         try:
-            self._api().get(Namespace, "default")
+            self.api().get(Namespace, "default")
         except ApiError:
             return True
         except UNREACHABLE:
@@ -108,58 +105,10 @@ class ZoneClient:
     def ensure(self, manifest: dict[str, Any]) -> None:
         """Create the object unless it exists (an operator's one-time setup)."""
         try:
-            self._api().create(codecs.from_dict(manifest))
+            self.api().create(codecs.from_dict(manifest))
         except ApiError as error:
             if error.status.code != 409:
                 raise
-
-    def service_account_token(self, namespace: str, name: str, audience: str, seconds: int) -> str:
-        """A token for a ServiceAccount from the TokenRequest API, for ``audience``, living ``seconds``."""
-        spec = TokenRequestSpec(audiences=[audience], expirationSeconds=seconds)
-        request = ServiceAccountToken(metadata=ObjectMeta(name=name, namespace=namespace), spec=spec)
-        answer = self._api().create(request, name=name, namespace=namespace)
-        assert answer.status is not None
-        return str(answer.status.token)
-
-    def whoami(self) -> str | None:
-        """Who this API server takes the kubeconfig's credential for (a SelfSubjectReview).
-
-        None when it does not authenticate it at all (401: a token from an issuer it does not trust,
-        expired or revoked).
-        """
-        try:
-            answer = self._api().create(SelfSubjectReview())
-        except ApiError as error:
-            if error.status.code == 401:
-                return None
-            raise
-        user = answer.status.userInfo if answer.status else None
-        return (user.username or "") if user else ""
-
-    def rules(self, namespace: str) -> tuple[list[tuple[list[str], list[str], list[str]]], bool]:
-        """What the credential may do in ``namespace`` (``kubectl auth can-i --list``).
-
-        (api groups, resources, verbs) per rule, and whether the server said the list is incomplete.
-        """
-        review = SelfSubjectRulesReview(spec=SelfSubjectRulesReviewSpec(namespace=namespace))
-        status = self._api().create(review).status
-        if status is None:
-            return [], True
-        found = [
-            (list(rule.apiGroups or [""]), list(rule.resources or []), list(rule.verbs))
-            for rule in status.resourceRules
-        ]
-        return found, bool(status.incomplete)
-
-    def accepts_token(self, token: str, audience: str) -> bool:
-        """True when this API server authenticates ``token`` for ``audience`` now (a TokenReview).
-
-        Its issuer answers False for a token it signed with keys it no longer has, or for an account
-        since removed: a token that only looks valid is never reused.
-        """
-        review = TokenReview(spec=TokenReviewSpec(token=token, audiences=[audience]))
-        answer = self._api().create(review)
-        return bool(answer.status and answer.status.authenticated)
 
     def quota_accounted(self, namespace: str, name: str) -> bool:
         """True when the zone's quota controller has taken a ResourceQuota into account.
@@ -167,14 +116,14 @@ class ZoneClient:
         Its status repeats the spec's limits only then; until it does, the API server refuses every
         object the quota covers (``status unknown for quota``).
         """
-        quota = self._api().get(ResourceQuota, name, namespace=namespace)
+        quota = self.api().get(ResourceQuota, name, namespace=namespace)
         hard = quota.spec.hard if quota.spec else None
         return bool(hard) and quota.status is not None and quota.status.hard == hard
 
     def delete_quota(self, namespace: str, name: str) -> None:
         """Delete a ResourceQuota (gone already is fine)."""
         try:
-            self._api().delete(ResourceQuota, name, namespace=namespace)
+            self.api().delete(ResourceQuota, name, namespace=namespace)
         except ApiError as error:
             if error.status.code != 404:
                 raise
@@ -182,7 +131,7 @@ class ZoneClient:
     def ready_nodes(self) -> int:
         """Nodes whose Ready condition is True."""
         count = 0
-        for node in self._api().list(Node):
+        for node in self.api().list(Node):
             conditions = (node.status.conditions or []) if node.status else []
             count += any(c.type == "Ready" and c.status == "True" for c in conditions)
         return count
@@ -192,28 +141,28 @@ class ZoneClient:
     ) -> list[DeploymentView]:
         """Deployments of a namespace (every namespace when None), optionally by label."""
         selector: dict[str, Any] | None = dict(labels) if labels else None
-        listed = self._api().list(Deployment, namespace=namespace or "*", labels=selector)
+        listed = self.api().list(Deployment, namespace=namespace or "*", labels=selector)
         return sorted((_view(d) for d in listed), key=lambda d: (d.namespace, d.name))
 
     def scale(self, namespace: str, name: str, replicas: int) -> None:
         """Set a Deployment's replicas through its ``scale`` subresource (what ``kubectl scale`` does)."""
-        self._api().patch(Deployment.Scale, name, {"spec": {"replicas": replicas}}, namespace=namespace)
+        self.api().patch(Deployment.Scale, name, {"spec": {"replicas": replicas}}, namespace=namespace)
 
     def deployment(self, namespace: str, name: str) -> DeploymentView:
         """One Deployment (lightkube's ApiError 404 when it does not exist)."""
-        return _view(self._api().get(Deployment, name, namespace=namespace))
+        return _view(self.api().get(Deployment, name, namespace=namespace))
 
     def namespaces(self) -> dict[str, str]:
         """Namespace name to phase (Active, Terminating)."""
         return {
             n.metadata.name: (n.status.phase or "") if n.status else ""
-            for n in self._api().list(Namespace)
+            for n in self.api().list(Namespace)
             if n.metadata and n.metadata.name
         }
 
     def service_ports(self, namespace: str, name: str) -> list[int]:
         """The ports a Service exposes."""
-        service = self._api().get(Service, name, namespace=namespace)
+        service = self.api().get(Service, name, namespace=namespace)
         return [p.port for p in (service.spec.ports or [])] if service.spec else []
 
     def dry_run_create(self, manifest: dict[str, Any]) -> str | None:
@@ -222,7 +171,7 @@ class ZoneClient:
         Admission (the zone's ValidatingAdmissionPolicy included) runs as for a real create; nothing is stored.
         """
         try:
-            self._api().create(codecs.from_dict(manifest), dry_run=True)
+            self.api().create(codecs.from_dict(manifest), dry_run=True)
         except ApiError as error:
             return str(error.status.message or error.status.reason or error.status.code)
         return None
@@ -231,7 +180,7 @@ class ZoneClient:
         """The zone of every ready endpoint of a Service on ``port`` (from its EndpointSlices)."""
         found = []
         selector: dict[str, Any] = {"kubernetes.io/service-name": service}
-        for item in self._api().list(EndpointSlice, namespace=namespace, labels=selector):
+        for item in self.api().list(EndpointSlice, namespace=namespace, labels=selector):
             if port not in [p.port for p in item.ports or []]:
                 continue
             for endpoint in item.endpoints or []:

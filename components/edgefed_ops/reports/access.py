@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from edgefed.core.objects.tenancy import namespace
 from edgefed_ops.local.zone_client import open_zone
+from edgefed_ops.local.zone_identity import ZoneIdentity
 from edgefed_ops.reports.sovereignty import AccessRule, ZoneAccess
 from edgefed_ops.stack.local_stacks import LocalStacks
 
@@ -24,8 +25,9 @@ def zone_access(stacks: LocalStacks, stack: str) -> list[ZoneAccess]:
     found = []
     for zone in stacks.zones(stack):
         with open_zone(stacks.identities.kubeconfig(contract, zone), timeout=5) as client:
-            user = client.whoami()
-            rules, incomplete = client.rules(space) if user is not None else ([], True)
+            identity = ZoneIdentity(client)
+            user = identity.whoami()
+            rules, incomplete = identity.rules(space) if user is not None else ([], True)
         found.append(
             ZoneAccess(
                 zone=zone,

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgefed.core.objects.trust import tenant_user
 from edgefed_ops.errors import OpsError
 from edgefed_ops.settings import Settings
-from edgefed_ops.stack import operations, state_marker
-from edgefed_ops.stack.diagnosis import explain_failure, explain_lock, mark_unavailable
+from edgefed_ops.stack import operations, preflight, state_marker
+from edgefed_ops.stack.diagnosis import explain_failure, explain_lock
+from edgefed_ops.stack.events import Outcome
 from edgefed_ops.stack.local_stacks import LocalStacks
 from edgefed_ops.stack.readback import ZoneReadback
 from edgefed_ops.stack.workspace import StackWorkspace
@@ -100,37 +100,17 @@ class LocalDeploy:
         then the ``unavailable`` ones).
         """
         readback = self.readback(stack)
-        silent = readback.silent(self.stacks.zones(stack), unavailable)
-        if silent:
-            return DeployReport(
-                stack, False,
-                problem=f"NOT deployed, nothing touched: zone(s) {', '.join(silent)} do not answer. If a zone is "
-                f"down, mark it unavailable: `{mark_unavailable(self.settings, stack, silent)}`",
-            )  # fmt: skip
-        if not self.stacks.is_operator(stack):
-            refused = self._untrusted(stack, unavailable, readback)
-            if refused:
-                return DeployReport(stack, False, problem=refused)
-        catalog, pack_config = self.stacks.catalog_settings()
-        try:
-            workspace = self.stacks.workspace(stack)
-        except OpsError as error:
-            return DeployReport(stack, False, problem=f"NOT deployed, nothing touched: {error}")
-        self.progress(f"{stack}: preparing the workspace and its secrets")
-        settings = {**catalog, "outages": str(outages) if outages and not self.stacks.is_operator(stack) else None}
-        workspace.prepare(settings, secrets=self.stacks.secrets(stack))
-        try:
-            refreshed = refresh_for_this_federation(self.stacks, workspace)
-        except StackLockedError as error:
-            return DeployReport(stack, False, problem=str(error), locked_by=error.pid)
-        except OpsError as error:
-            return DeployReport(stack, False, problem=str(error))
+        prepared = self._prepared(stack, unavailable, outages, readback)
+        if isinstance(prepared, DeployReport):
+            return prepared
+        workspace, refreshed = prepared
         marked = [z for z in self.stacks.zones(stack) if z in (unavailable or ())]
         settled = operations.settle_unfinished(workspace, readback.silent(marked, None))
         if settled:
             self.progress(f"{stack}: left as last seen in unavailable zones: {', '.join(settled)}")
         begin = time.monotonic()
         self.progress(f"{stack}: pulumi up with the policy pack")
+        _, pack_config = self.stacks.catalog_settings()
         outcome = operations.up(
             workspace,
             config=pack_config,
@@ -139,22 +119,9 @@ class LocalDeploy:
         )
         took = time.monotonic() - begin
         if not outcome.ok:
-            blocked = "; ".join(f"[{v.policy}] {v.message}" for v in outcome.mandatory)
-            zones = self.stacks.zones(stack)
-            why = (
-                explain_lock(self.settings, stack, outcome)
-                or (f"the policy pack refused it, nothing written: {blocked}" if blocked else "")
-                or explain_failure(self.settings, stack, zones, readback.silent(zones, unavailable), outcome)
-            )
-            return DeployReport(
-                stack,
-                False,
-                took,
-                outcome.summary(),
-                refreshed,
-                f"pulumi up FAILED after {took:.0f} s: {why}",
-                locked_by=outcome.locked_by,
-            )
+            why = self._why_failed(stack, unavailable, readback, outcome)
+            problem = f"pulumi up FAILED after {took:.0f} s: {why}"
+            return DeployReport(stack, False, took, outcome.summary(), refreshed, problem, locked_by=outcome.locked_by)
         report = DeployReport(stack, True, took, outcome.summary(), refreshed)
         if self.stacks.is_operator(stack):
             report.zones = {z: {ns: "namespace" for ns in spaces} for z, spaces in outcome.outputs["tenants"].items()}
@@ -162,19 +129,43 @@ class LocalDeploy:
             read_back(readback, outcome.outputs, report)
         return report
 
-    def _untrusted(self, stack: str, unavailable: Sequence[str] | None, readback: ZoneReadback) -> str:
-        """Why the tenant's identity is not accepted by all of the stack's zones ("" when it is)."""
-        contract = self.stacks.contract(stack)
-        user = tenant_user(contract.home_operator, contract.tenant)
-        strangers = readback.strangers(self.stacks.zones(stack), unavailable, user)
-        if not strangers:
-            return ""
-        issuer = self.federation.identities.issuer(contract.home_operator).url
-        said = ", ".join(f"{zone} ({answer})" for zone, answer in sorted(strangers.items()))
+    def _prepared(
+        self, stack: str, unavailable: Sequence[str] | None, outages: Path | None, readback: ZoneReadback
+    ) -> tuple[StackWorkspace, str] | DeployReport:
+        """The stack's workspace, prepared and refreshed for this federation, with what the refresh changed.
+
+        Or the report of a stack refused before anything was touched.
+        """
+        refused = preflight.refusal(self.stacks, stack, unavailable, readback)
+        if refused:
+            return DeployReport(stack, False, problem=refused)
+        catalog, _ = self.stacks.catalog_settings()
+        try:
+            workspace = self.stacks.workspace(stack)
+        except OpsError as error:
+            return DeployReport(stack, False, problem=f"NOT deployed, nothing touched: {error}")
+        self.progress(f"{stack}: preparing the workspace and its secrets")
+        settings = {**catalog, "outages": str(outages) if outages and not self.stacks.is_operator(stack) else None}
+        workspace.prepare(settings, secrets=self.stacks.secrets(stack))
+        try:
+            return workspace, refresh_for_this_federation(self.stacks, workspace)
+        except StackLockedError as error:
+            return DeployReport(stack, False, problem=str(error), locked_by=error.pid)
+        except OpsError as error:
+            return DeployReport(stack, False, problem=str(error))
+
+    def _progress(self, stack: str, line: str) -> None:
+        self.progress(f"{stack}: {line}")
+
+    def _why_failed(
+        self, stack: str, unavailable: Sequence[str] | None, readback: ZoneReadback, outcome: Outcome
+    ) -> str:
+        blocked = "; ".join(f"[{v.policy}] {v.message}" for v in outcome.mandatory)
+        zones = self.stacks.zones(stack)
         return (
-            f"NOT deployed, nothing touched: zone(s) {said} do not accept {contract.tenant}'s identity from "
-            f"{contract.home_operator}'s issuer {issuer} as {user}. The zones' operators trust that issuer in "
-            "their API servers' authentication configuration; until they do, the tenant cannot deploy there"
+            explain_lock(self.settings, stack, outcome)
+            or (f"the policy pack refused it, nothing written: {blocked}" if blocked else "")
+            or explain_failure(self.settings, stack, zones, readback.silent(zones, unavailable), outcome)
         )
 
     def run(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefed_ops.local.zone_client import UNREACHABLE, open_zone
+from edgefed_ops.local.zone_identity import ZoneIdentity
 
 
 class ZoneReadback:
@@ -41,7 +42,7 @@ class ZoneReadback:
             if z in marked:
                 continue
             with open_zone(self.kubeconfig_of(z), timeout=5) as client:
-                name = client.whoami()
+                name = ZoneIdentity(client).whoami()
             if name != user:
                 found[z] = "401 Unauthorized" if name is None else f"taken for {name!r}"
         return found

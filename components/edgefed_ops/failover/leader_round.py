@@ -1,0 +1,163 @@
+"""The leading watcher's round: decide from every watcher's streaks, deploy what the decisions need, log it.
+
+On a decision the leader records the new outage state and the deploy it needs (``pending``) in the
+watchers' store, as leader only; runs ``pulumi up`` with the policy pack for exactly the stacks whose
+slice of the federation plan changed (and, for a fenced zone, the stacks that use it), the stacks in which
+a site changes serving zone first, alone (on two cores they would otherwise share the CPU with updates
+that only move standbys); and once every update succeeded, logs each action with the plan's explanation
+and clears ``pending``. A leader that dies leaves ``pending``: the next one deploys it, first recovering
+a stack lock left by an update that no longer runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from edgefed.core.inputs.stackconfig import raw_from_stack_file
+from edgefed.core.placement.federation import Federation, load_federation
+from edgefed_ops.failover import lock_recovery, plugins
+from edgefed_ops.failover.fencing import Fencing
+from edgefed_ops.failover.health import Action, HealthRules, ZoneHealth, resumed
+from edgefed_ops.failover.replan import Handover, replan
+from edgefed_ops.failover.store import Leader
+from edgefed_ops.failover.takeover_state import Pending, TakeoverState
+from edgefed_ops.failover.watch_config import TenantScope
+from edgefed_ops.stack.deploy import DeployReport
+
+
+class LeaderRound:
+    """What one watcher does in each round it leads; its view of the zones lasts while it leads."""
+
+    def __init__(
+        self,
+        scope: TenantScope,
+        name: str,
+        rules: HealthRules,
+        state: TakeoverState,
+        fencing: Fencing,
+        progress: Callable[[str], None],
+    ) -> None:
+        self.scope, self.name, self.rules, self.state = scope, name, rules, state
+        self.fencing, self.progress = fencing, progress
+        self.health: ZoneHealth | None = None
+        """The leader's view; ``None`` while not leading (a new leader resumes from the store)."""
+        self._federation: Federation | None = None
+
+    def resign(self) -> None:
+        """Forget the view: the next leader (perhaps this one again) resumes from the store."""
+        self.health = None
+
+    def run(self, leader: Leader) -> list[Action]:
+        """Decide from every watcher's streaks; deploy what the decisions (and an unfinished one) need."""
+        health = self.health or self._resume()
+        before = health.unavailable()
+        seen = self.state.seen()
+        for one in seen:
+            health.report(one.watcher, one.zone, one.ok, one.count, one.at)
+        answering = {one.zone for one in seen if one.ok and one.watcher == self.name}
+        for zone in sorted(before & answering):
+            scaled = self.fencing.drain(zone)
+            if scaled:
+                self.progress(f"watch {self.name}: {zone} answers again: scaled to 0 {', '.join(scaled)}")
+        actions = health.tick(time.time())
+        pending = self.state.pending()
+        if not actions and pending is None:
+            return []
+        decided, handovers = self._decide(before, health.unavailable(), actions, pending)
+        if not self.state.begin(leader, health.states, decided):
+            self.health = None  # no longer leads: the successor owns the outage state
+            return actions
+        self._apply(leader, decided, handovers)
+        return actions
+
+    def _resume(self) -> ZoneHealth:
+        self.health = resumed(self.state.zones(), self.rules, time.time())
+        self.progress(f"watch {self.name}: leads; outage state {sorted(self.health.unavailable()) or '-'}")
+        reaped = plugins.reap_orphans(self.scope.deploy.settings.root)  # a dead leader's engine may have left some
+        if reaped:
+            self.progress(f"watch {self.name}: {len(reaped)} orphaned plugin process(es) stopped")
+        return self.health
+
+    def _decide(
+        self, before: frozenset[str], after: frozenset[str], actions: Sequence[Action], pending: Pending | None
+    ) -> tuple[Pending, tuple[Handover, ...]]:
+        """The deploy the actions need, merged with an unfinished one; the handovers of its failbacks."""
+        moved = replan(self._plan_federation(), self.scope.stacks, before, after)
+        stacks = set(pending.stacks if pending else ()) | set(moved.changed)
+        urgent = set(pending.urgent if pending else ()) | set(moved.urgent)
+        for action in actions:
+            self.progress(f"watch {self.name}: {action.kind} {action.zone}: {action.why}")
+            if action.kind == "fence":
+                stacks |= set(self.scope.users_of(action.zone))
+        ordered = self.scope.stacks
+        decided = Pending(
+            tuple(sorted(after)), tuple(s for s in ordered if s in stacks),
+            (*(pending.actions if pending else ()), *actions), self.name, pending.at if pending else time.time(),
+            tuple(s for s in ordered if s in urgent),
+        )  # fmt: skip
+        return decided, moved.handovers
+
+    def _plan_federation(self) -> Federation:
+        if self._federation is None:
+            deploy, stack = self.scope.deploy, self.scope.stacks[0]
+            raw = raw_from_stack_file(deploy.settings.root / "stacks" / f"Pulumi.{stack}.yaml")
+            catalog, _ = deploy.stacks.catalog_settings()
+            raw.update({f"edgefed:{key}": str(value) for key, value in catalog.items()})
+            raw["edgefed:outages"] = str(deploy.stacks.write_outages([]))
+            self._federation = load_federation(deploy.settings.root, stack, raw, [])
+        return self._federation
+
+    def _apply(self, leader: Leader, pending: Pending, handovers: Sequence[Handover] = ()) -> None:
+        began = time.time()
+        stop = threading.Event()
+        handing = threading.Thread(target=self.fencing.hand_over, args=(handovers, stop), name="handover", daemon=True)
+        handing.start()
+        try:
+            reports = self._deploy(pending) if pending.stacks else []
+        finally:
+            stop.set()
+            handing.join()
+        failed = [r for r in reports if not r.ok]
+        for report in failed:
+            self.progress(f"watch {self.name}: {report.stack}: {report.problem}")
+        if failed:
+            return  # pending stays: the next round deploys it again
+        entries = [_entry(action, pending, reports, self.name, began) for action in pending.actions]
+        if self.state.finish(leader, entries):
+            self.progress(
+                f"watch {self.name}: outage state {list(pending.unavailable) or '-'} deployed to "
+                f"{', '.join(pending.stacks) or 'no stack'} in {time.time() - began:.0f} s"
+            )
+
+    def _deploy(self, pending: Pending) -> list[DeployReport]:
+        deploy = self.scope.deploy
+        first = [s for s in pending.stacks if s in pending.urgent]
+        rest = [s for s in pending.stacks if s not in pending.urgent]
+        reports = [r for wave in (first, rest) if wave for r in deploy.run(wave, pending.unavailable)]
+        stale = [r.stack for r in reports if r.locked_by is not None and not lock_recovery.runs(r.locked_by)]
+        if not stale:
+            return reports
+        for stack in stale:
+            self.progress(f"watch {self.name}: {lock_recovery.recover(deploy, stack, pending.unavailable)}")
+        again = {r.stack: r for r in deploy.run(stale, pending.unavailable)}
+        return [again.get(r.stack, r) for r in reports]
+
+
+def _entry(
+    action: Action, pending: Pending, reports: Sequence[DeployReport], watcher: str, began: float
+) -> dict[str, Any]:
+    """A log entry: the action, what was deployed, and the plan's explanation of each site."""
+    return {
+        "at": began, "decided": pending.at, "done": time.time(), "watcher": watcher, "zone": action.zone,
+        "kind": action.kind, "why": action.why,
+        "unavailable": list(pending.unavailable),
+        "stacks": [{"stack": r.stack, "seconds": round(r.seconds, 1), "changes": r.changes} for r in reports],
+        "sites": [
+            {"stack": r.stack, "app": s["app"], "site": s["site"], "serving": s["serving"],
+             "failedOver": s["failedOver"], "problem": s["problem"], "explanation": s.get("explanation", "")}
+            for r in reports for s in r.sites
+        ],
+    }  # fmt: skip
