@@ -144,6 +144,8 @@ def settle_unfinished(workspace: StackWorkspace, zones: Sequence[str]) -> list[s
     operations are dropped from the state (the objects stay recorded as last seen) and the zone is
     updated normally once it answers again (drained while still marked).
     """
+    if not zones:
+        return []  # nothing to settle: no export (a CLI run that decrypts every secret of the state)
     stack = workspace.select()
     exported = stack.export_stack()
     deployment = dict(exported.deployment or {})
