@@ -3,8 +3,8 @@
 Every read of a zone in the operations code and in the tests goes through ``ZoneClient``: readiness,
 nodes, Deployments, Services, EndpointSlices, Namespaces, and dry-run creates (the zone's admission
 verdict); who the zone takes a credential for, through the same connection, in
-:mod:`edgefed_ops.local.zone_identity`. Zones of the local federation serve a self-signed certificate on loopback
-(``insecure-skip-tls-verify`` in their kubeconfig).
+:mod:`edgefed_ops.local.zone_identity`. Zones of the local federation serve a self-signed certificate
+on loopback (``insecure-skip-tls-verify`` in their kubeconfig).
 """
 
 from __future__ import annotations
