@@ -719,6 +719,11 @@ def test_watchers_take_over_without_a_person(deployed):
         failovers = _wait_for("another watcher finishes the failover", lambda: _entries(state, "fail over", france),
                               240, watchers)  # fmt: skip
         assert all(f["watcher"] != leader.value for f in failovers), failovers
+        # The dead leader held the lock of the urgent stack (Lyon's site moves to Turin): recovered and
+        # deployed again before the stacks that only move standbys.
+        successor = watchers[failovers[0]["watcher"]][1].read_text()
+        recovered = successor.index("local-acme-fr: lock of a dead update removed")
+        assert "local-acme-de: preparing" not in successor[:recovered], successor[-3000:]
         assert all(f["why"].endswith("watchers saw 2 failed probes") for f in failovers), failovers
         sites = {(s["stack"], s["site"]): s for s in failovers[-1]["sites"]}
         assert sites[("local-acme-fr", "lyon-line")]["serving"] == turin, "a neighbour inside the residency"

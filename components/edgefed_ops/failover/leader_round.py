@@ -133,16 +133,24 @@ class LeaderRound:
             )
 
     def _deploy(self, pending: Pending) -> list[DeployReport]:
-        deploy = self.scope.deploy
         first = [s for s in pending.stacks if s in pending.urgent]
         rest = [s for s in pending.stacks if s not in pending.urgent]
-        reports = [r for wave in (first, rest) if wave for r in deploy.run(wave, pending.unavailable)]
+        return [r for wave in (first, rest) if wave for r in self._deploy_wave(wave, pending.unavailable)]
+
+    def _deploy_wave(self, stacks: Sequence[str], unavailable: Sequence[str]) -> list[DeployReport]:
+        """Deploy one wave; a stack whose lock a dead update holds is recovered and deployed again at once.
+
+        Within the wave, not after the last one: the urgent stacks (a site changes its serving zone) are
+        the ones a leader that died mid-failover was deploying, and they stay first.
+        """
+        deploy = self.scope.deploy
+        reports = deploy.run(stacks, unavailable)
         stale = [r.stack for r in reports if r.locked_by is not None and not lock_recovery.runs(r.locked_by)]
         if not stale:
             return reports
         for stack in stale:
-            self.progress(f"watch {self.name}: {lock_recovery.recover(deploy, stack, pending.unavailable)}")
-        again = {r.stack: r for r in deploy.run(stale, pending.unavailable)}
+            self.progress(f"watch {self.name}: {lock_recovery.recover(deploy, stack, unavailable)}")
+        again = {r.stack: r for r in deploy.run(stale, unavailable)}
         return [again.get(r.stack, r) for r in reports]
 
 
