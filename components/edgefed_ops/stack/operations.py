@@ -11,6 +11,7 @@ from pulumi import automation as auto
 
 from edgefed_ops.errors import OpsError
 from edgefed_ops.stack.events import Outcome
+from edgefed_ops.stack.locks import lock_holder
 from edgefed_ops.stack.workspace import StackWorkspace
 
 Progress = Callable[[str], None] | None
@@ -68,6 +69,11 @@ def up(
     """
     packs, configs = _policy(workspace, policy, config)
     if policy:
+        # A locked stack refuses the update, not the preview (which takes no lock): ask first, and spare
+        # the preview (a full run of the program and the pack) that could only be followed by a refusal.
+        holder = lock_holder(workspace.state_url(), workspace.env(), workspace.stack)
+        if holder is not None:
+            return Outcome(False, locked_by=holder, output=f"{workspace.stack} is locked by pulumi pid {holder}")
         checked = preview(workspace, config=config)
         if checked.mandatory:
             checked.output = f"not deployed, nothing written: the preview with the policy pack failed\n{checked.output}"
