@@ -5,6 +5,7 @@ Credentials go through the environment, never argv, so they do not show up in pr
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -89,11 +90,13 @@ def start(
     raise OpsError(f"versitygw did not listen on 127.0.0.1:{port} within 20 s")
 
 
+@functools.lru_cache(maxsize=32)
 def client(endpoint: str, region: str, access_key: str, secret_key: str) -> Any:
     """A boto3 S3 client of one object store (path-style addressing, as loopback servers need).
 
-    Each client has its own session: boto3's default session is not safe to share between the threads
-    that deploy stacks concurrently.
+    Made once per process and keys: each deploy reads its state marker and asks for its lock, and making a
+    client loads S3's service model (60-90 ms). Clients are thread-safe; sessions are not, so each client
+    has a session of its own (boto3's default session is not safe to share between deploying threads).
     """
     import boto3  # only the jobs that talk to a store pay for importing boto3
     from botocore.config import Config
