@@ -21,7 +21,7 @@ DIGEST = "sha256:" + "ab" * 32
 
 
 TENANT_RULES = {
-    "tenant": "acme", "registry-0": "registry.edgefed.eu",
+    "tenant": "acme", "country": "FR", "registry-0": "registry.edgefed.eu",
     **{f"class-{i}": value for i, value in enumerate(("public", "internal", "personal", "restricted"))},
 }  # fmt: skip
 """The namespace's tenant rules (its ConfigMap's data): a tenant that may run every class, from the federation registry."""
@@ -149,7 +149,7 @@ def test_docker_hub_by_host_when_allow_listed():
 
 def test_each_tenant_is_judged_by_its_own_contract():
     """The namespace's rules: another tenant's registry or a data class outside the contract is refused."""
-    nordwind = {"tenant": "nordwind", "registry-0": "registry.nordwind.de", "class-0": "personal"}
+    nordwind = {"tenant": "nordwind", "country": "FR", "registry-0": "registry.nordwind.de", "class-0": "personal"}
     both = admission_policy("p", "FR", "orange-fr-paris", "orange", ("registry.edgefed.eu", "registry.nordwind.de"))
     own = deployment(data_classification="personal")
     own["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.nordwind.de/cold-chain:4"

@@ -67,6 +67,19 @@ def test_a_tenants_edge_zone_is_an_explicit_provider_and_nothing_else(catalog, m
     )
 
 
+FLOW = "flowcontrol.apiserver.k8s.io/v1"
+
+
+def _terms(operator: str):
+    from edgefed.core.inputs.catalog import load_catalog
+    from edgefed.core.inputs.contract import load_contracts
+    from edgefed.core.inputs.operator_terms import load_operator_terms
+
+    folder = ROOT / "stacks" / "tenants" / "federation"
+    catalog = load_catalog(ROOT / "stacks" / "catalog" / "federation.yaml")
+    return load_operator_terms(folder, catalog, load_contracts(folder, catalog))[operator]
+
+
 def test_an_operator_zone_gives_each_contracted_tenant_its_namespace_quota_rules_and_rights(catalog, monkeypatch):
     from edgefed.components.operator_zone import OperatorZone, OperatorZoneArgs
     from edgefed.core.inputs.contract import load_contract
@@ -76,14 +89,16 @@ def test_an_operator_zone_gives_each_contracted_tenant_its_namespace_quota_rules
     contract = load_contract(ROOT / "stacks" / "tenants" / "federation" / "acme.yaml", catalog)
     lyon = catalog.zone("orange-fr-lyon")
     grant = Grant(contract, "FR", contract.allocation("FR", lyon.id))
+    terms = _terms("orange")
 
     def program():
         OperatorZone(
             lyon.id,
             OperatorZoneArgs(
-                zone=lyon, grants=[grant], rules=RegistryRules(), destinations=Destinations(), kubeconfig="kc"
+                zone=lyon, operator=catalog.operator_by_id["orange"], terms=terms, grants=[grant],
+                rules=RegistryRules(), destinations=Destinations(), kubeconfig="kc",
             ),
-        )
+        )  # fmt: skip
 
     rec = run_program(program, monkeypatch=monkeypatch)
     assert rec.named("orange-fr-lyon-provider").is_secret("kubeconfig")
@@ -96,7 +111,16 @@ def test_an_operator_zone_gives_each_contracted_tenant_its_namespace_quota_rules
     allocation = contract.allocation("FR", lyon.id)
     assert quota["requests.cpu"] == f"{int(allocation.cpu * 1000)}m", "the quota is the contract's allocation"
     assert quota["requests.memory"] == f"{int(allocation.memory_gib * 1024)}Mi"
-    assert quota["services.loadbalancers"] == "0"
+    assert quota["services.loadbalancers"] == "0" and quota["services.nodeports"] == "0", "none granted"
+    share = terms.namespace_quota
+    assert quota["pods"] == str(share.pods) and quota["secrets"] == str(share.secrets)
+    assert quota["configmaps"] == str(share.config_maps + 2), "the operator's own two count too"
+    assert quota["count/networkpolicies.networking.k8s.io"] == str(share.network_policies + 2)
+    assert quota["limits.ephemeral-storage"] == f"{int(share.ephemeral_storage_gib * 1024)}Mi"
+    space = rec.named(f"{prefix}-namespace").inputs["metadata"]["labels"]
+    assert space["pod-security.kubernetes.io/enforce"] == "restricted"
+    limits = rec.named(f"{prefix}-limits").inputs["spec"]["limits"][0]
+    assert limits["default"]["ephemeral-storage"] and limits["min"]["ephemeral-storage"]
     binding = rec.named(f"{prefix}-role-binding").inputs
     assert binding["subjects"] == [
         {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "edgefed:tenant:orange:acme"}
@@ -110,15 +134,20 @@ def test_an_operator_zone_gives_each_contracted_tenant_its_namespace_quota_rules
     assert not any(g in ("rbac.authorization.k8s.io", "admissionregistration.k8s.io") for g, _ in granted)
     assert ("", "namespaces") not in granted and ("", "configmaps") not in granted and ("", "secrets") not in granted
     params = rec.named(f"{prefix}-rules").inputs["data"]
-    assert params == {"tenant": "acme", "registry-0": "registry.edgefed.eu",
+    assert params == {"tenant": "acme", "country": "FR", "registry-0": "registry.edgefed.eu", "load-balancers": "0",
                       **{f"class-{i}": c for i, c in enumerate(contract.data_classes)}}  # fmt: skip
     policies = {
         r.inputs["metadata"]["name"]
         for r in rec.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
     }
-    assert policies == {"edgefed-residency", "edgefed-tenancy", "edgefed-outbound"}, (
+    assert policies == {"edgefed-residency", "edgefed-tenancy", "edgefed-outbound", "edgefed-isolation"}, (
         "one policy of each per zone, for every tenant"
     )
+    levels = {r.inputs["metadata"]["name"] for r in rec.of_type(f"kubernetes:{FLOW}:PriorityLevelConfiguration")}
+    assert levels == {"edgefed-operator-orange", "edgefed-tenant-orange-acme"}, "a share of the API server each"
+    schema = rec.named("orange-fr-lyon-tenant-orange-acme-flows").inputs["spec"]
+    assert schema["rules"][0]["subjects"] == [{"kind": "Group", "group": {"name": "edgefed:tenant:orange:acme"}}]
+    assert rec.named("orange-fr-lyon-storage-edge-block").inputs["volumeBindingMode"] == "WaitForFirstConsumer"
 
 
 def test_every_kubernetes_resource_uses_its_zone_provider(catalog, monkeypatch):
@@ -264,10 +293,13 @@ def test_the_operator_zone_installs_its_admission_policies_with_the_tenants_rule
     rec = run_program(
         lambda: OperatorZone(
             lyon.id,
-            OperatorZoneArgs(zone=lyon, grants=[], rules=RegistryRules(), destinations=Destinations(), kubeconfig="kc"),
+            OperatorZoneArgs(
+                zone=lyon, operator=catalog.operator_by_id["orange"], terms=_terms("orange"), grants=[],
+                rules=RegistryRules(), destinations=Destinations(), kubeconfig="kc",
+            ),
         ),
         monkeypatch=monkeypatch,
-    )
+    )  # fmt: skip
     policy = rec.named("orange-fr-lyon-residency-policy")
     assert policy.type == "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy"
     assert "::orange-fr-lyon-provider::" in policy.provider

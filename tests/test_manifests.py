@@ -44,22 +44,33 @@ def objects(app: str, role: str) -> dict[str, object]:
 def zone_objects() -> dict[str, object]:
     """A tenant namespace's objects the operator makes, for an allocation with a GPU (every quota line shows)."""
     from edgefed.core.inputs.catalog import load_catalog
-    from edgefed.core.inputs.contract import Allocation, load_contract
-    from edgefed.core.objects import tenancy
+    from edgefed.core.inputs.contract import Allocation, load_contracts
+    from edgefed.core.inputs.operator_terms import load_operator_terms
+    from edgefed.core.objects import fairness, guard, isolation, offers, tenancy
 
     root = Path(__file__).resolve().parent.parent
-    contract = load_contract(root / "stacks/tenants/local/acme.yaml", load_catalog(root / "stacks/catalog/local.yaml"))
+    folder = root / "stacks/tenants/local"
+    catalog = load_catalog(root / "stacks/catalog/local.yaml")
+    contracts = load_contracts(folder, catalog)
+    contract, terms = contracts["acme"], load_operator_terms(folder, catalog, contracts)["vodafone"]
+    allocation = Allocation(cpu=6.5, memory_gib=12, gpus={"nvidia-l4": 2})
+    destinations = Destinations(
+        cidrs={"FR": ("10.33.0.0/16",), "DE": ("10.49.0.0/16",)}, names={"FR": ("telemetry.fr.edgefed.example",)}
+    )
     return {
-        "quota": tenancy.quota_spec(Allocation(cpu=6.5, memory_gib=12, gpus={"nvidia-l4": 2})),
-        "containerDefaults": manifests.container_defaults_spec(),
+        "namespaceLabels": tenancy.namespace_labels(ZONE_LABELS, "acme"),
+        "quota": tenancy.quota_spec(allocation, terms.namespace_quota, node_ports=5),
+        "containerDefaults": tenancy.container_defaults_spec(),
         "defaultDeny": manifests.default_deny_spec(),
         "dnsEgress": manifests.dns_egress_spec(),
-        "tenantRules": tenancy.params_data(contract),
+        "tenantRules": tenancy.params_data(contract, "FR", allocation, terms, "FR", destinations),
         "role": tenancy.role_rules(),
         "roleSubjects": tenancy.role_binding_subjects(contract),
-        "tenancyGuard": tenancy.guard_policy(
-            "FR", Destinations(cidrs={"FR": ("10.33.0.0/16",), "DE": ("10.49.0.0/16",)})
-        ),
+        "tenancyGuard": guard.guard_policy("FR", destinations),
+        "isolation": isolation.isolation_policy(("registry.edgefed.eu",)),
+        "storageClasses": [offers.storage_class_fields(offer) for offer in terms.storage_classes],
+        "priorityClasses": [offers.priority_class_fields(offer) for offer in terms.priority_classes],
+        "flows": [fairness.operator_flow("vodafone"), fairness.tenant_flow("orange", "acme")],
     }
 
 

@@ -33,6 +33,7 @@ from edgefed.policy.disallow_kubeconfig_detour import POLICY as DETOUR
 from edgefed.policy.disallow_non_eu_zone import POLICY as NON_EU_ZONE
 from edgefed.policy.disallow_offzone_webhook import POLICY as WEBHOOK
 from edgefed.policy.disallow_open_egress import POLICY as EGRESS
+from edgefed.policy.disallow_tenant_overreach import POLICY as OVERREACH
 from edgefed.policy.disallow_unlisted_registry import POLICY as REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as BUCKET
 from edgefed.policy.enforce_residency_labels import POLICY as LABELS
@@ -116,7 +117,7 @@ def changed(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
 
 
 def test_every_policy_is_named_verb_noun_and_carries_metadata():
-    assert len(ALL_POLICIES) == 14
+    assert len(ALL_POLICIES) == 15
     for policy in ALL_POLICIES:
         assert policy.name.split("-", 1)[0] in VERBS
         assert policy.enforcement_level.value == "mandatory"
@@ -422,6 +423,65 @@ def test_unlabelled_namespace_is_refused():
 
 def test_labels_rule_ignores_non_workloads():
     assert run(LABELS, "kubernetes:core/v1:ConfigMap", {"metadata": {"name": "x"}}, name="cm") == []
+
+
+def _classified(value: str, template: str | None = None, namespace: str = "acme-fr", residency: str = "eu"):
+    def change(d: dict[str, Any]) -> None:
+        d["metadata"]["namespace"] = namespace
+        for place in (d["metadata"]["labels"], d["spec"]["template"]["metadata"]["labels"]):
+            place.update({"edgefed.io/data-classification": value, "edgefed.io/residency": residency})
+        if template is not None:
+            d["spec"]["template"]["metadata"]["labels"]["edgefed.io/data-classification"] = template
+
+    return changed(deployment(), change)
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        _classified("restricted"),
+        _classified("internal", template="restricted"),
+        _classified("personal", namespace="acme-de", residency="de.fr"),
+        _classified("internal", namespace="acme-de", residency="fr"),
+    ],
+    ids=["restricted-in-its-stacks-country", "template-stricter", "personal-standby-abroad", "internal-anywhere"],
+)
+def test_where_data_lives_by_its_stack_complies(props):
+    assert run(LABELS, DEPLOYMENT, props, name="d") == []
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        (
+            _classified("restricted", template="internal"),
+            "Deployment 'd': spec.template.metadata.labels edgefed.io/data-classification='internal' is weaker than "
+            "the workload's 'restricted'; rule enforce-residency-labels requires the pod template to declare at least "
+            "the workload's class (the strictest one wins)",
+        ),
+        (
+            _classified("restricted", namespace="acme-de"),
+            "Deployment 'd': restricted data of namespace acme-de (the DE stack's) in zone orange-fr-paris (FR); rule "
+            "enforce-residency-labels keeps restricted data in its stack's country",
+        ),
+        (
+            _classified("personal", namespace="acme-de", residency="fr"),
+            "Deployment 'd': personal data of namespace acme-de (the DE stack's) with metadata.labels "
+            "edgefed.io/residency='fr', which leaves out DE; rule enforce-residency-labels requires its stack's country "
+            "in the residency of personal data",
+        ),
+        (
+            _classified("personal", namespace="default"),
+            "Deployment 'd': personal data in namespace 'default', which is no tenant stack's (<tenant>-<cc>); rule "
+            "enforce-residency-labels judges where personal data may live by its stack's country",
+        ),
+    ],
+    ids=["template-weaker", "restricted-of-another-stack", "personal-without-its-stacks-country", "no-stack"],
+)
+def test_where_data_lives_is_judged_by_its_stack_and_its_strictest_class(props, expected):
+    found = run(LABELS, DEPLOYMENT, props, name="d")
+    assert found[0] == expected
+    assert len(found) == (2 if "leaves out" in expected else 1), "each place whose residency leaves it out"
 
 
 # -- disallow-unlisted-registry -----------------------------------------------------------------------
@@ -815,8 +875,8 @@ def test_a_patch_without_labels_may_not_turn_host_access_on():
 # -- disallow-external-name and disallow-offzone-webhook -------------------------------------------
 
 EXTERNAL_NAME_RULE = (
-    "rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config "
-    "allows in the zone's country (FR: telemetry.fr.edgefed.example)"
+    "rule disallow-external-name allows ExternalName Services only to a name the pack config allows in the zone's "
+    "country (FR: telemetry.fr.edgefed.example), whatever the Service's labels say"
 )
 
 
@@ -830,27 +890,30 @@ def external_name(classification: str | None = "public", **spec: Any) -> dict[st
     }
 
 
-def test_an_external_name_for_public_data_and_a_cluster_ip_comply():
-    assert run(EXTERNAL_NAME, SERVICE, external_name(), name="s") == []
+def test_a_cluster_ip_and_an_allowed_alias_comply():
     assert run(EXTERNAL_NAME, SERVICE, service("ClusterIP", "restricted"), name="s") == []
+    allowed = external_name("public", externalName="telemetry.fr.edgefed.example")
+    assert run(EXTERNAL_NAME, SERVICE, allowed, name="s") == []
 
 
 @pytest.mark.parametrize(
-    ("props", "held"),
+    "props",
     [
-        (external_name("internal"), "internal"),
-        (external_name("personal"), "personal"),
-        (external_name(None), "restricted"),
-        ({"metadata": {"name": "partner"}, "spec": {"externalName": "api.partner.example"}}, "restricted"),
+        external_name("public"),
+        external_name("internal"),
+        external_name("personal"),
+        external_name(None),
+        {"metadata": {"name": "partner"}, "spec": {"externalName": "api.partner.example"}},
     ],
-    ids=["internal", "personal", "unclassified", "patch-sets-only-the-name"],
+    ids=["labelled-public", "internal", "personal", "unclassified", "patch-sets-only-the-name"],
 )
-def test_an_external_name_for_data_that_is_not_public_is_refused(props, held):
+def test_an_external_name_to_a_name_the_pack_config_does_not_allow_is_refused_whatever_its_labels(props):
+    """Labelled public or not: any pod of the namespace can call the alias, so the label decides nothing."""
     resource_type = "kubernetes:core/v1:ServicePatch" if "type" not in props["spec"] else SERVICE
     kind = resource_type.rsplit(":", 1)[1]
     assert run(EXTERNAL_NAME, resource_type, props, name="s") == [
-        f"{kind} 's': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for "
-        f"{held} data; {EXTERNAL_NAME_RULE}"
+        f"{kind} 's': type ExternalName sends what its clients send to 'api.partner.example', outside the zone; "
+        f"{EXTERNAL_NAME_RULE}"
     ]
 
 
@@ -864,7 +927,7 @@ def test_a_name_allowed_in_another_country_is_refused_in_this_one():
     props = external_name("personal", externalName="telemetry.de.edgefed.example")
     assert run(EXTERNAL_NAME, SERVICE, props, name="s") == [
         "Service 's': type ExternalName sends what its clients send to 'telemetry.de.edgefed.example', outside the "
-        f"zone, for personal data; {EXTERNAL_NAME_RULE}"
+        f"zone; {EXTERNAL_NAME_RULE}"
     ]
 
 
@@ -872,8 +935,8 @@ def test_an_external_name_outside_every_catalog_zone_has_no_allowed_name():
     props = external_name("internal", externalName="telemetry.fr.edgefed.example")
     assert run(EXTERNAL_NAME, SERVICE, props, zone="nowhere", name="s") == [
         "Service 's': type ExternalName sends what its clients send to 'telemetry.fr.edgefed.example', outside the "
-        "zone, for internal data; rule disallow-external-name allows ExternalName Services only for public data, or "
-        "to a name the pack config allows in the zone's country (no catalog zone: none)"
+        "zone; rule disallow-external-name allows ExternalName Services only to a name the pack config allows in the "
+        "zone's country (no catalog zone: none), whatever the Service's labels say"
     ]
 
 
@@ -1319,3 +1382,139 @@ def test_the_pack_converts_a_resources_properties_once_per_request_and_never_mix
     other = converted(second)
     assert other == {"metadata": {"name": "b"}} and other is not once
     assert sdk.json_format.Parse is not None, "the rest of json_format is the SDK's own"
+
+
+# -- disallow-tenant-overreach ------------------------------------------------------------------------
+
+
+def _token(issuer: str = "https://identity.orange.example", account: str = "acme") -> str:
+    """A service-account token as an operator's identity issuer signs it (the signature is never read here)."""
+    import base64
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    claims = {"iss": issuer, "aud": ["edgefed-federation"], "kubernetes.io": {"serviceaccount": {"name": account}}}
+    return f"{part({'alg': 'RS256'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def _kubeconfig(token: str) -> str:
+    return json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "z",
+        "clusters": [{"name": "z", "cluster": {"server": "https://api.paris.orange.example:6443"}}],
+        "users": [{"name": "u", "user": {"token": token}}],
+        "contexts": [{"name": "z", "context": {"cluster": "z", "user": "u"}}],
+    })  # fmt: skip
+
+
+def run_as(token: str, resource_type: str, props: dict[str, Any], name: str = "r") -> list[str]:
+    messages: list[str] = []
+    provider_props = {"clusterIdentifier": "orange-fr-paris", "kubeconfig": _kubeconfig(token)}
+    args = ResourceValidationArgs(
+        resource_type, unknown_checking_proxy(props), f"urn:pulumi:fr::edgefed::{resource_type}::{name}", name,
+        options(),
+        PolicyProviderResource("pulumi:providers:kubernetes", unknown_checking_proxy(provider_props), "urn:p", "p"),
+        config_of(OVERREACH),
+    )  # fmt: skip
+    OVERREACH.validate(args, lambda message, urn=None: messages.append(message))
+    return messages
+
+
+def _in(namespace: str | None, name: str = "web", **labels: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "labels": labels}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    return {"metadata": metadata, "spec": {}}
+
+
+@pytest.mark.parametrize(
+    ("token", "resource_type", "props"),
+    [
+        (_token(), DEPLOYMENT, _in("acme-fr")),
+        (_token(), "kubernetes:networking.k8s.io/v1:NetworkPolicy", _in("acme-de", "cold-chain-egress")),
+        (_token(), "kubernetes:core/v1:PersistentVolumeClaim", _in("acme-fr", "data")),
+        (_token(), "kubernetes:policy/v1:PodDisruptionBudgetPatch", _in("acme-fr")),
+        ("opaque-operator-token", "kubernetes:core/v1:Namespace", _in(None, "acme-fr")),
+        (_token(issuer="https://issuer.elsewhere.example"), "kubernetes:core/v1:Namespace", _in(None, "x")),
+        (_token(), "pulumi-python:dynamic/edgefed:ResidentBucket", {"bucket": "b"}),
+    ],
+    ids=["deployment", "network-policy", "claim", "pdb-patch", "operator-identity", "unknown-issuer", "not-kubernetes"],
+)
+def test_what_a_tenant_may_write_and_other_identities_pass(token, resource_type, props):
+    assert run_as(token, resource_type, props) == []
+
+
+OVERREACH_TAIL = (
+    "rule disallow-tenant-overreach refuses at preview what the zone would refuse half-way through the update"
+)
+WRITABLE = "Deployment, HorizontalPodAutoscaler, NetworkPolicy, PersistentVolumeClaim, PodDisruptionBudget, Service"
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props", "expected"),
+    [
+        (
+            "kubernetes:core/v1:Namespace",
+            _in(None, "acme-extra"),
+            "Namespace 'r': tenant acme's identity (from orange's issuer) may not write Namespace objects in any zone "
+            f"(a tenant writes only {WRITABLE}, in its own namespaces); {OVERREACH_TAIL}",
+        ),
+        (
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+            _in("acme-fr", "grab"),
+            "RoleBinding 'r': tenant acme's identity (from orange's issuer) may not write RoleBinding objects in any "
+            f"zone (a tenant writes only {WRITABLE}, in its own namespaces); {OVERREACH_TAIL}",
+        ),
+        (
+            "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+            _in(None, "off"),
+            "ValidatingAdmissionPolicyBinding 'r': tenant acme's identity (from orange's issuer) may not write "
+            f"ValidatingAdmissionPolicyBinding objects in any zone (a tenant writes only {WRITABLE}, in its own "
+            f"namespaces); {OVERREACH_TAIL}",
+        ),
+        (
+            "kubernetes:core/v1:ResourceQuotaPatch",
+            _in("acme-fr", "edgefed-tenant"),
+            "ResourceQuotaPatch 'r': tenant acme's identity (from orange's issuer) may not write ResourceQuota objects "
+            f"in any zone (a tenant writes only {WRITABLE}, in its own namespaces); {OVERREACH_TAIL}",
+        ),
+        (
+            DEPLOYMENT,
+            _in(None),
+            "Deployment 'r': tenant acme's identity (from orange's issuer) may write only in its own namespaces "
+            f"(acme-<cc>), not in 'default'; {OVERREACH_TAIL}",
+        ),
+        (
+            DEPLOYMENT,
+            _in("nordwind-fr"),
+            "Deployment 'r': tenant acme's identity (from orange's issuer) may write only in its own namespaces "
+            f"(acme-<cc>), not in 'nordwind-fr'; {OVERREACH_TAIL}",
+        ),
+        (
+            "kubernetes:networking.k8s.io/v1:NetworkPolicyPatch",
+            _in("acme-fr", "edgefed-default-deny"),
+            "NetworkPolicyPatch 'r': 'edgefed-default-deny' in acme-fr is (or imitates) the operator's own object, "
+            f"which tenant acme's identity (from orange's issuer) may not change; {OVERREACH_TAIL}",
+        ),
+        (
+            "kubernetes:core/v1:Service",
+            _in("acme-fr", "svc", **{"app.kubernetes.io/managed-by": "edgefed-operator"}),
+            "Service 'r': 'svc' in acme-fr is (or imitates) the operator's own object, which tenant acme's identity "
+            f"(from orange's issuer) may not change; {OVERREACH_TAIL}",
+        ),
+    ],
+    ids=["namespace", "rbac", "admission-binding", "quota-patch", "default-namespace", "another-tenant",
+         "operator-policy", "imitation"],
+)  # fmt: skip
+def test_what_a_tenant_may_never_write_is_refused_at_preview(resource_type, props, expected):
+    assert run_as(_token(), resource_type, props) == [expected]
+
+
+def test_the_tenant_rights_are_the_role_the_zones_bind():
+    """One list: what the pack lets a tenant's program write is what the operators' Role grants."""
+    from edgefed.core.objects.tenancy import WRITE, role_rules
+    from edgefed.core.rules.tenant_rights import TENANT_WRITES
+
+    written = {(g, r) for rule in role_rules() if rule["verbs"] == WRITE for g in rule["apiGroups"]
+               for r in rule["resources"] if "/" not in r}  # fmt: skip
+    assert written == {(group, resource) for group, resource, _ in TENANT_WRITES}

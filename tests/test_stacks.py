@@ -97,7 +97,17 @@ def test_every_operator_stack_gives_each_contracted_tenant_its_namespaces(stack,
     quotas = rec.of_type("kubernetes:core/v1:ResourceQuota")
     assert len(quotas) == sum(len(g) for g in piece.grants.values())
     policies = rec.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
-    assert len(policies) == 3 * len(piece.config.zones), "a residency, a tenancy and an outbound policy per zone"
+    assert len(policies) == 4 * len(piece.config.zones), "residency, tenancy, outbound and isolation per zone"
+    # Per zone: the operator's flow schema and one per tenant holding a namespace there (API Priority and Fairness).
+    tenants = {(g.contract.home_operator, g.contract.tenant) for grants in piece.grants.values() for g in grants}
+    schemas = {
+        r.inputs["metadata"]["name"] for r in rec.of_type("kubernetes:flowcontrol.apiserver.k8s.io/v1:FlowSchema")
+    }
+    assert schemas == {f"edgefed-tenant-{op}-{t}" for op, t in tenants} | {f"edgefed-operator-{piece.operator.id}"}
+    classes = {r.inputs["metadata"]["name"] for r in rec.of_type("kubernetes:scheduling.k8s.io/v1:PriorityClass")}
+    assert classes == set(piece.terms.offered("priority_classes"))
+    for space in rec.of_type("kubernetes:core/v1:Namespace"):
+        assert space.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert not rec.of_type("kubernetes:apps/v1:Deployment"), "an operator's zone stack runs no tenant app"
 
 

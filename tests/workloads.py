@@ -36,7 +36,10 @@ def compliant_deployment(
     replicas: int = 1,
     container: str = "web",
 ) -> dict[str, Any]:
-    """A Deployment that every rule and the zone's admission policy accept (with the default labels)."""
+    """A Deployment that every rule and the zone's admission policies accept (with the default labels).
+
+    Its pods meet the Pod Security Standards' *restricted* level, which every tenant namespace enforces.
+    """
     found = PARIS if labels is None else labels
     pods = dict(found) if pod_labels is None else pod_labels
     return {
@@ -48,7 +51,16 @@ def compliant_deployment(
             "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
             "template": {
                 "metadata": {"labels": {"app.kubernetes.io/name": name, **pods}},
-                "spec": {"containers": [{"name": container, "image": image}]},
+                "spec": {
+                    "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [
+                        {
+                            "name": container,
+                            "image": image,
+                            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                        }
+                    ],
+                },
             },
         },
     }
@@ -154,7 +166,7 @@ def admission_corpus() -> dict[str, dict[str, Any]]:
         "host-pid": {"hostPID": True},
         "host-ipc": {"hostIPC": True},
         "host-path": {"volumes": [{"name": "node-root", "hostPath": {"path": "/"}}]},
-        "empty-dir": {"volumes": [{"name": "scratch", "emptyDir": {}}]},
+        "empty-dir": {"volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "64Mi"}}]},
     }.items():
         obj = workload(name)
         obj["spec"]["template"]["spec"].update(copy.deepcopy(pod))

@@ -1,4 +1,4 @@
-"""TenantNamespace: what an operator gives one tenant's country stack in one zone, from its contract."""
+"""TenantNamespace: what an operator gives one tenant's country stack in one zone, from its contract and terms."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pulumi_kubernetes as k8s
 from edgefed.components.kubeobject import KubernetesObject, KubernetesObjectArgs
 from edgefed.core.inputs import labels
 from edgefed.core.inputs.contract import Allocation, Contract
+from edgefed.core.inputs.operator_terms import OperatorTerms
 from edgefed.core.objects import manifests, tenancy
 from edgefed.core.objects.admission import TENANT_PARAMS
+from edgefed.core.rules.pack_config import Destinations
 
 TYPE_TOKEN = "edgefed:index:TenantNamespace"
 NETWORKING = "networking.k8s.io/v1"
@@ -24,7 +26,7 @@ class TenantNamespaceArgs:
     """Inputs of :class:`TenantNamespace`."""
 
     contract: Contract
-    """The tenant's contract (its home operator names its group; its rules go to the admission policy)."""
+    """The tenant's contract (its home operator names its group; its rules and grants go to the admission policies)."""
     country: str
     """The tenant stack's country: the namespace is ``<tenant>-<cc>``."""
     allocation: Allocation
@@ -33,25 +35,32 @@ class TenantNamespaceArgs:
     """The zone's residency labels, carried by every object."""
     provider: k8s.Provider
     """The zone's provider, with the operator's credential."""
+    terms: OperatorTerms
+    """The zone's operator's terms: object counts, and what it offers that the contract may grant."""
+    zone_country: str
+    """The zone's country (the outside names a tenant may alias are per country)."""
+    destinations: Destinations
+    """The federation's allowed destinations, from the operator's trusted pack config."""
 
 
 class TenantNamespace(pulumi.ComponentResource):
-    """A tenant's namespace in a zone: quota from the contract, defaults, default deny, rules and rights.
+    """A tenant's namespace in a zone: restricted pod security, quota, defaults, default deny, rules and rights.
 
     The Role gives the tenant's group exactly what its apps need in this namespace and nothing else; the
-    tenant's rules (registries, data classes) are a ConfigMap it cannot change, read by the zone's
-    admission policy.
+    tenant's rules (registries, data classes, its stack's country, what it is granted) are a ConfigMap it
+    cannot change, read by the zone's admission policies.
     """
 
     def __init__(self, name: str, args: TenantNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Register the namespace and its objects under ``name``."""
         super().__init__(TYPE_TOKEN, name, None, opts)
-        contract = args.contract
+        contract, terms = args.contract, args.terms
         self.namespace = tenancy.namespace(contract.tenant, args.country)
         own = {**args.zone_labels, "edgefed.io/tenant": contract.tenant}
+        space_labels = tenancy.namespace_labels(args.zone_labels, contract.tenant)
         ns = KubernetesObject(
             f"{name}-namespace",
-            KubernetesObjectArgs("v1", "Namespace", metadata={"name": self.namespace, "labels": own}),
+            KubernetesObjectArgs("v1", "Namespace", metadata={"name": self.namespace, "labels": space_labels}),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         inside = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[ns])
@@ -67,11 +76,21 @@ class TenantNamespace(pulumi.ComponentResource):
                 opts=inside,
             )
 
-        obj("quota", "v1", "ResourceQuota", tenancy.QUOTA, spec=tenancy.quota_spec(args.allocation))
-        obj("limits", "v1", "LimitRange", tenancy.LIMITS, spec=manifests.container_defaults_spec())
+        ports = terms.node_ports.get(contract.tenant)
+        quota = tenancy.quota_spec(
+            args.allocation,
+            terms.namespace_quota,
+            node_ports=ports.size if ports else 0,
+            load_balancers=terms.load_balancers.get(contract.tenant, 0),
+        )
+        params = tenancy.params_data(
+            contract, args.country, args.allocation, terms, args.zone_country, args.destinations
+        )
+        obj("quota", "v1", "ResourceQuota", tenancy.QUOTA, spec=quota)
+        obj("limits", "v1", "LimitRange", tenancy.LIMITS, spec=tenancy.container_defaults_spec())
         obj("default-deny", NETWORKING, "NetworkPolicy", tenancy.DENY, spec=manifests.default_deny_spec())
         obj("allow-dns", NETWORKING, "NetworkPolicy", tenancy.DNS, spec=manifests.dns_egress_spec())
-        obj("rules", "v1", "ConfigMap", TENANT_PARAMS, data=tenancy.params_data(contract))
+        obj("rules", "v1", "ConfigMap", TENANT_PARAMS, data=params)
         obj("role", RBAC, "Role", tenancy.ROLE, rules=tenancy.role_rules())
         obj(
             "role-binding", RBAC, "RoleBinding", tenancy.ROLE,

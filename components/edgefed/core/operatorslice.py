@@ -15,10 +15,11 @@ from pathlib import Path
 from edgefed.core.inputs.catalog import Catalog, Operator, load_catalog
 from edgefed.core.inputs.contract import Allocation, Contract, load_contracts
 from edgefed.core.inputs.errors import ConfigError
+from edgefed.core.inputs.operator_terms import OperatorTerms, load_operator_terms, terms_of
 from edgefed.core.inputs.stackconfig import NAMESPACE, OperatorConfig, parse_config, secret_keys_of
 from edgefed.core.placement.contracts import over_capacity
 from edgefed.core.rules.pack_config import Destinations, RegistryRules
-from edgefed.core.stackslice import destinations, registry_rules, require_secret
+from edgefed.core.stackslice import destinations, law_classes, registry_rules, require_secret
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class OperatorSlice:
     """The federation's registry rules, from the family's trusted pack config."""
     destinations: Destinations
     """Where personal and restricted data may go from the zones (egress CIDRs), from the same pack config."""
+    terms: OperatorTerms
+    """The operator's terms for its zones' tenants (``<contracts>/operators/<operator>.yaml``)."""
+    law_classes: tuple[str, ...]
+    """Data classes only operators under EU/EEA law may hold, from the same pack config."""
 
     @property
     def rendering(self) -> bool:
@@ -88,8 +93,10 @@ def operator_slice(root: Path, stack: str, raw: Mapping[str, str], secret_keys: 
     config = parse_config(raw, secret_keys, secret_keys_of(catalog), source, OperatorConfig)
     assert isinstance(config, OperatorConfig)
     _check_zones(config, catalog, source)
-    rules = registry_rules(root, stack)
-    contracts = load_contracts(root / config.contracts, catalog, rules.allowed)
+    rules, allowed = registry_rules(root, stack), destinations(root, stack)
+    contracts = load_contracts(root / config.contracts, catalog, rules.allowed, allowed.names)
+    terms = terms_of(load_operator_terms(root / config.contracts, catalog, contracts), config.operator,
+                     Path(config.contracts))  # fmt: skip
     over = over_capacity(catalog, contracts, config.zones)
     if over:
         raise ConfigError(config.contracts, [("allocations", line) for line in over])
@@ -99,4 +106,4 @@ def operator_slice(root: Path, stack: str, raw: Mapping[str, str], secret_keys: 
             zone = catalog.zone(zone_id)
             require_secret(zone.kubeconfig_secret, secret_keys, raw, source, "the operator's kubeconfig")
     found = grants(contracts, config.zones)
-    return OperatorSlice(stack, config, catalog, operator, found, rules, destinations(root, stack))
+    return OperatorSlice(stack, config, catalog, operator, found, rules, allowed, terms, law_classes(root, stack))

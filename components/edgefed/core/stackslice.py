@@ -16,6 +16,7 @@ from pathlib import Path
 from edgefed.core.inputs.appspec import AppSpec
 from edgefed.core.inputs.catalog import Catalog, Zone
 from edgefed.core.inputs.errors import ConfigError
+from edgefed.core.inputs.jurisdiction import pack_eu_law_classes
 from edgefed.core.inputs.stackconfig import NAMESPACE, StackConfig
 from edgefed.core.inputs.stacksets import family_pack_config
 from edgefed.core.placement.federation import load_federation, plan_federation
@@ -65,6 +66,16 @@ def destinations(root: Path, stack: str) -> Destinations:
     source, config = family_pack_config(root, stack)
     try:
         return pack_config.destinations(config)
+    except ValueError as error:
+        field, _, message = str(error).partition(": ")
+        raise ConfigError(source, [(field, message)]) from None
+
+
+def law_classes(root: Path, stack: str) -> tuple[str, ...]:
+    """The data classes the stack family's pack config binds to operators under EU/EEA law."""
+    source, config = family_pack_config(root, stack)
+    try:
+        return pack_eu_law_classes(config)
     except ValueError as error:
         field, _, message = str(error).partition(": ")
         raise ConfigError(source, [(field, message)]) from None

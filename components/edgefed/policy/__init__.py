@@ -17,6 +17,7 @@ from edgefed.policy.disallow_non_eu_zone import POLICY as DISALLOW_NON_EU_ZONE
 from edgefed.policy.disallow_offzone_webhook import POLICY as DISALLOW_OFFZONE_WEBHOOK
 from edgefed.policy.disallow_open_egress import POLICY as DISALLOW_OPEN_EGRESS
 from edgefed.policy.disallow_restricted_exposure_path import POLICY as DISALLOW_RESTRICTED_EXPOSURE_PATH
+from edgefed.policy.disallow_tenant_overreach import POLICY as DISALLOW_TENANT_OVERREACH
 from edgefed.policy.disallow_unchecked_workload import POLICY as DISALLOW_UNCHECKED_WORKLOAD
 from edgefed.policy.disallow_unlisted_registry import POLICY as DISALLOW_UNLISTED_REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as ENFORCE_BUCKET_RESIDENCY
@@ -38,5 +39,6 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     DISALLOW_OPEN_EGRESS,
     DISALLOW_UNCHECKED_WORKLOAD,
     REQUIRE_EU_JURISDICTION,
+    DISALLOW_TENANT_OVERREACH,
 ]
 """Every policy of the pack, all mandatory."""

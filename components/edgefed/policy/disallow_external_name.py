@@ -18,8 +18,8 @@ NAME = EXTERNAL_NAME_RULE
 
 POLICY = resource_policy(
     NAME,
-    "No Service of type ExternalName (a DNS alias to a host outside the zone) unless labelled public or aliasing "
-    "a name the pack config allows in the zone's country.",
+    "No Service of type ExternalName (a DNS alias to a host outside the zone) unless it aliases a name the pack "
+    "config allows in the zone's country, whatever its labels say.",
     destination_check(EXTERNAL_NAME_POLICY, check_external_name),
     tags=["residency", "network"],
     compliance=Compliance(articles=("44",), sovereignty="SOV-7"),
@@ -28,8 +28,8 @@ POLICY = resource_policy(
     config_schema=schema(
         catalogs=CATALOGS_SCHEMA,
         allowedNames=destinations_schema(
-            "Per ISO country code, DNS names that ExternalName Services of personal or restricted data in that "
-            "country's zones may alias (default: none).",
+            "Per ISO country code, DNS names that ExternalName Services in that country's zones may alias "
+            "(default: none).",
             {"type": "string"},
         ),
     ),

@@ -26,9 +26,12 @@ def register(piece: OperatorSlice) -> None:
             zone_id,
             OperatorZoneArgs(
                 zone=zone,
+                operator=piece.operator,
+                terms=piece.terms,
                 grants=piece.grants[zone_id],
                 rules=piece.rules,
                 destinations=piece.destinations,
+                law_classes=piece.law_classes,
                 kubeconfig=None if piece.rendering else settings.require_secret(zone.kubeconfig_secret),
                 render_yaml_to=render_to,
             ),

@@ -38,6 +38,11 @@ COMMANDS = (
     Command("identity", "a tenant's token from its home operator's issuer, and its kubeconfigs; --rotate", "identity"),
     Command("drill", "whole-country failover drill: a country fails, its load moves to neighbours, then back", "drill"),
     Command("watch", "a tenant's watcher: detects outages, deploys the failover, fences, fails back; --log", "watch"),
+    Command(
+        "isolation",
+        "the attack suite: each tenant's own token against every zone guard; exit 1 if one gives",
+        "isolation",
+    ),
     Command("bench", "benchmarks: placement, --federation, --all-stacks, --preview STACK", "bench"),
     Command("policy-schema", "write (or --check) policies/eu-residency/config.schema.json", "policy_schema"),
 )

@@ -155,8 +155,11 @@ def _apiserver_args(binary: str, pki: Path, client_port: int, secure: int, optio
         "--cert-dir", str(pki), "--token-auth-file", str(pki / "tokens.csv"), "--authorization-mode", "RBAC",
         "--service-account-key-file", str(pki / "sa.pub"), "--service-account-signing-key-file", str(pki / "sa.key"),
         "--service-account-issuer", options.service_account_issuer,
-        "--service-cluster-ip-range", "10.96.0.0/16", "--endpoint-reconciler-type", "none",
-        "--enable-priority-and-fairness=false", "--v", "0",
+        "--service-cluster-ip-range", "10.96.0.0/16", "--endpoint-reconciler-type", "none", "--v", "0",
+        # API Priority and Fairness stays on (the default): each tenant's requests queue in a share of their own
+        # (edgefed.core.objects.fairness). Image volumes are on, as in Kubernetes 1.35: the zone's isolation policy
+        # holds their images to the registry allow-list.
+        "--feature-gates=ImageVolume=true",
         # As a real zone (kubeadm sets it): privileged containers are a matter for the zone's admission policy
         # (edgefed.core.rules.host_access), not refused by the API server before it is asked.
         "--allow-privileged=true", *options.apiserver_args,

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from edgefed.core.objects.trust import operator_group
 from edgefed_ops.local.files import create_private_once
 
 
@@ -22,11 +23,6 @@ def operator_token(state: Path, operator: str) -> str:
         # The operator's zones start concurrently: the first to make the token wins, the others read it.
         return create_private_once(path, secrets.token_urlsafe(32)).strip()
     return path.read_text().strip()
-
-
-def operator_group(operator: str) -> str:
-    """The group of an operator's admin: bound to ``cluster-admin`` on the operator's own servers only."""
-    return f"edgefed:operator:{operator}"
 
 
 def operator_token_line(state: Path, operator: str) -> str:

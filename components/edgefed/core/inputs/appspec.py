@@ -117,6 +117,9 @@ class AppSpec(StrictModel):
     egress: tuple[EgressRule, ...] = ()
     """Destinations outside the zone the pods may reach, besides their namespace and the cluster DNS (a
     NetworkPolicy per zone, pinned to the app's classification and residency). Default none."""
+    reachable_from: tuple[IPvAnyNetwork, ...] = ()
+    """Networks outside the zone (a site's robots, a city's sensors) whose clients may reach the app's ports.
+    Default none: only pods of the app's own namespace (its stack's other apps) reach it, other tenants never."""
     failover: FailoverMode = "neighbour"
     """Where a site goes when its country's zones fail: ``none``, a zone in a ``neighbour`` country, or
     ``any-in-residency``. Default neighbour: the closest country that is still short network hops away."""

@@ -22,6 +22,22 @@ from edgefed.core.inputs.errors import ConfigError, validate
 from edgefed.core.inputs.fields import EEACountry, Name, StrictModel
 from edgefed.core.inputs.yamlfile import load_yaml
 
+
+def tenant_namespace(tenant: str, country: str) -> str:
+    """The namespace of a tenant's country stack in every zone it uses: ``<tenant>-<cc>``."""
+    return f"{tenant}-{country.lower()}"
+
+
+def stack_country(namespace: str) -> str | None:
+    """The country of the stack whose namespace this is (``acme-de``: ``DE``), from :func:`tenant_namespace`'s form.
+
+    ``None`` when the name carries no country: such a namespace is no tenant stack's (zones admit no workload
+    there).
+    """
+    head, _, suffix = namespace.rpartition("-")
+    return suffix.upper() if head and len(suffix) == 2 and suffix.isalpha() else None
+
+
 RESERVED_TENANTS = ("zones",)
 """Names a tenant may not take: ``<prefix>zones-<operator>`` names the operators' stacks."""
 
@@ -35,6 +51,32 @@ class Allocation(StrictModel):
     """GiB of memory (requests and limits). No default."""
     gpus: dict[Name, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
     """GPUs by model (``nvidia-l4: 1``); the zone must offer the model. Default none."""
+
+
+DnsName = Annotated[
+    str, Field(max_length=253, pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
+]
+"""A lower-case DNS name (``telemetry.fr.example``)."""
+
+
+class Grants(StrictModel):
+    """What the tenant may use beyond CPU, memory and GPUs, by the names its zones' operators give them.
+
+    Each name must be offered by an operator of a zone the contract allocates
+    (:mod:`edgefed.core.inputs.operator_terms`); in a zone whose operator does not offer it, it is not
+    granted there. Nothing is granted unless listed: the zones refuse the rest.
+    """
+
+    storage_classes: tuple[Name, ...] = ()
+    """Storage classes whose volumes the tenant may claim. Default none: no claim is admitted."""
+    priority_classes: tuple[Name, ...] = ()
+    """Priority classes the tenant's pods may name. Default none: the default priority only."""
+    tolerations: tuple[Name, ...] = ()
+    """Tolerations (of taints the operators offer) the tenant's pods may carry. Default none (a GPU allocation
+    in a zone grants the GPU nodes' toleration there)."""
+    external_names: Mapping[EEACountry, tuple[DnsName, ...]] = Field(default_factory=dict)
+    """Per country, the outside names the tenant's ExternalName Services may alias in that country's zones,
+    within what the federation's pack config allows there. Default none."""
 
 
 class Contract(StrictModel):
@@ -53,6 +95,8 @@ class Contract(StrictModel):
     """Registry hosts the tenant's images may come from, within the federation's allow-list. No default."""
     allocations: Mapping[EEACountry, Mapping[Name, Allocation]]
     """Per country stack, per zone: what it may use there (failover reserves included). No default."""
+    grants: Grants = Field(default_factory=Grants)
+    """Storage classes, priority classes, tolerations and outside names the tenant may use. Default nothing."""
 
     def allocation(self, country: str, zone: str) -> Allocation | None:
         """What the tenant's ``country`` stack may use in ``zone`` (``None``: nothing)."""
@@ -64,7 +108,11 @@ class Contract(StrictModel):
 
 
 def _check_against_catalog(
-    contract: Contract, catalog: Catalog, source: str, registries: tuple[str, ...] | None
+    contract: Contract,
+    catalog: Catalog,
+    source: str,
+    registries: tuple[str, ...] | None,
+    external_names: Mapping[str, tuple[str, ...]] | None,
 ) -> None:
     """Operator, countries, zones, GPU models and registries must exist where the contract says."""
     problems: list[tuple[str, str]] = []
@@ -98,27 +146,45 @@ def _check_against_catalog(
         if registries is not None and registry not in registries:
             problems.append((f"registries[{i}]", f"{registry!r} is not in the federation's allow-list; allowed: "
                              f"{', '.join(registries)}"))  # fmt: skip
+    for country, names in contract.grants.external_names.items():
+        for i, name in enumerate(names):
+            if external_names is not None and name not in external_names.get(country, ()):
+                problems.append((f"grants.external_names.{country}[{i}]", f"{name!r} is not a name the federation "
+                                 f"allows in {country} (pack config disallow-external-name.allowedNames); allowed: "
+                                 f"{', '.join(external_names.get(country, ())) or 'none'}"))  # fmt: skip
     if problems:
         raise ConfigError(source, problems)
 
 
-def load_contract(path: Path, catalog: Catalog, registries: tuple[str, ...] | None = None) -> Contract:
-    """Load and validate one contract against its family's catalog and the federation's registries.
+def load_contract(
+    path: Path,
+    catalog: Catalog,
+    registries: tuple[str, ...] | None = None,
+    external_names: Mapping[str, tuple[str, ...]] | None = None,
+) -> Contract:
+    """Load and validate one contract against its family's catalog and the federation's pack config.
 
-    ``registries`` is the federation's allow-list (the family's pack config); ``None`` leaves the
-    contract's registries to the caller that reads the pack config.
+    ``registries`` is the federation's allow-list and ``external_names`` the outside names it allows per
+    country (the family's pack config); ``None`` leaves them to the caller that reads the pack config.
     """
     contract = validate(Contract, load_yaml(path), str(path))
     if contract.tenant != path.stem:
         raise ConfigError(str(path), [("tenant", f"{contract.tenant!r} must equal the file name {path.stem!r}")])
     if contract.tenant in RESERVED_TENANTS:
         raise ConfigError(str(path), [("tenant", f"{contract.tenant!r} is reserved; choose another name")])
-    _check_against_catalog(contract, catalog, str(path), registries)
+    _check_against_catalog(contract, catalog, str(path), registries, external_names)
     return contract
 
 
-def load_contracts(folder: Path, catalog: Catalog, registries: tuple[str, ...] | None = None) -> dict[str, Contract]:
+def load_contracts(
+    folder: Path,
+    catalog: Catalog,
+    registries: tuple[str, ...] | None = None,
+    external_names: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, Contract]:
     """Every contract of a family's folder, by tenant."""
     if not folder.is_dir():
         raise ConfigError(str(folder), [("", "is not a folder of tenant contracts (<tenant>.yaml)")])
-    return {path.stem: load_contract(path, catalog, registries) for path in sorted(folder.glob("*.yaml"))}
+    return {
+        path.stem: load_contract(path, catalog, registries, external_names) for path in sorted(folder.glob("*.yaml"))
+    }

@@ -94,7 +94,9 @@ def describe(model: type[BaseModel], error: Any) -> tuple[str, str]:
     loc = tuple(error["loc"])
     ctx = error.get("ctx") or {}
     if kind == "edgefed_field":
-        return str(ctx["path"]), str(ctx["message"])
+        # A nested model's validator names its field relative to itself: prefix where the model sits.
+        inner, outer = str(ctx["path"]), join_path(loc)
+        return (f"{outer}.{inner}" if outer and inner else outer or inner), str(ctx["message"])
     path = join_path(loc)
     if kind == "missing":
         return path, "is required but missing"

@@ -63,19 +63,29 @@ def residency_pattern(country: str) -> str:
     return rf"^(?i)(eu|(({codes})\.)*{country.upper()}(\.({codes}))*)$"
 
 
-DOCKER_HUB_IMPLIED = "(c.image.matches('^([^/]+|[^./:]+/.*)$') && !c.image.startsWith('localhost/'))"
-"""CEL over container ``c``: its image names no registry (no '/' before the name, or a first part without
-'.' or ':'), so it comes from Docker Hub."""
+def docker_hub_implied(image: str = "c.image") -> str:
+    """CEL over the image reference ``image``: it names no registry, so it comes from Docker Hub.
+
+    No '/' before the name, or a first part without '.' or ':'.
+    """
+    return f"({image}.matches('^([^/]+|[^./:]+/.*)$') && !{image}.startsWith('localhost/'))"
 
 
-def _registry_check(registries: Sequence[str]) -> str:
-    """CEL over container ``c``: its image's registry host (Docker's rule for the first part) is listed."""
+DOCKER_HUB_IMPLIED = docker_hub_implied()
+"""CEL over container ``c``: its image comes from Docker Hub."""
+
+
+def registry_check(registries: Sequence[str], image: str = "c.image") -> str:
+    """CEL over the image reference ``image``: its registry host (Docker's rule for the first part) is listed."""
     hosts = [r for r in registries if r != "docker.io"]
-    checks = [f"c.image.startsWith({_cel(host + '/')})" for host in hosts]
+    checks = [f"{image}.startsWith({_cel(host + '/')})" for host in hosts]
     if "docker.io" in registries:
-        checks.append(DOCKER_HUB_IMPLIED)
-        checks.append("c.image.startsWith('docker.io/')")
+        checks.append(docker_hub_implied(image))
+        checks.append(f"{image}.startsWith('docker.io/')")
     return "(" + " || ".join(checks or ["false"]) + ")"
+
+
+_registry_check = registry_check
 
 
 VARIABLES = [
@@ -123,9 +133,15 @@ def _classification_variable(classifications: Sequence[str]) -> dict[str, str]:
 
 
 def validations(
-    country: str, zone: str, operator: str, registries: Sequence[str], digest_for: Sequence[str]
+    country: str,
+    zone: str,
+    operator: str,
+    registries: Sequence[str],
+    digest_for: Sequence[str],
+    foreign_law: str | None = None,
+    law_classes: Sequence[str] = ("restricted",),
 ) -> list[dict[str, str]]:
-    """CEL validations for one zone, in the pack's order: labels, values, images, digests."""
+    """CEL validations for one zone, in the pack's order: labels, values, images, digests, then where data lives."""
     keys = _cel(list(labels.WORKLOAD_KEYS))
     required = ", ".join(labels.WORKLOAD_KEYS)
     c_key, z_key, o_key, r_key = (_cel(k) for k in (labels.COUNTRY, labels.ZONE, labels.OPERATOR, labels.RESIDENCY))
@@ -182,8 +198,82 @@ def validations(
             "' data requires images pinned by digest (image@sha256:...)'",
             "reason": "Forbidden",
         },
+        template_class_validation(),
         host_access_validation(),
         *tenant_validations(listed),
+        *stack_residency_validations(country, zone),
+        *jurisdiction_validations(zone, foreign_law, law_classes),
+    ]
+
+
+CLASS_RANK = _cel({value: rank for rank, value in enumerate(labels.CLASSIFICATIONS)})
+"""CEL map: a data classification's rank, least to most sensitive."""
+
+
+def template_class_validation() -> dict[str, str]:
+    """A pod template declares at least its workload's classification: the strictest wins, never the weaker.
+
+    Missing or unknown values are the label validations' findings; this one compares two known values.
+    """
+    key = _cel(labels.CLASSIFICATION)
+
+    def known(i: int) -> str:
+        return f"{key} in variables.places[{i}] && variables.places[{i}][{key}] in {CLASS_RANK}"
+
+    both = f"object.kind != 'Pod' && {known(0)} && {known(1)}"
+    weaker = f"{CLASS_RANK}[variables.places[1][{key}]] < {CLASS_RANK}[variables.places[0][{key}]]"
+    return {
+        "expression": f"!({both}) || !({weaker})",
+        "messageExpression": f"'edgefed residency: the pod template declares ' + variables.places[1][{key}] + ' "
+        f"data, weaker than its workload's ' + variables.places[0][{key}] + '; the template must declare at least "
+        "the workload's class (the strictest one wins)'",
+        "reason": "Forbidden",
+    }
+
+
+def stack_residency_validations(country: str, zone: str) -> list[dict[str, str]]:
+    """Restricted data stays in its stack's country; personal data's residency includes its stack's country.
+
+    The stack's country is the namespace's (its tenant rules' ``country``, set by the operator), never a
+    label of the workload: a restricted workload of the German stack is refused in a French zone whatever
+    it says of itself. The pack judges the same from the namespace's name
+    (:func:`edgefed.core.rules.residency_labels.check_stack_residency`).
+    """
+    r_key = _cel(labels.RESIDENCY)
+    # RE2, case-insensitive: 'eu', or two-letter codes joined by '.' among which the stack's country is.
+    pattern = "'^(?i)(eu|([a-z]{2}[.])*' + params.data['country'] + '([.][a-z]{2})*)$'"
+    includes = f"variables.places.all(l, !({r_key} in l) || l[{r_key}].matches({pattern}))"
+    return [
+        {
+            "expression": f"variables.classification != 'restricted' || params.data['country'] == {_cel(country)}",
+            "messageExpression": "'edgefed residency: restricted data of namespace ' + object.metadata.namespace + "
+            f"' (the ' + params.data['country'] + ' stack's) may not run in zone {zone} ({country}); "
+            "restricted data stays in its stack's country'",
+            "reason": "Forbidden",
+        },
+        {
+            "expression": f"variables.classification != 'personal' || {includes}",
+            "messageExpression": "'edgefed residency: personal data of namespace ' + object.metadata.namespace + "
+            "' (the ' + params.data['country'] + ' stack's) must keep its stack's country in its "
+            f"{labels.RESIDENCY}'",
+            "reason": "Forbidden",
+        },
+    ]
+
+
+def jurisdiction_validations(zone: str, foreign_law: str | None, law_classes: Sequence[str]) -> list[dict[str, str]]:
+    """The pack's ``require-eu-jurisdiction`` in a zone whose operator is not under EU/EEA law (none otherwise)."""
+    if foreign_law is None:
+        return []
+    classes = ", ".join(law_classes)
+    return [
+        {
+            "expression": f"!(variables.classification in {_cel(list(law_classes))})",
+            "messageExpression": "'edgefed residency: ' + variables.classification + "
+            f"' data in zone {zone} of {foreign_law}; rule require-eu-jurisdiction allows {classes} data only on "
+            "operators whose home jurisdiction is in the EU/EEA'",
+            "reason": "Forbidden",
+        }
     ]
 
 
@@ -212,10 +302,15 @@ def host_access_validation() -> dict[str, str]:
     }
 
 
-TENANT_REGISTRY = (
-    "params.data.exists(k, k.startsWith('registry-') && (c.image.startsWith(params.data[k] + '/') || "
-    f"(params.data[k] == 'docker.io' && {DOCKER_HUB_IMPLIED})))"
-)
+def tenant_registry(image: str = "c.image") -> str:
+    """CEL over the image reference ``image``: it comes from one of the tenant's registries (the namespace's rules)."""
+    return (
+        f"params.data.exists(k, k.startsWith('registry-') && ({image}.startsWith(params.data[k] + '/') || "
+        f"(params.data[k] == 'docker.io' && {docker_hub_implied(image)})))"
+    )
+
+
+TENANT_REGISTRY = tenant_registry()
 """CEL over container ``c``: its image comes from one of the tenant's registries (the namespace's rules)."""
 
 
@@ -251,8 +346,14 @@ def admission_policy(
     operator: str,
     registries: Sequence[str],
     digest_for: Sequence[str] = ("restricted",),
+    foreign_law: str | None = None,
+    law_classes: Sequence[str] = ("restricted",),
 ) -> dict[str, Any]:
-    """The ValidatingAdmissionPolicy spec for one zone (``name`` is kept for the binding's reference)."""
+    """The ValidatingAdmissionPolicy spec for one zone (``name`` is kept for the binding's reference).
+
+    ``foreign_law`` says why the zone's operator is not under EU/EEA law (``None`` when it is): the zone
+    then refuses the pack config's ``law_classes`` as the pack's ``require-eu-jurisdiction`` does.
+    """
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise ValueError(f"admission policy {name}: {country!r} is not an ISO country code")
     return {
@@ -270,7 +371,7 @@ def admission_policy(
             ]
         },
         "variables": [*VARIABLES, _classification_variable(labels.CLASSIFICATIONS)],
-        "validations": validations(country, zone, operator, registries, digest_for),
+        "validations": validations(country, zone, operator, registries, digest_for, foreign_law, law_classes),
     }
 
 
@@ -306,17 +407,15 @@ OUTBOUND_RESOURCES = {
 def outbound_policy(country: str, destinations: Destinations) -> dict[str, Any]:
     """The zone's second ValidatingAdmissionPolicy: the pack's outbound rules (ExternalName, webhook URLs) as CEL.
 
-    An ExternalName Service (a Service naming an ``externalName``) is admitted for public data (its own
-    label; missing or unknown is restricted) or when it aliases a name the pack config allows in the
-    zone's ``country`` (lower case, without the root's trailing dot); a webhook configuration only when
-    no webhook's ``clientConfig`` is a URL.
+    An ExternalName Service (a Service naming an ``externalName``) is admitted only when it aliases a name
+    the pack config allows in the zone's ``country`` (lower case, without the root's trailing dot), whatever
+    the Service's own labels say (any pod of the namespace can call the alias); a webhook configuration
+    only when no webhook's ``clientConfig`` is a URL.
     """
     names = _cel(list(destinations.names_in([country.upper()])))
-    key = _cel(labels.CLASSIFICATION)
     service = (
         "object.kind != 'Service' || !(object.spec.type == 'ExternalName' || (has(object.spec.externalName) && "
-        f"object.spec.externalName != '')) || (has(object.metadata.labels) && {key} in object.metadata.labels && "
-        f"object.metadata.labels[{key}] == 'public') || variables.alias in {names} || "
+        f"object.spec.externalName != '')) || variables.alias in {names} || "
         f"(variables.alias.endsWith('.') && variables.alias.substring(0, size(variables.alias) - 1) in {names})"
     )
     webhooks = (
@@ -342,8 +441,8 @@ def outbound_policy(country: str, destinations: Destinations) -> dict[str, Any]:
             {
                 "expression": service,
                 "messageExpression": "'edgefed residency: ExternalName Service ' + object.metadata.name + ' sends what "
-                "its clients send to ' + object.spec.externalName + ', outside the zone; only public data may, or a "
-                f"name the federation allows in {country.upper()}'",
+                "its clients send to ' + object.spec.externalName + ', outside the zone; only a name the federation "
+                f"allows in {country.upper()} may be aliased'",
                 "reason": "Forbidden",
             },
             {

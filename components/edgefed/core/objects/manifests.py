@@ -165,11 +165,16 @@ def service_spec(spec: AppSpec) -> dict[str, Any]:
 
 
 def ingress_policy_spec(spec: AppSpec) -> dict[str, Any]:
-    """The NetworkPolicy opening the app's ports (the zone's default-deny closes everything else)."""
+    """The NetworkPolicy opening the app's ports to its own namespace and the networks its spec declares.
+
+    The zone's default deny closes everything else: other tenants' namespaces and the rest of the world.
+    """
+    sources: list[dict[str, Any]] = [{"podSelector": {}}]
+    sources += [{"ipBlock": {"cidr": str(network)}} for network in spec.reachable_from]
     return {
         "podSelector": {"matchLabels": selector(spec)},
         "policyTypes": ["Ingress"],
-        "ingress": [{"ports": [{"protocol": p.protocol, "port": p.port} for p in spec.ports]}],
+        "ingress": [{"from": sources, "ports": [{"protocol": p.protocol, "port": p.port} for p in spec.ports]}],
     }
 
 
@@ -187,19 +192,6 @@ def egress_policy_spec(spec: AppSpec, pods: Mapping[str, str]) -> dict[str, Any]
             {"to": [{"ipBlock": {"cidr": str(rule.cidr)}}], "ports": [{"protocol": rule.protocol, "port": rule.port}]}
             for rule in spec.egress
         ],
-    }
-
-
-def container_defaults_spec() -> dict[str, Any]:
-    """The tenant namespace's LimitRange: requests and limits of a container that declares none."""
-    return {
-        "limits": [
-            {
-                "type": "Container",
-                "default": {"cpu": "500m", "memory": "512Mi"},
-                "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
-            }
-        ]
     }
 
 

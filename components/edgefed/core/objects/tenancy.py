@@ -1,79 +1,135 @@
-"""What an operator gives each contracted tenant in a zone, as plain objects: built from the contract.
+"""What an operator gives each contracted tenant in a zone, as plain objects: built from the contract and its terms.
 
-Per tenant and country stack with an allocation in the zone: its namespace ``<tenant>-<cc>``, a
-ResourceQuota equal to the allocation, a LimitRange, a default-deny NetworkPolicy with DNS egress, the
-tenant's rules for the zone's admission policy (a ConfigMap the tenant cannot change), and a Role
-bound to the tenant's group with exactly what its apps need there. Per zone, the tenancy guard: a
-ValidatingAdmissionPolicy that refuses tenants a NetworkPolicy that opens egress of personal or
-restricted pods beyond what :mod:`edgefed.core.rules.egress` allows (the pack's rule, as CEL), and any
-change to the operator's own. Pure: no Pulumi import.
+Per tenant and country stack with an allocation in the zone: its namespace ``<tenant>-<cc>`` at the Pod
+Security Standards' *restricted* level, a ResourceQuota (the allocation, the operator's object counts,
+storage, ephemeral storage, node ports and load balancers it grants), a LimitRange (defaults and
+minimums, ephemeral storage included), a default-deny NetworkPolicy with DNS egress, the tenant's rules
+for the zone's admission policies (a ConfigMap the tenant cannot change), and a Role bound to the
+tenant's group with exactly what its apps need there. The zone-wide guards are in
+:mod:`edgefed.core.objects.guard` and :mod:`edgefed.core.objects.isolation`. Pure: no Pulumi import.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
 from edgefed.core.inputs import labels
-from edgefed.core.inputs.contract import Allocation, Contract
-from edgefed.core.inputs.geography import geography
+from edgefed.core.inputs.contract import Allocation, Contract, tenant_namespace
+from edgefed.core.inputs.operator_terms import NamespaceQuota, OperatorTerms
 from edgefed.core.objects.manifests import GPU_RESOURCE, cpu_quantity
 from edgefed.core.objects.trust import GROUP_PREFIX, tenant_group
-from edgefed.core.rules.egress import DNS_NAMESPACE, DNS_PORT, DNS_PROTOCOLS, GUARDED, NAMESPACE_NAME
+from edgefed.core.rules import tenant_rights
 from edgefed.core.rules.pack_config import Destinations
+from edgefed.core.rules.tenant_rights import TENANT_WRITES
 
-OPERATOR_MANAGED = "edgefed-operator"
+OPERATOR_MANAGED = tenant_rights.OPERATOR_MANAGED
 """``app.kubernetes.io/managed-by`` of the operator's objects in tenant namespaces: tenants may not change them."""
-QUOTA, LIMITS, DENY, DNS, ROLE = (
-    "edgefed-tenant",
-    "edgefed-defaults",
-    "edgefed-default-deny",
-    "edgefed-allow-dns",
-    "edgefed-tenant",
-)
+QUOTA, LIMITS, ROLE = "edgefed-tenant", "edgefed-defaults", "edgefed-tenant"
+DENY, DNS = tenant_rights.OPERATOR_OBJECT_NAMES
 WRITE = ["get", "list", "watch", "create", "update", "patch", "delete"]
 READ = ["get", "list", "watch"]
+POD_SECURITY_LEVEL = "restricted"
+"""The Pod Security Standards level of every tenant namespace, enforced by the API server's built-in Pod
+Security admission (labels only the operator can write: tenants have no right on namespaces)."""
+POD_SECURITY_LABELS = {
+    f"pod-security.kubernetes.io/{mode}": POD_SECURITY_LEVEL for mode in ("enforce", "audit", "warn")
+} | {f"pod-security.kubernetes.io/{mode}-version": "latest" for mode in ("enforce", "audit", "warn")}
+OPERATOR_OBJECTS = {"configmaps": 2, "count/networkpolicies.networking.k8s.io": 2}
+"""The operator's own objects in each tenant namespace that its quota counts: the tenant's rules and the
+namespace's CA bundle (``kube-root-ca.crt``, made by the zone), the default deny and the DNS egress."""
+TENANT_GROUPS = f"request.userInfo.groups.exists(g, g.startsWith('{GROUP_PREFIX}'))"
+"""CEL: the request comes from a tenant (any tenant's group, as the zones' authentication maps it)."""
 
 
-def namespace(tenant: str, country: str) -> str:
-    """The namespace of a tenant's country stack in every zone it uses."""
-    return f"{tenant}-{country.lower()}"
+namespace = tenant_namespace
+"""The namespace of a tenant's country stack in every zone it uses (``<tenant>-<cc>``)."""
 
 
-def quota_spec(allocation: Allocation) -> dict[str, Any]:
-    """The tenant namespace's ResourceQuota: its contract's allocation, and no LoadBalancer or NodePort."""
-    cpu, memory = cpu_quantity(allocation.cpu), f"{int(allocation.memory_gib * 1024)}Mi"
+def namespace_labels(zone_labels: Mapping[str, str], tenant: str) -> dict[str, str]:
+    """The tenant namespace's labels: the zone's residency labels, its tenant, and the Pod Security level."""
+    return {**zone_labels, "edgefed.io/tenant": tenant, **POD_SECURITY_LABELS}
+
+
+def _gib(value: float) -> str:
+    return f"{int(value * 1024)}Mi"
+
+
+def quota_spec(
+    allocation: Allocation, share: NamespaceQuota, node_ports: int = 0, load_balancers: int = 0
+) -> dict[str, Any]:
+    """The tenant namespace's ResourceQuota: its contract's allocation and its operator's object counts.
+
+    Node ports and load balancers only as many as the operator's terms grant the tenant (none by default).
+    """
+    cpu, memory = cpu_quantity(allocation.cpu), _gib(allocation.memory_gib)
+    ephemeral = _gib(share.ephemeral_storage_gib)
+    hard = {
+        "requests.cpu": cpu,
+        "limits.cpu": cpu,
+        "requests.memory": memory,
+        "limits.memory": memory,
+        f"requests.{GPU_RESOURCE}": str(sum(allocation.gpus.values())),
+        "requests.ephemeral-storage": ephemeral,
+        "limits.ephemeral-storage": ephemeral,
+        "requests.storage": _gib(share.storage_gib),
+        "persistentvolumeclaims": str(share.persistent_volume_claims),
+        "pods": str(share.pods),
+        "services": str(share.services),
+        "services.loadbalancers": str(load_balancers),
+        "services.nodeports": str(node_ports),
+        "configmaps": str(share.config_maps),
+        "secrets": str(share.secrets),
+        "count/networkpolicies.networking.k8s.io": str(share.network_policies),
+        "count/poddisruptionbudgets.policy": str(share.pod_disruption_budgets),
+    }
+    for key, own in OPERATOR_OBJECTS.items():
+        hard[key] = str(int(hard[key]) + own)
+    return {"hard": hard}
+
+
+def container_defaults_spec() -> dict[str, Any]:
+    """The tenant namespace's LimitRange: defaults for a container that declares nothing, and floors.
+
+    Every resource the quota counts has a default, so a container that declares none is still admitted
+    and counted (ephemeral storage included); the minimums stop a tenant from packing thousands of
+    near-zero pods that the quota's CPU and memory would not notice.
+    """
     return {
-        "hard": {
-            "requests.cpu": cpu,
-            "limits.cpu": cpu,
-            "requests.memory": memory,
-            "limits.memory": memory,
-            "services.loadbalancers": "0",
-            "services.nodeports": "0",
-            f"requests.{GPU_RESOURCE}": str(sum(allocation.gpus.values())),
-        }
+        "limits": [
+            {
+                "type": "Container",
+                "default": {"cpu": "500m", "memory": "512Mi", "ephemeral-storage": "1Gi"},
+                "defaultRequest": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "256Mi"},
+                "min": {"cpu": "10m", "memory": "16Mi", "ephemeral-storage": "16Mi"},
+            },
+            {"type": "PersistentVolumeClaim", "min": {"storage": "1Gi"}},
+        ]
     }
 
 
 def role_rules() -> list[dict[str, Any]]:
     """What a tenant may do in its namespace: exactly what ``FederatedEdgeApp`` (and its provider's waits) need.
 
-    Never the namespace, its quota or LimitRange (read only), RBAC, ConfigMaps (the tenant's own rules),
-    Secrets or pods directly; NetworkPolicies are written through the tenancy guard.
+    Writes are :data:`edgefed.core.rules.tenant_rights.TENANT_WRITES`, the list the pack's
+    ``disallow-tenant-overreach`` judges tenants' programs by; NetworkPolicies, Services, claims and
+    disruption budgets go through the tenancy guard. Never the namespace, its quota or LimitRange (read
+    only), RBAC, ConfigMaps (the tenant's own rules), Secrets or pods directly.
     """
+    writes = [
+        {
+            "apiGroups": [group],
+            "resources": [resource, *(["deployments/scale"] if resource == "deployments" else [])],
+            "verbs": WRITE,
+        }
+        for group, resource, _ in TENANT_WRITES
+    ]
     return [
-        {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"], "verbs": WRITE},
+        *writes,
         {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": READ},
-        {"apiGroups": [""], "resources": ["services"], "verbs": WRITE},
         {"apiGroups": [""], "resources": ["pods", "pods/log", "endpoints", "events"], "verbs": READ},
         {"apiGroups": [""], "resources": ["resourcequotas", "limitranges"], "verbs": READ},
-        # The provider's Deployment await watches the namespace's claims (it reports unbound ones).
-        {"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": READ},
         {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
-        {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": WRITE},
-        {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": WRITE},
-        {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": WRITE},
     ]
 
 
@@ -83,120 +139,48 @@ def role_binding_subjects(contract: Contract) -> list[dict[str, str]]:
     return [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group}]
 
 
-def params_data(contract: Contract) -> dict[str, str]:
-    """The tenant's rules for the zone's admission policy: its registries and data classes.
+GPU_TOLERATION = f"{GPU_RESOURCE}|Exists||NoSchedule"
+"""The GPU nodes' toleration (``FederatedEdgeApp`` adds it to GPU apps), granted where the allocation has GPUs."""
 
-    One key per value (``registry-0``, ``class-0``...), so that the policy checks them with standard
-    CEL only (no string splitting).
+
+def params_data(
+    contract: Contract,
+    country: str,
+    allocation: Allocation,
+    terms: OperatorTerms,
+    zone_country: str,
+    destinations: Destinations,
+) -> dict[str, str]:
+    """The tenant's rules for the zone's admission policies, in one namespace of one zone.
+
+    One key per value (``registry-0``, ``class-0``...), so that the policies check them with standard CEL
+    only (no string splitting): the tenant, its stack's ``country``, its registries and data classes, and
+    what the contract grants that the zone's operator offers (storage classes, priority classes,
+    tolerations as ``key|operator|value|effect``), the outside names it may alias in the zone's country
+    (its contract's, within the federation's), and its node ports and load balancers (the operator's terms).
     """
-    data = {"tenant": contract.tenant}
+    data = {"tenant": contract.tenant, "country": country.upper()}
     data |= {f"registry-{i}": host for i, host in enumerate(contract.registries)}
     data |= {f"class-{i}": value for i, value in enumerate(contract.data_classes)}
+    grants = contract.grants
+    storage = [name for name in grants.storage_classes if name in terms.offered("storage_classes")]
+    priority = [name for name in grants.priority_classes if name in terms.offered("priority_classes")]
+    tolerations = [t.canonical() for t in terms.tolerations if t.name in grants.tolerations]
+    if allocation.gpus:
+        tolerations.append(GPU_TOLERATION)
+    allowed = set(destinations.names_in([zone_country.upper()]))
+    names = [name for name in grants.external_names.get(zone_country.upper(), ()) if name in allowed]
+    data |= {f"storage-class-{i}": name for i, name in enumerate(storage)}
+    data |= {f"priority-class-{i}": name for i, name in enumerate(priority)}
+    data |= {f"toleration-{i}": value for i, value in enumerate(tolerations)}
+    data |= {f"external-name-{i}": name for i, name in enumerate(names)}
+    ports = terms.node_ports.get(contract.tenant)
+    if ports is not None:
+        data |= {"node-ports-first": str(ports.first), "node-ports-last": str(ports.last)}
+    data["load-balancers"] = str(terms.load_balancers.get(contract.tenant, 0))
     return data
 
 
 def operator_labels(base: dict[str, str]) -> dict[str, str]:
     """Labels of an operator object in a tenant namespace."""
     return {**base, labels.MANAGED_BY: OPERATOR_MANAGED}
-
-
-def guard_policy(country: str, destinations: Destinations) -> dict[str, Any]:
-    """The tenancy guard: tenants' NetworkPolicies open only allowed egress, never touch the operator's.
-
-    ``country`` is the zone's; ``destinations`` the pack config's.
-    """
-    managed = f"'{labels.MANAGED_BY}'"
-    ours = (
-        "has({o}.metadata.labels) && {m} in {o}.metadata.labels && {o}.metadata.labels[{m}] == '"
-        + OPERATOR_MANAGED
-        + "'"
-    )
-    return {
-        "failurePolicy": "Fail",
-        "matchConstraints": {
-            "resourceRules": [
-                {
-                    "apiGroups": ["networking.k8s.io"],
-                    "apiVersions": ["*"],
-                    "operations": ["CREATE", "UPDATE", "DELETE"],
-                    "resources": ["networkpolicies"],
-                }
-            ]
-        },
-        "variables": egress_variables(country),
-        "matchConditions": [
-            {"name": "tenant", "expression": f"request.userInfo.groups.exists(g, g.startsWith('{GROUP_PREFIX}'))"}
-        ],
-        "validations": [
-            egress_validation(country, destinations),
-            {
-                "expression": f"(oldObject == null || !({ours.format(o='oldObject', m=managed)})) && "
-                f"(object == null || !({ours.format(o='object', m=managed)}))",
-                "message": "edgefed tenancy: this NetworkPolicy is the operator's (default deny, DNS); tenants may "
-                "not change, delete or imitate it",
-                "reason": "Forbidden",
-            },
-        ],
-    }
-
-
-def egress_variables(country: str) -> list[dict[str, str]]:
-    """CEL variables of :mod:`edgefed.core.rules.egress`: the classification and residency a policy's pods have."""
-    selected = (
-        "has(object.spec.podSelector) && has(object.spec.podSelector.matchLabels) ? "
-        "object.spec.podSelector.matchLabels : {}"
-    )
-    c_key, r_key = json.dumps(labels.CLASSIFICATION), json.dumps(labels.RESIDENCY)
-    eea = json.dumps(sorted(geography().eea))
-    return [
-        {"name": "selected", "expression": selected},
-        {
-            "name": "selectedClass",
-            "expression": f"{c_key} in variables.selected && variables.selected[{c_key}] in "
-            f"{json.dumps(list(labels.CLASSIFICATIONS))} ? variables.selected[{c_key}] : 'restricted'",
-        },
-        {
-            "name": "selectedCountries",
-            "expression": f"variables.selectedClass == 'restricted' ? [{json.dumps(country.upper())}] : "
-            f"{r_key} in variables.selected && variables.selected[{r_key}] != '' ? "
-            f"(variables.selected[{r_key}].lowerAscii() == 'eu' ? {eea} : "
-            f"variables.selected[{r_key}].upperAscii().split('.')) : [{json.dumps(country.upper())}]",
-        },
-    ]
-
-
-def egress_validation(country: str, destinations: Destinations) -> dict[str, str]:
-    """CEL of :func:`edgefed.core.rules.egress.check_egress`, with the CIDRs of every country.
-
-    The pods' residency picks among the countries; ``cidr()`` and ``isCIDR()`` are the API server's IP
-    library (Kubernetes 1.31+).
-    """
-    cidrs = json.dumps({code: list(values) for code, values in sorted(destinations.cidrs.items())})
-    dns_rule = (
-        "has(r.ports) && size(r.ports) > 0 && r.ports.all(q, has(q.port) && q.port == "
-        f"{DNS_PORT} && !has(q.endPort) && (!has(q.protocol) || q.protocol in {json.dumps(list(DNS_PROTOCOLS))}))"
-    )
-    name = json.dumps(NAMESPACE_NAME)
-    named = f"p.namespaceSelector.matchLabels[{name}]"
-    peer = (
-        "has(p.ipBlock) ? (isCIDR(p.ipBlock.cidr) && variables.selectedCountries.exists(c, c in "
-        f"{cidrs} && {cidrs}[c].exists(a, cidr(a).containsCIDR(p.ipBlock.cidr)))) : "
-        "(!has(p.namespaceSelector) || (has(p.namespaceSelector.matchLabels) && "
-        f"{name} in p.namespaceSelector.matchLabels && ({named} == object.metadata.namespace || "
-        f"({named} == {json.dumps(DNS_NAMESPACE)} && ({dns_rule})))))"
-    )
-    rules = f"object.spec.egress.all(r, has(r.to) && size(r.to) > 0 && r.to.all(p, {peer}))"
-    return {
-        "expression": f"request.operation == 'DELETE' || !(variables.selectedClass in {json.dumps(list(GUARDED))}) "
-        f"|| !has(object.spec.egress) || {rules}",
-        "messageExpression": "'edgefed tenancy: this NetworkPolicy opens egress of ' + variables.selectedClass + "
-        "' pods (the classification its podSelector pins, else restricted) beyond their namespace, the cluster DNS "
-        f"({DNS_NAMESPACE}, port {DNS_PORT}) and the CIDRs the federation allows for their residency ' + "
-        "variables.selectedCountries.join('/')",
-        "reason": "Forbidden",
-    }
-
-
-def guard_binding(policy_name: str) -> dict[str, Any]:
-    """The guard applies in every namespace (its match condition selects tenants' requests)."""
-    return {"policyName": policy_name, "validationActions": ["Deny"]}

@@ -33,6 +33,11 @@ def tenant_group(operator: str, tenant: str) -> str:
     return f"{GROUP_PREFIX}{operator}:{tenant}"
 
 
+def operator_group(operator: str) -> str:
+    """The group of an operator's admin credential: ``cluster-admin`` on the operator's own zones only."""
+    return f"edgefed:operator:{operator}"
+
+
 def tenant_user(operator: str, tenant: str) -> str:
     """The user name a zone gives the tenant."""
     return f"{operator}:{tenant}"

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from edgefed.core.inputs import labels
 from edgefed.core.rules.common import Finding, describe_resource, shown
-from edgefed.core.rules.kinds import SERVICE_TYPES, WEBHOOK_TYPES, labels_at
+from edgefed.core.rules.kinds import SERVICE_TYPES, WEBHOOK_TYPES
 from edgefed.core.rules.pack_config import Destinations
 
 EXTERNAL_NAME_RULE = "disallow-external-name"
@@ -28,32 +27,28 @@ def check_external_name(
     zone_country: str | None = None,
     destinations: Destinations | None = None,
 ) -> list[Finding]:
-    """A Service (or patch) of type ExternalName only for public data, or to a name allowed in the zone's country.
+    """A Service (or patch) of type ExternalName only to a name the pack config allows in the zone's country.
 
-    A missing classification is restricted. The country is the zone's (its provider's catalog zone), not
-    a label of the Service: any pod of the namespace can call the alias.
+    Whatever the Service's own labels say: any pod of the namespace, of any classification, can call the
+    alias. The country is the zone's (its provider's catalog zone), never a label.
     """
     if resource_type not in SERVICE_TYPES:
         return []
     spec = props.get("spec") or {}
     if spec.get("type") != "ExternalName" and not spec.get("externalName"):
         return []
-    classification = labels_at(props).get(labels.CLASSIFICATION)
-    if classification == "public":
-        return []
     allowed = (destinations or Destinations()).names_in([zone_country] if zone_country else [])
     if normalized_name(spec.get("externalName")) in allowed:
         return []
-    held = classification if classification in labels.CLASSIFICATIONS else "restricted"
     target = shown(spec.get("externalName") or "?")
     where = zone_country or "no catalog zone"
     return [
         Finding(
             EXTERNAL_NAME_RULE,
             f"{describe_resource(resource_type, name)}: type ExternalName sends what its clients send to {target}, "
-            f"outside the zone, for {held} data; rule {EXTERNAL_NAME_RULE} allows ExternalName Services only for "
-            f"public data, or to a name the pack config allows in the zone's country ({where}: "
-            f"{', '.join(allowed) or 'none'})",
+            f"outside the zone; rule {EXTERNAL_NAME_RULE} allows ExternalName Services only to a name the pack "
+            f"config allows in the zone's country ({where}: {', '.join(allowed) or 'none'}), whatever the Service's "
+            "labels say",
         )
     ]
 

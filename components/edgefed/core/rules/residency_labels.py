@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from edgefed.core.inputs import labels
+from edgefed.core.inputs.contract import stack_country
 from edgefed.core.inputs.geography import geography
 from edgefed.core.rules.common import (
     Finding,
     allowed_list,
+    classification_of,
     describe_resource,
     parse_residency_label,
     shown,
@@ -19,6 +21,9 @@ from edgefed.core.rules.kinds import NAMESPACE_TYPE, is_patch, labels_at, pod_te
 
 if TYPE_CHECKING:  # the catalog's models (pydantic) load only when a rule first needs them
     from edgefed.core.inputs.catalog import Catalog
+
+
+RULE = "enforce-residency-labels"
 
 
 def check_residency_value(value: object) -> str | None:
@@ -45,7 +50,7 @@ def check_residency_labels(
     A ``*Patch`` changes only the labels it names: those must match too, and it may not remove one.
     Country and residency values compare case-insensitively (``IT`` is ``it``); ids compare exactly.
     """
-    rule = "enforce-residency-labels"
+    rule = RULE
     if resource_type != NAMESPACE_TYPE and pod_template_path(resource_type) is None:
         return []
     what = describe_resource(resource_type, name)
@@ -113,4 +118,76 @@ def check_residency_labels(
                         "in the residency",
                     )
                 )
+    return findings
+
+
+def check_template_class(resource_type: str, name: str, props: Mapping[str, Any]) -> list[Finding]:
+    """A workload's pod template declares at least the workload's own classification (the strictest wins).
+
+    Compares two known values only: a missing or unknown one is :func:`check_residency_labels`' finding.
+    """
+    places = workload_labels(resource_type, props)
+    if len(places) < 2:
+        return []
+    rank = {value: i for i, value in enumerate(labels.CLASSIFICATIONS)}
+    own, template = (str(place.get(labels.CLASSIFICATION, "")) for _, place in places)
+    if own not in rank or template not in rank or rank[template] >= rank[own]:
+        return []
+    return [
+        Finding(
+            RULE,
+            f"{describe_resource(resource_type, name)}: {places[1][0]} {labels.CLASSIFICATION}={template!r} is weaker "
+            f"than the workload's {own!r}; rule {RULE} requires the pod template to declare at least the workload's "
+            "class (the strictest one wins)",
+        )
+    ]
+
+
+def check_stack_residency(
+    resource_type: str, name: str, props: Mapping[str, Any], zone_id: str | None, catalog: Catalog
+) -> list[Finding]:
+    """Restricted data stays in its stack's country; personal data keeps its stack's country in its residency.
+
+    The stack is the namespace's (``<tenant>-<cc>``, :func:`edgefed.core.inputs.contract.stack_country`),
+    never a label of the workload; each zone refuses the same from its namespace's rules. A personal or
+    restricted workload in a namespace that is no stack's fails closed.
+    """
+    if pod_template_path(resource_type) is None:
+        return []
+    classification = classification_of(resource_type, props)
+    zone = catalog.zone_by_id.get(zone_id or "")
+    if classification not in ("personal", "restricted") or zone is None:
+        return []
+    what = describe_resource(resource_type, name)
+    space = str((props.get("metadata") or {}).get("namespace") or "")
+    home = stack_country(space) if space else None
+    if home is None:
+        return [
+            Finding(
+                RULE,
+                f"{what}: {classification} data in namespace {shown(space or None)}, which is no tenant stack's "
+                f"(<tenant>-<cc>); rule {RULE} judges where {classification} data may live by its stack's country",
+            )
+        ]
+    if classification == "restricted" and zone.country != home:
+        return [
+            Finding(
+                RULE,
+                f"{what}: restricted data of namespace {space} (the {home} stack's) in zone {zone.id} "
+                f"({zone.country}); rule {RULE} keeps restricted data in its stack's country",
+            )
+        ]
+    findings = []
+    for where, found in workload_labels(resource_type, props):
+        residency = found.get(labels.RESIDENCY)
+        valid = isinstance(residency, str) and not check_residency_value(residency)
+        if classification == "personal" and valid and home not in parse_residency_label(str(residency)):
+            findings.append(
+                Finding(
+                    RULE,
+                    f"{what}: personal data of namespace {space} (the {home} stack's) with {where} "
+                    f"{labels.RESIDENCY}={residency!r}, which leaves out {home}; rule {RULE} requires its stack's "
+                    "country in the residency of personal data",
+                )
+            )
     return findings
