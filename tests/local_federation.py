@@ -51,10 +51,44 @@ def tenant(stack: str) -> str:
     return namespace(stack).rsplit("-", 1)[0]
 
 
-def running_federation(tmp_path_factory: pytest.TempPathFactory, stacks: Sequence[str]) -> Iterator[dict[str, Any]]:
+PREVIOUS_RELEASE = "9cc9966c812b216d6f8c83bdb2d2186eaba1d7c5"
+"""The last commit before the zones' Pod Security level, isolation policy, object quotas and flow schemas: a
+federation can start from its operator stacks, to test the upgrade of deployed zones."""
+
+
+def previous_release(tmp: Path) -> Path:
+    """The previous release, checked out from git history beside this one, sharing its virtualenvs and toolchain.
+
+    Its own ``components`` come first on ``PYTHONPATH`` when it runs (:func:`run_previous`), so its program,
+    pack and commands are its own code.
+    """
+    folder = tmp / "previous"
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", PREVIOUS_RELEASE], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    for link in (".venv", ".tools", "policies/eu-residency/.venv"):
+        (folder / link).symlink_to(ROOT / link)
+    return folder
+
+
+def run_previous(checkout: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`edgefed ARGS` of the previous release, in its checkout, on the same federation and state."""
+    from edgefed_ops.local.toolchain import engine_env
+
+    env = {**env, "PYTHONPATH": str(checkout / "components"), "PULUMI_HOME": engine_env(ROOT)["PULUMI_HOME"]}
+    return subprocess.run(
+        [*EDGEFED, *args], cwd=checkout, env=env, capture_output=True, text=True, timeout=900
+    )  # fmt: skip
+
+
+def running_federation(
+    tmp_path_factory: pytest.TempPathFactory, stacks: Sequence[str], previous: Sequence[str] = ()
+) -> Iterator[dict[str, Any]]:
     """A federation of its own with ``stacks`` deployed (`edgefed federation up`, `edgefed deploy`); down after.
 
-    ``stacks`` may be empty: the module's tests then deploy what they need themselves.
+    ``stacks`` may be empty: the module's tests then deploy what they need themselves. ``previous`` stacks
+    are deployed first by the previous release (:data:`PREVIOUS_RELEASE`), as a federation deployed before
+    this one would have them.
     """
     for tool in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "versitygw", "pulumi"):
         toolchain_or_skip(tool)
@@ -73,6 +107,9 @@ def running_federation(tmp_path_factory: pytest.TempPathFactory, stacks: Sequenc
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         deployed = ""
+        if previous:
+            before = run_previous(previous_release(tmp), env, "deploy", "--work", str(tmp / "work"), *previous)
+            assert before.returncode == 0, before.stdout + before.stderr
         if stacks:  # (`edgefed deploy` with no stack named deploys them all)
             deploy = run("deploy", "--work", str(tmp / "work"), *stacks)
             assert deploy.returncode == 0, deploy.stdout + deploy.stderr

@@ -26,19 +26,37 @@ NAMESPACE = "acme-fr"
 """acme's FR namespace, which Orange's Paris zone holds under acme's contract (stacks/tenants/federation)."""
 
 
-@pytest.fixture(scope="module")
-def zone_cluster(tmp_path_factory):
+def start_zone(name: str, tmp_path_factory):
     tools = {tool: toolchain_or_skip(tool) for tool in ("etcd", "kube-apiserver", "kube-controller-manager")}
     from edgefed_ops.local import controlplane
 
     binaries = controlplane.Binaries(tools["etcd"], tools["kube-apiserver"], tools["kube-controller-manager"])
-    plane = controlplane.start("orange-fr-paris", tmp_path_factory.mktemp("zone"), binaries)
+    return controlplane.start(name, tmp_path_factory.mktemp("zone"), binaries)
+
+
+@pytest.fixture(scope="module")
+def zone_cluster(tmp_path_factory):
+    plane = start_zone("orange-fr-paris", tmp_path_factory)
     yield plane
     plane.stop()
 
 
 @pytest.fixture(scope="module")
 def deployed_zone(zone_cluster, tmp_path_factory):
+    return deploy_zone(zone_cluster, "orange-fr-paris", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def foreign_law_zone(tmp_path_factory):
+    """Vodafone's Turin zone (its group is under GB law), deployed like Paris: where restricted data may not run."""
+    plane = start_zone("vodafone-it-turin", tmp_path_factory)
+    try:
+        yield deploy_zone(plane, "vodafone-it-turin", tmp_path_factory)
+    finally:
+        plane.stop()
+
+
+def deploy_zone(zone_cluster, zone_id: str, tmp_path_factory):
     """The operator's zone deployed with `pulumi up` and the pack, which checks that the provider's
     kubeconfig connects to the zone's catalog API endpoint: here the loopback server, in a copy of the catalog."""
     from edgefed_ops.stack.workspace import StackWorkspace
@@ -46,7 +64,7 @@ def deployed_zone(zone_cluster, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("zone-stack")
     catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "federation.yaml").read_text())
     for zone in catalog["zones"]:
-        if zone["id"] == "orange-fr-paris":
+        if zone["id"] == zone_id:
             zone["api_endpoint"] = zone_cluster.url
     (tmp / "catalog.yaml").write_text(yaml.safe_dump(catalog, sort_keys=False))
     config = json.loads((ROOT / "policies" / "eu-residency" / "config.json").read_text())
@@ -56,11 +74,11 @@ def deployed_zone(zone_cluster, tmp_path_factory):
     # A loopback server with a self-signed certificate, as in the local federation (config-local.json).
     config["disallow-kubeconfig-detour"]["allowUnverifiedTls"] = True
     (tmp / "pack.json").write_text(json.dumps(config))
-    workspace = StackWorkspace(ops_settings(tmp), "paris", project=ROOT / "tests" / "zone_program")
+    workspace = StackWorkspace(ops_settings(tmp), zone_id.rsplit("-", 1)[1], project=ROOT / "tests" / "zone_program")
     workspace.prepare(
         {
             "zoneprobe:catalog": str(tmp / "catalog.yaml"),
-            "zoneprobe:zone": "orange-fr-paris",
+            "zoneprobe:zone": zone_id,
             "zoneprobe:contracts": str(ROOT / "stacks" / "tenants" / "federation"),
             "zoneprobe:pack": str(tmp / "pack.json"),
         },
@@ -194,7 +212,11 @@ def test_restricted_with_digest_is_admitted(deployed_zone):
 
 
 def pack_verdicts(
-    corpus: dict[str, dict[str, object]], tmp_path, name: str, policies: set[str] | None = None
+    corpus: dict[str, dict[str, object]],
+    tmp_path,
+    name: str,
+    policies: set[str] | None = None,
+    zone: str = "orange-fr-paris",
 ) -> dict[str, bool]:
     """Whether the pack (real engine, the production config) admits each manifest of ``corpus``, by its name.
 
@@ -208,7 +230,7 @@ def pack_verdicts(
         {
             "corpus:manifests": str(tmp_path / "corpus.json"),
             "corpus:render": str(tmp_path / "render"),
-            "corpus:zone": "orange-fr-paris",
+            "corpus:zone": zone,
         }
     )
     outcome = operations.preview(workspace, config=ROOT / "policies" / "eu-residency" / "config.json")
@@ -316,4 +338,27 @@ def test_the_pack_and_the_zone_agree_on_every_external_name_and_webhook(deployed
     SUMMARY.append(
         f"outbound parity: {len(corpus)} Services and webhook configurations through the pack and the zone's "
         f"outbound policy, identical verdicts ({both} admitted)"
+    )
+
+
+def test_the_pack_and_a_zone_under_foreign_law_agree_on_where_each_class_may_run(foreign_law_zone, tmp_path):
+    """Differential for require-eu-jurisdiction and the stack-country rule: Vodafone's Turin zone (GB law) and the
+    pack (real engine) give each workload of acme's IT and FR stacks the same verdict."""
+    from edgefed_ops.local.zone_client import open_zone
+
+    from .workloads import jurisdiction_corpus
+
+    corpus = jurisdiction_corpus()
+    pack = pack_verdicts(corpus, tmp_path, "jurisdiction", zone="vodafone-it-turin")
+    with open_zone(foreign_law_zone.kubeconfig) as client:
+        refusals = {name: client.dry_run_create(manifest) for name, manifest in corpus.items()}
+    admitted = {name: refusal is None for name, refusal in refusals.items()}
+    differ = {name: (pack[name], refusals[name]) for name in corpus if pack[name] != admitted[name]}
+    assert not differ, differ
+    assert admitted == {name: not name.startswith("refused-") for name in corpus}, refusals
+    assert "edgefed residency: restricted data in zone vodafone-it-turin of Vodafone, under GB jurisdiction outside " \
+        "the EU/EEA; rule require-eu-jurisdiction" in str(refusals["refused-restricted-it-stack"])  # fmt: skip
+    SUMMARY.append(
+        f"jurisdiction parity: {len(corpus)} workloads through the pack and Vodafone's Turin zone (GB law), identical "
+        f"verdicts ({sum(admitted.values())} admitted)"
     )

@@ -140,9 +140,13 @@ def test_an_operator_zone_gives_each_contracted_tenant_its_namespace_quota_rules
         r.inputs["metadata"]["name"]
         for r in rec.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
     }
-    assert policies == {"edgefed-residency", "edgefed-tenancy", "edgefed-outbound", "edgefed-isolation"}, (
-        "one policy of each per zone, for every tenant"
-    )
+    assert policies == {
+        "edgefed-residency",
+        "edgefed-tenancy",
+        "edgefed-grants",
+        "edgefed-outbound",
+        "edgefed-isolation",
+    }, "one policy of each per zone, for every tenant"
     levels = {r.inputs["metadata"]["name"] for r in rec.of_type(f"kubernetes:{FLOW}:PriorityLevelConfiguration")}
     assert levels == {"edgefed-operator-orange", "edgefed-tenant-orange-acme"}, "a share of the API server each"
     schema = rec.named("orange-fr-lyon-tenant-orange-acme-flows").inputs["spec"]

@@ -29,7 +29,7 @@ import yaml
 
 from edgefed_ops.stack import operations
 
-from .conftest import ROOT
+from .conftest import ROOT, SUMMARY
 from .local_federation import (
     MAIN_STACKS,
     OPERATOR_STACKS,
@@ -283,6 +283,53 @@ def test_a_tenant_is_forbidden_everything_but_what_its_apps_need(deployed):
     assert not [r for r, _ in granted if "rolebinding" in r or r.startswith("namespaces")], granted
 
 
+ATTACK_MESSAGES = {
+    ("acme", "escalate"): 'violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false',
+    ("acme", "nfs"): "edgefed isolation: volume edgefed-probe-volume is of a kind a shared zone does not admit",
+    ("acme", "priority"): "edgefed isolation: priority class system-node-critical is not granted to tenant acme in "
+    "this zone (granted: edge-critical)",
+    ("acme", "external-ips"): "edgefed tenancy: a Service may not claim an address (externalIPs, CVE-2020-8554",
+    ("acme", "node-port-range"): "edgefed tenancy: tenant acme may open node ports only in its own range, each "
+    "nodePort set explicitly (its range in this zone: 30100-30104)",
+    ("acme", "pdb-zero"): "edgefed tenancy: this PodDisruptionBudget can forbid every eviction",
+    ("acme", "restricted-abroad"): "edgefed residency: restricted data of namespace acme-de (stack of DE) may not run "
+    "in zone local-orange-fr-paris (FR); restricted data stays in the country of its stack",
+    ("acme", "foreign-law"): "edgefed residency: restricted data in zone local-vodafone-fr-lyon of Vodafone, under GB "
+    "jurisdiction outside the EU/EEA; rule require-eu-jurisdiction allows restricted data only on operators whose "
+    "home jurisdiction is in the EU/EEA",
+    ("nordwind", "external-name-contract"): "edgefed tenancy: ExternalName Service "
+    "edgefed-probe-external-name-contract aliases telemetry.fr.edgefed.example, which tenant nordwind's contract does "
+    "not list",
+    ("nordwind", "personal-home"): "edgefed residency: personal data of namespace nordwind-de (stack of DE) must keep "
+    "the country of its stack in its edgefed.io/residency",
+}
+"""What a reviewer reads for some attacks, word for word (the suite itself checks every attack's rule)."""
+
+
+def test_every_zone_refuses_what_a_tenant_may_never_do_with_its_own_token(deployed):
+    """The attack suite (`edgefed isolation`): each tenant with its own token, as kubectl would, against the real
+    zones: pod security, network, fair share and residency attacks, each refused by the rule it names, each
+    with a compliant twin the zone admits; each tenant's requests in its own API priority share."""
+    suite = deployed["run"]("isolation", "--json", "--work", str(deployed["tmp"] / "work"), timeout=600)
+    found = json.loads(suite.stdout)
+    failed = [a for a in found["attacks"] if not a["held"]]
+    assert suite.returncode == 0 and not failed, json.dumps(failed, indent=1)[-6000:] + suite.stderr[-2000:]
+    attacks = found["attacks"]
+    assert len(attacks) >= 40, len(attacks)
+    classes = {a["class"] for a in attacks}
+    assert classes == {"pod security", "network", "fair share", "residency"}
+    assert {a["tenant"] for a in attacks} == {"acme", "nordwind"}
+    by_name = {(a["tenant"], a["attack"]): a for a in attacks}
+    for key, words in ATTACK_MESSAGES.items():
+        assert words in by_name[key]["refusal"], (key, by_name[key]["refusal"])
+    assert [s["own"] for s in found["shares"]] == [True, True], found["shares"]
+    SUMMARY.append(found["summary"])
+    # Nothing the suite made for real is left: only what the stacks deployed.
+    for zone in local_zones(deployed):
+        with client(deployed, zone.id) as api:
+            assert not [d for d in api.deployments() if d.name.startswith("edgefed-probe-")], zone.id
+
+
 def test_one_operators_admin_credential_is_refused_by_every_other_operators_zones(deployed):
     orange = operator_kubeconfig(deployed, "local-orange-fr-paris")
     assert kubectl(orange, "get", "namespaces", "acme-fr").returncode == 0, "cluster-admin on its own zone"
@@ -457,10 +504,12 @@ def test_drift_is_reported_by_refresh_and_restored_by_up(deployed):
 
 
 def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(deployed):
-    """Zone admission checks workloads, not Services: an externalIP the tenant adds with kubectl is drift
-    toward a violation that only the audit (refresh, then the pack's rules over the state) shows."""
+    """The zone refuses the tenant an externalIP (its tenancy guard), but the operator's own admin credential is not
+    judged by it: an externalIP added by hand there is drift toward a violation that only the audit (refresh,
+    then the pack's rules over the state) shows."""
     zone, app = "local-orange-fr-paris", "vision-restricted"
     acme = tenant_kubeconfig(deployed, "acme", zone)
+    orange = operator_kubeconfig(deployed, zone)
     work = ["--work", str(deployed["tmp"] / "work")]
     clean = deployed["run"]("audit", "local-acme-fr", "--json", *work)
     assert clean.returncode == 0, clean.stdout[-2000:] + clean.stderr[-2000:]
@@ -477,6 +526,11 @@ def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(
         assert {("deployments", "create"), ("services", "patch"), ("resourcequotas", "get")} <= can, access
         assert not {("resourcequotas", v) for v in ("create", "update", "patch", "delete")} & can, access
         assert not [r for r, _ in can if r in ("secrets", "configmaps", "rolebindings", "namespaces")], access
+        # And what it may never do, each asked of the zone (kubectl auth can-i as acme): all refused.
+        refused = {(a["verb"], a["resource"]) for a in access["refused"] if not a["allowed"]}
+        assert len(refused) == len(access["refused"]) >= 20, access["refused"]
+        assert {("patch", "namespaces"), ("create", "validatingwebhookconfigurations.admissionregistration.k8s.io"),
+                ("list", "deployments.apps")} <= refused  # fmt: skip
     # Field by field against what the zones serve: every workload where its zone's API server has it.
     for workload in stack["workloads"]:
         live = deployment(deployed, workload["zone"], workload["namespace"], workload["name"])
@@ -497,7 +551,11 @@ def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(
     for flow in stack["flows"]:
         assert [d["kind"] for d in flow["destinations"]] == ["namespace", "dns"], flow
         assert flow["contained"] and flow["statement"].startswith("no path outside"), flow
-    exposed = kubectl(acme, "-n", "acme-fr", "patch", "service", app, "-p", '{"spec":{"externalIPs":["203.0.113.9"]}}')
+    claim = '{"spec":{"externalIPs":["203.0.113.9"]}}'
+    refused = kubectl(acme, "-n", "acme-fr", "patch", "service", app, "-p", claim)
+    forbidden(refused, "acme claims an address")
+    assert "edgefed tenancy: a Service may not claim an address (externalIPs, CVE-2020-8554" in refused.stderr
+    exposed = kubectl(orange, "-n", "acme-fr", "patch", "service", f"{app}", "-p", claim)
     assert exposed.returncode == 0, exposed.stderr
     try:
         audit = deployed["run"]("audit", "local-acme-fr", "--json", *work)
@@ -525,7 +583,7 @@ def test_audit_finds_an_exposure_made_with_kubectl_and_reports_what_is_deployed(
         ), blocked.stdout + blocked.stderr
     finally:
         removed = kubectl(
-            acme, "-n", "acme-fr", "patch", "service", app, "--type=json",
+            orange, "-n", "acme-fr", "patch", "service", app, "--type=json",
             "-p", '[{"op":"remove","path":"/spec/externalIPs"}]',
         )  # fmt: skip
         assert removed.returncode == 0, removed.stderr

@@ -1,15 +1,19 @@
 """Faults during `pulumi up` on a local federation of their own: a killed `up`, a zone that dies mid-rollout.
 
 They run beside tests/test_local_federation.py (another pytest-xdist worker, another federation), which
-starts with the zone stacks of Vodafone, Telefónica and Deutsche Telekom deployed (the zones nordwind's
-plans and failovers use) and no tenant's. In order: `pulumi up` of local-nordwind-it killed with SIGKILL is recovered as a user would,
-without lost or duplicated objects; then a zone stopped during the first `up` of local-nordwind-de fails
-only its own resources and a rerun converges, while local-nordwind-it's objects stay untouched.
+starts with the zone stacks of Vodafone, Telefónica and Deutsche Telekom deployed by the *previous release*
+(tests/local_federation.PREVIOUS_RELEASE: before the zones' Pod Security level, isolation policy, object
+quotas and flow schemas) and no tenant's. In order: `pulumi up` of local-nordwind-it killed with SIGKILL
+is recovered as a user would, without lost or duplicated objects; then a zone stopped during the first
+`up` of local-nordwind-de fails only its own resources and a rerun converges, while local-nordwind-it's
+objects stay untouched; last, the operators upgrade their zone stacks to this release, turning the new
+guards on under the running apps, and nothing is lost: every app stays ready, no pod is replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import time
@@ -24,7 +28,10 @@ from .local_federation import (
     converged,
     deployments_in,
     descendants,
+    kubectl,
+    namespace,
     object_store,
+    operator_kubeconfig,
     outputs,
     running_federation,
     s3_client,
@@ -36,10 +43,12 @@ from .local_federation import (
 pytestmark = pytest.mark.engine
 
 
+OPERATORS = ["local-zones-vodafone", "local-zones-telefonica", "local-zones-deutsche-telekom"]
+
+
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    operators = ["local-zones-vodafone", "local-zones-telefonica", "local-zones-deutsche-telekom"]
-    yield from running_federation(tmp_path_factory, operators)
+    yield from running_federation(tmp_path_factory, [], previous=OPERATORS)
 
 
 def test_pulumi_up_killed_mid_run_recovers_without_lost_or_duplicated_objects(deployed):
@@ -152,3 +161,48 @@ def test_zone_down_during_up_fails_only_that_zone_and_a_rerun_converges(deployed
     converged = run("deploy", "--work", work, "local-nordwind-de")
     assert converged.returncode == 0 and " unchanged)" in converged.stdout, converged.stdout + converged.stderr
     assert " created" not in converged.stdout and " updated" not in converged.stdout
+
+
+def _pods(deployed, zone: str) -> dict[tuple[str, str], str]:
+    """(namespace, name) -> uid of every pod of the tenants' namespaces in a zone, read as its operator."""
+    found = kubectl(operator_kubeconfig(deployed, zone), "get", "pods", "-A", "-o", "json")
+    assert found.returncode == 0, found.stderr
+    items = json.loads(found.stdout)["items"]
+    return {(p["metadata"]["namespace"], p["metadata"]["name"]): p["metadata"]["uid"] for p in items
+            if p["metadata"]["namespace"].startswith("nordwind-")}  # fmt: skip
+
+
+def test_turning_the_new_guards_on_under_running_apps_loses_nothing(deployed):
+    """The operators upgrade their zone stacks from the previous release: restricted Pod Security, the isolation
+    policy, object and storage quotas, flow schemas and the widened tenancy guard arrive under nordwind's running
+    apps. Every app stays ready with the same Deployment and the same pods, and a redeploy of the tenant changes
+    nothing."""
+    run, work = deployed["run"], str(deployed["tmp"] / "work")
+    zones = ["local-vodafone-it-turin", "local-vodafone-fr-lyon", "local-telefonica-de-munich"]
+    turin = operator_kubeconfig(deployed, zones[0])
+    assert kubectl(turin, "get", "validatingadmissionpolicy", "edgefed-isolation").returncode != 0, (
+        "the previous release's zones had no isolation policy"
+    )
+    labels_before = json.loads(kubectl(turin, "get", "namespace", "nordwind-it", "-o", "json").stdout)["metadata"]
+    assert "pod-security.kubernetes.io/enforce" not in labels_before["labels"]
+    workloads = {zone: deployments_in(deployed, zone) for zone in zones}
+    pods = {zone: _pods(deployed, zone) for zone in zones}
+    assert all(pods.values()), pods
+    upgrade = run("deploy", "--work", work, *OPERATORS)
+    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    assert kubectl(turin, "get", "validatingadmissionpolicy", "edgefed-isolation").returncode == 0
+    space = json.loads(kubectl(turin, "get", "namespace", "nordwind-it", "-o", "json").stdout)["metadata"]
+    assert space["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    quota = json.loads(
+        kubectl(turin, "-n", "nordwind-it", "get", "resourcequota", "edgefed-tenant", "-o", "json").stdout
+    )
+    assert {"pods", "limits.ephemeral-storage", "count/poddisruptionbudgets.policy"} <= set(quota["spec"]["hard"])
+    assert {zone: deployments_in(deployed, zone) for zone in zones} == workloads, "no Deployment recreated"
+    assert {zone: _pods(deployed, zone) for zone in zones} == pods, "no pod replaced or lost"
+    for stack in ("local-nordwind-it", "local-nordwind-de"):
+        for app, app_plan in outputs(deployed, stack)["plan"].items():
+            for zone, where in app_plan["zones"].items():
+                assert converged(deployed, zone, namespace(stack), app, where["replicas"]), (stack, app, zone)
+    again = run("deploy", "--work", work, "local-nordwind-it")
+    assert again.returncode == 0 and " unchanged)" in again.stdout, again.stdout + again.stderr
+    assert " created" not in again.stdout and " updated" not in again.stdout and " deleted" not in again.stdout

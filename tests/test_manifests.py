@@ -67,6 +67,7 @@ def zone_objects() -> dict[str, object]:
         "role": tenancy.role_rules(),
         "roleSubjects": tenancy.role_binding_subjects(contract),
         "tenancyGuard": guard.guard_policy("FR", destinations),
+        "grants": guard.grants_policy(),
         "isolation": isolation.isolation_policy(("registry.edgefed.eu",)),
         "storageClasses": [offers.storage_class_fields(offer) for offer in terms.storage_classes],
         "priorityClasses": [offers.priority_class_fields(offer) for offer in terms.priority_classes],

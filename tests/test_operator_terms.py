@@ -143,5 +143,7 @@ def test_an_operator_without_terms_is_told_which_file_to_write(tmp_path):
     folder = tmp_path / "local"
     shutil.copytree(FAMILY, folder)
     (folder / "operators" / "tim.yaml").unlink()
-    with pytest.raises(ConfigError, match=r"(?s)operators/tim\.yaml: 1 problem.*is missing: operator tim states its terms"):
+    with pytest.raises(
+        ConfigError, match=r"(?s)operators/tim\.yaml: 1 problem.*is missing: operator tim states its terms"
+    ):
         terms_of(_load(folder), "tim", folder)

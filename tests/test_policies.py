@@ -461,14 +461,14 @@ def test_where_data_lives_by_its_stack_complies(props):
         ),
         (
             _classified("restricted", namespace="acme-de"),
-            "Deployment 'd': restricted data of namespace acme-de (the DE stack's) in zone orange-fr-paris (FR); rule "
-            "enforce-residency-labels keeps restricted data in its stack's country",
+            "Deployment 'd': restricted data of namespace acme-de (stack of DE) in zone orange-fr-paris (FR); rule "
+            "enforce-residency-labels keeps restricted data in the country of its stack",
         ),
         (
             _classified("personal", namespace="acme-de", residency="fr"),
-            "Deployment 'd': personal data of namespace acme-de (the DE stack's) with metadata.labels "
-            "edgefed.io/residency='fr', which leaves out DE; rule enforce-residency-labels requires its stack's country "
-            "in the residency of personal data",
+            "Deployment 'd': personal data of namespace acme-de (stack of DE) with metadata.labels "
+            "edgefed.io/residency='fr', which leaves out DE; rule enforce-residency-labels requires the country of its "
+            "stack in the residency of personal data",
         ),
         (
             _classified("personal", namespace="default"),

@@ -97,7 +97,7 @@ def test_every_operator_stack_gives_each_contracted_tenant_its_namespaces(stack,
     quotas = rec.of_type("kubernetes:core/v1:ResourceQuota")
     assert len(quotas) == sum(len(g) for g in piece.grants.values())
     policies = rec.of_type("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")
-    assert len(policies) == 4 * len(piece.config.zones), "residency, tenancy, outbound and isolation per zone"
+    assert len(policies) == 5 * len(piece.config.zones), "residency, tenancy, grants, outbound and isolation per zone"
     # Per zone: the operator's flow schema and one per tenant holding a namespace there (API Priority and Fairness).
     tenants = {(g.contract.home_operator, g.contract.tenant) for grants in piece.grants.values() for g in grants}
     schemas = {

@@ -199,6 +199,30 @@ def admission_corpus() -> dict[str, dict[str, Any]]:
             obj = workload(f"{namespace}-{verdict}", image)
             obj["metadata"]["namespace"] = namespace
             corpus[f"{namespace}-{verdict}"] = obj
+    # Where data lives by its stack (the namespace <tenant>-<cc>, never a label) and its strictest class.
+    for name, space, changes, template in (
+        ("restricted-of-the-de-stack", "acme-de", {"data_classification": "restricted"}, None),
+        ("internal-of-the-de-stack", "acme-de", {}, None),
+        (
+            "personal-of-the-de-stack-without-de",
+            "acme-de",
+            {"data_classification": "personal", "residency": "fr"},
+            None,
+        ),
+        (
+            "personal-of-the-de-stack-with-de",
+            "acme-de",
+            {"data_classification": "personal", "residency": "de.fr"},
+            None,
+        ),
+        ("template-weaker-than-workload", "edgefed-fr", {"data_classification": "restricted"}, "internal"),
+        ("template-stricter-than-workload", "edgefed-fr", {}, "restricted"),
+    ):
+        obj = workload(name, f"{REGISTRY}/aero/vision:3@{PINNED}", **changes)
+        obj["metadata"]["namespace"] = space
+        if template is not None:
+            obj["spec"]["template"]["metadata"]["labels"]["edgefed.io/data-classification"] = template
+        corpus[name] = obj
     for kind in (
         "StatefulSet",
         "DaemonSet",
@@ -347,3 +371,24 @@ def outbound_corpus() -> dict[str, dict[str, Any]]:
         "hook-by-url": hooks("hook-by-url", "Validating", {"url": "https://hooks.us-east-1.example.com/validate"}),
         "mutating-hook-by-ip": hooks("mutating-hook-by-ip", "Mutating", {"url": "https://203.0.113.7:8443/mutate"}),
     }
+
+
+TURIN = {**PARIS, "edgefed.io/country": "it", "edgefed.io/operator": "vodafone", "edgefed.io/zone": "vodafone-it-turin"}
+
+
+def jurisdiction_corpus() -> dict[str, dict[str, Any]]:
+    """Workloads of acme's IT and FR stacks in Vodafone's Turin zone (its group is under GB law), by verdict."""
+    corpus = {}
+    for name, space, classification, residency in (
+        ("internal-it-stack", "acme-it", "internal", "eu"),
+        ("personal-it-stack", "acme-it", "personal", "it"),
+        ("personal-fr-stack-standby", "acme-fr", "personal", "fr.it"),
+        ("refused-restricted-it-stack", "acme-it", "restricted", "it"),
+        ("refused-restricted-fr-stack", "acme-fr", "restricted", "fr.it"),
+        ("refused-personal-fr-stack-without-fr", "acme-fr", "personal", "it"),
+    ):
+        labels = {**TURIN, "edgefed.io/data-classification": classification, "edgefed.io/residency": residency}
+        obj = compliant_deployment(name, f"{REGISTRY}/aero/vision:3@{PINNED}", labels=labels)
+        obj["metadata"]["namespace"] = space
+        corpus[name] = obj
+    return corpus

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 TYPE_TOKEN = "edgefed:index:OperatorZone"
 RESIDENCY_POLICY = "edgefed-residency"
 TENANCY_POLICY = "edgefed-tenancy"
+GRANTS_POLICY = "edgefed-grants"
 OUTBOUND_POLICY = "edgefed-outbound"
 ISOLATION_POLICY = "edgefed-isolation"
 
@@ -101,6 +102,7 @@ class OperatorZone(pulumi.ComponentResource):
         policies = (
             (RESIDENCY_POLICY, residency, admission_binding(RESIDENCY_POLICY)),
             (TENANCY_POLICY, guard.guard_policy(zone.country, args.destinations), guard.guard_binding(TENANCY_POLICY)),
+            (GRANTS_POLICY, guard.grants_policy(), guard.grants_binding(GRANTS_POLICY)),
             (OUTBOUND_POLICY, outbound_policy(zone.country, args.destinations), outbound_binding(OUTBOUND_POLICY)),
             (ISOLATION_POLICY, isolation.isolation_policy(args.rules.allowed), admission_binding(ISOLATION_POLICY)),
         )

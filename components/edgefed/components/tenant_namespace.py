@@ -67,13 +67,20 @@ class TenantNamespace(pulumi.ComponentResource):
         meta = {"namespace": self.namespace, "labels": tenancy.operator_labels(own)}
 
         def obj(
-            suffix: str, api: str, kind: str, object_name: str, spec: dict[str, Any] | None = None, **fields: object
+            suffix: str,
+            api: str,
+            kind: str,
+            object_name: str,
+            spec: dict[str, Any] | None = None,
+            after: list[pulumi.Resource] | None = None,
+            **fields: object,
         ) -> KubernetesObject:
             metadata = {"name": object_name, **meta}
+            opts = pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=after)) if after else inside
             return KubernetesObject(
                 f"{name}-{suffix}",
                 KubernetesObjectArgs(api, kind, metadata=metadata, spec=spec, fields=fields or None),
-                opts=inside,
+                opts=opts,
             )
 
         ports = terms.node_ports.get(contract.tenant)
@@ -86,8 +93,10 @@ class TenantNamespace(pulumi.ComponentResource):
         params = tenancy.params_data(
             contract, args.country, args.allocation, terms, args.zone_country, args.destinations
         )
-        obj("quota", "v1", "ResourceQuota", tenancy.QUOTA, spec=quota)
-        obj("limits", "v1", "LimitRange", tenancy.LIMITS, spec=tenancy.container_defaults_spec())
+        defaults = obj("limits", "v1", "LimitRange", tenancy.LIMITS, spec=tenancy.container_defaults_spec())
+        # After the defaults: a quota on ephemeral storage refuses any new pod that declares none, unless the
+        # LimitRange already gives it one (a zone upgraded under running apps keeps creating their pods).
+        obj("quota", "v1", "ResourceQuota", tenancy.QUOTA, spec=quota, after=[defaults])
         obj("default-deny", NETWORKING, "NetworkPolicy", tenancy.DENY, spec=manifests.default_deny_spec())
         obj("allow-dns", NETWORKING, "NetworkPolicy", tenancy.DNS, spec=manifests.dns_egress_spec())
         obj("rules", "v1", "ConfigMap", TENANT_PARAMS, data=params)

@@ -40,6 +40,8 @@ def node_capacity(zone: Zone) -> tuple[dict[str, str], dict[str, str]]:
         "cpu": f"{int(zone.capacity.cpu * 1000)}m",
         "memory": f"{int(zone.capacity.memory_gib * 1024)}Mi",
         "pods": "250",
+        # Every tenant pod requests ephemeral storage (its namespace's defaults): the node offers it.
+        "ephemeral-storage": "200Gi",
     }
     labels = {"kubernetes.io/hostname": f"{zone.id}-node", "type": "kwok", "topology.kubernetes.io/zone": zone.id}
     gpus = sum(zone.capacity.gpus.values())
@@ -171,7 +173,7 @@ class LocalZone:
             raise OpsError(f"zone {self.zone.id}: waiting for its controllers failed: {error}") from error
 
     def _ensure_node(self, kubeconfig: Path) -> None:
-        """The simulated node (capacity as allocatable too), made unless it exists."""
+        """The simulated node (capacity as allocatable too), made unless it exists, its capacity kept up to date."""
         labels, capacity = node_capacity(self.zone)
         kwok = {"kwok.x-k8s.io/node": "fake"}
         node = {
@@ -182,6 +184,8 @@ class LocalZone:
         try:
             with open_zone(kubeconfig) as client:
                 client.ensure(node)
+                # A node made by an earlier edgefed keeps its capacity in etcd: bring it to today's.
+                client.set_node_capacity(f"{self.zone.id}-node", capacity)
         except UNREACHABLE as error:
             raise OpsError(f"zone {self.zone.id}: creating its node failed: {error}") from error
 

@@ -110,6 +110,11 @@ class ZoneClient:
             if error.status.code != 409:
                 raise
 
+    def set_node_capacity(self, name: str, capacity: dict[str, str]) -> None:
+        """Set a (simulated) node's capacity and allocatable, through its status subresource."""
+        status = {"status": {"capacity": capacity, "allocatable": capacity}}
+        self.api().patch(Node.Status, name, status)
+
     def quota_accounted(self, namespace: str, name: str) -> bool:
         """True when the zone's quota controller has taken a ResourceQuota into account.
 

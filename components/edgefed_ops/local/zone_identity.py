@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from lightkube import ApiError
 from lightkube.models.authentication_v1 import TokenRequestSpec, TokenReviewSpec
-from lightkube.models.authorization_v1 import SelfSubjectRulesReviewSpec
+from lightkube.models.authorization_v1 import (
+    ResourceAttributes,
+    SelfSubjectAccessReviewSpec,
+    SelfSubjectRulesReviewSpec,
+)
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.authentication_v1 import SelfSubjectReview, TokenReview
-from lightkube.resources.authorization_v1 import SelfSubjectRulesReview
+from lightkube.resources.authorization_v1 import SelfSubjectAccessReview, SelfSubjectRulesReview
 from lightkube.resources.core_v1 import ServiceAccountToken
 
 from edgefed_ops.local.zone_client import ZoneClient
@@ -62,6 +66,13 @@ class ZoneIdentity:
             for rule in status.resourceRules
         ]
         return found, bool(status.incomplete)
+
+    def can(self, verb: str, group: str, resource: str, namespace: str | None) -> bool:
+        """Whether the credential may ``verb`` ``resource`` (``kubectl auth can-i``: a SelfSubjectAccessReview)."""
+        attributes = ResourceAttributes(verb=verb, group=group, resource=resource, namespace=namespace)
+        review = SelfSubjectAccessReview(spec=SelfSubjectAccessReviewSpec(resourceAttributes=attributes))
+        status = self._client.api().create(review).status
+        return bool(status and status.allowed)
 
     def accepts_token(self, token: str, audience: str) -> bool:
         """True when this API server authenticates ``token`` for ``audience`` now (a TokenReview).

@@ -57,10 +57,13 @@ def pod_security(s: Situation) -> list[Attack]:
             name, "pod security", t, tries, expect, Probe("pods", _renamed(changed, name)), Probe("pods", twin)
         )
 
-    def write(name: str, tries: str, expect: str, change: Any, twin_change: Any = None) -> Attack:
+    def write(name: str, tries: str, expect: str, change: Any, twin_change: Any = None, also: str = "") -> Attack:
         attack = pod_changed(workload(t, name), change)
         twin = pod_changed(workload(t, f"{name}-twin"), twin_change) if twin_change else workload(t, f"{name}-twin")
-        return Attack(name, "pod security", t, tries, expect, Probe("create", attack), Probe("create", twin))
+        alternatives = (also,) if also else ()
+        return Attack(
+            name, "pod security", t, tries, expect, Probe("create", attack), Probe("create", twin), alternatives
+        )
 
     cls = t.classification
     host = f"{RESIDENCY}{cls} data may not use the node's network, processes or disks"
@@ -87,13 +90,13 @@ def pod_security(s: Situation) -> list[Attack]:
         pods("apparmor", "a container without its AppArmor profile (Unconfined)", f"{PSS}forbidden AppArmor profile",
              lambda c: c["securityContext"].update(appArmorProfile={"type": "Unconfined"})),
         write("privileged", "a privileged container", host,
-              lambda p: p["containers"][0]["securityContext"].update(privileged=True)),
+              lambda p: p["containers"][0]["securityContext"].update(privileged=True, allowPrivilegeEscalation=True)),
         write("host-network", "a pod on the node's network namespace", host, lambda p: p.update(hostNetwork=True)),
         write("host-pid", "a pod that sees the node's processes", host, lambda p: p.update(hostPID=True)),
         write("host-port", "a container that takes a port of the node", host,
               lambda p: p["containers"][0].update(ports=[{"containerPort": 8443, "hostPort": 8443}])),
-        write("host-path", "a volume of the node's filesystem (hostPath /)", host,
-              _volume({"hostPath": {"path": "/"}}), _volume({"emptyDir": {"sizeLimit": "64Mi"}})),
+        write("host-path", "a volume of the node's filesystem (hostPath /)", VOLUME,
+              _volume({"hostPath": {"path": "/"}}), _volume({"emptyDir": {"sizeLimit": "64Mi"}}), also=host),
         write("nfs", "an NFS volume (a network server the pod mounts itself)", VOLUME,
               _volume({"nfs": {"server": "203.0.113.5", "path": "/export"}}), _volume({"configMap": {"name": "x"}})),
         write("iscsi", "an iSCSI volume", VOLUME,
@@ -201,8 +204,8 @@ def network(s: Situation, federation_names: Sequence[str], contract: Contract) -
         svc("load-balancer", "a load balancer where its operator grants none",
             f"{TENANCY}tenant {t.tenant} may open 0 load balancer(s) in this zone", {"type": "LoadBalancer"}),
         Attack("external-name", "network", t, "an ExternalName alias to a host outside the zone, labelled public",
-               f"{RESIDENCY}ExternalName Service edgefed-probe-external-name sends what its clients send to "
-               f"api.partner.example, outside the zone; only a name the federation allows in {country} may be aliased",
+               f"{TENANCY}ExternalName Service edgefed-probe-external-name aliases api.partner.example, which tenant "
+               f"{t.tenant}'s contract does not list",
                Probe("create", _labelled(service(t, "external-name", alias), {labels.CLASSIFICATION: "public"})),
                Probe("create", service(t, "external-name-twin", {**alias, "externalName": allowed[0]}) if allowed
                      else service(t, "external-name-twin"))),
@@ -354,7 +357,7 @@ def residency(s: Situation, contract: Contract, other_registries: Sequence[str])
         weaker = order[order.index(strict) - 1]
         found.append(write(
             "template-weaker", f"a {strict} workload whose pods say {weaker}",
-            f"{RESIDENCY}the pod template declares {weaker} data, weaker than its workload's {strict}",
+            f"{RESIDENCY}the pod template declares {weaker} data, weaker than its workload ({strict})",
             labels_changed(workload(t, "template-weaker", classification=strict), {}, {labels.CLASSIFICATION: weaker}),
             workload(t, "template-weaker-twin", classification=strict)))  # fmt: skip
     if "restricted" in allowed:

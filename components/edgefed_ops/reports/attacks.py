@@ -78,7 +78,13 @@ class Attack:
     """Words the zone's refusal must contain: they name the rule that refused it."""
     attack: Probe
     twin: Probe
-    notes: tuple[str, ...] = field(default=())
+    also: tuple[str, ...] = field(default=())
+    """Words of other rules that refuse the same attack: when several of the zone's policies refuse a write, its
+    API server answers with one of them, in no fixed order."""
+
+    def named_in(self, refusal: str) -> bool:
+        """Whether ``refusal`` is in the words of a rule this attack expects."""
+        return any(words in refusal for words in (self.expect, *self.also))
 
 
 def workload(

@@ -111,6 +111,18 @@ class AccessRule(_Model):
     verbs: list[str]
 
 
+class RefusedAction(_Model):
+    """One thing a tenant must never do in a zone, and whether the zone's API server lets it."""
+
+    verb: str
+    resource: str
+    """``resource`` or ``resource.group``."""
+    namespace: str
+    """The namespace asked about (empty: cluster-wide)."""
+    allowed: bool
+    """What the zone answered (a SelfSubjectAccessReview with the tenant's own credential): must be false."""
+
+
 class ZoneAccess(_Model):
     """``kubectl auth can-i --list`` in the tenant's namespace of one zone.
 
@@ -124,6 +136,9 @@ class ZoneAccess(_Model):
     rules: list[AccessRule]
     incomplete: bool
     """The server could not list every rule (its authorizer said so): read the list as a floor."""
+    refused: list[RefusedAction] = []
+    """What the tenant must never do there (its namespace, quota, rules, RBAC, admission, cluster objects,
+    its neighbours' namespaces), each as the zone answered it."""
 
 
 class TakeoverAction(_Model):
@@ -415,4 +430,12 @@ def access_markdown(access: Sequence[ZoneAccess]) -> list[str]:
             lines.append(f"| {zone.zone} | {zone.namespace} | {zone.user} | {resources} | {', '.join(rule.verbs)} |")
         if zone.incomplete:
             lines.append(f"| {zone.zone} | {zone.namespace} | {zone.user} | (the list is incomplete) | |")
+    lines += ["", "May not (`kubectl auth can-i` as the tenant, answered by each zone):", "",
+              "| zone | verb | resource | namespace | answer |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for zone in access:
+        for action in zone.refused:
+            answer = "ALLOWED" if action.allowed else "refused"
+            lines.append(
+                f"| {zone.zone} | {action.verb} | {action.resource} | {action.namespace or '(cluster)'} | {answer} |"
+            )
     return lines

@@ -73,6 +73,10 @@ class LocalStacks:
         contract = str(self.committed_config(stack).get("edgefed:contract", ""))
         return load_contract(self.settings.root / contract, self.federation.catalog)
 
+    def local_tenants(self) -> list[str]:
+        """The tenants of the local family (stacks/stacksets.yaml)."""
+        return sorted(family_of(load_stacksets(self.settings.root / "stacks" / "stacksets.yaml"), LOCAL_PREFIX).tenants)
+
     def contract_of(self, tenant: str) -> Contract:
         """A tenant's contract in the local family (its ``contracts`` folder, stacks/stacksets.yaml)."""
         family = family_of(load_stacksets(self.settings.root / "stacks" / "stacksets.yaml"), LOCAL_PREFIX)

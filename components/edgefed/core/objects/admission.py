@@ -225,8 +225,8 @@ def template_class_validation() -> dict[str, str]:
     return {
         "expression": f"!({both}) || !({weaker})",
         "messageExpression": f"'edgefed residency: the pod template declares ' + variables.places[1][{key}] + ' "
-        f"data, weaker than its workload's ' + variables.places[0][{key}] + '; the template must declare at least "
-        "the workload's class (the strictest one wins)'",
+        f"data, weaker than its workload (' + variables.places[0][{key}] + '); the template must declare at least "
+        "the class of its workload (the strictest one wins)'",
         "reason": "Forbidden",
     }
 
@@ -247,14 +247,14 @@ def stack_residency_validations(country: str, zone: str) -> list[dict[str, str]]
         {
             "expression": f"variables.classification != 'restricted' || params.data['country'] == {_cel(country)}",
             "messageExpression": "'edgefed residency: restricted data of namespace ' + object.metadata.namespace + "
-            f"' (the ' + params.data['country'] + ' stack's) may not run in zone {zone} ({country}); "
-            "restricted data stays in its stack's country'",
+            f"' (stack of ' + params.data['country'] + ') may not run in zone {zone} ({country}); "
+            "restricted data stays in the country of its stack'",
             "reason": "Forbidden",
         },
         {
             "expression": f"variables.classification != 'personal' || {includes}",
             "messageExpression": "'edgefed residency: personal data of namespace ' + object.metadata.namespace + "
-            "' (the ' + params.data['country'] + ' stack's) must keep its stack's country in its "
+            "' (stack of ' + params.data['country'] + ') must keep the country of its stack in its "
             f"{labels.RESIDENCY}'",
             "reason": "Forbidden",
         },

@@ -1,7 +1,8 @@
-"""The tenancy guard: what a tenant's own requests may write in a zone, as one ValidatingAdmissionPolicy.
+"""The tenancy guard: what a tenant's own requests may write in a zone, as two ValidatingAdmissionPolicies.
 
-Judged for tenants' requests only (their groups), with the tenant namespace's rules as parameters
-(:func:`edgefed.core.objects.tenancy.params_data`):
+Judged for tenants' requests only (their groups); what depends on the tenant's grants (node ports, load
+balancers, aliases, storage classes) in a second policy, :func:`grants_policy`, with the tenant
+namespace's rules as parameters (:func:`edgefed.core.objects.tenancy.params_data`):
 
 - NetworkPolicies open egress of personal or restricted pods only as :mod:`edgefed.core.rules.egress`
   allows (the pack's rule, as CEL), admit ingress only from the namespace itself and the networks an
@@ -23,7 +24,7 @@ from typing import Any
 
 from edgefed.core.inputs import labels
 from edgefed.core.inputs.geography import geography
-from edgefed.core.objects.tenancy import OPERATOR_MANAGED, TENANT_GROUPS
+from edgefed.core.objects.tenancy import OPERATOR_MANAGED, TENANT_GROUPS, TENANT_LABEL
 from edgefed.core.rules.egress import DNS_NAMESPACE, DNS_PORT, DNS_PROTOCOLS, GUARDED, NAMESPACE_NAME
 from edgefed.core.rules.pack_config import Destinations
 
@@ -63,10 +64,14 @@ def _of_kind(kind: str, check: str) -> str:
 
 
 def guard_policy(country: str, destinations: Destinations) -> dict[str, Any]:
-    """The guard for one zone: ``country`` is the zone's, ``destinations`` the pack config's."""
+    """The guard for one zone: ``country`` is the zone's, ``destinations`` the pack config's.
+
+    It needs no parameters, so the zone's own controllers are never held up by it (a namespace being deleted
+    loses its tenant rules before its other objects): what depends on the tenant's grants is
+    :func:`grants_policy`'s.
+    """
     return {
         "failurePolicy": "Fail",
-        "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
         "matchConstraints": {
             "resourceRules": [
                 {
@@ -84,22 +89,52 @@ def guard_policy(country: str, destinations: Destinations) -> dict[str, Any]:
             operator_objects_validation(),
             egress_validation(country, destinations),
             ingress_validation(),
-            *service_validations(),
-            *claim_validations(),
+            no_address_validation(),
+            claim_source_validation(),
             disruption_validation(),
         ],
     }
 
 
 def guard_binding(policy_name: str) -> dict[str, Any]:
-    """The guard applies in every namespace (its match condition selects tenants' requests).
+    """The guard applies in every namespace (its match condition selects tenants' requests)."""
+    return {"policyName": policy_name, "validationActions": ["Deny"]}
 
-    Each namespace's tenant rules are its parameters; where there are none a tenant may write nothing guarded.
+
+GRANTED_RESOURCES = (("services", ["CREATE", "UPDATE"]), ("persistentvolumeclaims", ["CREATE"]))
+"""What a tenant writes within its grants: Services (node ports, load balancers, aliases) whenever written, claims
+when created (their storage class cannot change after; their later updates come from the zone's controllers)."""
+
+
+def grants_policy() -> dict[str, Any]:
+    """What a tenant may open within its grants: node ports in its range, load balancers, aliases, storage classes.
+
+    The tenant namespace's rules are its parameters (:func:`edgefed.core.objects.tenancy.params_data`).
+    """
+    return {
+        "failurePolicy": "Fail",
+        "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
+        "matchConstraints": {
+            "resourceRules": [
+                {"apiGroups": [""], "apiVersions": ["*"], "operations": operations, "resources": [resource]}
+                for resource, operations in GRANTED_RESOURCES
+            ]
+        },
+        "matchConditions": [{"name": "tenant", "expression": TENANT_GROUPS}],
+        "validations": [*grant_validations(), claim_class_validation()],
+    }
+
+
+def grants_binding(policy_name: str) -> dict[str, Any]:
+    """Every tenant namespace (labelled with its tenant by the operator), each with its rules as parameters.
+
+    Tenants write nowhere else (RBAC); a tenant namespace without its rules admits nothing granted.
     """
     return {
         "policyName": policy_name,
         "validationActions": ["Deny"],
         "paramRef": {"name": "edgefed-tenant", "parameterNotFoundAction": "Deny"},
+        "matchResources": {"namespaceSelector": {"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]}},
     }
 
 
@@ -201,10 +236,19 @@ IN_RANGE = (
 )
 
 
-def service_validations() -> list[dict[str, str]]:
-    """A tenant's Service claims no address and opens the node or a load balancer only as granted."""
+def no_address_validation() -> dict[str, str]:
+    """A tenant's Service claims no address: no ``externalIPs`` (CVE-2020-8554), no ``loadBalancerIP``."""
     no_address = "(!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0) && " \
         "(!has(object.spec.loadBalancerIP) || object.spec.loadBalancerIP == '')"  # fmt: skip
+    return _deny(
+        _of_kind("Service", no_address),
+        "a Service may not claim an address (externalIPs, CVE-2020-8554: it would capture every pod's traffic to "
+        "those addresses; loadBalancerIP): the zone's operator assigns addresses",
+    )
+
+
+def grant_validations() -> list[dict[str, str]]:
+    """A tenant's Service opens the node or a load balancer, or aliases a name, only as granted."""
     node_ports = f"object.spec.type != 'NodePort' || ({NODE_PORTS_GRANTED} && {IN_RANGE})"
     load_balancer = (
         "object.spec.type != 'LoadBalancer' || (int(params.data['load-balancers']) > 0 && "
@@ -222,11 +266,6 @@ def service_validations() -> list[dict[str, str]]:
     )
     return [
         _deny(
-            _of_kind("Service", no_address),
-            "a Service may not claim an address (externalIPs, CVE-2020-8554: it would capture every pod's traffic to "
-            "those addresses; loadBalancerIP): the zone's operator assigns addresses",
-        ),
-        _deny(
             _of_kind("Service", node_ports),
             f"'{PREFIX}tenant ' + params.data['tenant'] + ' may open node ports only in its own range, each "
             "nodePort set explicitly (its range in this zone: ' + " + ranges + " + ')'",
@@ -235,7 +274,7 @@ def service_validations() -> list[dict[str, str]]:
         _deny(
             _of_kind("Service", load_balancer),
             f"'{PREFIX}tenant ' + params.data['tenant'] + ' may open ' + params.data['load-balancers'] + "
-            "' load balancer(s) in this zone (its operator's terms), with node ports only in its own range (' + "
+            "' load balancer(s) in this zone (the terms of its operator), with node ports only in its own range (' + "
             + ranges
             + " + ')'",
             dynamic=True,
@@ -250,31 +289,33 @@ def service_validations() -> list[dict[str, str]]:
     ]
 
 
-def claim_validations() -> list[dict[str, str]]:
-    """A claim names a granted storage class, binds no volume by name and reads no other namespace's data."""
+def claim_class_validation() -> dict[str, str]:
+    """A claim names a storage class the tenant's contract grants in the zone."""
     granted = (
         "has(object.spec.storageClassName) && "
         f"{_param_values('storage-class-')}.exists(s, s == object.spec.storageClassName)"
     )
+    return _deny(
+        _of_kind("PersistentVolumeClaim", granted),
+        f"'{PREFIX}a claim must name a storage class that tenant ' + params.data['tenant'] + \"'s contract grants "
+        'in this zone (granted: " + ' + _listed("storage-class-") + " + ')'",
+        dynamic=True,
+    )
+
+
+def claim_source_validation() -> dict[str, str]:
+    """A claim binds no volume by name and reads no other namespace's data."""
     no_volume = (
         "!has(object.spec.volumeName) || object.spec.volumeName == '' || (oldObject != null && "
         "has(oldObject.spec.volumeName) && oldObject.spec.volumeName == object.spec.volumeName)"
     )
     same_namespace = "!has(object.spec.dataSourceRef) || !has(object.spec.dataSourceRef.namespace) || " \
         "object.spec.dataSourceRef.namespace == object.metadata.namespace"  # fmt: skip
-    return [
-        _deny(
-            _of_kind("PersistentVolumeClaim", granted),
-            f"'{PREFIX}a claim must name a storage class that tenant ' + params.data['tenant'] + \"'s contract grants "
-            'in this zone (granted: " + ' + _listed("storage-class-") + " + ')'",
-            dynamic=True,
-        ),
-        _deny(
-            _of_kind("PersistentVolumeClaim", f"{no_volume} && {same_namespace}"),
-            "a claim may not bind a volume by name (volumeName: it could be another tenant's released volume) nor "
-            "copy data from another namespace (dataSourceRef.namespace)",
-        ),
-    ]
+    return _deny(
+        _of_kind("PersistentVolumeClaim", f"({no_volume}) && ({same_namespace})"),
+        "a claim may not bind a volume by name (volumeName: it could be another tenant's released volume) nor "
+        "copy data from another namespace (dataSourceRef.namespace)",
+    )
 
 
 def disruption_validation() -> dict[str, str]:

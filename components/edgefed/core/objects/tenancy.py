@@ -46,9 +46,13 @@ namespace = tenant_namespace
 """The namespace of a tenant's country stack in every zone it uses (``<tenant>-<cc>``)."""
 
 
+TENANT_LABEL = "edgefed.io/tenant"
+"""The label of a tenant namespace naming its tenant (the operator's: tenants cannot change namespaces)."""
+
+
 def namespace_labels(zone_labels: Mapping[str, str], tenant: str) -> dict[str, str]:
     """The tenant namespace's labels: the zone's residency labels, its tenant, and the Pod Security level."""
-    return {**zone_labels, "edgefed.io/tenant": tenant, **POD_SECURITY_LABELS}
+    return {**zone_labels, TENANT_LABEL: tenant, **POD_SECURITY_LABELS}
 
 
 def _gib(value: float) -> str:

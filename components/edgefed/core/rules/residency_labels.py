@@ -173,8 +173,8 @@ def check_stack_residency(
         return [
             Finding(
                 RULE,
-                f"{what}: restricted data of namespace {space} (the {home} stack's) in zone {zone.id} "
-                f"({zone.country}); rule {RULE} keeps restricted data in its stack's country",
+                f"{what}: restricted data of namespace {space} (stack of {home}) in zone {zone.id} "
+                f"({zone.country}); rule {RULE} keeps restricted data in the country of its stack",
             )
         ]
     findings = []
@@ -185,9 +185,9 @@ def check_stack_residency(
             findings.append(
                 Finding(
                     RULE,
-                    f"{what}: personal data of namespace {space} (the {home} stack's) with {where} "
-                    f"{labels.RESIDENCY}={residency!r}, which leaves out {home}; rule {RULE} requires its stack's "
-                    "country in the residency of personal data",
+                    f"{what}: personal data of namespace {space} (stack of {home}) with {where} "
+                    f"{labels.RESIDENCY}={residency!r}, which leaves out {home}; rule {RULE} requires the country of "
+                    "its stack in the residency of personal data",
                 )
             )
     return findings
