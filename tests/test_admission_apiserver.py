@@ -260,8 +260,13 @@ def test_the_pack_and_the_zone_give_the_same_verdict_on_every_workload(deployed_
         refusals = {name: client.dry_run_create(manifest) for name, manifest in corpus.items()}
     admitted = {name: refusal is None for name, refusal in refusals.items()}
     for name, refusal in refusals.items():
-        if refusal is not None:
-            assert "ValidatingAdmissionPolicy 'edgefed-residency'" in refusal, (name, refusal)  # not something else
+        if refusal is not None:  # the residency policy, never something else; a hostPath volume is also refused by
+            # the zone's isolation policy and, in a Pod, by Pod Security, and a namespace without tenant rules by
+            # both policies' bindings: the API server answers with one of them
+            also = ("ValidatingAdmissionPolicy 'edgefed-isolation'", 'violates PodSecurity "restricted:latest"')
+            node_path = "hostPath" in json.dumps(corpus[name]) and any(words in refusal for words in also)
+            no_rules = "no params found for policy binding with `Deny` parameterNotFoundAction" in refusal
+            assert "ValidatingAdmissionPolicy 'edgefed-residency'" in refusal or node_path or no_rules, (name, refusal)
     differ = {name for name in corpus if pack[name] != admitted[name]}
     assert differ == set(INTENDED), {n: (pack[n], refusals[n]) for n in differ ^ set(INTENDED)}
     assert {INTENDED[name] for name in differ} <= set(INTENDED_DIFFERENCES)
@@ -334,7 +339,7 @@ def test_the_pack_and_the_zone_agree_on_every_external_name_and_webhook(deployed
     differ = {name: (pack[name], refusals[name]) for name in corpus if pack[name] != admitted[name]}
     assert not differ, differ
     both = sum(pack.values())
-    assert both == 6, pack
+    assert both == 5, pack
     SUMMARY.append(
         f"outbound parity: {len(corpus)} Services and webhook configurations through the pack and the zone's "
         f"outbound policy, identical verdicts ({both} admitted)"

@@ -356,7 +356,7 @@ def outbound_corpus() -> dict[str, dict[str, Any]]:
     in_zone = {"service": {"name": "checker", "namespace": EGRESS_NAMESPACE, "port": 443}}
     return {
         # Admitted by both.
-        "alias-public-partner": alias("alias-public-partner", "api.partner.example", "public"),
+        "alias-public-partner": alias("alias-public-partner", "api.partner.example", "public"),  # labels decide nothing
         "alias-allowed-name": alias("alias-allowed-name", "telemetry.fr.edgefed.example", "restricted"),
         "alias-allowed-name-dot": alias("alias-allowed-name-dot", "telemetry.fr.edgefed.example.", "personal"),
         "cluster-ip": alias("cluster-ip", "", "restricted", kind="ClusterIP"),
