@@ -330,6 +330,55 @@ def test_every_zone_refuses_what_a_tenant_may_never_do_with_its_own_token(deploy
             assert not [d for d in api.deployments() if d.name.startswith("edgefed-probe-")], zone.id
 
 
+OVERREACHING_PROGRAM = """import pulumi
+import pulumi_kubernetes as k8s
+
+# A tenant's own program, with its own kubeconfig of Paris: its Deployment is its to write; a namespace of its
+# own, a RoleBinding and a quota patch are not (the zone would refuse them half-way through `up`).
+zone = k8s.Provider("paris", kubeconfig=pulumi.Config().require_secret("kubeconfig"),
+                    cluster_identifier="local-orange-fr-paris")
+opts = pulumi.ResourceOptions(provider=zone)
+k8s.core.v1.Namespace("extra", metadata={"name": "acme-extra"}, opts=opts)
+k8s.rbac.v1.RoleBinding("grab", metadata={"name": "grab", "namespace": "acme-fr"},
+    role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+    subjects=[{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "edgefed:tenant:orange:acme"}],
+    opts=opts)
+k8s.core.v1.ResourceQuotaPatch("more", metadata={"name": "edgefed-tenant", "namespace": "acme-fr"},
+                               spec={"hard": {"requests.cpu": "64"}}, opts=opts)
+"""
+
+
+def test_a_tenant_program_declaring_what_its_identity_may_never_write_is_refused_at_preview(deployed):
+    """disallow-tenant-overreach: the real engine and pack, acme's own kubeconfig; nothing reaches the zone."""
+    from edgefed_ops.stack.local_stacks import LocalStacks
+    from edgefed_ops.stack.workspace import StackWorkspace
+
+    from .conftest import ops_settings, python_project
+
+    tmp = deployed["tmp"]
+    project = python_project(tmp / "overreach", "overreach", OVERREACHING_PROGRAM)
+    _, pack_config = LocalStacks(deployed["settings"]).catalog_settings()
+    workspace = StackWorkspace(ops_settings(tmp / "overreach-state"), "overreach", project=project)
+    paris = tenant_kubeconfig(deployed, "acme", "local-orange-fr-paris")
+    workspace.prepare({}, secrets={"overreach:kubeconfig": paris.read_text()})
+    preview = operations.preview(workspace, config=pack_config)
+    found = {v.policy: [] for v in preview.violations}
+    for violation in preview.violations:
+        found[violation.policy].append(violation.message)
+    tail = "rule disallow-tenant-overreach refuses at preview what the zone would refuse half-way through the update"
+    writes = "Deployment, HorizontalPodAutoscaler, NetworkPolicy, PersistentVolumeClaim, PodDisruptionBudget, Service"
+    assert sorted(found["disallow-tenant-overreach"]) == sorted(
+        f"{kind} '{name}': tenant acme's identity (from orange's issuer) may not write {what} objects in any zone (a "
+        f"tenant writes only {writes}, in its own namespaces); {tail}"
+        for kind, name, what in (
+            ("Namespace", "extra", "Namespace"), ("RoleBinding", "grab", "RoleBinding"),
+            ("ResourceQuotaPatch", "more", "ResourceQuota"),
+        )
+    ), found  # fmt: skip
+    with client(deployed, "local-orange-fr-paris") as api:
+        assert "acme-extra" not in api.namespaces(), "a preview writes nothing"
+
+
 def test_one_operators_admin_credential_is_refused_by_every_other_operators_zones(deployed):
     orange = operator_kubeconfig(deployed, "local-orange-fr-paris")
     assert kubectl(orange, "get", "namespaces", "acme-fr").returncode == 0, "cluster-admin on its own zone"

@@ -60,7 +60,7 @@ def _wait_ready(client: ZoneClient, process: subprocess.Popen[bytes], log: Path,
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise OpsError(f"kube-apiserver exited with {process.returncode}; {processes.log_tail(log)}")
-        if client.answers():
+        if client.answers() and client.healthy():
             return
         time.sleep(0.5)
     raise OpsError(

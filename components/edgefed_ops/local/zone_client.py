@@ -18,6 +18,8 @@ from typing import Any
 import httpx2
 import yaml
 from lightkube import ApiError, Client, KubeConfig, codecs
+from lightkube.config.client_adapter import Client as HttpClient
+from lightkube.config.client_adapter import ConnectionParams
 from lightkube.core.exceptions import ConfigError as KubeConfigError
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Namespace, Node, ResourceQuota, Service
@@ -81,6 +83,24 @@ class ZoneClient:
         config = KubeConfig.from_dict(yaml.safe_load(self.kubeconfig.read_text())).get()
         assert config is not None
         return str(config.cluster.server)
+
+    def http(self) -> httpx2.Client:
+        """A plain HTTP client of the API server with the kubeconfig's credential (for what has no typed API)."""
+        config = KubeConfig.from_dict(yaml.safe_load(self.kubeconfig.read_text())).get()
+        assert config is not None, "a kubeconfig with a current context"
+        return HttpClient(config, ConnectionParams(timeout=httpx2.Timeout(self._timeout), trust_env=False))
+
+    def healthy(self) -> bool:
+        """True when the API server's ``/healthz`` says ok: all its start-up hooks are done.
+
+        Its controller manager waits only a few seconds for that before it gives up; on a loaded machine the
+        server answers requests well before (its priority-and-fairness configuration is still being made).
+        """
+        try:
+            with self.http() as http:
+                return http.get("/healthz").status_code == 200
+        except UNREACHABLE:
+            return False
 
     def answers(self) -> bool:
         """True when the API server serves the ``default`` namespace (its bootstrap is done)."""

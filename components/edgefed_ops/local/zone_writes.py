@@ -14,11 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx2
-import yaml
-from lightkube import ApiError, KubeConfig, codecs
-from lightkube.config.client_adapter import Client as HttpClient
-from lightkube.config.client_adapter import ConnectionParams
+from lightkube import ApiError, codecs
 from lightkube.resources.apps_v1 import ReplicaSet
 from lightkube.resources.flowcontrol_apiserver_v1 import FlowSchema
 from lightkube.types import CascadeType
@@ -128,7 +124,5 @@ class ZoneWrites:
         Whatever the answer to the request itself (a tenant is refused ``default``): the server names
         the schema in a response header of every request it admits to API Priority and Fairness.
         """
-        config = KubeConfig.from_dict(yaml.safe_load(self._client.kubeconfig.read_text())).get()
-        assert config is not None, "a kubeconfig with a current context"
-        with HttpClient(config, ConnectionParams(timeout=httpx2.Timeout(10), trust_env=False)) as http:
+        with self._client.http() as http:
             return http.get(path).headers.get(FLOW_SCHEMA_HEADER)

@@ -208,7 +208,9 @@ def network(s: Situation, federation_names: Sequence[str], contract: Contract) -
                f"{t.tenant}'s contract does not list",
                Probe("create", _labelled(service(t, "external-name", alias), {labels.CLASSIFICATION: "public"})),
                Probe("create", service(t, "external-name-twin", {**alias, "externalName": allowed[0]}) if allowed
-                     else service(t, "external-name-twin"))),
+                     else service(t, "external-name-twin")),
+               also=(f"{RESIDENCY}ExternalName Service edgefed-probe-external-name sends what its clients send to "
+                     f"api.partner.example, outside the zone; only a name the federation allows in {country}",)),
         policy("ingress-anywhere", "an ingress rule without sources (every namespace, every network)", INGRESS,
                {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"ports": [{"port": 8443}]}]}, own_ingress),
         policy("ingress-namespaces", "ingress from every namespace of the zone", INGRESS,
