@@ -22,6 +22,8 @@ from lightkube.types import CascadeType
 from edgefed_ops.local.zone_client import ZoneClient
 
 FLOW_SCHEMA_HEADER = "X-Kubernetes-PF-FlowSchema-UID"
+RETRIED = "the object has been modified; please apply your changes to the latest version and try again"
+"""A ReplicaSet's failure that is no verdict: its pod lost a race on the namespace's quota, and it tries again."""
 """The response header naming the flow schema the API server classified a request into."""
 
 
@@ -93,7 +95,8 @@ class ZoneWrites:
         """What the zone did with the pods of the Deployment whose pods carry ``app.kubernetes.io/name=app``.
 
         Waits until its ReplicaSet has made a pod or reports why it could not (a ``ReplicaFailure``
-        condition: Pod Security, quota or a limit refused the pod), or ``timeout``.
+        condition: Pod Security, quota or a limit refused the pod), or ``timeout``. A pod that lost a race on
+        the quota (:data:`RETRIED`) is no answer yet: the ReplicaSet tries again.
         """
         deadline = time.monotonic() + timeout
         while True:
@@ -104,8 +107,9 @@ class ZoneWrites:
                 status = replica_set.status
                 made += (status.replicas or 0) if status else 0
                 for condition in (status.conditions or []) if status else []:
-                    if condition.type == "ReplicaFailure" and condition.status == "True":
-                        refusal = condition.message or condition.reason
+                    said = condition.message or condition.reason or ""
+                    if condition.type == "ReplicaFailure" and condition.status == "True" and RETRIED not in said:
+                        refusal = said
             if made or refusal or time.monotonic() > deadline:
                 return PodOutcome(made, refusal)
             time.sleep(0.25)
