@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -380,3 +381,52 @@ def test_the_diff_fails_when_a_contract_leaves_a_site_no_room_to_fail_over(tmp_p
     assert result.returncode == 1, result.stdout + result.stderr
     assert "NEW N-1 GAP" in result.stdout and "acme-fr/robot-control lille-plant unserved (capacity)" in result.stdout
     assert result.stdout.rstrip().endswith("plan diff: NOT OK (a problem in the head, or a new N-1 gap)")
+
+
+def test_a_zone_whose_catalog_capacity_is_below_what_the_contracts_sell_is_a_plan_problem(tmp_path):
+    """Brussels cut to 3 CPUs while acme's contract allocates 16 there: each tenant's plan (in its contracted view)
+    fits, but the federation plan adds every tenant's contracts and reservations against the catalog."""
+    root = repo_copy(tmp_path)
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    path = root / "stacks" / "catalog" / "federation.yaml"
+    catalog = yaml.safe_load(path.read_text())
+    next(z for z in catalog["zones"] if z["id"] == "orange-be-brussels")["capacity"]["cpu"] = 3
+    path.write_text(yaml.safe_dump(catalog, sort_keys=False))
+    result = subprocess.run([*EDGEFED, "plan", "--json"], capture_output=True, text=True, cwd=root)
+    assert result.returncode == 1, result.stderr
+    data = json.loads(result.stdout)
+    problem = (
+        "zone orange-be-brussels: its catalog capacity is cpu 3, memory 64 GiB; the contracts allocate cpu 16, memory "
+        "24 GiB there (acme cpu 16, memory 24 GiB) and the tenants' plans reserve cpu 8, memory 12 GiB (acme cpu 8, "
+        "memory 12 GiB): the zone cannot hold what its operator's contracts promise"
+    )
+    assert data["capacity_problems"] == [problem]
+    brussels = next(z for z in data["catalog_zones"] if z["id"] == "orange-be-brussels")
+    assert (brussels["capacity"]["cpu"], brussels["used"]["cpu"]) == (3, 8)
+    assert brussels["tenants"]["acme"] == {
+        "used": {"cpu": 8, "memory_gib": 12, "gpus": {}},
+        "allocated": {"cpu": 16, "memory_gib": 24, "gpus": {}},
+    }
+    # Each tenant's own entry says whose view it is: its contracted capacity.
+    [own] = [z for z in data["zones"] if z["id"] == "orange-be-brussels"]
+    assert (own["tenant"], own["capacity"]["cpu"], own["used"]["cpu"]) == ("acme", 16, 8)
+    text = subprocess.run([*EDGEFED, "plan"], capture_output=True, text=True, cwd=root)
+    assert text.returncode == 1 and f"OVER CAPACITY {problem}" in text.stdout
+    what_if = subprocess.run([*EDGEFED, "plan", "--what-if", "--json"], capture_output=True, text=True, cwd=root)
+    assert what_if.returncode == 1
+    over = json.loads(what_if.stdout)["capacity_problems"]
+    assert "with zone orange-fr-lyon down, zone orange-be-brussels would hold cpu 8, memory 12 GiB (acme cpu 8, memory " \
+        "12 GiB), over its catalog capacity cpu 3, memory 64 GiB" in over  # fmt: skip
+
+
+def test_tenants_sharing_a_zone_are_each_named_in_the_plan(tmp_path):
+    """The local catalog: acme and nordwind share Lyon; each gets its own zone entry, and the catalog zone adds both."""
+    result = subprocess.run([*EDGEFED, "plan", "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    lyon = [z for z in data["zones"] if z["id"] == "local-vodafone-fr-lyon"]
+    assert sorted(z["tenant"] for z in lyon) == ["acme", "nordwind"]
+    [shared] = [z for z in data["catalog_zones"] if z["id"] == "local-vodafone-fr-lyon"]
+    assert set(shared["tenants"]) == {"acme", "nordwind"}
+    assert shared["used"]["cpu"] == sum(z["used"]["cpu"] for z in lyon)
+    assert shared["problem"] is None

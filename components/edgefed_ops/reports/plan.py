@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from edgefed.core.inputs.stackconfig import raw_from_stack_file
-from edgefed.core.placement.federation import Federation, FederationPlan, ZoneUse, load_federation, plan_federation
+from edgefed.core.placement.capacity import Amounts, SharedZone
+from edgefed.core.placement.federation import (
+    Federation,
+    FederationPlan,
+    ZoneUse,
+    load_federation,
+    plan_federation,
+    shared_zones,
+)
 from edgefed_ops.errors import UsageError
 
 
@@ -25,11 +33,24 @@ class FederationPlans:
     """The stacks asked for (every committed stack when none was named)."""
 
     @property
+    def shared(self) -> list[SharedZone]:
+        """Every zone of each catalog, as all the tenants planned on it use it together."""
+        by_catalog: dict[str, list[FederationPlan]] = {}
+        for plan in self.plans:
+            by_catalog.setdefault(plan.federation.members[0].config.catalog, []).append(plan)
+        return [zone for plans in by_catalog.values() for zone in shared_zones(plans)]
+
+    @property
+    def capacity_problems(self) -> list[str]:
+        """Zones that cannot hold what their contracts allocate or the tenants' plans reserve, together."""
+        return [problem for zone in self.shared if (problem := zone.problem) is not None]
+
+    @property
     def ok(self) -> bool:
-        """No configuration problem in a stack asked for."""
+        """No configuration problem in a stack asked for, and every zone holds what all tenants take of it."""
         stacks = [p.stack for plan in self.plans for p in plan.problems]
         stacks += [p.stack for plan in self.plans for p in plan.contract_problems]
-        return not any(stack in self.stacks for stack in stacks)
+        return not any(stack in self.stacks for stack in stacks) and not self.capacity_problems
 
 
 def load_federations(root: Path, stacks: Sequence[str]) -> list[Federation]:
@@ -72,15 +93,41 @@ def _gpus(values: dict[str, int] | Any) -> dict[str, int]:
     return {str(k): int(v) for k, v in dict(values).items()}
 
 
-def zone_data(use: ZoneUse) -> dict[str, Any]:
-    """One zone of the ``zones`` list of the plan document."""
-    cap = use.zone.capacity
+def _amounts(amounts: Amounts) -> dict[str, Any]:
+    return {"cpu": round(amounts.cpu, 3), "memory_gib": round(amounts.memory_gib, 3), "gpus": _gpus(amounts.gpus)}
+
+
+def zone_data(use: ZoneUse, tenant: str) -> dict[str, Any]:
+    """One zone of the ``zones`` list of the plan document: one tenant's view (its contracted capacity)."""
     return {
         "id": use.zone.id,
+        "tenant": tenant,
         "country": use.zone.country,
         "operator": use.zone.operator,
-        "capacity": {"cpu": cap.cpu, "memory_gib": cap.memory_gib, "gpus": _gpus(cap.gpus)},
-        "used": {"cpu": round(use.cpu, 3), "memory_gib": round(use.memory_gib, 3), "gpus": _gpus(use.gpus)},
+        "capacity": _amounts(Amounts.of(use.zone.capacity)),
+        "used": _amounts(Amounts(use.cpu, use.memory_gib, dict(use.gpus))),
+    }
+
+
+def shared_data(zone: SharedZone) -> dict[str, Any]:
+    """One zone of the ``catalog_zones`` list: its catalog capacity against what every tenant takes there."""
+    used = Amounts()
+    for amounts in zone.reserved.values():
+        used = used.plus(amounts)
+    return {
+        "id": zone.zone.id,
+        "country": zone.zone.country,
+        "operator": zone.zone.operator,
+        "capacity": _amounts(Amounts.of(zone.zone.capacity)),
+        "used": _amounts(used),
+        "tenants": {
+            tenant: {
+                "used": _amounts(zone.reserved[tenant]),
+                "allocated": _amounts(zone.allocated.get(tenant, Amounts())),
+            }
+            for tenant in sorted(zone.reserved)
+        },
+        "problem": zone.problem,
     }
 
 
@@ -88,7 +135,8 @@ def plan_data(result: FederationPlans) -> dict[str, Any]:
     """The ``edgefed plan --json`` document."""
     zones, assignments, sites, problems = [], [], [], []
     for plan in result.plans:
-        zones += [zone_data(use) for use in plan.zones]
+        contract = plan.federation.contract
+        zones += [zone_data(use, contract.tenant if contract else "") for use in plan.zones]
         for use in plan.zones:
             for c in use.claims:
                 if c.stack not in result.stacks:
@@ -131,6 +179,8 @@ def plan_data(result: FederationPlans) -> dict[str, Any]:
             for p in plan.contract_problems
             if p.stack in result.stacks
         ],
+        "catalog_zones": [shared_data(zone) for zone in result.shared],
+        "capacity_problems": result.capacity_problems,
     }
 
 
@@ -161,4 +211,5 @@ def plan_lines(result: FederationPlans) -> list[str]:
                 lines.append(f"    {use.describe()}: {takers}")
         lines += [f"  PROBLEM {p.message}" for p in plan.problems]
         lines += [f"  OVER CONTRACT {p.message}" for p in plan.contract_problems]
+    lines += [f"OVER CAPACITY {problem}" for problem in result.capacity_problems]
     return lines

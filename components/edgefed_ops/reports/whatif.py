@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgefed.core.inputs.catalog import Catalog
-from edgefed.core.placement.capacity import Usage
+from edgefed.core.placement.capacity import Amounts, Usage, in_zone, total
 from edgefed.core.placement.federation import Federation
 from edgefed.core.placement.whatif import ScenarioResult, what_if
 
@@ -22,9 +22,36 @@ class WhatIf:
     results: list[tuple[Federation, list[ScenarioResult]]] = field(default_factory=list)
 
     @property
+    def capacity_problems(self) -> list[str]:
+        """Zones that cannot hold what every tenant of their catalog takes together in some scenario.
+
+        Each tenant's what-if runs in its contracted view of the catalog; the tenants of one catalog share its
+        zones, so their uses in the same scenario are added up against each zone's catalog capacity.
+        """
+        by_scenario: dict[tuple[str, str], list[tuple[str, Usage]]] = {}
+        catalogs: dict[str, Catalog] = {}
+        for federation, results in self.results:
+            key = federation.members[0].config.catalog
+            catalogs[key] = federation.full_catalog or federation.catalog
+            tenant = federation.contract.tenant if federation.contract else ""
+            for r in results:
+                by_scenario.setdefault((key, r.scenario.name), []).append((tenant, r.use))
+        out = []
+        for (key, scenario), uses in by_scenario.items():
+            for zone in sorted(catalogs[key].zones, key=lambda z: z.id):
+                taken = {tenant: Amounts(*in_zone(zone, use)) for tenant, use in uses}
+                if total(taken.values()).over(zone.capacity):
+                    each = "; ".join(f"{t} {a.text()}" for t, a in sorted(taken.items()) if a.cpu or a.gpus)
+                    out.append(
+                        f"with {scenario} down, zone {zone.id} would hold {total(taken.values()).text()} ({each}), over "
+                        f"its catalog capacity {Amounts.of(zone.capacity).text()}"
+                    )
+        return out
+
+    @property
     def ok(self) -> bool:
-        """No scenario leaves a site that should survive unserved, and none overcommits a zone."""
-        return all(r.ok for _, results in self.results for r in results)
+        """No scenario leaves a site that should survive unserved, none overcommits a zone, tenants together too."""
+        return all(r.ok for _, results in self.results for r in results) and not self.capacity_problems
 
 
 def run(federations: list[Federation]) -> WhatIf:
@@ -92,7 +119,10 @@ def data(report: WhatIf) -> dict[str, Any]:
             )
     gaps = sum(len(r.gaps) for _, results in report.results for r in results)
     over = sum(len(r.overcommitted) for _, results in report.results for r in results)
-    return {"scenarios": scenarios, "gaps": gaps, "overcommitted": over, "ok": report.ok}
+    return {
+        "scenarios": scenarios, "gaps": gaps, "overcommitted": over, "capacity_problems": report.capacity_problems,
+        "ok": report.ok,
+    }  # fmt: skip
 
 
 def _busiest(catalog: Catalog, use: Usage) -> str:
@@ -135,6 +165,7 @@ def lines(report: WhatIf) -> list[str]:
         reasons = Counter(s.reason for r in results for s in r.unserved)
         summary = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items(), key=lambda kv: str(kv[0])))
         out.append(f"   unserved across scenarios by reason: {summary or 'none'}")
+    out += [f"OVER CAPACITY {problem}" for problem in report.capacity_problems]
     out.append(
         "what-if: OK" if report.ok else "what-if: NOT OK: a site meant to survive is unserved, or a zone overflows"
     )

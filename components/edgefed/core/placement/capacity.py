@@ -6,7 +6,7 @@ federation, so that capacity is shared in one deterministic order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,3 +105,70 @@ def take(zone: Zone, demand: Demand, usage: Usage) -> None:
     if demand.gpu_model is not None:
         key = (zone.id, demand.gpu_model)
         usage.gpus[key] = usage.gpus.get(key, 0) + demand.gpus
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """Cores, GiB and GPUs by model: what a zone has, a contract allocates there or a plan reserves there."""
+
+    cpu: float = 0.0
+    """Cores."""
+    memory_gib: float = 0.0
+    """GiB of memory."""
+    gpus: Mapping[str, int] = field(default_factory=dict)
+    """GPUs by model."""
+
+    @staticmethod
+    def of(capacity: Capacity) -> Amounts:
+        """A zone's (or an allocation's) capacity as amounts."""
+        return Amounts(capacity.cpu, capacity.memory_gib, dict(capacity.gpus))
+
+    def plus(self, other: Amounts) -> Amounts:
+        """Both together."""
+        gpus = {m: self.gpus.get(m, 0) + other.gpus.get(m, 0) for m in {*self.gpus, *other.gpus}}
+        return Amounts(self.cpu + other.cpu, self.memory_gib + other.memory_gib, gpus)
+
+    def over(self, capacity: Capacity) -> bool:
+        """More than ``capacity`` holds."""
+        return exceeds(capacity, self.cpu, self.memory_gib, self.gpus)
+
+    def text(self) -> str:
+        """``cpu 4, memory 6 GiB, nvidia-l4 2`` (GPUs only when there are some)."""
+        extra = "".join(f", {model} {n}" for model, n in sorted(self.gpus.items()) if n)
+        return f"cpu {self.cpu:g}, memory {self.memory_gib:g} GiB{extra}"
+
+
+def total(amounts: Iterable[Amounts]) -> Amounts:
+    """The sum of amounts (nothing: zero)."""
+    out = Amounts()
+    for one in amounts:
+        out = out.plus(one)
+    return out
+
+
+@dataclass(frozen=True)
+class SharedZone:
+    """One zone as every tenant of its catalog uses it: its catalog capacity against contracts and plans."""
+
+    zone: Zone
+    """The catalog zone, with its real capacity."""
+    allocated: Mapping[str, Amounts]
+    """Per tenant, what its contract allocates in the zone (its country stacks together)."""
+    reserved: Mapping[str, Amounts]
+    """Per tenant, what its federation plan reserves in the zone."""
+
+    @property
+    def problem(self) -> str | None:
+        """Why the zone cannot hold what its operator sold or the plans reserve (``None``: it can)."""
+        sold, used = total(self.allocated.values()), total(self.reserved.values())
+        if not sold.over(self.zone.capacity) and not used.over(self.zone.capacity):
+            return None
+        return (
+            f"zone {self.zone.id}: its catalog capacity is {Amounts.of(self.zone.capacity).text()}; the contracts "
+            f"allocate {sold.text()} there ({_by_tenant(self.allocated)}) and the tenants' plans reserve {used.text()} "
+            f"({_by_tenant(self.reserved)}): the zone cannot hold what its operator's contracts promise"
+        )
+
+
+def _by_tenant(amounts: Mapping[str, Amounts]) -> str:
+    return "; ".join(f"{t} {a.text()}" for t, a in sorted(amounts.items()) if a.cpu or a.gpus) or "nothing"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from edgefed.core.inputs.appspec import AppSpec
 from edgefed.core.inputs.catalog import Capacity, Catalog
 from edgefed.core.inputs.contract import Allocation, Contract
-from edgefed.core.placement.capacity import exceeds
+from edgefed.core.placement.capacity import Amounts, exceeds, total
 from edgefed.core.placement.placer import Plan, ZoneDemand, demand_by_zone
 
 
@@ -52,13 +52,22 @@ _NOTHING = Capacity(cpu=0, memory_gib=0)
 def _sum(a: Allocation | None, b: Allocation) -> Allocation:
     if a is None:
         return b
-    gpus = {m: a.gpus.get(m, 0) + b.gpus.get(m, 0) for m in {*a.gpus, *b.gpus}}
-    return Allocation(cpu=a.cpu + b.cpu, memory_gib=a.memory_gib + b.memory_gib, gpus=gpus)
+    both = allocated(a).plus(allocated(b))
+    return Allocation(cpu=both.cpu, memory_gib=both.memory_gib, gpus=dict(both.gpus))
+
+
+def allocated(allocation: Allocation) -> Amounts:
+    """An allocation as amounts."""
+    return Amounts(allocation.cpu, allocation.memory_gib, dict(allocation.gpus))
+
+
+def allocated_in(contract: Contract, zone: str) -> Amounts:
+    """What a contract allocates in ``zone``, its country stacks together."""
+    return total(allocated(a) for zones in contract.allocations.values() if (a := zones.get(zone)) is not None)
 
 
 def _amounts(cpu: float, memory_gib: float, gpus: Mapping[str, int]) -> str:
-    extra = "".join(f", {model} {n}" for model, n in sorted(gpus.items()) if n)
-    return f"cpu {cpu:g}, memory {memory_gib:g} GiB{extra}"
+    return Amounts(cpu, memory_gib, gpus).text()
 
 
 def fits_contract(
@@ -108,21 +117,16 @@ def over_capacity(catalog: Catalog, contracts: Mapping[str, Contract], zones: It
     for zone_id in zones:
         zone = catalog.zone(zone_id)
         takers = [
-            (f"{c.tenant} ({country} stack)", a)
+            (f"{c.tenant} ({country} stack)", allocated(a))
             for c in contracts.values()
-            for country, allocated in c.allocations.items()
-            if (a := allocated.get(zone_id)) is not None
+            for country, zones_of in c.allocations.items()
+            if (a := zones_of.get(zone_id)) is not None
         ]
-        if not takers:
-            continue
-        total = takers[0][1]
-        for _, allocation in takers[1:]:
-            total = _sum(total, allocation)
-        if exceeds(zone.capacity, total.cpu, total.memory_gib, total.gpus):
-            cap = zone.capacity
-            named = "; ".join(f"{who}: {_amounts(a.cpu, a.memory_gib, a.gpus)}" for who, a in takers)
+        whole = total(a for _, a in takers)
+        if takers and whole.over(zone.capacity):
+            named = "; ".join(f"{who}: {a.text()}" for who, a in takers)
             out.append(
-                f"zone {zone_id}: contracts allocate {_amounts(total.cpu, total.memory_gib, total.gpus)}, over its "
-                f"capacity {_amounts(cap.cpu, cap.memory_gib, cap.gpus)}; allocated to {named}"
+                f"zone {zone_id}: contracts allocate {whole.text()}, over its capacity "
+                f"{Amounts.of(zone.capacity).text()}; allocated to {named}"
             )
     return out

@@ -37,8 +37,8 @@ from edgefed.core.inputs.stackconfig import (
 )
 from edgefed.core.inputs.stacksets import family_pack_config
 from edgefed.core.inputs.yamlfile import load_yaml
-from edgefed.core.placement.capacity import exceeds, reserved_replicas
-from edgefed.core.placement.contracts import ContractProblem, contracted_view, plans_within_contract
+from edgefed.core.placement.capacity import Amounts, SharedZone, exceeds, reserved_replicas
+from edgefed.core.placement.contracts import ContractProblem, allocated_in, contracted_view, plans_within_contract
 from edgefed.core.placement.placer import PlacementError, Placer, Plan, Request, SitePlacement, with_drained
 
 STACKS_DIR = Path("stacks")
@@ -106,6 +106,8 @@ class Federation:
     contract allocates there), and every plan must fit it per country stack and zone."""
     eu_law_classes: tuple[str, ...] = DEFAULT_EU_JURISDICTION_CLASSES
     """Data classes placed only on operators under EU/EEA law (the family's pack config)."""
+    full_catalog: Catalog | None = None
+    """The catalog itself, with each zone's real capacity (``catalog`` is then the tenant's view of it)."""
 
     def placer(self) -> Placer:
         """A placer on the federation's catalog that honours its jurisdiction rule."""
@@ -188,7 +190,7 @@ def load_federation(root: Path, stack: str, raw: Mapping[str, str], secret_keys:
         field, _, message = str(error).partition(": ")
         raise ConfigError(source, [(field, message)]) from None
     view = contracted_view(catalog, contract)
-    return Federation(view, tuple(members), unavailable, config.outages, contract, classes)
+    return Federation(view, tuple(members), unavailable, config.outages, contract, classes, catalog)
 
 
 @dataclass(frozen=True)
@@ -395,3 +397,27 @@ def plan_federation(
         plans[stack][plan.app] = with_drained(plan, whole, down)
         healthy_plans[stack][plan.app] = whole
     return FederationPlan(federation, plans, healthy_plans)
+
+
+def shared_zones(plans: Sequence[FederationPlan]) -> list[SharedZone]:
+    """Every zone of the plans' catalog as all their tenants use it: allocations and reservations per tenant.
+
+    ``plans`` are the federation plans of one catalog, one per tenant; each zone's catalog capacity is then
+    checked against everything they take there together (:attr:`SharedZone.problem`), which no single
+    tenant's plan (in its contracted view of the catalog) can see.
+    """
+    if not plans:
+        return []
+    catalog = plans[0].federation.full_catalog or plans[0].federation.catalog
+    out = []
+    for zone in sorted(catalog.zones, key=lambda z: z.id):
+        allocated, reserved = {}, {}
+        for plan in plans:
+            contract = plan.federation.contract
+            tenant = contract.tenant if contract else ""
+            if contract is not None:
+                allocated[tenant] = allocated_in(contract, zone.id)
+            use = plan.zone_use(zone.id)
+            reserved[tenant] = Amounts(use.cpu, use.memory_gib, dict(use.gpus))
+        out.append(SharedZone(zone, allocated, reserved))
+    return out
