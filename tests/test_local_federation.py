@@ -298,7 +298,7 @@ ATTACK_MESSAGES = {
     "jurisdiction outside the EU/EEA; rule require-eu-jurisdiction allows restricted data only on operators whose "
     "home jurisdiction is in the EU/EEA",
     ("nordwind", "external-name-contract"): "edgefed tenancy: ExternalName Service "
-    "edgefed-probe-external-name-contract aliases telemetry.fr.edgefed.example, which tenant nordwind's contract does "
+    "edgefed-probe-external-name-contract aliases telemetry.de.edgefed.example, which tenant nordwind's contract does "
     "not list",
     ("nordwind", "personal-home"): "edgefed residency: personal data of namespace nordwind-de (stack of DE) must keep "
     "the country of its stack in its edgefed.io/residency",

@@ -357,19 +357,29 @@ def test_an_operator_token_made_by_zones_starting_at_once_is_one_token(tmp_path)
 
 
 def test_the_report_lists_what_each_zone_lets_the_tenant_do():
-    from edgefed_ops.reports.sovereignty import AccessRule, ZoneAccess, access_markdown
+    from edgefed_ops.reports.sovereignty import AccessRule, RefusedAction, ZoneAccess, access_markdown
 
+    never = [
+        RefusedAction(verb="patch", resource="namespaces", namespace="acme-fr", allowed=False),
+        RefusedAction(verb="create", resource="storageclasses.storage.k8s.io", namespace="", allowed=True),
+    ]
     access = [
         ZoneAccess(
             zone="local-vodafone-fr-lyon", namespace="acme-fr", user="orange:acme", incomplete=False,
-            rules=[AccessRule(api_groups=["apps"], resources=["deployments"], verbs=["get", "create"])],
+            rules=[AccessRule(api_groups=["apps"], resources=["deployments"], verbs=["get", "create"])], refused=never,
         ),
         ZoneAccess(zone="local-orange-fr-paris", namespace="acme-fr", user="(not authenticated: 401)",
                    rules=[], incomplete=True),
     ]  # fmt: skip
-    assert access_markdown(access)[-2:] == [
+    lines = access_markdown(access)
+    assert lines[5:7] == [
         "| local-vodafone-fr-lyon | acme-fr | orange:acme | deployments (apps) | get, create |",
         "| local-orange-fr-paris | acme-fr | (not authenticated: 401) | (the list is incomplete) | |",
+    ]
+    # What it may never do, as each zone answered: an ALLOWED line is a zone that gives too much.
+    assert lines[-2:] == [
+        "| local-vodafone-fr-lyon | patch | namespaces | acme-fr | refused |",
+        "| local-vodafone-fr-lyon | create | storageclasses.storage.k8s.io | (cluster) | ALLOWED |",
     ]
     assert access_markdown([]) == []
 

@@ -289,13 +289,21 @@ CORPUS: dict[str, tuple[str, str]] = {
         "disallow-kubeconfig-detour",
         "provider 'kubeconfig-auth-provider': its kubeconfig uses an auth-provider plugin (auth-provider), so its requests (manifests, secrets, tokens) may reach someone other than the zone's API server; rule disallow-kubeconfig-detour allows only a direct connection that verifies the server's certificate, with a token or client certificate",
     ),
+    "external-name-labelled-public": (
+        "disallow-external-name",
+        "Service 'external-name-labelled-public': type ExternalName sends what its clients send to 'api.partner.example', outside the zone; rule disallow-external-name allows ExternalName Services only to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example), whatever the Service's labels say",
+    ),
+    "tenant-rolebinding": (
+        "disallow-tenant-overreach",
+        "RoleBinding 'tenant-rolebinding': tenant acme's identity (from orange's issuer) may not write RoleBinding objects in any zone (a tenant writes only Deployment, HorizontalPodAutoscaler, NetworkPolicy, PersistentVolumeClaim, PodDisruptionBudget, Service, in its own namespaces); rule disallow-tenant-overreach refuses at preview what the zone would refuse half-way through the update",
+    ),
     "external-name-internal": (
         "disallow-external-name",
-        "Service 'external-name-internal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for internal data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
+        "Service 'external-name-internal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone; rule disallow-external-name allows ExternalName Services only to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example), whatever the Service's labels say",
     ),
     "external-name-unclassified": (
         "disallow-external-name",
-        "Service 'external-name-unclassified': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
+        "Service 'external-name-unclassified': type ExternalName sends what its clients send to 'api.partner.example', outside the zone; rule disallow-external-name allows ExternalName Services only to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example), whatever the Service's labels say",
     ),
     "egress-anywhere": (
         "disallow-open-egress",
@@ -343,7 +351,7 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "external-name-to-another-countrys-name": (
         "disallow-external-name",
-        "Service 'external-name-to-another-countrys-name': type ExternalName sends what its clients send to 'telemetry.de.edgefed.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
+        "Service 'external-name-to-another-countrys-name': type ExternalName sends what its clients send to 'telemetry.de.edgefed.example', outside the zone; rule disallow-external-name allows ExternalName Services only to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example), whatever the Service's labels say",
     ),
     "restricted-on-a-gb-law-operator": (
         "require-eu-jurisdiction",
@@ -423,11 +431,11 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "external-name-personal": (
         "disallow-external-name",
-        "Service 'external-name-personal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone, for personal data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
+        "Service 'external-name-personal': type ExternalName sends what its clients send to 'api.partner.example', outside the zone; rule disallow-external-name allows ExternalName Services only to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example), whatever the Service's labels say",
     ),
     "service-patch-external-name": (
         "disallow-external-name",
-        "ServicePatch 'service-patch-external-name': type ExternalName sends what its clients send to 'collector.cn-north-1.example', outside the zone, for restricted data; rule disallow-external-name allows ExternalName Services only for public data, or to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example)",
+        "ServicePatch 'service-patch-external-name': type ExternalName sends what its clients send to 'collector.cn-north-1.example', outside the zone; rule disallow-external-name allows ExternalName Services only to a name the pack config allows in the zone's country (FR: telemetry.fr.edgefed.example), whatever the Service's labels say",
     ),
     "validating-webhook-patch-url": (
         "disallow-offzone-webhook",

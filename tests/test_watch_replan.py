@@ -58,3 +58,53 @@ def test_a_zone_demoted_to_standby_is_left_to_the_engine_which_demotes_before_it
     assert replan(acme, stacks, before=(LYON,), after=()).handovers == (
         Handover("local-acme-fr", "line-control", (paris,), (LYON,)),
     )
+
+
+def test_the_fast_path_brings_up_the_new_primary_the_plan_names_for_each_moved_site():
+    """Lyon down: nordwind's FR site moves to Paris (in its country, within budget); the fast path applies there
+    the objects the app needs as a primary, autoscaler first."""
+    from edgefed_ops.failover.fast_path import arrivals
+
+    moved = replan(federation(), STACKS, before=(), after=(LYON,))
+    [arrival] = arrivals(moved.before, moved.after, moved.urgent)
+    assert (arrival.stack, arrival.app, arrival.zone, arrival.replicas, arrival.namespace) == (
+        "local-nordwind-fr", "cold-chain", "local-orange-fr-paris", 2, "nordwind-fr",
+    )  # fmt: skip
+    kinds = [o["kind"] for o in arrival.objects]
+    assert kinds[:2] == ["HorizontalPodAutoscaler", "Deployment"]
+    assert arrival.objects[0]["spec"]["minReplicas"] == 2
+    assert arrival.objects[1]["metadata"]["labels"]["edgefed.io/role"] == "primary"
+
+
+def test_what_the_fast_path_applies_is_what_the_stack_registers(monkeypatch, tmp_path):
+    """One source of truth: the objects the fast path applies in a zone are those the stack's program registers
+    there under the same outage (edgefed.core.objects.manifests.app_objects), field for field."""
+    from edgefed_ops.failover.fast_path import arrivals
+
+    from .test_stacks import run_stack, stack_config
+
+    moved = replan(federation(), STACKS, before=(), after=(LYON,))
+    [arrival] = arrivals(moved.before, moved.after, moved.urgent)
+    outages = tmp_path / "outages.yaml"
+    outages.write_text(f"unavailable_zones: [{LYON}]\n")
+    raw, secrets = stack_config("local-nordwind-fr", **{"edgefed:outages": str(outages)})
+    rec = run_stack("local-nordwind-fr", monkeypatch, raw, secrets)
+    registered = [
+        {key: r.inputs[key] for key in ("apiVersion", "kind", "metadata", "spec")}
+        for r in rec.resources
+        if r.type.startswith("kubernetes:") and r.name.startswith(f"cold-chain-{arrival.zone}-")
+    ]
+    key = lambda o: (o["kind"], o["metadata"]["name"])  # noqa: E731
+    assert sorted(registered, key=key) == sorted(arrival.objects, key=key)
+
+
+def test_every_zone_and_every_country_of_several_zones_is_an_outage_to_precheck(tmp_path):
+    from types import SimpleNamespace
+
+    from edgefed_ops.failover.prechecks import scenarios
+
+    deploy = SimpleNamespace(settings=SimpleNamespace(local_catalog=ROOT / "stacks" / "catalog" / "local.yaml"))
+    scope = SimpleNamespace(deploy=deploy, zones={z: "" for z in ("local-orange-fr-paris", LYON, "local-tim-it-milan")})
+    assert [sorted(s) for s in scenarios(scope)] == [
+        ["local-orange-fr-paris"], ["local-tim-it-milan"], [LYON], ["local-orange-fr-paris", LYON],
+    ]  # fmt: skip

@@ -6,6 +6,7 @@ case registers its resources under its own name (a Deployment of case `docker-hu
 resources changing another's verdict; the test asserts each case's message by that name.
 """
 
+import base64
 import json
 
 import pulumi
@@ -56,6 +57,18 @@ def kubeconfig(server, context="zone", **more_clusters):
     )
 
 
+def tenant_kubeconfig():
+    """Paris's kubeconfig with acme's token from Orange's identity issuer (a JWT; its signature is not read)."""
+
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    claims = {"iss": "https://identity.orange.example", "kubernetes.io": {"serviceaccount": {"name": "acme"}}}
+    document = json.loads(kubeconfig(PARIS_API))
+    document["users"][0]["user"]["token"] = f"{part({'alg': 'RS256'})}.{part(claims)}.c2ln"
+    return json.dumps(document)
+
+
 def detouring_kubeconfig(cluster=None, user=None):
     """The Paris kubeconfig with more fields in its cluster and user entries."""
     document = json.loads(kubeconfig(PARIS_API))
@@ -84,11 +97,13 @@ def meta(name, labels, **extra):
     return {"name": name, "namespace": "tenant-fr", "labels": labels, **extra}
 
 
-def deployment(name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", template_labels=None, **pod):
+def deployment(
+    name, prov, labels, image="registry.edgefed.eu/acme/vision:1.0", template_labels=None, namespace="tenant-fr", **pod
+):
     template = template_of(labels, image, template_labels, **pod)
     return k8s.apps.v1.Deployment(
         name,
-        metadata=meta(name, labels),
+        metadata={**meta(name, labels), "namespace": namespace},
         spec={"selector": {"matchLabels": {"a": name}}, "template": template},
         opts=opts(prov),
     )
@@ -193,8 +208,7 @@ def compliant(n):
     k8s.Provider(n + "-live", kubeconfig=kubeconfig(PARIS_API), cluster_identifier="orange-fr-paris")
     restricted_pods(n)
     service(n + "-front", paris, zone_labels(n, **RESTRICTED), selector={"a": n})
-    # Public data may be sent by name; a webhook served by a Service of the zone stays in it.
-    external_name(n + "-public-partner", zone_labels(n, **{"edgefed.io/data-classification": "public"}))
+    # A webhook served by a Service of the zone stays in it.
     webhook_configuration(n + "-checks", {"service": {"name": "checker", "namespace": "tenant-fr", "port": 443}})
     # A name and a CIDR the pack config allows in FR: restricted data may go there, and to DNS and its namespace.
     external_name(n + "-fr-telemetry", zone_labels(n, **RESTRICTED), "telemetry.fr.edgefed.example")
@@ -503,6 +517,17 @@ CASES = {
     ),
     # -- disallow-external-name and disallow-offzone-webhook ----------------------------------------------
     "external-name-internal": lambda n: external_name(n, zone_labels(n)),
+    # -- disallow-tenant-overreach: a tenant's identity writes only its own kinds, in its own namespaces -----------
+    "tenant-rolebinding": lambda n: k8s.rbac.v1.RoleBinding(
+        n,
+        metadata={"name": n, "namespace": "acme-fr"},
+        role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        subjects=[{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "edgefed:tenant:orange:acme"}],
+        opts=opts(k8s.Provider(n + "-acme", kubeconfig=tenant_kubeconfig(), cluster_identifier="orange-fr-paris")),
+    ),
+    "external-name-labelled-public": lambda n: external_name(
+        n, zone_labels(n, **{"edgefed.io/data-classification": "public"})
+    ),
     "external-name-unclassified": lambda n: external_name(
         n, zone_labels(n, **{"edgefed.io/data-classification": None})
     ),
@@ -672,7 +697,7 @@ CASES = {
     # -- disallow-cross-border-restricted ------------------------------------------------------------
     "restricted-standby-across-border": lambda n: (
         deployment(n, paris, zone_labels(n, **RESTRICTED), image=PINNED),
-        deployment(
+        deployment(  # declared as the DE stack's (its namespace), so only the stack policy can see the app
             n + "-standby",
             provider(n + "-frankfurt", "deutsche-telekom-de-frankfurt"),
             zone_labels(
@@ -684,6 +709,7 @@ CASES = {
                 **{"edgefed.io/role": "standby"},
             ),
             image=PINNED,
+            namespace="tenant-de",
         ),
     ),
     "restricted-failover-to-ch": lambda n: (

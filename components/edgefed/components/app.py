@@ -10,7 +10,7 @@ import pulumi
 
 from edgefed.components.errors import InputError
 from edgefed.components.kubeobject import KubernetesObject, KubernetesObjectArgs
-from edgefed.components.zone import NETWORKING, EdgeZone
+from edgefed.components.zone import EdgeZone
 from edgefed.core.inputs.appspec import AppSpec
 from edgefed.core.inputs.catalog import Catalog
 from edgefed.core.objects import manifests
@@ -113,74 +113,33 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         after: Sequence[pulumi.Resource],
     ) -> tuple[KubernetesObject, list[str]]:
         prefix = f"{name}-{assignment.zone}"
-        object_labels = manifests.object_labels(spec, assignment, zone.labels, args.extra_labels)
-        meta = {"name": spec.name, "namespace": zone.namespace, "labels": object_labels}
+        objects = manifests.app_objects(spec, assignment, zone.labels, zone.namespace, args.extra_labels)
         # Workloads wait for the zone (namespace, quota, admission policy) to exist.
         opts = pulumi.ResourceOptions(parent=self, provider=zone.provider, depends_on=[zone])
+
+        def register(suffix: str, more: pulumi.ResourceOptions | None = None) -> KubernetesObject:
+            found = objects[suffix]
+            body = KubernetesObjectArgs(
+                found["apiVersion"], found["kind"], metadata=found["metadata"], spec=found["spec"]
+            )
+            return KubernetesObject(f"{prefix}-{suffix}", body, opts=pulumi.ResourceOptions.merge(opts, more))
+
         # Every running zone has an autoscaler, which owns the replica count (the Deployment declares none
         # but a drained zone's 0, see manifests.deployment_spec): primaries scale between replicas_per_zone
         # and the ceiling, standbys are pinned. The Deployment is updated after it, so that on failover or failback the
         # autoscaler never pulls the replica count back to the old role's bounds (a drained zone keeps
         # its healthy bounds: nothing changes there while it is unreachable, and a Deployment at zero
         # replicas is not scaled).
-        autoscaler = KubernetesObject(
-            f"{prefix}-hpa",
-            KubernetesObjectArgs(
-                "autoscaling/v2",
-                "HorizontalPodAutoscaler",
-                metadata=meta,
-                spec=manifests.autoscaler_spec(spec, assignment),
-            ),
-            opts=opts,
-        )
+        autoscaler = register("hpa")
         wait = args.rollout_timeout_seconds
         timeouts = pulumi.CustomTimeouts(create=f"{wait}s", update=f"{wait}s") if wait else None
-        deployment = KubernetesObject(
-            f"{prefix}-deployment",
-            KubernetesObjectArgs(
-                "apps/v1",
-                "Deployment",
-                metadata={**meta, "annotations": manifests.deployment_annotations(assignment)},
-                spec=manifests.deployment_spec(spec, assignment, manifests.pod_labels(object_labels)),
-            ),
-            opts=pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(depends_on=[autoscaler, *after], custom_timeouts=timeouts)
-            ),
+        deployment = register(
+            "deployment", pulumi.ResourceOptions(depends_on=[autoscaler, *after], custom_timeouts=timeouts)
         )
-        KubernetesObject(
-            f"{prefix}-pdb",
-            KubernetesObjectArgs(
-                "policy/v1", "PodDisruptionBudget", metadata=meta, spec=manifests.disruption_budget_spec(spec)
-            ),
-            opts=opts,
-        )
-        if spec.egress:
-            KubernetesObject(
-                f"{prefix}-egress",
-                KubernetesObjectArgs(
-                    NETWORKING,
-                    "NetworkPolicy",
-                    metadata={**meta, "name": f"{spec.name}-egress"},
-                    spec=manifests.egress_policy_spec(spec, manifests.pod_labels(object_labels)),
-                ),
-                opts=opts,
-            )
+        for suffix in ("pdb", "egress", "service", "ingress"):
+            if suffix in objects:
+                register(suffix)
         if not spec.ports:
             return deployment, []
-        KubernetesObject(
-            f"{prefix}-service",
-            KubernetesObjectArgs("v1", "Service", metadata=meta, spec=manifests.service_spec(spec)),
-            opts=opts,
-        )
-        KubernetesObject(
-            f"{prefix}-ingress",
-            KubernetesObjectArgs(
-                NETWORKING,
-                "NetworkPolicy",
-                metadata={**meta, "name": f"{spec.name}-ingress"},
-                spec=manifests.ingress_policy_spec(spec),
-            ),
-            opts=opts,
-        )
         namespace = zone.namespace_name
         return deployment, [f"{spec.name}.{namespace}.svc.cluster.local:{p.port}" for p in spec.ports]

@@ -65,6 +65,11 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ZONE=URL",
         help="probe ZONE's API server at URL (a proxy or bastion this watcher must use)",
     )
+    parser.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="never promote warm standbys through the zones' APIs before `up`: every takeover is a full `up`",
+    )
     parser.add_argument("--rounds", type=options.positive_int, help="stop after this many rounds (default: never)")
     parser.add_argument("--log", action="store_true", help="print the tenant's outage state and action log, exit")
     options.work(parser)
@@ -98,7 +103,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )  # fmt: skip
     timeout = min(2.0, max(0.5, args.interval))  # a probe never outlasts the round much
     routes = _routes(args.zone_endpoint, deploy)
-    config = WatchConfig(tenant, args.name, operator, args.interval, timeout, args.lease, rules, routes)
+    config = WatchConfig(
+        tenant, args.name, operator, args.interval, timeout, args.lease, rules, routes, not args.no_fast_path
+    )
     takeover = Takeover(deploy, store, config, _stamped(options.progress(args)))
     stop = threading.Event()
 

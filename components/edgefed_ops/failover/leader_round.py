@@ -11,6 +11,7 @@ a stack lock left by an update that no longer runs.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,9 +20,11 @@ from typing import Any
 from edgefed.core.inputs.stackconfig import raw_from_stack_file
 from edgefed.core.placement.federation import Federation, load_federation
 from edgefed_ops.failover import lock_recovery, plugins
+from edgefed_ops.failover.fast_path import FastPath, Promoter, arrivals, identities, released_objects
 from edgefed_ops.failover.fencing import Fencing
 from edgefed_ops.failover.health import Action, HealthRules, ZoneHealth, resumed
-from edgefed_ops.failover.replan import Handover, replan
+from edgefed_ops.failover.prechecks import PreChecks
+from edgefed_ops.failover.replan import Handover, Replan, replan
 from edgefed_ops.failover.store import Leader
 from edgefed_ops.failover.takeover_state import Pending, TakeoverState
 from edgefed_ops.failover.watch_config import TenantScope
@@ -39,9 +42,12 @@ class LeaderRound:
         state: TakeoverState,
         fencing: Fencing,
         progress: Callable[[str], None],
+        fast: tuple[Promoter, PreChecks] | None = None,
     ) -> None:
         self.scope, self.name, self.rules, self.state = scope, name, rules, state
         self.fencing, self.progress = fencing, progress
+        self.fast = fast
+        """The fast path's promoter and the outages' pre-checks (``None``: every takeover is a full `up`)."""
         self.health: ZoneHealth | None = None
         """The leader's view; ``None`` while not leading (a new leader resumes from the store)."""
         self._federation: Federation | None = None
@@ -66,12 +72,31 @@ class LeaderRound:
         pending = self.state.pending()
         if not actions and pending is None:
             return []
-        decided, handovers = self._decide(before, health.unavailable(), actions, pending)
+        decided, moved = self._decide(before, health.unavailable(), actions, pending)
         if not self.state.begin(leader, health.states, decided):
             self.health = None  # no longer leads: the successor owns the outage state
             return actions
-        self._apply(leader, decided, handovers)
+        failing_over = any(a.kind == "fail over" for a in actions) and pending is None
+        fast = self._fast_path(moved, decided) if failing_over and moved.urgent else None
+        self._apply(leader, decided, moved.handovers, fast)
         return actions
+
+    def _fast_path(self, moved: Replan, decided: Pending) -> FastPath:
+        """Promote the warm standbys the new plan names, when the outage's slice was checked beforehand."""
+        if self.fast is None:
+            return FastPath(why_not="the fast path is off (--no-fast-path)")
+        promoter, prechecks = self.fast
+        assert moved.before is not None and moved.after is not None
+        found = arrivals(moved.before, moved.after, moved.urgent)
+        why = prechecks.verdict(decided.unavailable) or ("" if found else "no new primary to bring up")
+        done = FastPath(why_not=why) if why else promoter.bring_up(found)
+        if done.taken:  # the `up` that records them releases the fields, this leader or its successor
+            self.state.client.put(self._fast_key, json.dumps([identities(a) for a in found]))
+            served = ", ".join(f"{a.stack}/{a.app} in {a.zone} x{a.replicas}" for a in done.arrived)
+            self.progress(f"watch {self.name}: fast path: {served} in {done.seconds:.2f} s; up records it")
+        else:
+            self.progress(f"watch {self.name}: fast path not taken ({done.why_not}): full up")
+        return done
 
     def _resume(self) -> ZoneHealth:
         self.health = resumed(self.state.zones(), self.rules, time.time())
@@ -83,7 +108,7 @@ class LeaderRound:
 
     def _decide(
         self, before: frozenset[str], after: frozenset[str], actions: Sequence[Action], pending: Pending | None
-    ) -> tuple[Pending, tuple[Handover, ...]]:
+    ) -> tuple[Pending, Replan]:
         """The deploy the actions need, merged with an unfinished one; the handovers of its failbacks."""
         moved = replan(self._plan_federation(), self.scope.stacks, before, after)
         stacks = set(pending.stacks if pending else ()) | set(moved.changed)
@@ -98,7 +123,24 @@ class LeaderRound:
             (*(pending.actions if pending else ()), *actions), self.name, pending.at if pending else time.time(),
             tuple(s for s in ordered if s in urgent),
         )  # fmt: skip
-        return decided, moved.handovers
+        return decided, moved
+
+    @property
+    def _fast_key(self) -> str:
+        return f"{self.state.prefix}fast"
+
+    def _release(self) -> None:
+        """Once `up` has recorded what the fast path applied, the fast path gives up its fields (``up`` owns them)."""
+        recorded = self.state.client.get(self._fast_key)
+        if recorded is None or self.fast is None:
+            return
+        released = self.fast[0].release(released_objects(json.loads(recorded)))
+        self.state.client.delete(self._fast_key)
+        self.progress(f"watch {self.name}: fast path: {released} object(s) handed to the stacks' `up`")
+
+    def federation(self) -> Federation:
+        """The tenant's federation with every zone up (the outage state is the decisions', not its file's)."""
+        return self._plan_federation()
 
     def _plan_federation(self) -> Federation:
         if self._federation is None:
@@ -110,7 +152,9 @@ class LeaderRound:
             self._federation = load_federation(deploy.settings.root, stack, raw, [])
         return self._federation
 
-    def _apply(self, leader: Leader, pending: Pending, handovers: Sequence[Handover] = ()) -> None:
+    def _apply(
+        self, leader: Leader, pending: Pending, handovers: Sequence[Handover] = (), fast: FastPath | None = None
+    ) -> None:
         began = time.time()
         stop = threading.Event()
         handing = threading.Thread(target=self.fencing.hand_over, args=(handovers, stop), name="handover", daemon=True)
@@ -125,7 +169,8 @@ class LeaderRound:
             self.progress(f"watch {self.name}: {report.stack}: {report.problem}")
         if failed:
             return  # pending stays: the next round deploys it again
-        entries = [_entry(action, pending, reports, self.name, began) for action in pending.actions]
+        self._release()
+        entries = [_entry(action, pending, reports, self.name, began, fast) for action in pending.actions]
         if self.state.finish(leader, entries):
             self.progress(
                 f"watch {self.name}: outage state {list(pending.unavailable) or '-'} deployed to "
@@ -155,10 +200,20 @@ class LeaderRound:
 
 
 def _entry(
-    action: Action, pending: Pending, reports: Sequence[DeployReport], watcher: str, began: float
+    action: Action,
+    pending: Pending,
+    reports: Sequence[DeployReport],
+    watcher: str,
+    began: float,
+    fast: FastPath | None = None,
 ) -> dict[str, Any]:
-    """A log entry: the action, what was deployed, and the plan's explanation of each site."""
+    """A log entry: the action, the fast path's new primaries (or why not), what was deployed, each site's plan."""
+    arrived = [
+        {"stack": a.stack, "app": a.app, "zone": a.zone, "replicas": a.replicas} for a in (fast.arrived if fast else ())
+    ]
+    fast_path = {"arrived": arrived, "seconds": round(fast.seconds, 2), "notTaken": fast.why_not} if fast else None
     return {
+        "fastPath": fast_path,
         "at": began, "decided": pending.at, "done": time.time(), "watcher": watcher, "zone": action.zone,
         "kind": action.kind, "why": action.why,
         "unavailable": list(pending.unavailable),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from edgefed.core.placement.federation import Federation, plan_federation
+from edgefed.core.placement.federation import Federation, FederationPlan, plan_federation
 from edgefed.core.placement.plan import Plan
 
 
@@ -20,6 +20,10 @@ class Replan:
     handovers: tuple[Handover, ...] = ()
     """Apps whose primary moves to another zone while the plan drops the old one (the zone that served
     during an outage, at failback): the engine deletes it only at the end of the update."""
+    before: FederationPlan | None = None
+    """The federation plan before the decision."""
+    after: FederationPlan | None = None
+    """The federation plan after it."""
 
 
 @dataclass(frozen=True)
@@ -56,4 +60,4 @@ def replan(federation: Federation, stacks: Sequence[str], before: Iterable[str],
             dropped = was - {a.zone for a in after_plans[app].zones}
             if dropped and now - was:
                 handovers.append(Handover(stack, app, tuple(sorted(dropped)), tuple(sorted(now - was))))
-    return Replan(changed, urgent, tuple(handovers))
+    return Replan(changed, urgent, tuple(handovers), old, new)

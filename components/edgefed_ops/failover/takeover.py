@@ -24,11 +24,14 @@ import threading
 import time
 from collections.abc import Callable
 
+from edgefed.core.placement.federation import Federation
 from edgefed_ops.errors import OpsError
 from edgefed_ops.failover import plugins
+from edgefed_ops.failover.fast_path import Promoter
 from edgefed_ops.failover.fencing import Fencing
 from edgefed_ops.failover.leader_round import LeaderRound
 from edgefed_ops.failover.leadership import Leadership
+from edgefed_ops.failover.prechecks import PreChecks
 from edgefed_ops.failover.probe_rounds import ProbeRounds
 from edgefed_ops.failover.store import StoreClient
 from edgefed_ops.failover.takeover_state import TakeoverState
@@ -48,7 +51,10 @@ class Takeover:
         self.scope = TenantScope(deploy, config.tenant)
         self.probes = ProbeRounds(self.scope, config, self.state)
         fencing = Fencing(self.scope, config.name, 2 * config.probe_timeout, progress)
-        self.leading = LeaderRound(self.scope, config.name, config.rules, self.state, fencing, progress)
+        self.prechecks = PreChecks(self.scope, self.state, lambda line: progress(f"watch {config.name}: {line}"))
+        promoter = Promoter(self.scope, 2 * config.probe_timeout, progress)
+        fast = (promoter, self.prechecks) if config.fast_path else None
+        self.leading = LeaderRound(self.scope, config.name, config.rules, self.state, fencing, progress, fast)
         self.leadership: Leadership | None = None
 
     def _campaign(self, stop: threading.Event) -> None:
@@ -78,6 +84,14 @@ class Takeover:
                 self.progress(f"watch {self.config.name}: probes not published: {error}")
             stop.wait(max(0.0, self.config.interval - (time.monotonic() - began)))
 
+    def _prechecking(
+        self, federation: Callable[[], Federation], leads: Callable[[], bool], stop: threading.Event
+    ) -> None:
+        try:
+            self.prechecks.run(federation, leads, stop)
+        except OpsError as error:  # the store or a preview failed: the fast path stays off until a later start
+            self.progress(f"watch {self.config.name}: pre-checks stopped: {error}")
+
     def _round(self) -> None:
         """Lead one round if this watcher leads; otherwise forget the leader's view."""
         leadership = self.leadership
@@ -101,6 +115,10 @@ class Takeover:
             threading.Thread(target=self._campaign, args=(stop,), name="campaign", daemon=True),
             threading.Thread(target=self._probing, args=(stop,), name="probes", daemon=True),
         ]
+        if self.config.fast_path:  # the leader previews the outages' slices while nothing else runs
+            leads = lambda: self.leadership is not None and self.leadership.leads()  # noqa: E731
+            checking = (self.leading.federation, leads, stop)
+            threads.append(threading.Thread(target=self._prechecking, args=checking, name="prechecks", daemon=True))
         for thread in threads:
             thread.start()
         self.progress(
@@ -116,7 +134,8 @@ class Takeover:
                 stop.wait(max(0.0, self.config.interval - (time.monotonic() - began)))
         finally:
             stop.set()
-            threads[1].join()
+            for thread in threads[1:]:  # probes, and a pre-check preview under way (it leaves no engine behind)
+                thread.join()
             self._resign()
             self.probes.close()
 

@@ -30,6 +30,9 @@ class WatchConfig:
     routes: tuple[tuple[str, str], ...] = ()
     """(zone, URL) pairs: probe these zones' API servers through another address (a proxy or bastion the
     watcher's network needs). Deploys still use the catalog's endpoint."""
+    fast_path: bool = True
+    """Promote the warm standbys the plan names through the zones' APIs before `up` records it (when the
+    outage's slice was pre-checked). Default on: it is what serves a lost zone's sites within seconds."""
 
 
 class TenantScope:

@@ -173,6 +173,16 @@ class ZoneClient:
         """Set a Deployment's replicas through its ``scale`` subresource (what ``kubectl scale`` does)."""
         self.api().patch(Deployment.Scale, name, {"spec": {"replicas": replicas}}, namespace=namespace)
 
+    def apply(self, manifest: dict[str, Any], field_manager: str) -> None:
+        """Server-side apply of ``manifest`` as ``field_manager``, forcing: it creates the object or adopts it."""
+        self.api().apply(codecs.from_dict(manifest), field_manager=field_manager, force=True)
+
+    def release(self, manifest: dict[str, Any], field_manager: str) -> None:
+        """Give up ``field_manager``'s ownership of the object's fields (those another manager owns too stay)."""
+        identity = {key: manifest[key] for key in ("apiVersion", "kind")}
+        identity["metadata"] = {key: manifest["metadata"][key] for key in ("name", "namespace")}
+        self.api().apply(codecs.from_dict(identity), field_manager=field_manager)
+
     def deployment(self, namespace: str, name: str) -> DeploymentView:
         """One Deployment (lightkube's ApiError 404 when it does not exist)."""
         return _view(self.api().get(Deployment, name, namespace=namespace))

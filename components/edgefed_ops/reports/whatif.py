@@ -40,11 +40,12 @@ class WhatIf:
         for (key, scenario), uses in by_scenario.items():
             for zone in sorted(catalogs[key].zones, key=lambda z: z.id):
                 taken = {tenant: Amounts(*in_zone(zone, use)) for tenant, use in uses}
-                if total(taken.values()).over(zone.capacity):
+                together = total(taken.values())
+                if together.over(zone.capacity):
                     each = "; ".join(f"{t} {a.text()}" for t, a in sorted(taken.items()) if a.cpu or a.gpus)
                     out.append(
-                        f"with {scenario} down, zone {zone.id} would hold {total(taken.values()).text()} ({each}), over "
-                        f"its catalog capacity {Amounts.of(zone.capacity).text()}"
+                        f"with {scenario} down, zone {zone.id} would hold {together.text()} ({each}), over its catalog "
+                        f"capacity {Amounts.of(zone.capacity).text()}"
                     )
         return out
 

@@ -195,6 +195,51 @@ def egress_policy_spec(spec: AppSpec, pods: Mapping[str, str]) -> dict[str, Any]
     }
 
 
+NETWORKING = "networking.k8s.io/v1"
+
+
+def app_objects(
+    spec: AppSpec,
+    assignment: ZoneAssignment,
+    zone_labels: Mapping[str, str],
+    namespace: str,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The app's objects in one zone, as the API takes them, by the suffix of their resource name.
+
+    In the order they apply: the autoscaler (``hpa``) before the Deployment, so that it never pulls the
+    replica count back to the old role's bounds; then the disruption budget, the egress policy (when the app
+    sends data out), the Service and the ingress policy (when it has ports). ``FederatedEdgeApp`` registers
+    exactly these, and the takeover's fast path applies the same through the zone's API.
+    """
+    marks = object_labels(spec, assignment, zone_labels, extra or {})
+    meta = {"name": spec.name, "namespace": namespace, "labels": marks}
+    # The role is the workload's and its autoscaler's: a failover changes only them.
+    steady = {**meta, "labels": pod_labels(marks)}
+
+    def obj(api_version: str, kind: str, metadata: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+        return {"apiVersion": api_version, "kind": kind, "metadata": dict(metadata), "spec": dict(body)}
+
+    out = {
+        "hpa": obj("autoscaling/v2", "HorizontalPodAutoscaler", meta, autoscaler_spec(spec, assignment)),
+        "deployment": obj(
+            "apps/v1",
+            "Deployment",
+            {**meta, "annotations": deployment_annotations(assignment)},
+            deployment_spec(spec, assignment, pod_labels(marks)),
+        ),
+        "pdb": obj("policy/v1", "PodDisruptionBudget", steady, disruption_budget_spec(spec)),
+    }
+    if spec.egress:
+        egress = egress_policy_spec(spec, pod_labels(marks))
+        out["egress"] = obj(NETWORKING, "NetworkPolicy", {**steady, "name": f"{spec.name}-egress"}, egress)
+    if spec.ports:
+        out["service"] = obj("v1", "Service", steady, service_spec(spec))
+        ingress = ingress_policy_spec(spec)
+        out["ingress"] = obj(NETWORKING, "NetworkPolicy", {**steady, "name": f"{spec.name}-ingress"}, ingress)
+    return out
+
+
 def default_deny_spec() -> dict[str, Any]:
     """The NetworkPolicy that closes the tenant namespace in both directions (apps open their own ports)."""
     return {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
