@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 
+from edgefed.core.objects.manifests import type_token
 
-def type_token(api_version: str, kind: str) -> str:
-    """The provider's resource type of an object: ``apps/v1`` ``Deployment`` is ``kubernetes:apps/v1:Deployment``."""
-    group, _, version = api_version.rpartition("/")
-    return f"kubernetes:{group or 'core'}/{version}:{kind}"
+__all__ = ["KubernetesObject", "KubernetesObjectArgs", "type_token"]
 
 
 @dataclass(frozen=True)

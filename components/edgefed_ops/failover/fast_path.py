@@ -17,14 +17,16 @@ Otherwise the leader deploys as it always did (the full `up`) and says why.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from edgefed.core.inputs import labels
+from edgefed.core.inputs.appspec import AppSpec
 from edgefed.core.inputs.contract import tenant_namespace
 from edgefed.core.objects.manifests import app_objects, replica_bounds
 from edgefed.core.placement.federation import FederationPlan
+from edgefed.core.placement.plan import ZoneAssignment
 from edgefed_ops.failover.watch_config import TenantScope
 from edgefed_ops.local.zone_client import REFUSED, UNREACHABLE, ZoneClient, open_zone
 
@@ -66,27 +68,38 @@ class FastPath:
         return bool(self.arrived) and not self.why_not
 
 
+def _objects(plan: FederationPlan, stack: str, spec: AppSpec, assignment: ZoneAssignment) -> dict[str, dict[str, Any]]:
+    """The objects ``stack`` registers for the app in one zone of its slice, by resource-name suffix."""
+    catalog = plan.federation.full_catalog or plan.federation.catalog
+    member = plan.federation.member(stack)
+    zone = catalog.zone(assignment.zone)
+    marks = labels.zone_labels(zone=zone.id, country=zone.country, operator=zone.operator, residency=ZONE_RESIDENCY)
+    return app_objects(spec, assignment, marks, tenant_namespace(member.config.tenant, member.config.country))
+
+
+def slice_manifests(plan: FederationPlan, stack: str) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(zone, app, suffix, manifest) of every object the stack registers for its apps under ``plan``."""
+    specs = {spec.name: spec for spec in plan.federation.member(stack).specs}
+    for app, app_plan in plan.slice(stack).items():
+        for assignment in app_plan.zones:
+            for suffix, manifest in _objects(plan, stack, specs[app], assignment).items():
+                yield assignment.zone, app, suffix, manifest
+
+
 def arrivals(old: FederationPlan, new: FederationPlan, stacks: Iterable[str]) -> list[Arrival]:
     """Every app of ``stacks`` whose primary the new plan puts in a zone where it was not primary before."""
-    catalog = new.federation.full_catalog or new.federation.catalog
     found = []
     for stack in stacks:
-        member = new.federation.member(stack)
-        namespace = tenant_namespace(member.config.tenant, member.config.country)
-        specs = {spec.name: spec for spec in member.specs}
+        specs = {spec.name: spec for spec in new.federation.member(stack).specs}
         before = old.slice(stack)
         for app, plan in new.slice(stack).items():
             was = {a.zone: a.role for a in before[app].zones} if app in before else {}
             for assignment in plan.zones:
                 if assignment.role != "primary" or was.get(assignment.zone) == "primary":
                     continue
-                zone = catalog.zone(assignment.zone)
-                marks = labels.zone_labels(
-                    zone=zone.id, country=zone.country, operator=zone.operator, residency=ZONE_RESIDENCY
-                )
-                objects = app_objects(specs[app], assignment, marks, namespace)
+                objects = _objects(new, stack, specs[app], assignment)
                 low, _ = replica_bounds(specs[app], assignment)
-                found.append(Arrival(stack, app, zone.id, low, tuple(objects.values())))
+                found.append(Arrival(stack, app, assignment.zone, low, tuple(objects.values())))
     return found
 
 

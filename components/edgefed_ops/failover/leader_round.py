@@ -48,6 +48,7 @@ class LeaderRound:
         self.fencing, self.progress = fencing, progress
         self.fast = fast
         """The fast path's promoter and the outages' pre-checks (``None``: every takeover is a full `up`)."""
+        self._idle = 0
         self.health: ZoneHealth | None = None
         """The leader's view; ``None`` while not leading (a new leader resumes from the store)."""
         self._federation: Federation | None = None
@@ -71,6 +72,7 @@ class LeaderRound:
         actions = health.tick(time.time())
         pending = self.state.pending()
         if not actions and pending is None:
+            self._judge_outages()
             return []
         decided, moved = self._decide(before, health.unavailable(), actions, pending)
         if not self.state.begin(leader, health.states, decided):
@@ -80,6 +82,12 @@ class LeaderRound:
         fast = self._fast_path(moved, decided) if failing_over and moved.urgent else None
         self._apply(leader, decided, moved.handovers, fast)
         return actions
+
+    def _judge_outages(self) -> None:
+        """While nothing happens, every tenth round: judge the outages' slices the pack has not judged yet."""
+        self._idle = (self._idle + 1) % 10
+        if self.fast is not None and self._idle == 1:
+            self.fast[1].ensure(self._plan_federation())
 
     def _fast_path(self, moved: Replan, decided: Pending) -> FastPath:
         """Promote the warm standbys the new plan names, when the outage's slice was checked beforehand."""

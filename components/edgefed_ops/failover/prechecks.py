@@ -1,32 +1,35 @@
-"""The N-1 slices of a tenant's federation plan, previewed with the policy pack before any outage happens.
+"""The N-1 slices of a tenant's federation plan, judged by the policy pack before any outage happens.
 
 Each single-zone outage of the tenant's zones and each loss of a whole country (with more than one of its
-zones) re-plans the tenant's federation; every stack whose slice changes is previewed with the pack, its
-manifests rendered (no zone is touched, no credential needed), under that outage. The verdicts are kept in
-the watchers' store under a fingerprint of everything the plan and the pack depend on (the tenant's
-stack files, the catalog, the contracts, the app specs, the pack config and edgefed's rule code): a change
-to any of them makes every verdict stale, and the leading watcher checks again while nothing else runs.
+zones) re-plans the tenant's federation; every stack whose slice changes is judged by the pack's
+policies (the same objects the engine loads, run in-process as ``edgefed audit`` runs them) over exactly
+the objects the stack would register under that outage (:func:`edgefed.core.objects.manifests.app_objects`)
+and its zones' providers with the tenant's kubeconfigs. The verdicts are kept in the watchers' store under
+a fingerprint of everything the plan and the pack depend on (the tenant's stack files, the catalog, the
+contracts, the app specs, the pack config and edgefed's rule code): a change to any of them makes every
+verdict stale, and the leader judges the outages again (in well under a second).
 
 The takeover's fast path (:mod:`edgefed_ops.failover.fast_path`) applies only to an outage whose slice
-was checked, and passed.
+was judged, and passed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterable
 
-import yaml
-
 from edgefed.core.inputs.catalog import load_catalog
-from edgefed.core.placement.federation import Federation
+from edgefed.core.objects.manifests import type_token
+from edgefed.core.placement.federation import Federation, FederationPlan, plan_federation
+from edgefed_ops.failover.fast_path import slice_manifests
 from edgefed_ops.failover.replan import replan
 from edgefed_ops.failover.takeover_state import TakeoverState
 from edgefed_ops.failover.watch_config import TenantScope
-from edgefed_ops.stack import operations
-from edgefed_ops.stack.workspace import StackWorkspace
+from edgefed_ops.reports import evidence
+from edgefed_ops.stack.events import StateResource
+
+PROVIDER_TYPE = "pulumi:providers:kubernetes"
 
 
 def scenarios(scope: TenantScope) -> list[frozenset[str]]:
@@ -47,7 +50,7 @@ def scenario_key(down: Iterable[str]) -> str:
 
 
 class PreChecks:
-    """A tenant's N-1 previews: run them (the leader, when idle), and say whether an outage's slice passed."""
+    """A tenant's N-1 verdicts: made by the leader, read by the fast path."""
 
     def __init__(self, scope: TenantScope, state: TakeoverState, progress: Callable[[str], None]) -> None:
         self.scope, self.state, self.progress = scope, state, progress
@@ -70,62 +73,56 @@ class PreChecks:
         return digest.hexdigest()[:16]
 
     def verdict(self, down: Iterable[str], fingerprint: str | None = None) -> str | None:
-        """Why the fast path may not apply to this outage (``None``: its slice was previewed and passed)."""
+        """Why the fast path may not apply to this outage (``None``: its slice was judged and passed)."""
         key = f"{self.prefix}{fingerprint or self.fingerprint()}/{scenario_key(down)}"
         found = self.state.client.get(key)
         if found is None:
-            return f"the slice of outage {scenario_key(down)} was not checked with the pack beforehand"
+            return f"the slice of outage {scenario_key(down)} was not judged by the pack beforehand"
         outcome = json.loads(found)
         return None if outcome["ok"] else f"its slice did not pass the pack: {outcome['why']}"
 
-    def pending(self, fingerprint: str) -> list[frozenset[str]]:
-        """The outages whose slice is not checked yet under ``fingerprint``."""
+    def ensure(self, federation: Federation) -> int:
+        """Judge every outage not judged yet under today's fingerprint; how many were judged now."""
+        fingerprint = self.fingerprint()
         done = self.state.client.range(f"{self.prefix}{fingerprint}/")
-        return [
-            down for down in scenarios(self.scope) if f"{self.prefix}{fingerprint}/{scenario_key(down)}" not in done
-        ]
+        todo = [d for d in scenarios(self.scope) if f"{self.prefix}{fingerprint}/{scenario_key(d)}" not in done]
+        refused = [scenario_key(down) for down in todo if not self.check(federation, down, fingerprint)]
+        if todo:
+            self.progress(
+                f"judged {len(todo)} outage slice(s) with the pack: "
+                + (f"REFUSED {', '.join(refused)}" if refused else "all passed")
+            )
+        return len(todo)
 
     def check(self, federation: Federation, down: frozenset[str], fingerprint: str) -> bool:
-        """Preview every stack whose slice the outage changes, rendered, with the pack; record the verdict."""
+        """Judge every stack whose slice the outage changes; record the verdict."""
         moved = replan(federation, self.scope.stacks, (), down)
+        after = moved.after or plan_federation(federation, down)
         failed = []
         for stack in moved.changed:
-            outcome = operations.preview(
-                self._workspace(stack, down), config=self.scope.deploy.stacks.catalog_settings()[1]
+            violations = evidence.run_rules(
+                self._resources(after, stack),
+                self.scope.deploy.stacks.catalog_settings()[1],
+                self.scope.deploy.settings.rules_root,
             )
-            if not outcome.ok:
-                reasons = [f"{v.policy}: {v.message}" for v in outcome.violations] or outcome.errors
-                failed.append(f"{stack}: {'; '.join(reasons) or outcome.output[-300:]}")
+            failed += [f"{stack}: {v.policy}: {v.message}" for v in violations]
         verdict = {"ok": not failed, "stacks": list(moved.changed), "why": " | ".join(failed)}
         self.state.client.put(f"{self.prefix}{fingerprint}/{scenario_key(down)}", json.dumps(verdict))
         return not failed
 
-    def _workspace(self, stack: str, down: frozenset[str]) -> StackWorkspace:
-        deploy = self.scope.deploy
-        settings = deploy.settings.with_work(deploy.settings.work / "prechecks")
-        settings.work.mkdir(parents=True, exist_ok=True)
-        outages = settings.work / f"outages-{stack}.yaml"
-        outages.write_text(yaml.safe_dump({"unavailable_zones": sorted(down)}))
-        catalog, _ = deploy.stacks.catalog_settings()
-        values = {
-            **catalog,
-            "renderYamlTo": str(settings.work / "render" / stack),
-            "buckets": False,
-            "outages": str(outages),
-        }
-        workspace = StackWorkspace(settings, stack)
-        workspace.prepare(values)
-        return workspace
-
-    def run(self, federation: Callable[[], Federation], leads: Callable[[], bool], stop: threading.Event) -> None:
-        """Check outages one at a time while this watcher leads and no deploy is pending; until ``stop``."""
-        while not stop.wait(2.0):
-            if not leads() or self.state.pending() is not None:
-                continue
-            fingerprint = self.fingerprint()
-            todo = self.pending(fingerprint)
-            if not todo:
-                continue
-            down = todo[0]
-            ok = self.check(federation(), down, fingerprint)
-            self.progress(f"prechecked outage {scenario_key(down)}: {'passed' if ok else 'REFUSED by the pack'}")
+    def _resources(self, plan: FederationPlan, stack: str) -> list[StateResource]:
+        """The stack's objects under the outage, each with its zone's provider and the tenant's kubeconfig."""
+        found: list[StateResource] = []
+        providers: dict[str, str] = {}
+        for zone, app, suffix, manifest in slice_manifests(plan, stack):
+            if zone not in providers:
+                urn = f"urn:pulumi:{stack}::edgefed::{PROVIDER_TYPE}::{zone}-provider"
+                kubeconfig = self.scope.kubeconfig(zone).read_text()
+                found.append(
+                    StateResource(urn, PROVIDER_TYPE, {"clusterIdentifier": zone, "kubeconfig": kubeconfig}, "")
+                )
+                providers[zone] = urn
+            kind = type_token(manifest["apiVersion"], manifest["kind"])
+            urn = f"urn:pulumi:{stack}::edgefed::{kind}::{app}-{zone}-{suffix}"
+            found.append(StateResource(urn, kind, manifest, providers[zone]))
+        return found

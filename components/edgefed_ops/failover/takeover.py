@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from edgefed.core.placement.federation import Federation
 from edgefed_ops.errors import OpsError
 from edgefed_ops.failover import plugins
 from edgefed_ops.failover.fast_path import Promoter
@@ -84,14 +83,6 @@ class Takeover:
                 self.progress(f"watch {self.config.name}: probes not published: {error}")
             stop.wait(max(0.0, self.config.interval - (time.monotonic() - began)))
 
-    def _prechecking(
-        self, federation: Callable[[], Federation], leads: Callable[[], bool], stop: threading.Event
-    ) -> None:
-        try:
-            self.prechecks.run(federation, leads, stop)
-        except OpsError as error:  # the store or a preview failed: the fast path stays off until a later start
-            self.progress(f"watch {self.config.name}: pre-checks stopped: {error}")
-
     def _round(self) -> None:
         """Lead one round if this watcher leads; otherwise forget the leader's view."""
         leadership = self.leadership
@@ -115,10 +106,7 @@ class Takeover:
             threading.Thread(target=self._campaign, args=(stop,), name="campaign", daemon=True),
             threading.Thread(target=self._probing, args=(stop,), name="probes", daemon=True),
         ]
-        if self.config.fast_path:  # the leader previews the outages' slices while nothing else runs
-            leads = lambda: self.leadership is not None and self.leadership.leads()  # noqa: E731
-            checking = (self.leading.federation, leads, stop)
-            threads.append(threading.Thread(target=self._prechecking, args=checking, name="prechecks", daemon=True))
+
         for thread in threads:
             thread.start()
         self.progress(
@@ -134,8 +122,7 @@ class Takeover:
                 stop.wait(max(0.0, self.config.interval - (time.monotonic() - began)))
         finally:
             stop.set()
-            for thread in threads[1:]:  # probes, and a pre-check preview under way (it leaves no engine behind)
-                thread.join()
+            threads[1].join()
             self._resign()
             self.probes.close()
 

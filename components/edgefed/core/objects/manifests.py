@@ -198,6 +198,12 @@ def egress_policy_spec(spec: AppSpec, pods: Mapping[str, str]) -> dict[str, Any]
 NETWORKING = "networking.k8s.io/v1"
 
 
+def type_token(api_version: str, kind: str) -> str:
+    """The provider's resource type of an object: ``apps/v1`` ``Deployment`` is ``kubernetes:apps/v1:Deployment``."""
+    group, _, version = api_version.rpartition("/")
+    return f"kubernetes:{group or 'core'}/{version}:{kind}"
+
+
 def app_objects(
     spec: AppSpec,
     assignment: ZoneAssignment,
