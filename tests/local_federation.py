@@ -71,14 +71,16 @@ def previous_release(tmp: Path) -> Path:
     return folder
 
 
-def run_previous(checkout: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`edgefed ARGS` of the previous release, in its checkout, on the same federation and state."""
+def start_previous(checkout: Path | None, env: dict[str, str], *args: str) -> subprocess.Popen[str] | None:
+    """`edgefed ARGS` of the previous release, started in its checkout, on the same federation and state."""
     from edgefed_ops.local.toolchain import engine_env
 
+    if checkout is None:
+        return None
     env = {**env, "PYTHONPATH": str(checkout / "components"), "PULUMI_HOME": engine_env(ROOT)["PULUMI_HOME"]}
-    return subprocess.run(
-        [*EDGEFED, *args], cwd=checkout, env=env, capture_output=True, text=True, timeout=900
-    )  # fmt: skip
+    return subprocess.Popen(
+        [*EDGEFED, *args], cwd=checkout, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def running_federation(
@@ -87,8 +89,8 @@ def running_federation(
     """A federation of its own with ``stacks`` deployed (`edgefed federation up`, `edgefed deploy`); down after.
 
     ``stacks`` may be empty: the module's tests then deploy what they need themselves. ``previous`` stacks
-    are deployed first by the previous release (:data:`PREVIOUS_RELEASE`), as a federation deployed before
-    this one would have them.
+    are deployed by the previous release (:data:`PREVIOUS_RELEASE`), beside ``stacks``, as a federation
+    deployed before this one would have them.
     """
     for tool in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "versitygw", "pulumi"):
         toolchain_or_skip(tool)
@@ -107,13 +109,16 @@ def running_federation(
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         deployed = ""
-        if previous:
-            before = run_previous(previous_release(tmp), env, "deploy", "--work", str(tmp / "work"), *previous)
-            assert before.returncode == 0, before.stdout + before.stderr
-        if stacks:  # (`edgefed deploy` with no stack named deploys them all)
+        checkout = previous_release(tmp) if previous else None
+        # Its own workspaces: its pack config is not this release's.
+        before = start_previous(checkout, env, "deploy", "--work", str(tmp / "work-previous"), *previous)
+        if stacks:  # (`edgefed deploy` with no stack named deploys them all), beside the previous release's
             deploy = run("deploy", "--work", str(tmp / "work"), *stacks)
             assert deploy.returncode == 0, deploy.stdout + deploy.stderr
             deployed = deploy.stdout
+        if before is not None:
+            out, err = before.communicate(timeout=900)
+            assert before.returncode == 0, out + err
         settings = ops_settings(tmp, federation=tmp / "federation", catalog=tmp / "catalog.yaml")
         yield {
             "tmp": tmp,

@@ -17,6 +17,7 @@ import yaml
 from edgefed_ops.stack import operations
 
 from .conftest import ROOT, SUMMARY, ops_settings, toolchain_or_skip
+from .parity import pack_verdicts
 from .workloads import compliant_deployment, residency_labels
 
 pytestmark = pytest.mark.engine
@@ -44,16 +45,6 @@ def zone_cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def deployed_zone(zone_cluster, tmp_path_factory):
     return deploy_zone(zone_cluster, "orange-fr-paris", tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def foreign_law_zone(tmp_path_factory):
-    """Vodafone's Turin zone (its group is under GB law), deployed like Paris: where restricted data may not run."""
-    plane = start_zone("vodafone-it-turin", tmp_path_factory)
-    try:
-        yield deploy_zone(plane, "vodafone-it-turin", tmp_path_factory)
-    finally:
-        plane.stop()
 
 
 def deploy_zone(zone_cluster, zone_id: str, tmp_path_factory):
@@ -211,34 +202,6 @@ def test_restricted_with_digest_is_admitted(deployed_zone):
     assert result.returncode == 0, result.stderr
 
 
-def pack_verdicts(
-    corpus: dict[str, dict[str, object]],
-    tmp_path,
-    name: str,
-    policies: set[str] | None = None,
-    zone: str = "orange-fr-paris",
-) -> dict[str, bool]:
-    """Whether the pack (real engine, the production config) admits each manifest of ``corpus``, by its name.
-
-    ``policies``: only these policies' violations count (the zone's policy under test carries only them).
-    """
-    from edgefed_ops.stack.workspace import StackWorkspace
-
-    (tmp_path / "corpus.json").write_text(json.dumps(corpus))
-    workspace = StackWorkspace(ops_settings(tmp_path), name, project=ROOT / "tests" / "admission_corpus")
-    workspace.prepare(
-        {
-            "corpus:manifests": str(tmp_path / "corpus.json"),
-            "corpus:render": str(tmp_path / "render"),
-            "corpus:zone": zone,
-        }
-    )
-    outcome = operations.preview(workspace, config=ROOT / "policies" / "eu-residency" / "config.json")
-    assert not outcome.errors or outcome.violations, outcome.output[-3000:]
-    counted = [v for v in outcome.violations if policies is None or v.policy in policies]
-    return {item: not any(f"'{item}'" in v.message for v in counted) for item in corpus}
-
-
 INTENDED = {"kube-system-hub": "system-namespace", "default-ok": "tenant-namespace"}
 """Corpus entries whose verdicts differ on purpose (see edgefed.core.objects.admission.INTENDED_DIFFERENCES)."""
 
@@ -343,27 +306,4 @@ def test_the_pack_and_the_zone_agree_on_every_external_name_and_webhook(deployed
     SUMMARY.append(
         f"outbound parity: {len(corpus)} Services and webhook configurations through the pack and the zone's "
         f"outbound policy, identical verdicts ({both} admitted)"
-    )
-
-
-def test_the_pack_and_a_zone_under_foreign_law_agree_on_where_each_class_may_run(foreign_law_zone, tmp_path):
-    """Differential for require-eu-jurisdiction and the stack-country rule: Vodafone's Turin zone (GB law) and the
-    pack (real engine) give each workload of acme's IT and FR stacks the same verdict."""
-    from edgefed_ops.local.zone_client import open_zone
-
-    from .workloads import jurisdiction_corpus
-
-    corpus = jurisdiction_corpus()
-    pack = pack_verdicts(corpus, tmp_path, "jurisdiction", zone="vodafone-it-turin")
-    with open_zone(foreign_law_zone.kubeconfig) as client:
-        refusals = {name: client.dry_run_create(manifest) for name, manifest in corpus.items()}
-    admitted = {name: refusal is None for name, refusal in refusals.items()}
-    differ = {name: (pack[name], refusals[name]) for name in corpus if pack[name] != admitted[name]}
-    assert not differ, differ
-    assert admitted == {name: not name.startswith("refused-") for name in corpus}, refusals
-    assert "edgefed residency: restricted data in zone vodafone-it-turin of Vodafone, under GB jurisdiction outside " \
-        "the EU/EEA; rule require-eu-jurisdiction" in str(refusals["refused-restricted-it-stack"])  # fmt: skip
-    SUMMARY.append(
-        f"jurisdiction parity: {len(corpus)} workloads through the pack and Vodafone's Turin zone (GB law), identical "
-        f"verdicts ({sum(admitted.values())} admitted)"
     )

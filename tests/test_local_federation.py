@@ -379,6 +379,31 @@ def test_a_tenant_program_declaring_what_its_identity_may_never_write_is_refused
         assert "acme-extra" not in api.namespaces(), "a preview writes nothing"
 
 
+def test_the_pack_and_a_zone_under_foreign_law_agree_on_where_each_class_may_run(deployed, tmp_path):
+    """Differential for require-eu-jurisdiction and the stack-country rule: Vodafone's Lyon zone (GB law) and the
+    pack (real engine, the local pack config) give each workload of the tenants' stacks the same verdict."""
+    from .parity import pack_verdicts
+    from .workloads import jurisdiction_corpus
+
+    corpus = jurisdiction_corpus()
+    config = ROOT / "policies" / "eu-residency" / "config-local.json"
+    pack = pack_verdicts(corpus, tmp_path, "jurisdiction", zone=LYON, config=config)
+    with client(deployed, LYON) as api:  # the operator's own credential: the residency policy judges everyone
+        refusals = {name: api.dry_run_create(manifest) for name, manifest in corpus.items()}
+    admitted = {name: refusal is None for name, refusal in refusals.items()}
+    differ = {name: (pack[name], refusals[name]) for name in corpus if pack[name] != admitted[name]}
+    assert not differ, differ
+    assert admitted == {name: not name.startswith("refused-") for name in corpus}, refusals
+    assert (
+        "edgefed residency: restricted data in zone local-vodafone-fr-lyon of Vodafone, under GB jurisdiction "
+        "outside the EU/EEA; rule require-eu-jurisdiction"
+    ) in str(refusals["refused-restricted-of-the-fr-stack"])
+    SUMMARY.append(
+        f"jurisdiction parity: {len(corpus)} workloads through the pack and Vodafone's Lyon zone (GB law), identical "
+        f"verdicts ({sum(admitted.values())} admitted)"
+    )
+
+
 def test_one_operators_admin_credential_is_refused_by_every_other_operators_zones(deployed):
     orange = operator_kubeconfig(deployed, "local-orange-fr-paris")
     assert kubectl(orange, "get", "namespaces", "acme-fr").returncode == 0, "cluster-admin on its own zone"

@@ -373,22 +373,23 @@ def outbound_corpus() -> dict[str, dict[str, Any]]:
     }
 
 
-TURIN = {**PARIS, "edgefed.io/country": "it", "edgefed.io/operator": "vodafone", "edgefed.io/zone": "vodafone-it-turin"}
+LYON = {**PARIS, "edgefed.io/operator": "vodafone", "edgefed.io/zone": "local-vodafone-fr-lyon"}
+"""The labels of a workload in Vodafone's Lyon zone of the local federation (Vodafone's group is under GB law)."""
 
 
 def jurisdiction_corpus() -> dict[str, dict[str, Any]]:
-    """Workloads of acme's IT and FR stacks in Vodafone's Turin zone (its group is under GB law), by verdict."""
+    """Workloads of both local tenants' stacks in Vodafone's Lyon zone (GB law), named by their verdict."""
     corpus = {}
     for name, space, classification, residency in (
-        ("internal-it-stack", "acme-it", "internal", "eu"),
-        ("personal-it-stack", "acme-it", "personal", "it"),
-        ("personal-fr-stack-standby", "acme-fr", "personal", "fr.it"),
-        ("refused-restricted-it-stack", "acme-it", "restricted", "it"),
-        ("refused-restricted-fr-stack", "acme-fr", "restricted", "fr.it"),
-        ("refused-personal-fr-stack-without-fr", "acme-fr", "personal", "it"),
+        ("internal-of-the-fr-stack", "acme-fr", "internal", "eu"),
+        ("personal-of-the-it-stack", "nordwind-it", "personal", "fr.it"),
+        ("refused-restricted-of-the-fr-stack", "acme-fr", "restricted", "fr"),
+        ("refused-restricted-of-the-it-stack", "acme-it", "restricted", "fr.it"),
+        ("refused-personal-of-the-it-stack-without-it", "nordwind-it", "personal", "fr"),
     ):
-        labels = {**TURIN, "edgefed.io/data-classification": classification, "edgefed.io/residency": residency}
-        obj = compliant_deployment(name, f"{REGISTRY}/aero/vision:3@{PINNED}", labels=labels)
+        labels = {**LYON, "edgefed.io/data-classification": classification, "edgefed.io/residency": residency}
+        registry = "registry.nordwind.de" if space.startswith("nordwind-") else REGISTRY
+        obj = compliant_deployment(name, f"{registry}/probe:1@{PINNED}", labels=labels)
         obj["metadata"]["namespace"] = space
         corpus[name] = obj
     return corpus

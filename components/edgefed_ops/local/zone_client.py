@@ -21,9 +21,11 @@ from lightkube import ApiError, Client, KubeConfig, codecs
 from lightkube.config.client_adapter import Client as HttpClient
 from lightkube.config.client_adapter import ConnectionParams
 from lightkube.core.exceptions import ConfigError as KubeConfigError
+from lightkube.core.resource_registry import resource_registry
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Namespace, Node, ResourceQuota, Service
 from lightkube.resources.discovery_v1 import EndpointSlice
+from lightkube.types import PatchType
 
 UNREACHABLE = (httpx2.HTTPError, OSError, KubeConfigError)
 """What a zone that does not answer (or has no usable kubeconfig) raises."""
@@ -179,9 +181,13 @@ class ZoneClient:
 
     def release(self, manifest: dict[str, Any], field_manager: str) -> None:
         """Give up ``field_manager``'s ownership of the object's fields (those another manager owns too stay)."""
-        identity = {key: manifest[key] for key in ("apiVersion", "kind")}
-        identity["metadata"] = {key: manifest["metadata"][key] for key in ("name", "namespace")}
-        self.api().apply(codecs.from_dict(identity), field_manager=field_manager)
+        metadata = manifest["metadata"]
+        identity = {"apiVersion": manifest["apiVersion"], "kind": manifest["kind"], "metadata": dict(metadata)}
+        resource: Any = resource_registry.load(manifest["apiVersion"], manifest["kind"])
+        self.api().patch(
+            resource, metadata["name"], identity, namespace=metadata.get("namespace"),
+            patch_type=PatchType.APPLY, field_manager=field_manager,
+        )  # fmt: skip
 
     def deployment(self, namespace: str, name: str) -> DeploymentView:
         """One Deployment (lightkube's ApiError 404 when it does not exist)."""
