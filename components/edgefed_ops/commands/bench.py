@@ -30,10 +30,13 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="instead: kill --zone (or --country) under running watchers, --runs times",
     )
-    parser.add_argument("--tenant", default="nordwind", help="with --takeover: whose watchers (default nordwind)")
+    parser.add_argument(
+        "--tenant", nargs="*", default=[], help="with --takeover: whose watchers (default: every tenant of the zone)"
+    )
+    parser.add_argument("--no-fast-path", action="store_true", help="with --takeover: watchers without the fast path")
     parser.add_argument("--zone", help="with --takeover: the zone killed (default local-vodafone-fr-lyon)")
     parser.add_argument("--country", help="with --takeover: kill every zone of this country instead")
-    parser.add_argument("--runs", type=options.positive_int, default=3, help="with --takeover: kills (default 3)")
+    parser.add_argument("--runs", type=options.positive_int, default=5, help="with --takeover: kills (default 5)")
     parser.add_argument("--stabilization", type=options.seconds, default=10.0,
                         help="with --takeover: the watchers' stabilization window in seconds (default 10)")  # fmt: skip
 
@@ -74,7 +77,6 @@ def _takeover(args: argparse.Namespace, settings: Settings, progress: Callable[[
 
     catalog = LocalFederation(settings).catalog
     source = str(settings.local_catalog)
-    [tenant] = inputs.tenants(settings, [args.tenant])
     if args.country and args.zone:
         raise UsageError("--takeover: --zone or --country, not both")
     if args.country:
@@ -82,4 +84,7 @@ def _takeover(args: argparse.Namespace, settings: Settings, progress: Callable[[
         zones = [z for z in catalog.zones if z.country == code]
     else:
         zones = [catalog.zone(inputs.zone(catalog, args.zone or "local-vodafone-fr-lyon", "--zone", source))]
-    return takeover.run(settings, tenant, zones, args.runs, args.stabilization, progress)
+    tenants = inputs.tenants(settings, args.tenant) if args.tenant else takeover.tenants_of(settings, zones)
+    if not tenants:
+        raise UsageError(f"--takeover: no tenant's stack uses {', '.join(z.id for z in zones)}")
+    return takeover.run(settings, tenants, zones, args.runs, args.stabilization, progress, not args.no_fast_path)
