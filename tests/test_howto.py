@@ -94,6 +94,12 @@ def test_add_a_country_stack_as_the_readme_says(copy):
     config = yaml.safe_load((copy / "stacks" / "Pulumi.acme-nl.yaml").read_text())["config"]
     assert config["edgefed:apps"] == ["robot-control"]
     assert config["edgefed:zones"] == ["vodafone-nl-amsterdam", "orange-be-brussels"]
+    # Brussels is sold out (acme's DE and FR stacks hold all 16 cores): the plan says so, naming the zone.
+    over = shell(copy, ".venv/bin/edgefed plan acme-nl")
+    assert over.returncode == 1, over.stdout + over.stderr
+    assert "OVER CAPACITY zone orange-be-brussels: its catalog capacity is cpu 16" in over.stdout, over.stdout
+    contract["allocations"]["FR"]["orange-be-brussels"] = {"cpu": 8, "memory_gib": 12}  # what FR uses there, and room
+    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False))
     planned = shell(copy, ".venv/bin/edgefed plan acme-nl")
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "site rotterdam-plant (NL): primary vodafone-nl-amsterdam" in planned.stdout

@@ -18,7 +18,7 @@ from edgefed.core.inputs.endpoints import api_endpoint_key
 from edgefed.core.inputs.errors import field_error, validate
 from edgefed.core.inputs.fields import EEACountry, FailoverCapacity, ISOCountry, Location, Name, StrictModel
 from edgefed.core.inputs.text import shown
-from edgefed.core.inputs.yamlfile import load_yaml
+from edgefed.core.inputs.yamlfile import file_key, load_yaml
 
 CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]*$")
 
@@ -288,7 +288,19 @@ class Catalog(StrictModel):
         return tuple(zone for zone in self.zones if zone.country == country)
 
 
+_CATALOGS: dict[tuple[tuple[str, int, int, int], str], Catalog] = {}
+
+
 def load_catalog(path: Path | str) -> Catalog:
-    """Load and validate a catalog YAML file; raises :class:`edgefed.core.inputs.errors.ConfigError` on bad input."""
+    """Load and validate a catalog YAML file; raises :class:`edgefed.core.inputs.errors.ConfigError` on bad input.
+
+    Validated once per process while the file stays the same (the model is frozen: every caller shares it).
+    """
     path = Path(path)
-    return validate(Catalog, load_yaml(path), str(path))
+    key = file_key(path)
+    if key is not None and (key, str(path)) in _CATALOGS:
+        return _CATALOGS[(key, str(path))]
+    found = validate(Catalog, load_yaml(path), str(path))
+    if key is not None:
+        _CATALOGS[(key, str(path))] = found
+    return found

@@ -20,7 +20,7 @@ from edgefed.core.inputs.appspec import DataClassification
 from edgefed.core.inputs.catalog import Catalog
 from edgefed.core.inputs.errors import ConfigError, validate
 from edgefed.core.inputs.fields import EEACountry, Name, StrictModel
-from edgefed.core.inputs.yamlfile import load_yaml
+from edgefed.core.inputs.yamlfile import file_key, load_yaml
 
 
 def tenant_namespace(tenant: str, country: str) -> str:
@@ -167,13 +167,30 @@ def load_contract(
     ``registries`` is the federation's allow-list and ``external_names`` the outside names it allows per
     country (the family's pack config); ``None`` leaves them to the caller that reads the pack config.
     """
+    key = file_key(path)
+    memo = (
+        key,
+        str(path),
+        id(catalog),
+        registries,
+        tuple(sorted((external_names or {}).items())),
+        external_names is None,
+    )
+    if key is not None and memo in _CONTRACTS and _CONTRACTS[memo][0] is catalog:
+        return _CONTRACTS[memo][1]
     contract = validate(Contract, load_yaml(path), str(path))
     if contract.tenant != path.stem:
         raise ConfigError(str(path), [("tenant", f"{contract.tenant!r} must equal the file name {path.stem!r}")])
     if contract.tenant in RESERVED_TENANTS:
         raise ConfigError(str(path), [("tenant", f"{contract.tenant!r} is reserved; choose another name")])
     _check_against_catalog(contract, catalog, str(path), registries, external_names)
+    if key is not None:
+        _CONTRACTS[memo] = (catalog, contract)  # the catalog kept alive: its id is never another's
     return contract
+
+
+_CONTRACTS: dict[object, tuple[Catalog, Contract]] = {}
+"""Contracts validated in this process, by file, catalog and the federation's lists: the model is frozen."""
 
 
 def load_contracts(

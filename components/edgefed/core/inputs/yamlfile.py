@@ -1,7 +1,13 @@
-"""YAML as edgefed reads it: YAML 1.2 booleans (like Pulumi's Go reader), syntax errors as one ConfigError."""
+"""YAML as edgefed reads it: YAML 1.2 booleans (like Pulumi's Go reader), syntax errors as one ConfigError.
+
+Each file is parsed once per process (:func:`load_yaml` keeps the parsed document while the file's size and
+modification time stay the same, and hands each caller a copy of its own): a deploy reads the same stack
+files, contracts and catalog from several places, and every program run of the engine does too.
+"""
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -28,8 +34,36 @@ Yaml12Loader.yaml_implicit_resolvers = {
 Yaml12Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
+def file_key(path: Path) -> tuple[str, int, int, int] | None:
+    """What identifies a file's contents in this process: its resolved path, inode, size and modification time.
+
+    ``None`` when it cannot be read (the reader then reports why).
+    """
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return str(path.resolve()), found.st_ino, found.st_size, found.st_mtime_ns
+
+
+_PARSED: dict[tuple[str, int, int, int], Any] = {}
+
+
 def load_yaml(path: Path) -> Any:
-    """Read a YAML file, reporting a syntax error as a :class:`ConfigError` with its line and column."""
+    """Read a YAML file, reporting a syntax error as a :class:`ConfigError` with its line and column.
+
+    Parsed once per process while the file stays the same (:func:`file_key`); each call gets its own copy.
+    """
+    key = file_key(path)
+    if key is not None and key in _PARSED:
+        return copy.deepcopy(_PARSED[key])
+    found = _parse(path)
+    if key is not None:
+        _PARSED[key] = copy.deepcopy(found)
+    return found
+
+
+def _parse(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
