@@ -212,3 +212,23 @@ def test_a_huge_value_is_cut_short_in_the_error_and_a_huge_image_refused(write_y
         )
     message = str(caught.value)
     assert "... (10002 characters)" in message and len(message.split("\n", 1)[1]) < 400
+
+
+def test_a_file_is_parsed_once_while_it_stays_the_same_and_each_reader_gets_its_own_copy(tmp_path, monkeypatch):
+    import os
+
+    from edgefed.core.inputs import yamlfile
+
+    parsed: list[object] = []
+    parse = yamlfile._parse
+    monkeypatch.setattr(yamlfile, "_parse", lambda path: parsed.append(path) or parse(path))
+    path = tmp_path / "stack.yaml"
+    path.write_text("config:\n  edgefed:country: FR\n")
+    first = yamlfile.load_yaml(path)
+    first["config"]["edgefed:country"] = "US"  # a reader's change never reaches the next reader
+    assert yamlfile.load_yaml(path) == {"config": {"edgefed:country": "FR"}}
+    assert parsed == [path]
+    path.write_text("config:\n  edgefed:country: DE\n")
+    os.utime(path, ns=(1, 1))  # a changed file is read again, even within the clock's resolution
+    assert yamlfile.load_yaml(path) == {"config": {"edgefed:country": "DE"}}
+    assert parsed == [path, path]

@@ -22,7 +22,7 @@ from edgefed_ops.local.zone_client import DeploymentView
 from edgefed_ops.settings import Settings
 from edgefed_ops.stack import render
 from edgefed_ops.stack.diagnosis import explain_failure
-from edgefed_ops.stack.events import EventCollector, Outcome
+from edgefed_ops.stack.events import SECRET_SIGNATURE, EventCollector, Outcome
 
 from .conftest import ROOT
 
@@ -421,3 +421,81 @@ def test_the_report_lists_the_watchers_actions_that_deployed_each_stack():
         "  - vision-restricted lyon-vision: UNSERVED, no cross-border failover: restricted data never crosses a border",
     ]
     assert takeover_markdown([]) == []
+
+
+def test_a_deploy_asks_the_issuer_about_its_token_once_not_once_per_zone(tmp_path, monkeypatch):
+    import base64
+    import json
+    from types import SimpleNamespace
+
+    from edgefed.core.inputs.catalog import load_catalog
+    from edgefed.core.inputs.contract import load_contract
+    from edgefed_ops.stack import identities
+
+    from .conftest import ops_settings
+
+    settings = ops_settings(tmp_path)
+    catalog = load_catalog(settings.local_catalog)
+    contract = load_contract(ROOT / "stacks" / "tenants" / "local" / "acme.yaml", catalog)
+    claims = base64.urlsafe_b64encode(json.dumps({"exp": time.time() + 3600}).encode()).decode().rstrip("=")
+    token = f"header.{claims}.signature"
+    (settings.work / "identities" / "acme").mkdir(parents=True)
+    (settings.work / "identities" / "acme" / "token").write_text(token)
+    (tmp_path / "federation").mkdir()
+    admin = tmp_path / "federation" / "issuer.kubeconfig"
+    admin.write_text("")
+    asked: list[str] = []
+    vouches = [True]
+
+    def accepts(held: str) -> bool:
+        asked.append(held)
+        return vouches[0]
+
+    issued = iter(["issued-1", "issued-2"])
+    issuer = SimpleNamespace(admin_kubeconfig=admin, accepts=accepts, issue=lambda tenant: next(issued))
+    federation = SimpleNamespace(catalog=catalog, identities=SimpleNamespace(issuer=lambda operator: issuer))
+    tenants = identities.TenantIdentities(settings, federation)  # type: ignore[arg-type]
+    for zone in contract.zones("FR"):
+        assert token in tenants.kubeconfig(contract, zone).read_text()
+    assert asked == [token]  # one review for every zone's kubeconfig
+    later = time.monotonic() + identities.REVIEW_SECONDS + 1
+    monkeypatch.setattr(identities.time, "monotonic", lambda: later)
+    vouches[0] = False  # a federation started anew: its issuer no longer vouches for the held token
+    assert tenants.token(contract) == "issued-1"
+    assert asked == [token, token]
+
+
+def _preview_events(held: dict[str, object], now: dict[str, object], changes: dict[str, int]) -> EventCollector:
+    """A preview's events: the stack resource with its outputs held and given now, then the summary."""
+    urn = "urn:pulumi:local-acme-fr::edgefed::pulumi:pulumi:Stack::edgefed-local-acme-fr"
+
+    def state(outputs: dict[str, object]) -> auto.StepEventStateMetadata:
+        return auto.StepEventStateMetadata(
+            type="pulumi:pulumi:Stack", urn=urn, id="", parent="", provider="", outputs=outputs
+        )
+
+    events = EventCollector(None)
+    done = auto.StepEventMetadata(
+        op=auto.OpType.SAME, urn=urn, type="pulumi:pulumi:Stack", provider="", old=state(held), new=state(now)
+    )
+    events(_event(res_outputs_event=auto.ResOutputsEvent(metadata=done, planning=True)))
+    summary = auto.SummaryEvent(maybe_corrupt=False, duration_seconds=1, resource_changes=changes, policy_packs={})
+    events(_event(summary_event=summary))
+    return events
+
+
+def test_a_preview_writes_nothing_only_when_every_resource_and_output_stays_as_held():
+    """`up` skips its update only on the engine's word that nothing would change: every doubt runs the update."""
+    outputs = {"sites": {"lyon-robots": "local-vodafone-fr-lyon"}}
+    assert _preview_events(outputs, outputs, {"same": 40}).outcome.writes_nothing
+    assert not _preview_events(outputs, outputs, {"same": 39, "update": 1}).outcome.writes_nothing
+    moved = {"sites": {"lyon-robots": "local-orange-fr-paris"}}
+    assert not _preview_events(outputs, moved, {"same": 40}).outcome.writes_nothing  # an output changes
+    secret = {"token": {SECRET_SIGNATURE: "1b47061264138c4ac30d75fd1eb44270", "value": "[secret]"}}
+    assert not _preview_events(secret, secret, {"same": 40}).outcome.writes_nothing  # masked: cannot tell
+    warned = _preview_events(outputs, outputs, {"same": 40})
+    warned(
+        _event(diagnostic_event=auto.DiagnosticEvent(message="pending operations", color="never", severity="warning"))
+    )
+    assert not warned.outcome.writes_nothing  # an interrupted update's pending operation
+    assert not EventCollector(None).outcome.writes_nothing  # no stack resource reported: no word from the engine

@@ -62,7 +62,7 @@ PolicyPack(
 '''
 
 
-def _floor_pack(folder: Path, pack: Path) -> tuple[Path, Path]:
+def floor_pack(folder: Path, pack: Path) -> tuple[Path, Path]:
     """The floor pack (in the real pack's virtualenv) and its empty config."""
     folder.mkdir(parents=True)
     (folder / "__main__.py").write_text(FLOOR_PACK)
@@ -173,7 +173,7 @@ def _timed_previews(
     edgefed's pack (the family's config, every rule), and with a pack of one policy that checks nothing
     (the floor: what the engine and Python's policy analyzer cost any pack).
     """
-    floor, floor_config = _floor_pack(bench / "floor-pack", settings.pack)
+    floor, floor_config = floor_pack(bench / "floor-pack", settings.pack)
     times: dict[str, list[float]] = {"edgefed": [], "baseline": [], "edgefed+pack": [], "edgefed+floor": []}
     runs: list[tuple[str, StackWorkspace, dict[str, Any]]] = [
         ("edgefed", ours, {"policy": False}),

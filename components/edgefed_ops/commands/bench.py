@@ -1,7 +1,8 @@
 """``edgefed bench``: the benchmarks, each printing ratios against a baseline measured in the same run.
 
 Placement (indexed vs naive), ``--federation`` (plan + N-1 at scale), ``--all-stacks`` (every stack's policy
-preview at once), ``--preview STACK`` (edgefed against a plain pulumi-kubernetes program), ``--takeover``
+preview at once), ``--preview STACK`` (edgefed against a plain pulumi-kubernetes program), ``--deploy STACK``
+(a no-op deploy against a plain program's `up` of the same objects), ``--takeover``
 (a zone or a country killed under running watchers on the local federation).
 """
 
@@ -22,7 +23,12 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=options.positive_int, default=5)
     parser.add_argument("--naive-sites", type=options.positive_int, default=1_000)
     parser.add_argument("--preview", metavar="STACK", help="instead: preview of STACK against a plain k8s program")
-    parser.add_argument("--rounds", type=options.positive_int, default=5, help="interleaved previews, with --preview")
+    parser.add_argument(
+        "--rounds", type=options.positive_int, default=5, help="interleaved runs, with --preview/--deploy"
+    )
+    parser.add_argument(
+        "--deploy", metavar="STACK", help="instead: no-op deploy of local STACK against a plain program's up"
+    )
     parser.add_argument("--federation", action="store_true", help="instead: federation plan + N-1 what-if at scale")
     parser.add_argument("--all-stacks", action="store_true", help="instead: every stack's policy preview at once")
     parser.add_argument(
@@ -43,8 +49,8 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run one benchmark and print its lines."""
-    if sum(map(bool, (args.preview, args.federation, args.all_stacks, args.takeover))) > 1:
-        raise UsageError("choose one of --preview STACK, --federation, --all-stacks, --takeover")
+    if sum(map(bool, (args.preview, args.deploy, args.federation, args.all_stacks, args.takeover))) > 1:
+        raise UsageError("choose one of --preview STACK, --deploy STACK, --federation, --all-stacks, --takeover")
     progress = options.progress(args)
     if args.takeover:
         lines = _takeover(args, settings, progress)
@@ -52,6 +58,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from edgefed_ops.bench import preview
 
         lines = preview.run(settings, inputs.stack(settings, args.preview, apps_only=True), args.rounds, progress)
+    elif args.deploy:
+        from edgefed_ops.bench import noop_deploy
+
+        stack = inputs.stack(settings, args.deploy, local_only=True, apps_only=True)
+        lines = noop_deploy.run(settings, stack, args.rounds, progress)
     elif args.federation:
         from edgefed_ops.bench import federation
 

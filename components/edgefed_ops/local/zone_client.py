@@ -189,6 +189,14 @@ class ZoneClient:
             patch_type=PatchType.APPLY, field_manager=field_manager,
         )  # fmt: skip
 
+    def appliers(self, manifest: dict[str, Any]) -> set[str]:
+        """The field managers that own fields of the object through server-side apply."""
+        metadata = manifest["metadata"]
+        resource: Any = resource_registry.load(manifest["apiVersion"], manifest["kind"])
+        found = self.api().get(resource, metadata["name"], namespace=metadata.get("namespace"))
+        entries = found.metadata.managedFields if found.metadata else None
+        return {e.manager for e in entries or [] if e.operation == "Apply" and e.manager}
+
     def deployment(self, namespace: str, name: str) -> DeploymentView:
         """One Deployment (lightkube's ApiError 404 when it does not exist)."""
         return _view(self.api().get(Deployment, name, namespace=namespace))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 from pulumi import automation as auto
 
 CHANGE_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced"}
+
+SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
+"""How the engine marks a secret value in its events (next to its masked or encrypted value)."""
 
 
 def resource_name(urn: str | None) -> str:
@@ -62,6 +66,10 @@ class Outcome:
     """Every resource the operation registered, with its inputs (secrets masked by the engine)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """The stack's outputs after a successful ``up`` (secret ones left out); empty for other operations."""
+    stack_outputs: tuple[dict[str, Any], dict[str, Any]] | None = None
+    """The stack's outputs (those the state holds, those the program gave now), when the engine reported them."""
+    warnings: int = 0
+    """How many warnings the engine reported (a pending operation of an interrupted update is one)."""
     output: str = ""
     """The CLI's own text, for a human reading a failure; never parsed."""
 
@@ -71,6 +79,21 @@ class Outcome:
         if self.changes.get("same"):
             parts.append(f"{self.changes['same']} unchanged")
         return ", ".join(parts) or "no changes"
+
+    @property
+    def writes_nothing(self) -> bool:
+        """A preview after which ``up`` would only write back the state held: the engine's own check.
+
+        Every resource the same, the stack's outputs as the state holds them (no secret among them, whose
+        masked values could hide a change), no warning (an interrupted update's pending operation).
+        """
+        if not self.ok or self.stack_outputs is None or self.warnings or self.failed or self.errors:
+            return False
+        if not self.changes or set(self.changes) != {"same"}:
+            return False
+        held, now = self.stack_outputs
+        shown = json.dumps(now, sort_keys=True, default=str)
+        return held == now and SECRET_SIGNATURE not in shown and "[secret]" not in shown
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -89,6 +112,8 @@ class EventCollector:
         """Take one event into the outcome."""
         if event.policy_event is not None:
             self._policy(event.policy_event)
+        if event.diagnostic_event is not None and event.diagnostic_event.severity == "warning":
+            self.outcome.warnings += 1
         if event.diagnostic_event is not None and event.diagnostic_event.severity == "error":
             name = resource_name(event.diagnostic_event.urn)
             message = event.diagnostic_event.message.strip()
@@ -114,6 +139,9 @@ class EventCollector:
 
     def _done(self, done: auto.StepEventMetadata) -> None:
         op = auto.OpType(done.op).value
+        if done.type == "pulumi:pulumi:Stack":
+            held = dict(done.old.outputs or {}) if done.old else {}
+            self.outcome.stack_outputs = (held, dict(done.new.outputs or {}) if done.new else {})
         if op == "refresh" and done.diffs:
             op = "update"  # a refresh that found drift: the engine counts it as an update
         if op not in ("same", "read", "refresh"):

@@ -19,6 +19,7 @@ from edgefed_ops.errors import OpsError
 from edgefed_ops.local.controlplane import kubeconfig
 from edgefed_ops.local.federation import LocalFederation
 from edgefed_ops.local.files import write_private
+from edgefed_ops.local.issuer import LocalIssuer
 from edgefed_ops.settings import Settings
 
 
@@ -30,6 +31,14 @@ def ensure_up(settings: Settings, path: Path) -> None:
 
 RENEW_SECONDS = 900
 """A token with less life left than this is replaced by a new one (rotation): no update outlives its token."""
+
+REVIEW_SECONDS = 60.0
+"""How long an issuer's answer that it vouches for a token is taken as still true, in this process.
+
+A deploy asks for the tenant's kubeconfig of each zone it reads or writes (twenty times for acme's French
+stack): one review per token per deploy, not one per kubeconfig. A federation started anew inside that
+minute is caught by the zones themselves, which check the token's signature on every request.
+"""
 
 
 def expires(token: str) -> float:
@@ -47,6 +56,7 @@ class TenantIdentities:
     def __init__(self, settings: Settings, federation: LocalFederation) -> None:
         self.settings, self.federation = settings, federation
         self._issuing = threading.Lock()
+        self._vouched: dict[str, float] = {}  # token -> when its issuer last said it vouches for it
 
     def token(self, contract: Contract, *, rotate: bool = False) -> str:
         """The tenant's token, issued by its home operator's issuer when none has enough life left (or ``rotate``)."""
@@ -56,13 +66,25 @@ class TenantIdentities:
             ensure_up(self.settings, issuer.admin_kubeconfig)
             held = path.read_text().strip() if path.exists() else ""
             # A federation started anew has new signing keys: its issuer no longer vouches for old tokens.
-            if not rotate and expires(held) - time.time() > RENEW_SECONDS and issuer.accepts(held):
+            if not rotate and expires(held) - time.time() > RENEW_SECONDS and self._vouches(issuer, held):
                 return held
             token = issuer.issue(contract.tenant)
+            self._vouched[token] = time.monotonic()
             path.parent.mkdir(parents=True, exist_ok=True)
             path.parent.chmod(0o700)
             write_private(path, token)
             return token
+
+    def _vouches(self, issuer: LocalIssuer, token: str) -> bool:
+        """Whether ``issuer`` vouches for ``token``: asked at most once per :data:`REVIEW_SECONDS`."""
+        reviewed = self._vouched.get(token)
+        if reviewed is not None and time.monotonic() - reviewed < REVIEW_SECONDS:
+            return True
+        if not issuer.accepts(token):
+            self._vouched.pop(token, None)
+            return False
+        self._vouched[token] = time.monotonic()
+        return True
 
     def kubeconfig(self, contract: Contract, zone_id: str) -> Path:
         """The tenant's kubeconfig of a zone (mode 0600)."""

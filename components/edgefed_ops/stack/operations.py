@@ -65,7 +65,8 @@ def up(
     and a mandatory violation returns its outcome with nothing written. A preview that fails for
     another reason (a server-side-apply dry run refused over a field someone changed by hand, which
     the update then takes back) does not stop the update: resource policies still run before each
-    write, as without the preview.
+    write, as without the preview. A preview that finds nothing to change (every resource the same, the
+    stack's outputs as held, no warning) is the whole operation: the update would only write back the state.
     """
     packs, configs = _policy(workspace, policy, config)
     if policy:
@@ -77,6 +78,11 @@ def up(
         checked = preview(workspace, config=config)
         if checked.mandatory:
             checked.output = f"not deployed, nothing written: the preview with the policy pack failed\n{checked.output}"
+            return checked
+        if checked.writes_nothing and checked.stack_outputs is not None:
+            # The update would run the program and the pack again to write back the state it holds.
+            checked.outputs = dict(checked.stack_outputs[1])
+            checked.output = f"no update: the preview with the policy pack found nothing to change\n{checked.output}"
             return checked
     return workspace.run(
         lambda events: workspace.select().up(
