@@ -854,6 +854,11 @@ def test_watchers_take_over_without_a_person(deployed):
         # The dead leader held the lock of the urgent stack (Lyon's site moves to Turin): recovered and
         # deployed again before the stacks that only move standbys.
         successor = watchers[failovers[0]["watcher"]][1].read_text()
+        # The dead leader had brought Turin's warm standby up through the zone's API before its `up`, as the
+        # stack's own field manager: the successor's `up` recorded it, and no field is left to the dead leader.
+        dead = watchers[leader.value][1].read_text()
+        assert f"fast path: local-acme-fr/line-control in {turin} x" in dead, dead[-3000:]
+        assert _fast_path_owned(deployed, turin, "acme-fr", "line-control") == []
         recovered = successor.index("local-acme-fr: lock of a dead update removed")
         assert "local-acme-de: preparing" not in successor[:recovered], successor[-3000:]
         assert all(f["why"].endswith("watchers saw 2 failed probes") for f in failovers), failovers
@@ -909,6 +914,135 @@ def test_watchers_take_over_without_a_person(deployed):
                 os.killpg(started.pid, signal.SIGKILL)
             print(f"--- watcher {name}\n{log.read_text()[-4000:]}")
     assert state.client.leader(state.election) is None, "the watchers resigned"
+
+
+def _fast_path_owned(deployed, zone: str, space: str, app: str) -> list[str]:
+    """The app's objects in ``zone`` of which the takeover's fast path still owns fields (read as the operator)."""
+    from edgefed_ops.failover.fast_path import FIELD_MANAGER
+    from edgefed_ops.local.zone_client import open_zone
+
+    kinds = (("apps/v1", "Deployment"), ("autoscaling/v2", "HorizontalPodAutoscaler"))
+    with open_zone(operator_kubeconfig(deployed, zone)) as zone_client:
+        return [
+            kind
+            for api, kind in kinds
+            if FIELD_MANAGER
+            in zone_client.appliers({"apiVersion": api, "kind": kind, "metadata": {"name": app, "namespace": space}})
+        ]
+
+
+REFUSE_SCALE = """
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: test-refuse-scale}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [UPDATE], resources: [deployments/scale]}
+  validations:
+  - expression: "!request.userInfo.groups.exists(g, g.startsWith('edgefed:tenant:'))"
+    message: "this zone scales no tenant Deployment today"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: test-refuse-scale}
+spec:
+  policyName: test-refuse-scale
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: acme-fr}}
+"""
+"""Paris refuses acme's own scaling of its Deployments in acme-fr (what the fast path does), never a whole object's
+write, and never its own controllers' scaling (the autoscaler's)."""
+
+
+def test_a_standby_zone_refusing_the_scale_and_a_zone_flapping_back_during_the_takeover(deployed, tmp_path):
+    """Two watchers of acme; Paris refuses to scale acme's Deployments (an operator's admission policy), and
+    Lyon dies, then comes back while the takeover deploys. The fast path stops at Paris's refusal and says so;
+    the full `up` serves Lyon's site from Paris whole (it writes the Deployment itself, which Paris admits);
+    what the fast path wrote before the refusal it wrote as the stack's own field manager (a warm standby). Lyon, back with its pre-outage primary, is drained
+    while the leader still deploys, fenced, and failed back after the window: one action of each kind.
+    """
+    import collections
+    import signal
+    import subprocess
+
+    from .conftest import EDGEFED
+
+    paris = "local-orange-fr-paris"
+    state = _watchers_state(deployed)
+    log_before = len(state.log())
+    refusal = tmp_path / "refuse-scale.yaml"
+    refusal.write_text(REFUSE_SCALE)
+    paris_admin = operator_kubeconfig(deployed, paris)
+    installed = kubectl(paris_admin, "apply", "-f", str(refusal))
+    assert installed.returncode == 0, installed.stderr
+    watchers: dict[str, tuple[subprocess.Popen[str], Path]] = {}
+    settings = ["--interval", "1", "--failures", "2", "--stabilization", "10", "--lease", "3"]
+    for name in ("fr", "de"):
+        log = tmp_path / f"watch-{name}.log"
+        command = [*EDGEFED, "watch", "--tenant", "acme", "--name", name, *settings]
+        command += ["--work", str(deployed["tmp"] / f"watch-{name}")]
+        watchers[name] = (
+            subprocess.Popen(
+                command, env=deployed["env"], stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+            ),
+            log,
+        )
+    try:
+        leads = lambda: state.client.leader(state.election)  # noqa: E731
+        _wait_for("a watcher leads", leads, 60, watchers)
+        prechecked = f"{state.prefix}prechecked/"
+        judged = lambda: any(key.endswith(f"/{LYON}") for key in state.client.range(prechecked))  # noqa: E731
+        _wait_for("the leader judged the outages' slices", judged, 60, watchers)
+        deployed["run"]("federation", "stop-zone", LYON)
+        _wait_for("the leader decides the failover", state.pending, 60, watchers)
+        leader = watchers[leads().value]
+        restarting = tmp_path / "federation-up.log"
+        restarted = subprocess.run(  # Lyon comes back at once: `federation up` returns once every zone answers
+            [*EDGEFED, "federation", "up"], env=deployed["env"], stdout=restarting.open("w"),
+            stderr=subprocess.STDOUT, timeout=300, check=False,
+        )  # fmt: skip
+        back_at = time.time()
+        assert restarted.returncode == 0, restarting.read_text()
+        since = lambda kind: [e for e in state.log()[log_before:] if e["kind"] == kind and e["zone"] == LYON]  # noqa: E731
+        [entry] = _wait_for("the failover is logged", lambda: since("fail over"), 240, watchers)
+        why_not = entry["fastPath"]["notTaken"]
+        assert why_not.startswith(f"{paris} refused local-acme-fr/"), entry["fastPath"]
+        assert why_not.endswith(
+            "ValidatingAdmissionPolicy 'test-refuse-scale' with binding 'test-refuse-scale' denied request: "
+            "this zone scales no tenant Deployment today"
+        ), why_not
+        sites = {(s["stack"], s["site"]): s for s in entry["sites"]}
+        assert sites[("local-acme-fr", "lyon-line")]["serving"] == paris, sites
+        if not converged(deployed, paris, "acme-fr", "line-control", 2):
+            seen = kubectl(paris_admin, "-n", "acme-fr", "describe", "deployment,hpa,replicaset,resourcequota")
+            events = kubectl(paris_admin, "-n", "acme-fr", "get", "events", "--sort-by=.lastTimestamp")
+            raise AssertionError(f"the full `up` serves it whole:\n{seen.stdout[-6000:]}\n{events.stdout[-4000:]}")
+        assert _fast_path_owned(deployed, paris, "acme-fr", "line-control") == [], "written as the stack's own"
+        text = leader[1].read_text()
+        assert "fast path not taken (" in text, text[-3000:]
+        if back_at < entry["done"]:  # Lyon answered while the takeover deployed: drained then, not after
+            drained = next(
+                text.index(line) for line in text.splitlines()
+                if f"{LYON} answers again: scaled to 0 " in line and "acme-fr/line-control" in line
+            )  # fmt: skip
+            assert drained < text.index("outage state ['local-vodafone-fr-lyon'] deployed to"), text[-3000:]
+        backs = _wait_for("Lyon fails back", lambda: since("fail back"), 300, watchers)
+        home = next(s for s in backs[-1]["sites"] if s["stack"] == "local-acme-fr" and s["site"] == "lyon-line")
+        assert home["serving"] == LYON and not home["failedOver"], home
+        assert converged(deployed, LYON, "acme-fr", "line-control", 2)
+        kinds = collections.Counter(e["kind"] for e in state.log()[log_before:])
+        assert kinds == {"fail over": 1, "fence": 1, "fail back": 1}, "each action once"
+    finally:
+        kubectl(paris_admin, "delete", "-f", str(refusal), "--ignore-not-found")
+        for started, _ in watchers.values():
+            if started.poll() is None:
+                started.send_signal(signal.SIGTERM)
+        for name, (started, log) in watchers.items():
+            started.wait(timeout=60)
+            print(f"--- watcher {name}\n{log.read_text()[-4000:]}")
 
 
 def test_destroy_empties_every_tenant_namespace_and_bucket_then_the_operators_remove_them(deployed):

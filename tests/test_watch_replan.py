@@ -108,3 +108,72 @@ def test_every_zone_and_every_country_of_several_zones_is_an_outage_to_precheck(
     assert [sorted(s) for s in scenarios(scope)] == [
         ["local-orange-fr-paris"], ["local-tim-it-milan"], [LYON], ["local-orange-fr-paris", LYON],
     ]  # fmt: skip
+
+
+def test_a_zone_that_refuses_half_way_stops_the_fast_path_and_what_it_accepted_is_kept_for_release(monkeypatch):
+    """The standby's zone refuses the scale: the fast path stops and says which zone refused what (the full
+    `up` follows); the objects the zone accepted before are kept, so that their fields are released after."""
+    from types import SimpleNamespace
+
+    from lightkube import ApiError
+    from lightkube.models.meta_v1 import Status
+
+    from edgefed_ops.failover import fast_path
+
+    moved = replan(federation(), STACKS, before=(), after=(LYON,))
+    [arrival] = fast_path.arrivals(moved.before, moved.after, moved.urgent)
+    applied: list[str] = []
+
+    class RefusingScale:
+        def __init__(self, kubeconfig: object, timeout: float) -> None:
+            pass
+
+        def stack_manager(self, manifest: dict[str, object]) -> str | None:
+            return None  # no standby here: nothing a stack applied
+
+        def apply(self, manifest: dict[str, object], field_manager: str) -> None:
+            assert field_manager == fast_path.FIELD_MANAGER
+            applied.append(manifest["kind"])  # type: ignore[arg-type]
+
+        def scale(self, namespace: str, name: str, replicas: int) -> None:
+            raise ApiError(status=Status(code=403, message="scaling is refused here", reason="Forbidden"))
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(fast_path, "ZoneClient", RefusingScale)
+    scope = SimpleNamespace(kubeconfig=lambda zone: f"{zone}.kubeconfig")
+    done = fast_path.Promoter(scope, 1.0, print).bring_up([arrival])  # type: ignore[arg-type]
+    assert not done.taken and not done.arrived
+    assert done.why_not == "local-orange-fr-paris refused local-nordwind-fr/cold-chain: scaling is refused here"
+    [written] = done.written
+    assert written.objects == arrival.objects and applied == [o["kind"] for o in arrival.objects]
+
+    class RefusingTheDeployment(RefusingScale):
+        def apply(self, manifest: dict[str, object], field_manager: str) -> None:
+            if manifest["kind"] == "Deployment":
+                raise ApiError(status=Status(code=422, message="denied by the guard", reason="Invalid"))
+
+    monkeypatch.setattr(fast_path, "ZoneClient", RefusingTheDeployment)
+    done = fast_path.Promoter(scope, 1.0, print).bring_up([arrival])  # type: ignore[arg-type]
+    [written] = done.written
+    assert [o["kind"] for o in written.objects] == ["HorizontalPodAutoscaler"], "only what the zone accepted"
+
+    managers: list[str] = []
+
+    class WarmStandby(RefusingScale):
+        """Every object there was applied by the stack: the fast path writes as the stack's own manager."""
+
+        def stack_manager(self, manifest: dict[str, object]) -> str | None:
+            return "pulumi-kubernetes-42c91270"
+
+        def apply(self, manifest: dict[str, object], field_manager: str) -> None:
+            managers.append(field_manager)
+
+        def scale(self, namespace: str, name: str, replicas: int) -> None:
+            pass
+
+    monkeypatch.setattr(fast_path, "ZoneClient", WarmStandby)
+    done = fast_path.Promoter(scope, 1.0, print).bring_up([arrival])  # type: ignore[arg-type]
+    assert done.taken and not done.written, "nothing of its own to give up after `up`"
+    assert set(managers) == {"pulumi-kubernetes-42c91270"}

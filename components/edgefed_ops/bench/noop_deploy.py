@@ -2,11 +2,13 @@
 
 The plain program registers the identical Kubernetes objects: the inputs the stack's state records for
 each, through one provider per zone with the same settings and the tenant's own kubeconfig, on the same
-engine and language host. Both write to the same objects of the running local federation. Server-side
-apply lets two managers own a field with the same value, so neither changes anything; the plain
-program's field managers are released afterwards (and at the start of the next run, if one was cut
-short), so that nothing of the benchmark stays in the zones. The rounds interleave; the ratio of
-medians is printed.
+engine and language host; and, for each of the stack's buckets, a bucket of its own in the same object
+store with the same controls, through the same boto3 dynamic provider (a bucket has one owner: the plain
+program's is named ``<bucket>-plain`` and is removed at the end, empty as it was made). Both programs
+write to the same Kubernetes objects of the running local federation. Server-side apply lets two
+managers own a field with the same value, so neither changes anything; the plain program's field
+managers are released afterwards (and at the start of the next run, if one was cut short), so that
+nothing of the benchmark stays in the zones. The rounds interleave; the ratio of medians is printed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import yaml
 
 from edgefed_ops.bench.preview import floor_pack
 from edgefed_ops.errors import OpsError
+from edgefed_ops.local import object_store
 from edgefed_ops.local.zone_client import open_zone
 from edgefed_ops.settings import Settings
 from edgefed_ops.stack import operations
@@ -36,9 +39,17 @@ import json
 import pathlib
 
 import pulumi
+import pulumi.dynamic
 import pulumi_kubernetes as k8s
+from edgefed.components.bucket import BucketProvider
 
 config = pulumi.Config("plain")
+
+
+class Bucket(pulumi.dynamic.Resource, module="plain", name="Bucket"):
+    """A bucket through edgefed's boto3 dynamic provider (the same calls; no component, no rule)."""
+
+
 providers = {}
 for item in json.loads((pathlib.Path(__file__).parent / "objects.json").read_text()):
     zone = item["zone"]
@@ -53,6 +64,9 @@ for item in json.loads((pathlib.Path(__file__).parent / "objects.json").read_tex
         )
     options = pulumi.ResourceOptions(provider=providers[zone])
     pulumi.CustomResource(item["type"], item["name"], item["inputs"], opts=options)
+for bucket in json.loads((pathlib.Path(__file__).parent / "buckets.json").read_text()):
+    keys = {key: config.require_secret(f"{key}-{bucket['bucket']}") for key in ("access_key", "secret_key")}
+    Bucket(BucketProvider(), bucket["bucket"], {**bucket, **keys})
 '''
 
 MANAGERS = "plain-managers.json"
@@ -70,25 +84,28 @@ def run(settings: Settings, stack: str, rounds: int, progress: Callable[[str], N
     (first,) = deploy.run([stack])
     if not first.ok:
         raise OpsError(f"bench: {stack} did not deploy: {first.problem}")
-    objects = _objects(operations.export(deploy.stacks.workspace(stack)))
+    state = operations.export_revealed(deploy.stacks.workspace(stack))  # in memory only: it holds the S3 keys
+    objects, buckets = _objects(state), _buckets(state)
     contract = deploy.stacks.contract(stack)
     kubeconfigs = {z: deploy.stacks.identities.kubeconfig(contract, z) for z in {o["zone"] for o in objects}}
-    plain = _plain(settings, stack, bench, objects, kubeconfigs)
+    _remove_buckets(buckets, progress)  # those of a run cut short
+    plain = _plain(settings, stack, bench, objects, buckets, kubeconfigs)
     try:
-        before = _appliers(objects, kubeconfigs)
         progress(f"{stack}: the plain program's first up ({len(objects)} objects, not timed)")
-        _plain_up(plain, first_run=True)
-        found = _appliers(objects, kubeconfigs)
-        added = {key: sorted(found[key] - before[key]) for key in found if found[key] - before[key]}
-        record = {"objects": objects, "kubeconfigs": _paths(kubeconfigs), "managers": added}
-        (bench / MANAGERS).write_text(json.dumps(record))
+        try:
+            _plain_up(plain, first_run=True)
+        finally:  # also after a failed first up: what it applied is released
+            _record_managers(bench, plain, kubeconfigs)
         median = _timed(settings, stack, plain, rounds, progress)
     finally:
         _release_left_over(bench, progress)
+        _remove_buckets(buckets, progress)
     zones = len(kubeconfigs)
     return [
-        f"no-op deploy of {stack}: {len(objects)} Kubernetes objects in {zones} zones, no change in any run",
-        f"edgefed deploy (the command: identity, preview and up with the pack, read-back): median "
+        f"no-op deploy of {stack}: {len(objects)} Kubernetes objects in {zones} zones and {len(buckets)} "
+        "bucket(s), no change in any run",
+        f"edgefed deploy (the command: identity, preview with the pack, no update when it changes nothing, "
+        f"read-back): median "
         f"{median['edgefed']:.2f} s over {rounds} interleaved rounds",
         f"plain pulumi-kubernetes program, pulumi up: median {median['plain']:.2f} s",
         f"plain program, pulumi preview with a pack of one policy that checks nothing: median "
@@ -118,17 +135,55 @@ def _objects(deployment: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+BUCKET_TYPE = "pulumi-python:dynamic/edgefed:ResidentBucket"
+BUCKET_INPUTS = ("country", "endpoint", "region", "unsupported_controls", "data_classification", "tags")
+
+
+def _buckets(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each bucket of the state as the plain program's own: same store, region and controls, ``-plain`` name."""
+    found = []
+    for resource in deployment.get("resources", []):
+        if resource["type"] == BUCKET_TYPE and not resource.get("delete"):
+            inputs = operations.revealed(resource["inputs"])
+            bucket = {key: inputs[key] for key in BUCKET_INPUTS}
+            keys = {key: inputs[key] for key in ("access_key", "secret_key")}
+            found.append({"bucket": f"{str(inputs['bucket'])[:57]}-plain", **bucket, "keys": keys})
+    return found
+
+
+def _remove_buckets(buckets: Iterable[dict[str, Any]], progress: Callable[[str], None]) -> None:
+    """Remove the plain program's buckets (empty: nothing writes to them); one already gone is fine."""
+    from botocore.exceptions import ClientError
+
+    for bucket in buckets:
+        keys = bucket["keys"]
+        store = object_store.client(bucket["endpoint"], bucket["region"], keys["access_key"], keys["secret_key"])
+        try:
+            store.delete_bucket(Bucket=bucket["bucket"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                raise
+        else:
+            progress(f"removed the plain program's bucket {bucket['bucket']}")
+
+
 def _paths(kubeconfigs: dict[str, Path]) -> dict[str, str]:
     return {zone: str(path) for zone, path in kubeconfigs.items()}
 
 
 def _plain(
-    settings: Settings, stack: str, bench: Path, objects: list[dict[str, Any]], kubeconfigs: dict[str, Path]
+    settings: Settings,
+    stack: str,
+    bench: Path,
+    objects: list[dict[str, Any]],
+    buckets: list[dict[str, Any]],
+    kubeconfigs: dict[str, Path],
 ) -> StackWorkspace:
-    """The plain program's project and workspace, its state on a file backend of its own."""
+    """The plain program's project and workspace, its state on a file backend of its own; keys as secrets."""
     project = bench / "plain"
     project.mkdir()
     (project / "objects.json").write_text(json.dumps(objects))
+    (project / "buckets.json").write_text(json.dumps([{k: v for k, v in b.items() if k != "keys"} for b in buckets]))
     (project / "__main__.py").write_text(PLAIN_PROGRAM)
     runtime = {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(settings.root / ".venv")}}
     (project / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "plain", "runtime": runtime}))
@@ -141,6 +196,7 @@ def _plain(
         backend=Backend(f"file://{bench / 'backend'}"),
     )
     secrets = {f"plain:kubeconfig-{zone}": path.read_text() for zone, path in kubeconfigs.items()}
+    secrets |= {f"plain:{key}-{b['bucket']}": value for b in buckets for key, value in b["keys"].items()}
     plain.prepare(secrets=secrets)
     return plain
 
@@ -195,13 +251,20 @@ def _floor_preview(plain: StackWorkspace, floor: tuple[Path, Path]) -> None:
         raise OpsError(f"bench: the plain program's preview with the floor pack failed: {outcome.output[-2000:]}")
 
 
-def _appliers(objects: Iterable[dict[str, Any]], kubeconfigs: dict[str, Path]) -> dict[str, set[str]]:
-    """Each object's server-side-apply field managers now."""
-    found: dict[str, set[str]] = {}
-    for item in objects:
-        with open_zone(kubeconfigs[item["zone"]]) as client:
-            found[item["name"]] = client.appliers(item["inputs"])
-    return found
+def _record_managers(bench: Path, plain: StackWorkspace, kubeconfigs: dict[str, Path]) -> None:
+    """Record the plain program's field manager of each object it applied (its state has them)."""
+    deployment = operations.export(plain)
+    zones = {
+        f"{r['urn']}::{r['id']}": r["inputs"]["clusterIdentifier"]
+        for r in deployment.get("resources", [])
+        if r["type"] == "pulumi:providers:kubernetes"
+    }
+    applied = [
+        {"zone": zones[r["provider"]], "manager": r["outputs"]["__fieldManager"], "object": r["outputs"]["__inputs"]}
+        for r in deployment.get("resources", [])
+        if r["type"].startswith("kubernetes:") and (r.get("outputs") or {}).get("__fieldManager")
+    ]
+    (bench / MANAGERS).write_text(json.dumps({"applied": applied, "kubeconfigs": _paths(kubeconfigs)}))
 
 
 def _release_left_over(bench: Path, progress: Callable[[str], None]) -> None:
@@ -210,9 +273,10 @@ def _release_left_over(bench: Path, progress: Callable[[str], None]) -> None:
     if not record.exists():
         return
     saved = json.loads(record.read_text())
-    for item in saved["objects"]:
-        for manager in saved["managers"].get(item["name"], []):
-            with open_zone(Path(saved["kubeconfigs"][item["zone"]])) as client:
-                client.release(item["inputs"], manager)
+    for item in saved["applied"]:
+        with open_zone(Path(saved["kubeconfigs"][item["zone"]])) as client:
+            if not client.release(item["object"], item["manager"]):
+                name = item["object"]["metadata"]["name"]
+                raise OpsError(f"bench: the plain program's manager of {name} cannot be released without a change")
     record.unlink()
-    progress(f"released the plain program's field managers of {len(saved['managers'])} objects")
+    progress(f"released the plain program's field managers of {len(saved['applied'])} objects")

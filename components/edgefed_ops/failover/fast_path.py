@@ -5,9 +5,9 @@ needs there are a pure function of the plan (:func:`edgefed.core.objects.manifes
 ``FederatedEdgeApp`` registers too): the leader applies exactly those through the zone's API with the
 tenant's own identity (the zone's guards judge every write, as for `up`), the autoscaler first, and scales
 the Deployment to the primary's replicas at once. A warm standby there is promoted (its role and bounds
-change, its running pods stay); a zone without one gets the app's objects. ``pulumi up`` with the pack
-follows and records the same state (server-side apply adopts what exists); then the fast path gives up
-its field ownership, so that later updates meet no conflict.
+change, its running pods stay), written as the stack's own field manager, so that ``pulumi up`` with the
+pack, which follows, finds it as it would write it and records the same state; a zone without one gets
+the app's objects as ``edgefed-takeover``, which ``up`` adopts and the fast path then gives up.
 
 It applies only within what was checked before: the outage's slice of the federation plan was previewed
 with the pack ahead of time (:mod:`edgefed_ops.failover.prechecks`), and the zone accepts each write.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from edgefed.core.inputs import labels
@@ -61,6 +61,10 @@ class FastPath:
     arrived: tuple[Arrival, ...] = ()
     why_not: str = ""
     seconds: float = 0.0
+    written: tuple[Arrival, ...] = ()
+    """What it wrote as its own field manager (objects no stack had applied), each arrival with only the
+    objects the zone accepted, also when a refusal stopped it half-way: released once `up` (which writes
+    the same objects) has recorded them."""
 
     @property
     def taken(self) -> bool:
@@ -121,6 +125,11 @@ def released_objects(recorded: Iterable[dict[str, Any]]) -> list[Arrival]:
     return [Arrival(r["stack"], r["app"], r["zone"], 0, tuple(r["objects"])) for r in recorded]
 
 
+def _begun(written: Iterable[Arrival]) -> tuple[Arrival, ...]:
+    """The arrivals of which the fast path wrote at least one object as its own manager."""
+    return tuple(arrival for arrival in written if arrival.objects)
+
+
 class Promoter:
     """Brings the new primaries up through the zones' APIs with the tenant's own identity."""
 
@@ -131,32 +140,49 @@ class Promoter:
         """Apply each arrival's objects (autoscaler first) and scale its Deployment; the first refusal stops it."""
         began = time.monotonic()
         clients: dict[str, ZoneClient] = {}
+        written: list[Arrival] = []  # each arrival begun, with the objects the zone accepted so far
         try:
             for arrival in found:
                 client = clients.setdefault(
                     arrival.zone, ZoneClient(self.scope.kubeconfig(arrival.zone), timeout=self.timeout)
                 )
+                written.append(replace(arrival, objects=()))
                 for manifest in arrival.objects:
-                    client.apply(manifest, FIELD_MANAGER)
+                    # As the stack's own manager when it applied the object (a warm standby): `up` then finds
+                    # the object as it would write it, and owns every field; otherwise as the fast path,
+                    # whose fields `up` adopts and the fast path then gives up.
+                    manager = client.stack_manager(manifest) or FIELD_MANAGER
+                    client.apply(manifest, manager)
+                    if manager == FIELD_MANAGER:
+                        written[-1] = replace(arrival, objects=(*written[-1].objects, manifest))
                 client.scale(arrival.namespace, arrival.app, arrival.replicas)
         except REFUSED as error:
-            return FastPath(why_not=f"the zone refused it: {error.status.message or error.status.code}")
+            refused = written[-1]
+            why = f"{refused.zone} refused {refused.stack}/{refused.app}: {error.status.message or error.status.code}"
+            return FastPath(why_not=why, written=_begun(written))
         except UNREACHABLE as error:
-            return FastPath(why_not=f"a zone of a new primary did not answer: {error}")
+            return FastPath(why_not=f"a zone of a new primary did not answer: {error}", written=_begun(written))
         finally:
             for client in clients.values():
                 client.close()
-        return FastPath(tuple(found), "", time.monotonic() - began)
+        return FastPath(tuple(found), "", time.monotonic() - began, _begun(written))
 
     def release(self, found: Iterable[Arrival]) -> int:
-        """Give up the fast path's field ownership once `up` owns the same fields; the objects released."""
+        """Give up the fast path's field ownership once `up` owns the same fields; the objects released.
+
+        An object whose fields `up` does not own (yet) is kept as it is, and said: giving them up would
+        change it.
+        """
         released = 0
         for arrival in found:
             try:
                 with open_zone(self.scope.kubeconfig(arrival.zone), timeout=self.timeout) as client:
                     for manifest in arrival.objects:
-                        client.release(manifest, FIELD_MANAGER)
-                        released += 1
+                        if client.release(manifest, FIELD_MANAGER):
+                            released += 1
+                        else:
+                            name = f"{manifest['kind']} {manifest['metadata']['name']}"
+                            self.progress(f"fast path: {name} in {arrival.zone} kept: `up` does not own its fields")
             except (REFUSED, *UNREACHABLE) as error:
                 self.progress(
                     f"fast path: {arrival.app} in {arrival.zone} not released, the next takeover will: {error}"

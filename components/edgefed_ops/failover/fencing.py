@@ -2,8 +2,9 @@
 
 Two moments of a takeover need it before the engine gets there: a zone in the outage state that answers
 again may come back with its pre-outage primaries running (drained in the round the leader sees it
-answer), and at failback the zone that served during the outage would go on serving beside the
-returning one until the end of the update (stopped as soon as the new primary serves).
+answer, or within a poll while the leader deploys), and at failback the zone that served during the
+outage would go on serving beside the returning one until the end of the update (stopped as soon as the
+new primary serves).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
+from edgefed_ops.errors import OpsError
 from edgefed_ops.failover.replan import Handover
 from edgefed_ops.failover.watch_config import TenantScope, namespace_of
 from edgefed_ops.local.zone_client import REFUSED, UNREACHABLE, ZoneClient, open_zone
@@ -40,6 +42,29 @@ class Fencing:
                 except (REFUSED, *UNREACHABLE):
                     break
         return scaled
+
+    def keep_drained(
+        self, zones: Sequence[str], answering: Callable[[], set[str]], stop: threading.Event, every: float = 0.5
+    ) -> None:
+        """While the update runs: drain each of ``zones`` (the outage state) that ``answering`` says is back.
+
+        The leader's round waits for its update; a zone that flaps back meanwhile (during the fast path or
+        the `up` after it) would otherwise serve its pre-outage primaries beside the zones that took over
+        until the next round. ``answering`` is this watcher's own probes; a store or zone that does not
+        answer is asked again at the next poll.
+        """
+        while not stop.wait(every):
+            try:
+                back = sorted(set(zones) & answering())
+            except OpsError:
+                continue
+            for zone in back:
+                try:
+                    scaled = self.drain(zone)
+                except (REFUSED, *UNREACHABLE):
+                    continue
+                if scaled:
+                    self.progress(f"watch {self.name}: {zone} answers again: scaled to 0 {', '.join(scaled)}")
 
     def hand_over(self, handovers: Sequence[Handover], stop: threading.Event) -> None:
         """While the update runs: once an app's new primary zone serves, stop its old primary at once.

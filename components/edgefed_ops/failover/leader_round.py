@@ -78,7 +78,9 @@ class LeaderRound:
         if not self.state.begin(leader, health.states, decided):
             self.health = None  # no longer leads: the successor owns the outage state
             return actions
-        failing_over = any(a.kind == "fail over" for a in actions) and pending is None
+        # A country's zones are often declared down in successive rounds: the second one still takes the
+        # fast path, beside the deploy the first one left pending.
+        failing_over = any(a.kind == "fail over" for a in actions)
         fast = self._fast_path(moved, decided) if failing_over and moved.urgent else None
         self._apply(leader, decided, moved.handovers, fast)
         return actions
@@ -98,8 +100,11 @@ class LeaderRound:
         found = arrivals(moved.before, moved.after, moved.urgent)
         why = prechecks.verdict(decided.unavailable) or ("" if found else "no new primary to bring up")
         done = FastPath(why_not=why) if why else promoter.bring_up(found)
-        if done.taken:  # the `up` that records them releases the fields, this leader or its successor
-            self.state.client.put(self._fast_key, json.dumps([identities(a) for a in found]))
+        if done.written:  # the `up` that records them releases the fields, this leader or its successor
+            recorded = self.state.client.get(self._fast_key)
+            earlier = json.loads(recorded) if recorded else []  # an earlier fast path's, not released yet
+            self.state.client.put(self._fast_key, json.dumps([*earlier, *(identities(a) for a in done.written)]))
+        if done.taken:
             served = ", ".join(f"{a.stack}/{a.app} in {a.zone} x{a.replicas}" for a in done.arrived)
             self.progress(f"watch {self.name}: fast path: {served} in {done.seconds:.2f} s; up records it")
         else:
@@ -165,13 +170,21 @@ class LeaderRound:
     ) -> None:
         began = time.time()
         stop = threading.Event()
-        handing = threading.Thread(target=self.fencing.hand_over, args=(handovers, stop), name="handover", daemon=True)
-        handing.start()
+        helpers = [
+            threading.Thread(target=self.fencing.hand_over, args=(handovers, stop), name="handover", daemon=True),
+            threading.Thread(
+                target=self.fencing.keep_drained, args=(pending.unavailable, self._answering, stop),
+                name="fence", daemon=True,
+            ),
+        ]  # fmt: skip
+        for helper in helpers:
+            helper.start()
         try:
             reports = self._deploy(pending) if pending.stacks else []
         finally:
             stop.set()
-            handing.join()
+            for helper in helpers:
+                helper.join()
         failed = [r for r in reports if not r.ok]
         for report in failed:
             self.progress(f"watch {self.name}: {report.stack}: {report.problem}")
@@ -184,6 +197,10 @@ class LeaderRound:
                 f"watch {self.name}: outage state {list(pending.unavailable) or '-'} deployed to "
                 f"{', '.join(pending.stacks) or 'no stack'} in {time.time() - began:.0f} s"
             )
+
+    def _answering(self) -> set[str]:
+        """The zones this watcher's own last probes found answering."""
+        return {one.zone for one in self.state.seen() if one.ok and one.watcher == self.name}
 
     def _deploy(self, pending: Pending) -> list[DeployReport]:
         first = [s for s in pending.stacks if s in pending.urgent]

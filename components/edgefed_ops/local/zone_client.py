@@ -30,6 +30,8 @@ from lightkube.types import PatchType
 UNREACHABLE = (httpx2.HTTPError, OSError, KubeConfigError)
 """What a zone that does not answer (or has no usable kubeconfig) raises."""
 REFUSED = ApiError
+PULUMI_MANAGER_PREFIX = "pulumi-kubernetes-"
+"""How the Kubernetes provider names the field manager of each object it applies (a random suffix per object)."""
 """What a zone that answers with an error status (403, 404, 503...) raises."""
 
 
@@ -179,15 +181,44 @@ class ZoneClient:
         """Server-side apply of ``manifest`` as ``field_manager``, forcing: it creates the object or adopts it."""
         self.api().apply(codecs.from_dict(manifest), field_manager=field_manager, force=True)
 
-    def release(self, manifest: dict[str, Any], field_manager: str) -> None:
-        """Give up ``field_manager``'s ownership of the object's fields (those another manager owns too stay)."""
+    def release(self, manifest: dict[str, Any], field_manager: str) -> bool:
+        """Give up ``field_manager``'s ownership of the object's fields; whether it was given up.
+
+        Server-side apply drops a field that only the releasing manager owns: giving it up would then change
+        the object (a Deployment's replicas gone back to the default). A dry run first: the release happens
+        only when it changes nothing but the ownership, and is left otherwise (``False``).
+        """
         metadata = manifest["metadata"]
         identity = {"apiVersion": manifest["apiVersion"], "kind": manifest["kind"], "metadata": dict(metadata)}
         resource: Any = resource_registry.load(manifest["apiVersion"], manifest["kind"])
-        self.api().patch(
-            resource, metadata["name"], identity, namespace=metadata.get("namespace"),
-            patch_type=PatchType.APPLY, field_manager=field_manager,
-        )  # fmt: skip
+        where: dict[str, Any] = {"namespace": metadata.get("namespace"), "patch_type": PatchType.APPLY}
+        live = self.api().get(resource, metadata["name"], namespace=metadata.get("namespace"))
+        try:
+            trial = self.api().patch(
+                resource, metadata["name"], identity, field_manager=field_manager, dry_run=True, **where
+            )
+        except ApiError as error:
+            if error.status.code == 422:  # the object without the manager's fields would be invalid
+                return False
+            raise
+        if _content(trial) != _content(live):
+            return False
+        self.api().patch(resource, metadata["name"], identity, field_manager=field_manager, **where)
+        return True
+
+    def stack_manager(self, manifest: dict[str, Any]) -> str | None:
+        """The field manager of the one Pulumi stack that applied the object.
+
+        ``None`` when none or several did, or when the object does not exist.
+        """
+        try:
+            managers = self.appliers(manifest)
+        except ApiError as error:
+            if error.status.code == 404:
+                return None
+            raise
+        stacks = [manager for manager in managers if manager.startswith(PULUMI_MANAGER_PREFIX)]
+        return stacks[0] if len(stacks) == 1 else None
 
     def appliers(self, manifest: dict[str, Any]) -> set[str]:
         """The field managers that own fields of the object through server-side apply."""
@@ -236,6 +267,16 @@ class ZoneClient:
                 if endpoint.conditions and endpoint.conditions.ready:
                     found.append(endpoint.zone or "")
         return found
+
+
+def _content(found: Any) -> dict[str, Any]:
+    """An object as a dict without what every write changes (ownership, versions, status)."""
+    content: dict[str, Any] = dict(found) if isinstance(found, dict) else found.to_dict()
+    metadata = {k: v for k, v in content.get("metadata", {}).items() if k not in _WRITE_MARKS}
+    return {**{k: v for k, v in content.items() if k != "status"}, "metadata": metadata}
+
+
+_WRITE_MARKS = ("managedFields", "resourceVersion", "generation")
 
 
 @contextmanager

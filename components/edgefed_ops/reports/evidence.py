@@ -27,21 +27,9 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from edgefed.policy import ALL_POLICIES
 from edgefed.policy.common import set_base_dir
 from edgefed_ops.stack.events import StateResource, Violation
+from edgefed_ops.stack.operations import revealed
 
 _SKIPPED = ("pulumi:pulumi:Stack",)
-_SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
-"""How a state export marks a secret value: ``{sig: "1b47...", "plaintext": <JSON>}`` (with --show-secrets)."""
-
-
-def _revealed(value: Any) -> Any:
-    """``value`` with every secret of a ``--show-secrets`` export replaced by its plaintext value."""
-    if isinstance(value, dict):
-        if value.get(_SECRET_SIG[0]) == _SECRET_SIG[1]:
-            return _revealed(json.loads(value["plaintext"])) if "plaintext" in value else None
-        return {key: _revealed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_revealed(item) for item in value]
-    return value
 
 
 def resources_from_state(deployment: Mapping[str, Any]) -> list[StateResource]:
@@ -54,7 +42,7 @@ def resources_from_state(deployment: Mapping[str, Any]) -> list[StateResource]:
         live = item.get("outputs") if kind.startswith("kubernetes:") else None
         props = live if isinstance(live, dict) and live else item.get("inputs") or {}
         provider = str(item.get("provider") or "").rsplit("::", 1)[0]
-        out.append(StateResource(str(item["urn"]), kind, _revealed(dict(props)), provider))
+        out.append(StateResource(str(item["urn"]), kind, revealed(dict(props)), provider))
     return out
 
 

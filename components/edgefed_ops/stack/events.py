@@ -12,7 +12,9 @@ from pulumi import automation as auto
 CHANGE_WORDS = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced"}
 
 SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
-"""How the engine marks a secret value in its events (next to its masked or encrypted value)."""
+"""How the engine marks a secret value in its events and state exports (the key of the mark)."""
+SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270"
+"""The mark's value: ``{SECRET_SIGNATURE: SECRET_MARK, "plaintext" | "ciphertext" | "value": ...}``."""
 
 
 def resource_name(urn: str | None) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from edgefed_ops.errors import OpsError
-from edgefed_ops.stack.events import Outcome
+from edgefed_ops.stack.events import SECRET_MARK, SECRET_SIGNATURE, Outcome
 from edgefed_ops.stack.locks import lock_holder
 from edgefed_ops.stack.workspace import StackWorkspace
 
@@ -183,3 +183,14 @@ def export_revealed(workspace: StackWorkspace) -> dict[str, Any]:
             f"{workspace.stack}: `pulumi stack export` failed ({result.returncode}): {result.stderr[-2000:]}"
         )
     return dict(json.loads(result.stdout).get("deployment") or {})
+
+
+def revealed(value: Any) -> Any:
+    """``value`` (of an :func:`export_revealed` deployment) with each secret replaced by its plaintext value."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIGNATURE) == SECRET_MARK:
+            return revealed(json.loads(value["plaintext"])) if "plaintext" in value else None
+        return {key: revealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [revealed(item) for item in value]
+    return value
