@@ -430,3 +430,40 @@ def test_tenants_sharing_a_zone_are_each_named_in_the_plan(tmp_path):
     assert set(shared["tenants"]) == {"acme", "nordwind"}
     assert shared["used"]["cpu"] == sum(z["used"]["cpu"] for z in lyon)
     assert shared["problem"] is None
+
+
+def test_the_base_revision_is_read_file_by_file_on_any_python_3_11_and_nothing_else_is_written(tmp_path):
+    """`plan --diff` reads the base's stacks/ without extraction filters (Python 3.11.4+ only): files and
+    folders are written under the scratch folder; a link, or a path leaving it, is refused with its name."""
+    import io
+    import tarfile
+
+    from edgefed_ops.errors import OpsError
+    from edgefed_ops.reports.plan_diff import _write_member
+
+    def archive(*members: tarfile.TarInfo, body: bytes = b"config: {}\n") -> tarfile.TarFile:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as out:
+            for member in members:
+                out.addfile(member, io.BytesIO(body) if member.isfile() else None)
+        buffer.seek(0)
+        return tarfile.open(fileobj=buffer)
+
+    def file(name: str) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.size = len(b"config: {}\n")
+        return info
+
+    folder = tarfile.TarInfo("stacks")
+    folder.type = tarfile.DIRTYPE
+    good = archive(folder, file("stacks/Pulumi.fr.yaml"))
+    for member in good.getmembers():
+        _write_member(good, member, tmp_path)
+    assert (tmp_path / "stacks" / "Pulumi.fr.yaml").read_text() == "config: {}\n"
+    link = tarfile.TarInfo("stacks/catalog")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc"
+    for bad, words in ((file("../outside.yaml"), "leaves the folder"), (link, "is neither a file nor a folder")):
+        opened = archive(bad)
+        with pytest.raises(OpsError, match=words):
+            _write_member(opened, opened.getmembers()[0], tmp_path / "other")
+    assert not (tmp_path.parent / "outside.yaml").exists() and not (tmp_path / "other").exists()
