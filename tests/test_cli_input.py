@@ -68,7 +68,7 @@ CASES = {
     "drill --repeat 0": "edgefed drill: argument --repeat: 0 is below 1; allowed: 1 or more",
     "bench --preview zz": f"edgefed bench: unknown app stack 'zz'; {APP_STACKS}",
     "bench --rounds 0": "edgefed bench: argument --rounds: 0 is below 1; allowed: 1 or more",
-    "bench --federation --all-stacks": "edgefed bench: choose one of --preview STACK, --federation, --all-stacks",
+    "bench --federation --all-stacks": "edgefed bench: choose one of --preview STACK, --deploy STACK, --federation",
     "bench --sites 10 --naive-sites 20": "edgefed bench: --naive-sites 20 is more than --sites 10",
     "watch --tenant zz --name fr": "edgefed watch: --tenant: 'zz' not a tenant of the local family; tenants: acme, nordwind",
     "watch --tenant acme": "edgefed watch: --name: name this watcher (its country: fr); allowed: a-z, 0-9 and '-'",
