@@ -30,9 +30,9 @@ from lightkube.types import PatchType
 UNREACHABLE = (httpx2.HTTPError, OSError, KubeConfigError)
 """What a zone that does not answer (or has no usable kubeconfig) raises."""
 REFUSED = ApiError
+"""What a zone that answers with an error status (403, 404, 503...) raises."""
 PULUMI_MANAGER_PREFIX = "pulumi-kubernetes-"
 """How the Kubernetes provider names the field manager of each object it applies (a random suffix per object)."""
-"""What a zone that answers with an error status (403, 404, 503...) raises."""
 
 
 @dataclass(frozen=True)
