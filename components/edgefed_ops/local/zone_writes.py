@@ -79,17 +79,29 @@ class ZoneWrites:
             return _refusal(error)
         return None
 
-    def delete(self, manifest: Mapping[str, Any]) -> None:
-        """Delete the object ``manifest`` names, with what it owns (gone already is fine)."""
+    def delete(self, manifest: Mapping[str, Any], timeout: float = 60.0) -> None:
+        """Delete the object ``manifest`` names with what it owns, and wait until it is gone (gone already is fine).
+
+        A foreground deletion keeps the object until the zone's garbage collector has removed its dependents
+        (a Deployment's ReplicaSets and pods), which takes seconds on a busy zone: waiting for it is what
+        makes "nothing left" true when the caller returns.
+        """
         resource: Any = type(codecs.from_dict(dict(manifest)))
         metadata = manifest["metadata"]
+        name, namespace = metadata["name"], metadata.get("namespace")
         try:
-            self._client.api().delete(
-                resource, metadata["name"], namespace=metadata.get("namespace"), cascade=CascadeType.FOREGROUND
-            )
+            self._client.api().delete(resource, name, namespace=namespace, cascade=CascadeType.FOREGROUND)
         except ApiError as error:
             if error.status.code != 404:
                 raise
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self._client.api().get(resource, name, namespace=namespace)
+            except ApiError:
+                return  # gone (404), or not the caller's to read: nothing more to wait for
+            time.sleep(0.2)
 
     def pods_of(self, namespace: str, app: str, timeout: float = 30.0) -> PodOutcome:
         """What the zone did with the pods of the Deployment whose pods carry ``app.kubernetes.io/name=app``.
