@@ -25,6 +25,7 @@ from edgefed_ops.local import ports, processes
 from edgefed_ops.local.credentials import operator_token, operator_token_line
 from edgefed_ops.local.files import write_private
 from edgefed_ops.local.issuer import LocalIdentities
+from edgefed_ops.local.platform_server import LocalPlatform
 from edgefed_ops.local.status import StoreRow, ZoneRow, store_row, zone_row
 from edgefed_ops.local.store import LocalStore
 from edgefed_ops.local.toolchain import tool
@@ -41,7 +42,8 @@ class LocalFederation:
     ) -> None:
         self.settings = settings
         self.state = settings.federation_state
-        self.catalog: Catalog = load_catalog(catalog or settings.local_catalog)
+        self.catalog_path = catalog or settings.local_catalog
+        self.catalog: Catalog = load_catalog(self.catalog_path)
         self.progress = progress
         self.identities = LocalIdentities(self.catalog, self.state, self._tool)
         self.watch_store = WatchStore(self.state / "watch-store")
@@ -75,6 +77,9 @@ class LocalFederation:
         """The catalog's fixed loopback ports: each zone's API server and each country's object store."""
         found = [(f"zone {z.id}'s API server", urlparse(z.api_endpoint).port) for z in self.catalog.zones]
         found += [(f"{i.operator.id}'s identity issuer", urlparse(i.url).port) for i in self.identities.issuers()]
+        found += [
+            (f"{o.id}'s platform API", urlparse(o.platform_api).port) for o in self.catalog.operators if o.platform_api
+        ]
         found += [(f"{cc}'s object store", urlparse(e).port) for cc, (e, _) in sorted(self.storages().items())]
         return [(what, port) for what, port in found if port is not None]
 
@@ -118,7 +123,18 @@ class LocalFederation:
             )
         self.start_zones(self.catalog.zones)
         self.write_kubeconfig()
+        # The platforms last: they list their zones' live status and write into them.
+        for platform in self.platforms():
+            took = platform.start()
+            self.progress(
+                f"platform API of {platform.operator.id}: {platform.url} ({f'{took:.1f} s' if took else 'ran'})"
+            )
         return time.monotonic() - begin
+
+    def platforms(self) -> list[LocalPlatform]:
+        """The CAMARA EAM platforms of the catalog's operators that offer one."""
+        path = self.catalog_path
+        return [LocalPlatform(self.catalog, path, op, self.state) for op in self.catalog.operators if op.platform_api]
 
     def start_zones(self, zones: Sequence[Zone]) -> None:
         """Start ``zones`` (those not running yet) concurrently, all at once.
@@ -147,7 +163,7 @@ class LocalFederation:
     def down(self) -> None:
         """Stop every process this federation started and remove its folder and kubeconfig."""
         if self.state.exists():
-            kinds = ("zones", "s3", "identity", "watch-store")
+            kinds = ("zones", "s3", "identity", "watch-store", "platform")
             folders = [folder for kind in kinds for folder in (self.state / kind).glob("*")]
             processes.stop([r for folder in folders for r in processes.load(folder / PROCESSES)])
         shutil.rmtree(self.state, ignore_errors=True)

@@ -232,6 +232,16 @@ class ZoneClient:
         """One Deployment (lightkube's ApiError 404 when it does not exist)."""
         return _view(self.api().get(Deployment, name, namespace=namespace))
 
+    def deployment_failed(self, namespace: str, name: str) -> str | None:
+        """Why a Deployment's rollout failed (its ``ReplicaFailure`` or ``ProgressDeadlineExceeded``), or None."""
+        found = self.api().get(Deployment, name, namespace=namespace)
+        for condition in (found.status.conditions or []) if found.status else []:
+            if condition.type == "ReplicaFailure" and condition.status == "True":
+                return condition.message or condition.reason or "ReplicaFailure"
+            if condition.type == "Progressing" and condition.reason == "ProgressDeadlineExceeded":
+                return condition.message or "ProgressDeadlineExceeded"
+        return None
+
     def namespaces(self) -> dict[str, str]:
         """Namespace name to phase (Active, Terminating)."""
         return {

@@ -1,143 +1,160 @@
-"""Import operator zones from a CAMARA Edge Application Management answer (``GET /edge-cloud-zones``).
+"""Reconcile the zones an operator's CAMARA platform lists (``GET /edge-cloud-zones``) with the reviewed catalog.
 
-A CAMARA ``EdgeCloudZone`` carries ``edgeCloudZoneId``, ``edgeCloudZoneName``, ``edgeCloudZoneStatus``,
-``edgeCloudProvider`` and ``edgeCloudRegion``; federation operators add ``countryCode``, GPU information
-(``gpuInfo``: ``gpuModelName``/``numGPU``) and the GSMA EWBI zone attributes ``geolocation`` ("lat,long"),
-``geographyDetails`` and ``computeResourceQuotaLimits`` (``numCPU``, ``memory`` in MiB). Each maps
-one-to-one onto a catalog zone field (see :data:`edgefed.core.inputs.catalog.CAMARA_FIELDS`). What CAMARA does not
-describe (the object storage next to the zone, the kubeconfig secret name) comes from the importer.
+A platform's ``EdgeCloudZone`` says nothing anyone can verify about where the zone is: its ``countryCode``
+(in recent versions of the document) is the platform's own word. Residency facts (country, location,
+API server, object storage) therefore come only from the federation's reviewed catalog, which names each
+zone's platform id (``platform_id``). What the platform is the authority for, it updates: the zone's
+name, region and status. A listed zone the catalog does not name is refused, naming it: its country
+cannot be established. A ``countryCode`` that contradicts the catalog is refused too (one of the two is
+wrong, and a person must say which).
+
+Answers arrive either from the platform itself (every page, :mod:`edgefed.platform.eam_client`) or from
+a file: one page object (``{"edgeCloudZones": [...], "pagination": {...}}``) or, from platforms of
+CAMARA r1.1, a bare array.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from edgefed.core.inputs.catalog import CAMARA_FIELDS, GSMA_FIELDS, Catalog
+from edgefed.core.inputs.catalog import Catalog, Zone
+from edgefed.core.inputs.eam import EdgeCloudZone, EdgeCloudZoneList
 from edgefed.core.inputs.errors import ConfigError, join_path
 
-
-class ZoneImportError(ValueError):
-    """An answer field cannot be mapped; the message names it."""
+_ZONES = TypeAdapter(tuple[EdgeCloudZone, ...])
 
 
-def _answer_field(path: str) -> str:
-    """Name a catalog field by the answer's own field (``[0].country`` -> ``[0].countryCode``)."""
-    head, dot, field = path.partition(".")
-    if dot and head.startswith("["):
-        name = field.split(".", 1)[0]
-        answer_name = CAMARA_FIELDS.get(name) or GSMA_FIELDS.get(name)
-        if answer_name:
-            return f"{head}.{answer_name}"
-    return path
+def zones_from_file(document: Any, source: str) -> tuple[EdgeCloudZone, ...]:
+    """The zones of a saved answer: a whole one-page object, or an r1.1 bare array."""
+    try:
+        if isinstance(document, list):
+            return _ZONES.validate_python(document)
+        if isinstance(document, dict):
+            page = EdgeCloudZoneList.model_validate(document)
+        else:
+            raise ConfigError(source, [("", "must be an EdgeCloudZoneList object or an array of EdgeCloudZone")])
+    except ValidationError as error:
+        raise ConfigError(
+            source, [(join_path(e["loc"]), str(e["msg"]).removeprefix("Value error, ")) for e in error.errors()]
+        ) from None
+    paging = page.pagination
+    if paging.total_count is None or paging.total_count != len(page.edge_cloud_zones):
+        said = "no totalCount" if paging.total_count is None else f"totalCount {paging.total_count}"
+        raise ConfigError(
+            source,
+            [
+                (
+                    "pagination.totalCount",
+                    f"{said} for {len(page.edge_cloud_zones)} zones in the file: a saved answer must hold "
+                    "every zone (one page); import from the platform itself (--eam) to page through it",
+                )
+            ],
+        )
+    return page.edge_cloud_zones
 
 
-def _field(zone: Mapping[str, Any], key: str, index: int) -> Any:
-    if key not in zone or zone[key] in (None, ""):
-        raise ZoneImportError(f"[{index}].{key}: is required but missing")
-    return zone[key]
-
-
-def _location(value: Any, index: int) -> dict[str, float]:
-    match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", str(value))
-    if not match:
-        raise ZoneImportError(f"[{index}].geolocation: {value!r} is not 'latitude,longitude' in degrees")
-    return {"latitude": float(match[1]), "longitude": float(match[2])}
-
-
-def _capacity(zone: Mapping[str, Any], index: int) -> dict[str, Any]:
-    limits = zone.get("computeResourceQuotaLimits") or []
-    if not limits:
-        raise ZoneImportError(f"[{index}].computeResourceQuotaLimits: is required (the zone's capacity)")
-    cpu = sum(float(item.get("numCPU", 0)) for item in limits)
-    memory_mib = sum(float(item.get("memory", 0)) for item in limits)
-    gpus: dict[str, int] = {}
-    for gpu in zone.get("gpuInfo") or []:
-        model = str(gpu.get("gpuModelName", "")).lower().replace(" ", "-")
-        gpus[model] = gpus.get(model, 0) + int(gpu.get("numGPU", 0))
-    return {"cpu": cpu, "memory_gib": round(memory_mib / 1024, 3), "gpus": gpus}
-
-
-def operator_id(provider: str, catalog: Catalog) -> str:
+def operator_id(provider: str, catalog: Catalog) -> str | None:
     """The catalog operator named by ``edgeCloudProvider`` (by id or display name, any case)."""
     wanted = provider.strip().lower()
-    for operator in catalog.operators:
-        if wanted in (operator.id, operator.name.lower()):
-            return operator.id
-    known = ", ".join(f"{o.name} ({o.id})" for o in catalog.operators)
-    raise ZoneImportError(f"edgeCloudProvider {provider!r} is not an operator of the catalog; known: {known}")
+    return next((op.id for op in catalog.operators if wanted in (op.id, op.name.lower())), None)
 
 
-def zone_from_camara(
-    zone: Mapping[str, Any],
-    index: int,
+def reconcile(
     catalog: Catalog,
-    storage: Mapping[str, Mapping[str, str]],
-    api: Mapping[str, str],
-) -> dict[str, Any]:
-    """One catalog zone (plain data, validated later with the whole catalog) from one CAMARA zone.
-
-    CAMARA does not publish a zone's Kubernetes API server; the importer names it (``api``, by zone id).
-    """
-    zone_id = str(_field(zone, "edgeCloudZoneId", index)).lower()
-    country = str(_field(zone, "countryCode", index)).upper()
-    if zone_id not in api:
-        raise ZoneImportError(
-            f"[{index}].edgeCloudZoneId: zone {zone_id!r} has no Kubernetes API endpoint given; "
-            f"pass --api {zone_id}=https://HOST:PORT"
-        )
-    if country not in storage:
-        raise ZoneImportError(
-            f"[{index}].countryCode: {country!r} has no object storage given; "
-            f"pass --storage {country}=ENDPOINT,REGION,SECRET"
-        )
-    return {
-        "id": zone_id,
-        "name": str(_field(zone, "edgeCloudZoneName", index)),
-        "operator": operator_id(str(_field(zone, "edgeCloudProvider", index)), catalog),
-        "country": country,
-        "region": str(_field(zone, "edgeCloudRegion", index)),
-        "city": str(zone.get("geographyDetails") or _field(zone, "edgeCloudZoneName", index)),
-        "location": _location(_field(zone, "geolocation", index), index),
-        "status": str(zone.get("edgeCloudZoneStatus") or "unknown"),
-        "capacity": _capacity(zone, index),
-        "api_endpoint": api[zone_id],
-        "kubeconfig_secret": f"kubeconfig-{zone_id}",
-        "object_storage": dict(storage[country]),
-    }
-
-
-def merge(
-    catalog: Catalog,
-    answer: list[Mapping[str, Any]],
-    storage: Mapping[str, Mapping[str, str]],
+    listed: Sequence[EdgeCloudZone],
     source: str,
-    api: Mapping[str, str],
+    operator: str | None = None,
+    *,
+    complete: bool = False,
 ) -> Catalog:
-    """The catalog with the answer's zones added (same id: replaced), validated as a whole."""
-    if not isinstance(answer, list):
-        raise ConfigError(source, [("", "must be a JSON list of EdgeCloudZone objects")])
-    try:
-        imported = [zone_from_camara(zone, i, catalog, storage, api) for i, zone in enumerate(answer)]
-    except ZoneImportError as exc:
-        path, _, message = str(exc).partition(": ")
-        raise ConfigError(source, [(path, message)]) from None
-    new_ids = {zone["id"] for zone in imported}
+    """The catalog with each listed zone's name, region and status as the platform gives them.
+
+    ``operator``: the operator whose platform answered; every zone must be its own. ``complete``: the
+    listing is all of that operator's zones (no filter), so its catalog zones with a platform id that
+    were not listed become ``inactive`` (placement leaves them). Problems are collected (each named by
+    the answer's field) and raised together, before anything changes.
+    """
+    problems: list[tuple[str, str]] = []
+    updates: dict[str, Zone] = {}
+    seen: dict[str, int] = {}
+    for index, zone in enumerate(listed):
+        where = f"edgeCloudZones[{index}]"
+        shown = f"zone {zone.edge_cloud_zone_id} ({zone.edge_cloud_zone_name!r})"
+        if zone.edge_cloud_zone_id in seen:
+            problems.append(
+                (f"{where}.edgeCloudZoneId", f"{shown} is listed twice (also at [{seen[zone.edge_cloud_zone_id]}])")
+            )
+            continue
+        seen[zone.edge_cloud_zone_id] = index
+        provider = operator_id(zone.edge_cloud_provider, catalog)
+        if provider is None:
+            known = ", ".join(f"{o.name} ({o.id})" for o in catalog.operators)
+            problems.append(
+                (
+                    f"{where}.edgeCloudProvider",
+                    f"{zone.edge_cloud_provider!r} is not an operator of the catalog; known: {known}",
+                )
+            )
+            continue
+        if operator is not None and provider != operator:
+            problems.append(
+                (f"{where}.edgeCloudProvider", f"{shown} is {provider}'s, but this is {operator}'s platform")
+            )
+            continue
+        reviewed = catalog.zone_listed_as(zone.edge_cloud_zone_id)
+        if reviewed is None:
+            problems.append(
+                (
+                    f"{where}.edgeCloudZoneId",
+                    f"{shown} of {provider} is not in the reviewed catalog, so its country cannot be established "
+                    "(a platform's countryCode is its own word); after review, add it to the catalog with "
+                    f"platform_id: {zone.edge_cloud_zone_id}",
+                )
+            )
+            continue
+        if reviewed.operator != provider:
+            problems.append(
+                (
+                    f"{where}.edgeCloudProvider",
+                    f"{shown} is {reviewed.operator}'s zone {reviewed.id} in the catalog, not {provider}'s",
+                )
+            )
+            continue
+        if zone.country_code is not None and zone.country_code != reviewed.country:
+            problems.append(
+                (
+                    f"{where}.countryCode",
+                    f"{shown} is said to be in {zone.country_code}, but the reviewed catalog has {reviewed.id} in "
+                    f"{reviewed.country}; one of them is wrong, and nothing was imported",
+                )
+            )
+            continue
+        updates[reviewed.id] = reviewed.model_copy(
+            update={
+                "name": zone.edge_cloud_zone_name,
+                "region": zone.edge_cloud_region or reviewed.region,
+                "status": zone.edge_cloud_zone_status,
+            }
+        )
+    if problems:
+        raise ConfigError(source, problems)
+    if complete and operator is not None:
+        for gone in unlisted(catalog, listed, operator):
+            updates[gone.id] = gone.model_copy(update={"status": "inactive"})
     data = catalog.model_dump()
-    data["zones"] = [z for z in data["zones"] if z["id"] not in new_ids] + imported
+    data["zones"] = [updates[z.id].model_dump() if z.id in updates else z.model_dump() for z in catalog.zones]
     try:
         return Catalog.model_validate(data)
-    except ValidationError as exc:  # report it against the answer's own fields
-        offset = len(data["zones"]) - len(imported)
-        problems = []
-        for error in exc.errors():
-            loc = list(error["loc"])
-            if loc[:1] == ["zones"] and len(loc) > 1 and isinstance(loc[1], int) and loc[1] >= offset:
-                loc = [loc[1] - offset, *loc[2:]]
-            ctx = error.get("ctx") or {}
-            path = str(ctx.get("path")) if "path" in ctx else join_path(loc)
-            problems.append((_answer_field(path), str(error["msg"]).removeprefix("Value error, ")))
-        raise ConfigError(source, problems) from None
+    except ValidationError as error:  # a platform's name or region the catalog's own rules refuse
+        raise ConfigError(
+            source, [(join_path(e["loc"]), str(e["msg"]).removeprefix("Value error, ")) for e in error.errors()]
+        ) from None
+
+
+def unlisted(catalog: Catalog, listed: Sequence[EdgeCloudZone], operator: str) -> list[Zone]:
+    """The operator's catalog zones with a platform id that the platform did not list."""
+    ids = {zone.edge_cloud_zone_id for zone in listed}
+    return [z for z in catalog.zones if z.operator == operator and z.platform_id and z.platform_id not in ids]

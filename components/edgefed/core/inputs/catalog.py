@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from edgefed.core.inputs.eam import PlatformId
 from edgefed.core.inputs.endpoints import api_endpoint_key
 from edgefed.core.inputs.errors import field_error, validate
 from edgefed.core.inputs.fields import EEACountry, FailoverCapacity, ISOCountry, Location, Name, StrictModel
@@ -26,7 +27,7 @@ BucketControl = Literal["encryption", "public-access-block"]
 ZoneStatus = Literal["active", "inactive", "unknown"]
 
 CAMARA_FIELDS = {
-    "id": "edgeCloudZoneId",
+    "platform_id": "edgeCloudZoneId",
     "name": "edgeCloudZoneName",
     "operator": "edgeCloudProvider",
     "region": "edgeCloudRegion",
@@ -75,6 +76,19 @@ def _check_endpoint(value: str) -> str:
     return value.rstrip("/")
 
 
+def _check_platform_root(value: str) -> str:
+    key = api_endpoint_key(value)
+    if key is None or key[0] != "https":
+        raise ValueError(
+            f"{shown(value)} is not a platform API root; use https://HOST[:PORT] with no path "
+            "(tokens are credentials: never over plain HTTP)"
+        )
+    return value.strip().rstrip("/")
+
+
+PlatformRoot = Annotated[str, AfterValidator(_check_platform_root)]
+
+
 class LatencyModel(StrictModel):
     """How the catalog estimates round-trip latency from a customer site to a zone.
 
@@ -102,6 +116,10 @@ class Operator(StrictModel):
     jurisdiction: ISOCountry | None = None
     """Country whose law governs the operator's parent company (any country: a group headquartered
     outside the EU/EEA is exactly what sovereignty reports must show). Default unknown, and reports say so."""
+    platform_api: PlatformRoot | None = None
+    """Root URL of the operator's CAMARA Edge Application Management API (``https://HOST[:PORT]``, the
+    document's base path ``/edge-application-management/vwip`` under it), where enterprises list its zones
+    and run apps on them. Default none: the operator offers its zones through Kubernetes only."""
     identity_issuer: ApiEndpoint | None = None
     """URL of the operator's tenant identity issuer (``https://HOST[:PORT]``, OIDC discovery under it): the
     short-lived tokens it signs for the tenants whose home operator it is are accepted by every zone of
@@ -149,7 +167,11 @@ class Zone(StrictModel):
     """One operator edge zone: a Kubernetes cluster inside the operator's network."""
 
     id: Name
-    """Unique zone id (CAMARA ``edgeCloudZoneId``, GSMA ``zoneId``). No default."""
+    """Unique zone id in the federation (GSMA ``zoneId``). No default."""
+    platform_id: PlatformId | None = None
+    """The zone's id on its operator's platform (CAMARA ``edgeCloudZoneId``, a lower-case UUID): how an
+    import matches what a platform lists to this reviewed entry, and how a platform deployment names the
+    zone. Default none: the operator's platform does not list the zone."""
     name: str
     """Human name (CAMARA ``edgeCloudZoneName``). No default."""
     operator: Name
@@ -241,6 +263,13 @@ class Catalog(StrictModel):
                     f"operators[{i}].identity_issuer",
                     f"{op.identity_issuer!r} is a zone's API server; an operator's issuer is a server of its own",
                 )
+        with_ids = [(i, z.platform_id) for i, z in enumerate(self.zones) if z.platform_id]
+        repeat = _first_repeat(platform_id for _, platform_id in with_ids)
+        if repeat is not None:
+            index, value = repeat
+            raise field_error(
+                f"zones[{with_ids[index][0]}].platform_id", f"{value!r} is another zone's too; each zone has its own"
+            )
         repeat = _first_repeat(z.kubeconfig_secret for z in self.zones)
         if repeat is not None:
             index, value = repeat
@@ -282,6 +311,10 @@ class Catalog(StrictModel):
         """The zone whose API server is ``server`` (any spelling of the same URL), if any."""
         key = api_endpoint_key(server)
         return next((z for z in self.zones if key is not None and api_endpoint_key(z.api_endpoint) == key), None)
+
+    def zone_listed_as(self, platform_id: str) -> Zone | None:
+        """The zone whose platform id is ``platform_id``, if the catalog has one."""
+        return next((z for z in self.zones if z.platform_id == platform_id), None)
 
     def zones_in(self, country: str) -> tuple[Zone, ...]:
         """Zones located in ``country``, in catalog order."""

@@ -1,0 +1,1 @@
+"""Clients of the operators' standard platform APIs (CAMARA Edge Application Management)."""
