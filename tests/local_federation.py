@@ -135,7 +135,7 @@ def running_federation(
 def catalog_on_free_ports(path):
     """The local catalog with its object stores and API servers moved to free ports, written to ``path``.
 
-    The committed catalog's ports (24101-24103, 24111-24116, 24121-24122) belong to the user's own
+    The committed catalog's ports (24101-24103, 24111-24116, 24121-24122, 24131-24135) belong to the user's own
     federation, which `make demo` leaves running; this one runs beside it. Everything else (operators,
     zones, countries, regions) is the same.
     """
@@ -143,8 +143,9 @@ def catalog_on_free_ports(path):
 
     catalog = yaml.safe_load((ROOT / "stacks" / "catalog" / "local.yaml").read_text())
     for operator in catalog["operators"]:
-        if operator.get("identity_issuer"):
-            operator["identity_issuer"] = f"https://127.0.0.1:{free_port()}"
+        for key in ("identity_issuer", "platform_api"):
+            if operator.get(key):
+                operator[key] = f"https://127.0.0.1:{free_port()}"
     moved: dict[str, str] = {}
     for zone in catalog["zones"]:
         storage = zone["object_storage"]

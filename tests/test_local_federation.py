@@ -1051,6 +1051,119 @@ def test_a_standby_zone_refusing_the_scale_and_a_zone_flapping_back_during_the_t
             print(f"--- watcher {name}\n{log.read_text()[-4000:]}")
 
 
+def _probe_manifest(provider: str, cpu: int = 1):
+    from edgefed.core.inputs.eam import AppManifest
+
+    return AppManifest.model_validate(
+        {
+            "name": "probe_app", "appProvider": provider, "version": "1.0", "packageType": "CONTAINER",
+            "appRepo": {"type": "PUBLICREPO", "imagePath": "registry.edgefed.eu/acme/probe@sha256:" + "a" * 64},
+            "requiredResources": {
+                "infraKind": "kubernetes", "isStandalone": False,
+                "applicationResources": {"cpuPool": {"numCPU": cpu, "memory": 256,
+                                                     "topology": {"minNumberOfNodes": 1, "minNodeCpu": 1, "minNodeMemory": 256}}},
+            },
+            "componentSpec": [{"componentName": "probe", "networkInterfaces": [
+                {"interfaceId": "http", "protocol": "TCP", "port": 8080, "visibilityType": "VISIBILITY_INTERNAL"}]}],
+        }
+    )  # fmt: skip
+
+
+def test_a_tenant_reaches_a_partners_zone_through_the_partners_camara_platform(deployed):
+    """acme signed with Orange only; TIM's platform takes acme's Orange-issued token and writes with it into Milan.
+
+    The platform asks the zone who the token is (never the caller's word), so every guard of the zone judges the
+    instance as it judges the tenant's own kubectl: Vodafone's Lyon (GB law) refuses restricted data, nordwind's
+    namespace refuses a class its contract lacks, a quota too small fails the instance, and nothing is left behind.
+    """
+    from edgefed.core.inputs.catalog import load_catalog
+    from edgefed.platform.eam_client import EamClient, PlatformError
+
+    catalog = load_catalog(deployed["catalog"])
+    tim, vodafone = catalog.operator_by_id["tim"], catalog.operator_by_id["vodafone"]
+    milan, lyon = catalog.zone("local-tim-it-milan"), catalog.zone("local-vodafone-fr-lyon")
+    ca = deployed["tmp"] / "federation" / "ca" / "ca.crt"
+    acme = (deployed["tmp"] / "work" / "identities" / "acme" / "token").read_text().strip()
+    nordwind_token = deployed["tmp"] / "work" / "identities" / "nordwind" / "token"
+
+    # Discovery: the partner lists its zones with their live status, paged; the import reconciles them.
+    token_file = deployed["tmp"] / "acme-token"
+    token_file.write_text(acme)
+    token_file.chmod(0o600)
+    imported = deployed["run"]("import-zones", "--eam", tim.platform_api, "--operator", "tim", "--catalog",
+                               str(deployed["catalog"]), "--token-file", str(token_file), "--ca", str(ca))  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert "# 1 zone(s) of tim listed by" in imported.stdout and acme not in imported.stdout + imported.stderr
+    with EamClient(vodafone.platform_api, acme, ca_file=ca) as eam:
+        assert {z.edge_cloud_zone_id: z.edge_cloud_zone_status for z in eam.zones(per_page=1)} == {
+            lyon.platform_id: "active",
+            catalog.zone("local-vodafone-it-turin").platform_id: "active",
+        }
+        app_id = eam.submit_app(_probe_manifest("orange_acme"))
+        with pytest.raises(PlatformError) as refused:
+            eam.create_instance("probe_lyon", app_id, lyon.platform_id)
+        assert refused.value.code == "PERMISSION_DENIED"
+        assert (
+            "restricted data in zone local-vodafone-fr-lyon of Vodafone, under GB jurisdiction outside the EU/EEA"
+            in str(refused.value)
+        )
+        assert eam.instances() == []
+        eam.delete_app(app_id)
+
+    with EamClient(tim.platform_api, acme, ca_file=ca) as eam:
+        with pytest.raises(PlatformError) as foreign:
+            eam.submit_app(_probe_manifest("deutsche_telekom_nordwind"))
+        assert str(foreign.value).endswith(
+            "HTTP 403 PERMISSION_DENIED: appProvider 'deutsche_telekom_nordwind' is not the caller (orange_acme)"
+        )
+        app_id = eam.submit_app(_probe_manifest("orange_acme"))
+        instance = eam.create_instance("probe_milan", app_id, milan.platform_id)
+        assert (instance.status, instance.edge_cloud_zone_id) == ("instantiating", milan.platform_id)
+        deadline = time.monotonic() + 60
+        while (found := eam.instance(instance.app_instance_id)).status != "ready" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert found.status == "ready"
+        assert found.component_endpoint_info[0].access_points.fqdn == "probe-milan.acme-it.svc.cluster.local"
+        probe = deployment(deployed, milan.id, "acme-it", "probe-milan")
+        assert (probe.labels["edgefed.io/data-classification"], probe.labels["edgefed.io/zone"]) == (
+            "restricted",
+            milan.id,
+        )
+        assert probe.labels["edgefed.io/platform-instance"] == instance.app_instance_id
+        # Another tenant sees nothing of it, and its own instance is judged by its own contract in its namespace.
+        with EamClient(tim.platform_api, nordwind_token.read_text().strip(), ca_file=ca) as other:
+            assert other.instance(instance.app_instance_id) is None
+            assert other.app(app_id) is None
+            theirs = other.submit_app(_probe_manifest("deutsche_telekom_nordwind"))
+            with pytest.raises(PlatformError) as not_theirs:
+                other.create_instance("probe_milan", theirs, milan.platform_id)
+            assert str(not_theirs.value).endswith(
+                "denied request: edgefed tenancy: tenant nordwind may not run restricted data (its contract lists "
+                "the data classes it may run)"
+            )
+            other.delete_app(theirs)
+        # An instance its zone cannot run (more CPU than acme's quota there) is reported failed, never ready.
+        big = eam.submit_app(_probe_manifest("orange_acme", cpu=64).model_copy(update={"name": "probe_big"}))
+        too_big = eam.create_instance("probe_big", big, milan.platform_id)
+        deadline = time.monotonic() + 60
+        while (state := eam.instance(too_big.app_instance_id)).status != "failed" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert state.status == "failed"
+        for made in (too_big, instance):
+            eam.delete_instance(made.app_instance_id)
+        with pytest.raises(PlatformError, match="HTTP 404 NOT_FOUND: edgeCloudZoneId"):
+            eam.create_instance("probe_nowhere", app_id, lyon.platform_id)  # Lyon is Vodafone's, not TIM's
+        for made_app in (big, app_id):
+            eam.delete_app(made_app)
+        assert eam.instances() == [] and eam.app(app_id) is None
+    assert ("acme-it", "probe-milan") not in deployments_in(deployed, milan.id)
+    with (
+        pytest.raises(PlatformError, match="HTTP 401 UNAUTHENTICATED"),
+        EamClient(tim.platform_api, "not-a-token", ca_file=ca) as eam,
+    ):
+        eam.zones()
+
+
 def test_destroy_empties_every_tenant_namespace_and_bucket_then_the_operators_remove_them(deployed):
     with ThreadPoolExecutor(3) as pool:  # tenant stacks are independent: destroyed at once
         destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), DEPLOYED))

@@ -10,13 +10,16 @@ write, because the platform writes them with the tenant's own identity. Pure: no
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 from typing import Any
 
 from edgefed.core.inputs import labels
+from edgefed.core.inputs.appspec import AppSpec
 from edgefed.core.inputs.catalog import Zone
 from edgefed.core.inputs.contract import tenant_namespace
-from edgefed.core.inputs.eam import AppManifestInfo
+from edgefed.core.inputs.eam import AppManifest, AppManifestInfo
 
 CLASSIFICATION = "restricted"
 """The data class of every platform instance: the manifest cannot say, so the strictest."""
@@ -26,6 +29,64 @@ INSTANCE_LABEL = f"{labels.PREFIX}/platform-instance"
 
 class InstanceRefusedError(ValueError):
     """The manifest asks for what a platform instance cannot be: the message says what and why."""
+
+
+def platform_name(name: str, *parts: str) -> str:
+    """A CAMARA app or instance name (letters, digits, '_'; at most 64) from Kubernetes-style names."""
+    joined = "_".join((name, *parts)).replace("-", "_")
+    return joined if len(joined) <= 64 else joined[:55] + "_" + hashlib.sha256(joined.encode()).hexdigest()[:8]
+
+
+def app_provider(home_operator: str, tenant: str) -> str:
+    """The ``appProvider`` of a tenant's apps: its identity ``<home>:<tenant>`` in the document's characters."""
+    return f"{home_operator}_{tenant}".replace("-", "_")
+
+
+def app_manifest(spec: AppSpec, provider: str, name: str) -> AppManifest:
+    """What edgefed submits for ``spec``: its image, CPU (whole cores, rounded up), memory and internal ports.
+
+    Refused: a GPU app (the document's GPU pool is not offered by the federation's platforms yet, and a GPU
+    app placed without its GPU would run without it) and an app without ports (the document requires every
+    app to expose at least one).
+    """
+    if not spec.ports:
+        raise InstanceRefusedError(
+            f"app {spec.name} exposes no port, and the CAMARA document requires every app to expose at least one; "
+            "place it on a zone reached through Kubernetes"
+        )
+    if spec.resources.gpu is not None:
+        raise InstanceRefusedError(
+            f"app {spec.name} needs GPUs ({spec.resources.gpu.model}), which platform zones do not offer; "
+            "place it on a zone reached through Kubernetes"
+        )
+    cpu = max(1, math.ceil(spec.resources.cpu))
+    memory = spec.resources.memory_mib
+    interfaces = [
+        {"interfaceId": f"{port.name.replace('-', '_')}_if"[:32], "protocol": port.protocol, "port": port.port,
+         "visibilityType": "VISIBILITY_INTERNAL"}
+        for port in spec.ports
+    ]  # fmt: skip
+    return AppManifest.model_validate(
+        {
+            "name": name,
+            "appProvider": provider,
+            "version": spec.image.rsplit("@", 1)[-1].rsplit(":", 1)[-1][:64],
+            "packageType": "CONTAINER",
+            "appRepo": {"type": "PRIVATEREPO", "imagePath": spec.image},
+            "requiredResources": {
+                "infraKind": "kubernetes",
+                "isStandalone": False,
+                "applicationResources": {
+                    "cpuPool": {
+                        "numCPU": cpu,
+                        "memory": memory,
+                        "topology": {"minNumberOfNodes": 1, "minNodeCpu": cpu, "minNodeMemory": memory},
+                    }
+                },
+            },
+            "componentSpec": [{"componentName": spec.name, "networkInterfaces": interfaces}],
+        }
+    )
 
 
 def object_name(instance_name: str) -> str:
