@@ -1164,6 +1164,97 @@ def test_a_tenant_reaches_a_partners_zone_through_the_partners_camara_platform(d
         eam.zones()
 
 
+PROBE_SPEC = """
+name: {name}
+image: registry.edgefed.eu/acme/line-control@sha256:{digest}
+ports:
+  - {{name: grpc, port: 7443}}
+resources: {{cpu: {cpu}, memory_mib: 256}}
+residency: [{country}]
+data_classification: internal
+failover: none
+sites:
+  - {{name: milan-line, country: {country}, location: {{latitude: 45.46, longitude: 9.19}}}}
+"""
+
+
+def _platform_stack(deployed, tmp_path, name: str, cpu: float, ready_seconds: int = 60, country: str = "IT"):
+    from edgefed_ops.stack.local_stacks import LocalStacks
+    from edgefed_ops.stack.workspace import StackWorkspace
+
+    from .conftest import ops_settings
+
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(PROBE_SPEC.format(name=name, digest="ab" * 32, cpu=cpu, country=country))
+    _, pack = LocalStacks(deployed["settings"]).catalog_settings()
+    workspace = StackWorkspace(
+        ops_settings(tmp_path), name, folder=tmp_path / name, project=ROOT / "tests" / "platform_program"
+    )
+    token = (deployed["tmp"] / "work" / "identities" / "acme" / "token").read_text().strip()
+    workspace.prepare(
+        {
+            "platformprobe:catalog": str(deployed["catalog"]),
+            "platformprobe:zone": "local-tim-it-milan",
+            "platformprobe:name": name,
+            "platformprobe:app": str(spec),
+            "platformprobe:tenant": "acme",
+            "platformprobe:home": "orange",
+            "platformprobe:country": country,
+            "platformprobe:ca": (deployed["tmp"] / "federation" / "ca" / "ca.crt").read_text(),
+            "platformprobe:readySeconds": str(ready_seconds),
+        },
+        secrets={"platformprobe:token": token},
+    )
+    return workspace, pack, token
+
+
+def test_platform_edge_app_deploys_through_the_partners_platform_with_the_real_engine_and_pack(deployed, tmp_path):
+    """PlatformEdgeApp under `pulumi up` with the pack: judged at preview, ready on TIM's Milan, read back, destroyed.
+
+    An instance the platform reports failed fails the `up` naming zone and app, and leaves nothing in the state
+    nor on the platform; the tenant's token never reaches the state in the clear.
+    """
+    from edgefed.core.inputs.catalog import load_catalog
+    from edgefed.platform.eam_client import EamClient
+
+    catalog = load_catalog(deployed["catalog"])
+    tim = catalog.operator_by_id["tim"]
+    ca = deployed["tmp"] / "federation" / "ca" / "ca.crt"
+    workspace, pack, token = _platform_stack(deployed, tmp_path, "probe-it", cpu=0.5)
+    done = operations.up(workspace, config=pack)
+    assert done.ok, done.output[-3000:]
+    out = operations.outputs(workspace)
+    assert (out["status"], out["endpoints"]) == ("ready", ["probe-it-it-milan.acme-it.svc.cluster.local:7443"])
+    assert token not in workspace.cli("stack", "export").stdout, "the tenant's token leaked into the state"
+    assert ("acme-it", "probe-it-it-milan") in deployments_in(deployed, "local-tim-it-milan")
+    again = operations.preview(workspace, config=pack)
+    assert again.ok and set(again.changes) == {"same"}, again.output[-2000:]
+
+    # The pack judges the instance at preview, from the platform and platform id it really calls.
+    abroad, pack, _ = _platform_stack(deployed, tmp_path, "probe-abroad", cpu=0.5, country="DE")
+    judged = operations.preview(abroad, config=pack)
+    assert not judged.ok
+    assert [(v.policy, v.message) for v in judged.violations] == [
+        (
+            "enforce-platform-instance-residency",
+            "platform instance 'probe-abroad-instance': zone local-tim-it-milan (IT) is outside the app's residency DE",
+        )
+    ], judged.output[-2000:]
+
+    failing, pack, _ = _platform_stack(deployed, tmp_path, "probe-big", cpu=64)
+    refused = operations.up(failing, config=pack)
+    assert not refused.ok
+    assert "app probe-big in zone local-tim-it-milan: the platform reports instance" in refused.output
+    assert "failed; it was deleted again, nothing was deployed there" in refused.output
+    state = operations.export(failing)
+    assert not [r for r in state.get("resources") or [] if r["type"].endswith("PlatformAppInstance")]
+
+    assert operations.destroy(failing).ok and operations.destroy(workspace).ok
+    with EamClient(tim.platform_api, token, ca_file=ca) as eam:
+        assert eam.instances() == [] and eam.apps() == []
+    assert ("acme-it", "probe-it-it-milan") not in deployments_in(deployed, "local-tim-it-milan")
+
+
 def test_destroy_empties_every_tenant_namespace_and_bucket_then_the_operators_remove_them(deployed):
     with ThreadPoolExecutor(3) as pool:  # tenant stacks are independent: destroyed at once
         destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), DEPLOYED))

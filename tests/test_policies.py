@@ -36,6 +36,7 @@ from edgefed.policy.disallow_open_egress import POLICY as EGRESS
 from edgefed.policy.disallow_tenant_overreach import POLICY as OVERREACH
 from edgefed.policy.disallow_unlisted_registry import POLICY as REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as BUCKET
+from edgefed.policy.enforce_platform_instance_residency import POLICY as PLATFORM_INSTANCE
 from edgefed.policy.enforce_residency_labels import POLICY as LABELS
 from edgefed.policy.require_eu_jurisdiction import POLICY as JURISDICTION
 
@@ -117,7 +118,7 @@ def changed(base: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
 
 
 def test_every_policy_is_named_verb_noun_and_carries_metadata():
-    assert len(ALL_POLICIES) == 15
+    assert len(ALL_POLICIES) == 16
     for policy in ALL_POLICIES:
         assert policy.name.split("-", 1)[0] in VERBS
         assert policy.enforcement_level.value == "mandatory"
@@ -1518,3 +1519,92 @@ def test_the_tenant_rights_are_the_role_the_zones_bind():
     written = {(g, r) for rule in role_rules() if rule["verbs"] == WRITE for g in rule["apiGroups"]
                for r in rule["resources"] if "/" not in r}  # fmt: skip
     assert written == {(group, resource) for group, resource, _ in TENANT_WRITES}
+
+
+# -- enforce-platform-instance-residency ----------------------------------------------------------------------
+
+INSTANCE_TYPE = "pulumi-python:dynamic/edgefed:PlatformAppInstance"
+LYON_PLATFORM_ID = "dd4a347d-f64d-5fb5-8d19-88188c813883"
+
+
+def platform_instance(**change: Any) -> dict[str, Any]:
+    """acme's FR restricted vision app on Orange Lyon, through Orange's platform."""
+    return {
+        "platform_api": "https://eam.orange.example",
+        "edge_cloud_zone_id": LYON_PLATFORM_ID,
+        "zone": "orange-fr-lyon",
+        "country": "FR",
+        "app": "vision",
+        "image": f"registry.edgefed.eu/acme/vision@{DIGEST}",
+        "data_classification": "restricted",
+        "residency": ["FR"],
+        "token": "[secret]",
+        **change,
+    }
+
+
+def instance_messages(**change: Any) -> list[str]:
+    return run(PLATFORM_INSTANCE, INSTANCE_TYPE, platform_instance(**change), name="vision-lyon-instance")
+
+
+def test_a_platform_instance_in_its_stacks_country_through_its_zones_platform_passes():
+    assert instance_messages() == []
+
+
+WHAT = "platform instance 'vision-lyon-instance'"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"platform_api": "https://eam.attacker.example"},
+         f"{WHAT}: zone '{LYON_PLATFORM_ID}' at platform 'https://eam.attacker.example' is no catalog zone of that "
+         "platform's operator; rule enforce-platform-instance-residency judges only instances whose platform and zone "
+         "the catalog names"),
+        ({"edge_cloud_zone_id": "8f3c2b1a-4d5e-4f60-9a7b-1c2d3e4f5a6b"},
+         f"{WHAT}: zone '8f3c2b1a-4d5e-4f60-9a7b-1c2d3e4f5a6b' at platform 'https://eam.orange.example' is no catalog "
+         "zone of that platform's operator; rule enforce-platform-instance-residency judges only instances whose "
+         "platform and zone the catalog names"),
+        ({"zone": "orange-fr-paris"},
+         f"{WHAT}: declares zone 'orange-fr-paris', but platform id {LYON_PLATFORM_ID} is zone orange-fr-lyon"),
+        ({"country": "DE"},
+         f"{WHAT}: restricted data of the DE stack in zone orange-fr-lyon (FR); rule enforce-platform-instance-residency "
+         "keeps restricted data in its stack's country"),
+        ({"residency": ["DE", "IT"]},
+         f"{WHAT}: zone orange-fr-lyon (FR) is outside the app's residency DE, IT"),
+        ({"image": f"docker.io/acme/vision@{DIGEST}"},
+         f"{WHAT}: image 'docker.io/acme/vision@{DIGEST}' comes from registry docker.io; rule enforce-platform-instance-residency "
+         "allows only registry.edgefed.eu"),
+        ({"image": "registry.edgefed.eu/acme/vision:1"},
+         f"{WHAT}: image 'registry.edgefed.eu/acme/vision:1' is not pinned by digest for restricted data"),
+        ({"data_classification": "secret-ish", "country": "DE"},
+         f"{WHAT}: restricted data of the DE stack in zone orange-fr-lyon (FR); rule enforce-platform-instance-residency "
+         "keeps restricted data in its stack's country"),
+        ({"edge_cloud_zone_id": None},
+         f"{WHAT}: lacks edge_cloud_zone_id; rule enforce-platform-instance-residency decides on all of them"),
+    ],
+)  # fmt: skip
+def test_a_platform_instance_is_refused_with_the_message_a_reviewer_reads(change, message):
+    assert instance_messages(**change) == [message]
+
+
+def test_a_platform_instance_outside_the_allowed_countries_is_refused():
+    config = {**config_of(PLATFORM_INSTANCE), "allowedCountries": ["DE"]}
+    found = run(PLATFORM_INSTANCE, INSTANCE_TYPE, platform_instance(), name="vision-lyon-instance", config=config)
+    assert found == [
+        f"{WHAT}: zone orange-fr-lyon (FR) is outside the allowed countries; rule enforce-platform-instance-residency "
+        "allows only DE"
+    ]
+
+
+def test_an_unknown_dynamic_resource_is_refused_by_the_coverage_rule():
+    from edgefed.policy.disallow_unchecked_workload import POLICY as UNCHECKED
+
+    found = run(UNCHECKED, "pulumi-python:dynamic/acme:Anything", {"image": "x"}, name="x")
+    assert found == [
+        "Anything 'x': dynamic resource type pulumi-python:dynamic/acme:Anything is not one "
+        "the pack judges, and a dynamic provider can deploy anything anywhere; rule disallow-unchecked-workload allows "
+        "only pulumi-python:dynamic/edgefed:PlatformApp, pulumi-python:dynamic/edgefed:PlatformAppInstance, "
+        "pulumi-python:dynamic/edgefed:ResidentBucket"
+    ]
+    assert run(UNCHECKED, INSTANCE_TYPE, platform_instance(), name="x") == []

@@ -449,6 +449,18 @@ CORPUS: dict[str, tuple[str, str]] = {
         "disallow-unchecked-workload",
         "Service 'knative-service': kind kubernetes:serving.knative.dev/v1:Service is not one the pack checks, yet it carries a pod spec at spec.template.spec; rule disallow-unchecked-workload refuses unknown kinds that run containers (use a Deployment, StatefulSet, DaemonSet, Job or CronJob)",
     ),
+    "platform-instance-at-another-platform": (
+        "enforce-platform-instance-residency",
+        "platform instance 'platform-instance-at-another-platform': zone 'dd4a347d-f64d-5fb5-8d19-88188c813883' at platform 'https://eam.attacker.example' is no catalog zone of that platform's operator; rule enforce-platform-instance-residency judges only instances whose platform and zone the catalog names",
+    ),
+    "platform-instance-restricted-abroad": (
+        "enforce-platform-instance-residency",
+        "platform instance 'platform-instance-restricted-abroad': restricted data of the DE stack in zone orange-fr-lyon (FR); rule enforce-platform-instance-residency keeps restricted data in its stack's country",
+    ),
+    "unknown-dynamic-resource": (
+        "disallow-unchecked-workload",
+        "Deployer 'unknown-dynamic-resource': dynamic resource type pulumi-python:dynamic/acme:Deployer is not one the pack judges, and a dynamic provider can deploy anything anywhere; rule disallow-unchecked-workload allows only pulumi-python:dynamic/edgefed:PlatformApp, pulumi-python:dynamic/edgefed:PlatformAppInstance, pulumi-python:dynamic/edgefed:ResidentBucket",
+    ),
     "bucket-us-region": (
         "enforce-bucket-residency",
         "bucket 'bucket-us-region-bucket': endpoint https://s3.fr-par.orange.example region 'us-east-1' is not FR object storage of the catalog; rule enforce-bucket-residency allows only https://s3.fr-par.orange.example (fr-par)",

@@ -179,6 +179,37 @@ class HandMadeBucket(Resource, module="edgefed", name="ResidentBucket"):
         super().__init__(_NoBucket(), name, props)
 
 
+class HandMadePlatformInstance(Resource, module="edgefed", name="PlatformAppInstance"):
+    """A resource of PlatformEdgeApp's instance type registered without the component."""
+
+    def __init__(self, name, props):
+        super().__init__(_NoBucket(), name, props)
+
+
+class AnyDynamic(Resource, module="acme", name="Deployer"):
+    """A dynamic resource of a type the pack does not know: its provider could deploy anything anywhere."""
+
+    def __init__(self, name, props):
+        super().__init__(_NoBucket(), name, props)
+
+
+def platform_instance(name, **change):
+    return HandMadePlatformInstance(
+        name,
+        {
+            "platform_api": "https://eam.orange.example",
+            "edge_cloud_zone_id": "dd4a347d-f64d-5fb5-8d19-88188c813883",
+            "zone": "orange-fr-lyon",
+            "country": "FR",
+            "app": name,
+            "image": PINNED,
+            "data_classification": "restricted",
+            "residency": ["FR"],
+            **change,
+        },
+    )
+
+
 paris = provider("paris", "orange-fr-paris")
 k8s.core.v1.Namespace("tenant", metadata={"name": "tenant-fr", "labels": zone_labels("tenant")}, opts=opts(paris))
 deployment("base", paris, zone_labels("base"))
@@ -187,6 +218,7 @@ deployment(
     "public-agent", paris, zone_labels("public-agent", **{"edgefed.io/data-classification": "public"}), hostNetwork=True
 )
 bucket("base-data")
+platform_instance("base-instance")
 
 
 def restricted_pods(n, prov=paris):
@@ -575,6 +607,12 @@ CASES = {
             "unsupported_controls": [],
         },
     ),
+    # -- enforce-platform-instance-residency ---------------------------------------------------------------
+    "platform-instance-at-another-platform": lambda n: platform_instance(
+        n, platform_api="https://eam.attacker.example"
+    ),
+    "platform-instance-restricted-abroad": lambda n: platform_instance(n, country="DE"),
+    "unknown-dynamic-resource": lambda n: AnyDynamic(n, {"image": "docker.io/anything:latest"}),
     # -- disallow-open-egress --------------------------------------------------------------------------
     "egress-anywhere": lambda n: network_policy(n, RESTRICTED_PODS, [{}]),
     "egress-to-the-internet": lambda n: network_policy(

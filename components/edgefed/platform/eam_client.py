@@ -65,13 +65,15 @@ class EamClient:
         token: str,
         *,
         ca_file: Path | None = None,
+        ca_pem: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.root = root.rstrip("/")
         self.base = self.root if self.root.endswith(BASE_PATH) else self.root + BASE_PATH
         if not self.base.startswith("https://"):
             raise PlatformError(root, "a platform is reached over HTTPS only (its token is a credential)")
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
+        # The platform's certificate is checked against the CA given (file or PEM), else the system's.
+        verify = ssl.create_default_context(cafile=str(ca_file) if ca_file else None, cadata=ca_pem or None)
         self._http = httpx2.Client(
             base_url=self.base,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -257,6 +259,11 @@ class EamClient:
             return AppManifestInfo.model_validate(document["appManifest"])
         except ValidationError as error:
             raise PlatformError(endpoint, _first_problem(error, "appManifest")) from None
+
+    def apps(self) -> list[AppManifestInfo]:
+        """The caller's apps."""
+        answer = self._call("GET", "/apps")
+        return self._read_list(f"GET {self.base}/apps", answer, AppManifestInfo)
 
     def delete_app(self, app_id: str) -> None:
         """Delete an app (gone already: done)."""

@@ -21,6 +21,7 @@ from edgefed.policy.disallow_tenant_overreach import POLICY as DISALLOW_TENANT_O
 from edgefed.policy.disallow_unchecked_workload import POLICY as DISALLOW_UNCHECKED_WORKLOAD
 from edgefed.policy.disallow_unlisted_registry import POLICY as DISALLOW_UNLISTED_REGISTRY
 from edgefed.policy.enforce_bucket_residency import POLICY as ENFORCE_BUCKET_RESIDENCY
+from edgefed.policy.enforce_platform_instance_residency import POLICY as ENFORCE_PLATFORM_INSTANCE_RESIDENCY
 from edgefed.policy.enforce_residency_labels import POLICY as ENFORCE_RESIDENCY_LABELS
 from edgefed.policy.require_eu_jurisdiction import POLICY as REQUIRE_EU_JURISDICTION
 
@@ -30,6 +31,7 @@ ALL_POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ENFORCE_RESIDENCY_LABELS,
     DISALLOW_UNLISTED_REGISTRY,
     ENFORCE_BUCKET_RESIDENCY,
+    ENFORCE_PLATFORM_INSTANCE_RESIDENCY,
     DISALLOW_CROSS_BORDER_RESTRICTED,
     DISALLOW_EXTERNAL_EXPOSURE,
     DISALLOW_RESTRICTED_EXPOSURE_PATH,

@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from edgefed.core.rules.common import Finding, describe_resource, shown
+from edgefed.core.rules.common import BUCKET_TYPE, Finding, allowed_list, describe_resource, shown
 from edgefed.core.rules.kinds import HELM_RELEASE_TYPE, LIST_KINDS, MANIFEST_GROUP_TYPES, is_known, pod_specs
+from edgefed.core.rules.platform_instances import APP_TYPE, INSTANCE_TYPE
+
+DYNAMIC_PREFIX = "pulumi-python:dynamic"
+JUDGED_DYNAMIC_TYPES = (BUCKET_TYPE, APP_TYPE, INSTANCE_TYPE)
+"""The dynamic resources the pack knows: ResidentBucket, and PlatformEdgeApp's app and instance (the app deploys
+nothing: its instances are judged)."""
 
 
 def check_unchecked_workload(
@@ -15,8 +21,9 @@ def check_unchecked_workload(
     """A resource whose containers the other rules cannot read is refused (fail closed).
 
     That is a Helm release (its chart's objects are installed by the provider, never seen one by one)
-    unless its repository and chart are allow-listed, and any type outside :mod:`edgefed.core.rules.kinds` that
-    carries a pod spec (a custom resource such as a rollout or a serverless service).
+    unless its repository and chart are allow-listed, any type outside :mod:`edgefed.core.rules.kinds` that
+    carries a pod spec (a custom resource such as a rollout or a serverless service), and any dynamic resource
+    but edgefed's own (:data:`JUDGED_DYNAMIC_TYPES`), whose provider's code the pack cannot see.
     """
     rule = "disallow-unchecked-workload"
     what = describe_resource(resource_type, name)
@@ -48,6 +55,14 @@ def check_unchecked_workload(
         ]
     if is_known(resource_type) or resource_type in MANIFEST_GROUP_TYPES:
         return []
+    if resource_type.startswith(DYNAMIC_PREFIX) and resource_type not in JUDGED_DYNAMIC_TYPES:
+        return [
+            Finding(
+                rule,
+                f"{what}: dynamic resource type {resource_type} is not one the pack judges, and a dynamic provider "
+                f"can deploy anything anywhere; rule {rule} allows only {allowed_list(JUDGED_DYNAMIC_TYPES)}",
+            )
+        ]
     if not resource_type.startswith("kubernetes:"):
         return []
     found = next(pod_specs(props), None)
