@@ -28,6 +28,8 @@ OPERATOR_STACKS = [f"local-zones-{op}" for op in ("orange", "deutsche-telekom", 
 TENANT_STACKS = [f"local-{tenant}-{cc}" for tenant in ("acme", "nordwind") for cc in ("fr", "de", "it")]
 """Two enterprises' country stacks, on the same six zones."""
 MAIN_STACKS = [f"local-acme-{cc}" for cc in ("fr", "de", "it")] + ["local-nordwind-fr"]
+PLATFORM_STACKS = ["local-civitas-it"]
+"""Tenant stacks whose zones are reached through their operators' CAMARA platforms (deployed by the main module)."""
 """The tenant stacks tests/test_local_federation.py deploys (with every operator stack): two tenants on the
 same zones."""
 FAULTS_STACKS = ["local-nordwind-it", "local-nordwind-de"]

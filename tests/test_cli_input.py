@@ -19,7 +19,7 @@ APP_STACKS = "app stacks: " + ", ".join(n for n in _NAMES if "zones-" not in n)
 LOCAL = "local stacks: " + ", ".join(n for n in _NAMES if n.startswith("local-"))
 LOCAL_ZONES = (
     "zones: local-deutsche-telekom-de-frankfurt, local-orange-fr-paris, local-telefonica-de-munich, "
-    "local-tim-it-milan, local-vodafone-fr-lyon, local-vodafone-it-turin"
+    "local-tim-it-milan, local-tim-it-rome, local-vodafone-fr-lyon, local-vodafone-it-turin"
 )
 ANSWER = "tests/data/camara/orange-fr.json"
 
@@ -72,7 +72,7 @@ CASES = {
     "bench --rounds 0": "edgefed bench: argument --rounds: 0 is below 1; allowed: 1 or more",
     "bench --federation --all-stacks": "edgefed bench: choose one of --preview STACK, --deploy STACK, --federation",
     "bench --sites 10 --naive-sites 20": "edgefed bench: --naive-sites 20 is more than --sites 10",
-    "watch --tenant zz --name fr": "edgefed watch: --tenant: 'zz' not a tenant of the local family; tenants: acme, nordwind",
+    "watch --tenant zz --name fr": "edgefed watch: --tenant: 'zz' not a tenant of the local family; tenants: acme, civitas, nordwind",
     "watch --tenant acme": "edgefed watch: --name: name this watcher (its country: fr); allowed: a-z, 0-9 and '-'",
     "watch --tenant acme --name 'Bad Name'": "edgefed watch: --name: 'Bad Name' is not a watcher name; allowed: a-z",
     "watch --tenant acme --name fr --interval -1": "edgefed watch: argument --interval: '-1' is not 0 or more seconds",

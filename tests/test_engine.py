@@ -79,9 +79,10 @@ def test_every_stack_previews_cleanly(stack, workspace_for, tmp_path):
 def test_every_local_stack_is_deployed_by_the_local_federation_tests():
     """The local stacks are previewed and deployed with the pack by `edgefed deploy` in the two local
     federation modules: together they deploy every one of them, so none goes unchecked."""
-    from .local_federation import FAULTS_STACKS, MAIN_STACKS, OPERATOR_STACKS
+    from .local_federation import FAULTS_STACKS, MAIN_STACKS, OPERATOR_STACKS, PLATFORM_STACKS
 
-    assert sorted(OPERATOR_STACKS + MAIN_STACKS + FAULTS_STACKS) == [s for s in STACKS if s.startswith("local-")]
+    deployed = OPERATOR_STACKS + MAIN_STACKS + FAULTS_STACKS + PLATFORM_STACKS
+    assert sorted(deployed) == [s for s in STACKS if s.startswith("local-")]
 
 
 def test_bad_stack_config_fails_the_preview_with_the_field(workspace_for, tmp_path):

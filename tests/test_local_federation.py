@@ -33,6 +33,7 @@ from .conftest import ROOT, SUMMARY
 from .local_federation import (
     MAIN_STACKS,
     OPERATOR_STACKS,
+    PLATFORM_STACKS,
     STATE_BUCKET,
     TENANT_STACKS,
     client,
@@ -63,13 +64,13 @@ break (tests/test_local_federation_faults.py); `make demo` deploys all six."""
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    yield from running_federation(tmp_path_factory, OPERATOR_STACKS + DEPLOYED)
+    yield from running_federation(tmp_path_factory, OPERATOR_STACKS + DEPLOYED + PLATFORM_STACKS)
 
 
 def test_operators_deploy_first_and_report_the_namespaces_they_made(deployed):
     out = deployed["deploy"]
     reports = [line.split(":")[0].removeprefix("== ") for line in out.splitlines() if line.startswith("== ")]
-    assert sorted(reports) == sorted(OPERATOR_STACKS + DEPLOYED), out
+    assert sorted(reports) == sorted(OPERATOR_STACKS + DEPLOYED + PLATFORM_STACKS), out
     assert "zone local-telefonica-de-munich             namespaces: acme-de, nordwind-de" in out, out
     # Every tenant stack's namespace exists in every zone its stack may use, made by the zone's operator.
     for stack in DEPLOYED:
@@ -318,11 +319,11 @@ def test_every_zone_refuses_what_a_tenant_may_never_do_with_its_own_token(deploy
     assert len(attacks) >= 40, len(attacks)
     classes = {a["class"] for a in attacks}
     assert classes == {"pod security", "network", "fair share", "residency"}
-    assert {a["tenant"] for a in attacks} == {"acme", "nordwind"}
+    assert {a["tenant"] for a in attacks} == {"acme", "civitas", "nordwind"}
     by_name = {(a["tenant"], a["attack"]): a for a in attacks}
     for key, words in ATTACK_MESSAGES.items():
         assert words in by_name[key]["refusal"], (key, by_name[key]["refusal"])
-    assert [s["own"] for s in found["shares"]] == [True, True], found["shares"]
+    assert [s["own"] for s in found["shares"]] == [True, True, True], found["shares"]
     SUMMARY.append(found["summary"])
     # Nothing the suite made for real is left: only what the stacks deployed.
     for zone in local_zones(deployed):
@@ -1051,6 +1052,38 @@ def test_a_standby_zone_refusing_the_scale_and_a_zone_flapping_back_during_the_t
             print(f"--- watcher {name}\n{log.read_text()[-4000:]}")
 
 
+def test_a_stack_whose_zone_is_reached_through_its_operators_platform_deploys_there(deployed):
+    """civitas signed with Orange only; Rome is TIM's and reached only through TIM's CAMARA platform.
+
+    The same FederatedEdgeApp, placement, contract and pack: `edgefed deploy` submits rome-flow to TIM's platform
+    and instantiates it in Rome with civitas's Orange-issued token; the platform writes the objects with that
+    token, labelled with the strictest class civitas's contract allows. A second deploy changes nothing, the
+    token never reaches the state, and the sovereignty report lists the instance where its platform put it.
+    """
+    out = deployed["deploy"]
+    assert "== local-civitas-it: pulumi up with the policy pack" in out, out
+    assert any("zone local-tim-it-rome" in line and "ready: rome-flow-it-rome 1/1" in line for line in out.splitlines())
+    made = deployment(deployed, "local-tim-it-rome", "civitas-it", "rome-flow-it-rome")
+    assert (made.labels["edgefed.io/zone"], made.labels["edgefed.io/data-classification"]) == (
+        "local-tim-it-rome",
+        "internal",
+    )
+    assert made.labels["edgefed.io/platform-instance"]
+    assert outputs(deployed, "local-civitas-it")["endpoints"] == {
+        "rome-flow": {"local-tim-it-rome": ["rome-flow-it-rome.civitas-it.svc.cluster.local:8080"]}
+    }
+    token = (deployed["tmp"] / "work" / "identities" / "civitas" / "token").read_text().strip()
+    assert token not in json.dumps(operations.export(workspace_of(deployed, "local-civitas-it")))
+    again = deployed["run"]("deploy", "--work", str(deployed["tmp"] / "work"), "local-civitas-it")
+    assert again.returncode == 0 and "(5 unchanged)" in again.stdout, again.stdout + again.stderr
+    report = deployed["run"]("report", "local-civitas-it", "--state", "--json", "--work", str(deployed["tmp"] / "work"))
+    assert report.returncode == 0, report.stderr
+    [stack] = json.loads(report.stdout)["stacks"]
+    assert [(w["kind"], w["name"], w["zone"], w["country"], w["operator"]) for w in stack["workloads"]] == [
+        ("PlatformAppInstance", "rome-flow", "local-tim-it-rome", "IT", "tim")
+    ]
+
+
 def _probe_manifest(provider: str, cpu: int = 1):
     from edgefed.core.inputs.eam import AppManifest
 
@@ -1130,17 +1163,16 @@ def test_a_tenant_reaches_a_partners_zone_through_the_partners_camara_platform(d
             milan.id,
         )
         assert probe.labels["edgefed.io/platform-instance"] == instance.app_instance_id
-        # Another tenant sees nothing of it, and its own instance is judged by its own contract in its namespace.
+        # Another tenant sees nothing of it; its own instance lands in its own namespace, with the strictest class
+        # its contract allows (the platform labels what the manifest cannot say), judged by the zone as nordwind.
         with EamClient(tim.platform_api, nordwind_token.read_text().strip(), ca_file=ca) as other:
             assert other.instance(instance.app_instance_id) is None
             assert other.app(app_id) is None
             theirs = other.submit_app(_probe_manifest("deutsche_telekom_nordwind"))
-            with pytest.raises(PlatformError) as not_theirs:
-                other.create_instance("probe_milan", theirs, milan.platform_id)
-            assert str(not_theirs.value).endswith(
-                "denied request: edgefed tenancy: tenant nordwind may not run restricted data (its contract lists "
-                "the data classes it may run)"
-            )
+            made = other.create_instance("probe_milan", theirs, milan.platform_id)
+            labelled = deployment(deployed, milan.id, "nordwind-it", "probe-milan").labels
+            assert labelled["edgefed.io/data-classification"] == "personal"
+            other.delete_instance(made.app_instance_id)
             other.delete_app(theirs)
         # An instance its zone cannot run (more CPU than acme's quota there) is reported failed, never ready.
         big = eam.submit_app(_probe_manifest("orange_acme", cpu=64).model_copy(update={"name": "probe_big"}))
@@ -1257,7 +1289,8 @@ def test_platform_edge_app_deploys_through_the_partners_platform_with_the_real_e
 
 def test_destroy_empties_every_tenant_namespace_and_bucket_then_the_operators_remove_them(deployed):
     with ThreadPoolExecutor(3) as pool:  # tenant stacks are independent: destroyed at once
-        destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), DEPLOYED))
+        tenant_stacks = DEPLOYED + PLATFORM_STACKS
+        destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), tenant_stacks))
     assert all(outcome.ok for outcome in destroyed), [o.output[-2000:] for o in destroyed if not o.ok]
     for zone in local_zones(deployed):
         with client(deployed, zone.id) as api:
@@ -1271,7 +1304,7 @@ def test_destroy_empties_every_tenant_namespace_and_bucket_then_the_operators_re
     with ThreadPoolExecutor(3) as pool:
         destroyed = list(pool.map(lambda stack: operations.destroy(workspace_of(deployed, stack)), OPERATOR_STACKS))
     assert all(outcome.ok for outcome in destroyed), [o.output[-2000:] for o in destroyed if not o.ok]
-    tenants = {namespace(stack) for stack in TENANT_STACKS}
+    tenants = {namespace(stack) for stack in TENANT_STACKS + PLATFORM_STACKS}
     for zone in local_zones(deployed):
         with client(deployed, zone.id) as api:
             phases = api.namespaces()

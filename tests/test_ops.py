@@ -120,7 +120,7 @@ def test_the_committed_local_catalog_keeps_its_ports_out_of_this_machines_epheme
     settings = Settings.from_environ({}, ROOT)
     federation = LocalFederation(settings, ROOT / "stacks" / "catalog" / "local.yaml")
     ports_used = federation.fixed_ports()
-    assert len(ports_used) == 16  # six zones, three S3 regions, two identity issuers, five platform APIs
+    assert len(ports_used) == 17  # seven zones, three S3 regions, two identity issuers, five platform APIs
     from edgefed_ops.local import ports
 
     ports.check_fixed(ports_used)

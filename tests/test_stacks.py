@@ -69,10 +69,19 @@ def test_every_stack_deploys_its_plan(stack, monkeypatch):
     config, catalog, specs, _ = load_stack(raw, secrets, ROOT, stack)
     rec = run_stack(stack, monkeypatch, raw, secrets)
     zones_used = {r.name.removesuffix("-provider") for r in rec.of_type("pulumi:providers:kubernetes")}
+    zones_used |= {i.inputs["zone"] for i in rec.of_type("pulumi-python:dynamic/edgefed:PlatformAppInstance")}
     assert zones_used <= set(config.zones)
     assert any(catalog.zone(z).country == config.country for z in zones_used)
     deployments = rec.of_type("kubernetes:apps/v1:Deployment")
-    assert {d.inputs["metadata"]["name"] for d in deployments} == {s.name for s in specs}
+    instances = rec.of_type("pulumi-python:dynamic/edgefed:PlatformAppInstance")
+    # Each app runs as Deployments where zones are reached through Kubernetes, as platform instances elsewhere.
+    assert {d.inputs["metadata"]["name"] for d in deployments} | {i.inputs["app"] for i in instances} == {
+        s.name for s in specs
+    }
+    for instance in instances:
+        zone = catalog.zone(instance.inputs["zone"])
+        assert (zone.reached_through, instance.inputs["edge_cloud_zone_id"]) == ("platform", zone.platform_id)
+        assert instance.is_secret("token")
     for d in deployments:
         assert d.inputs["metadata"]["namespace"] == f"{config.tenant}-{config.country.lower()}"
     buckets = rec.of_type("pulumi-python:dynamic/edgefed:ResidentBucket")
@@ -120,7 +129,12 @@ def test_a_stack_deploys_exactly_its_slice_of_the_federation_plan(stack, monkeyp
     }
     rec = run_stack(stack, monkeypatch, raw, secrets)
     deployed = {(d.name, d.inputs["spec"].get("replicas")) for d in rec.of_type("kubernetes:apps/v1:Deployment")}
-    assert {name for name, _ in deployed} == {name for name, _ in expected}
+    # A zone reached through its operator's platform runs the app as an instance: the component's name says so.
+    through_platform = {
+        (r.name.removesuffix("-instance") + "-deployment", None)
+        for r in rec.of_type("pulumi-python:dynamic/edgefed:PlatformAppInstance")
+    }
+    assert {name for name, _ in deployed | through_platform} == {name for name, _ in expected}
     assert whole.problems_for(stack) == []
 
 

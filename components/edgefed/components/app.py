@@ -12,13 +12,33 @@ from edgefed.components.errors import InputError
 from edgefed.components.kubeobject import KubernetesObject, KubernetesObjectArgs
 from edgefed.components.zone import EdgeZone
 from edgefed.core.inputs.appspec import AppSpec
-from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.inputs.catalog import Catalog, Operator, Zone
 from edgefed.core.objects import manifests
 from edgefed.core.objects.manifests import rollout_order
 from edgefed.core.placement.placer import PlacementError, Plan, ZoneAssignment, place_all_drained
 from edgefed.core.placement.plancheck import check_plan
 
 TYPE_TOKEN = "edgefed:index:FederatedEdgeApp"
+
+
+@dataclass(frozen=True)
+class PlatformZone:
+    """A zone the stack reaches through its operator's CAMARA platform (catalog ``reached_through: platform``)."""
+
+    zone: Zone
+    """The catalog zone."""
+    operator: Operator
+    """Its operator, whose ``platform_api`` is called."""
+    tenant: str
+    """The tenant."""
+    home_operator: str
+    """The tenant's home operator, whose issuer signed ``token``."""
+    country: str
+    """The stack's country."""
+    token: pulumi.Input[str]
+    """The tenant's token (secret)."""
+    ca_pem: str | None = None
+    """The CA the platform is checked with (default: the system's)."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +50,9 @@ class FederatedEdgeAppArgs:
     catalog: Catalog
     """The federation catalog, for placement."""
     zones: Mapping[str, EdgeZone]
-    """Zone id to the EdgeZone the app may use (the stack's zones)."""
+    """Zone id to the EdgeZone the app may use (the stack's zones reached through Kubernetes)."""
+    platform_zones: Mapping[str, PlatformZone] = field(default_factory=dict)
+    """Zone id to the stack's zones reached through their operator's platform. Default none."""
     unavailable: Sequence[str] = ()
     """Zones that are down now; placement avoids them (and returns to them once they leave this list)."""
     plan: Plan | None = None
@@ -63,9 +85,16 @@ def _checked_plan(name: str, args: FederatedEdgeAppArgs) -> Plan:
             + "; ".join(problems)
             + ". Place the app with edgefed.core.placement.placer (leave plan unset), or fix the plan."
         )
-    missing = sorted(a.zone for a in plan.zones if a.zone not in args.zones)
+    missing = sorted(a.zone for a in plan.zones if a.zone not in args.zones and a.zone not in args.platform_zones)
     if missing:
         raise InputError(f"FederatedEdgeApp {name}: plan uses zones without an EdgeZone: {', '.join(missing)}")
+    served = [a for a in plan.zones if a.zone in args.platform_zones and a.role != "drained"]
+    for assignment in served:
+        if assignment.role != "primary":
+            raise InputError(
+                f"FederatedEdgeApp {name}: zone {assignment.zone} is reached through its operator's platform, which "
+                f"runs instances, not {assignment.role}s; keep it out of the app's failover zones"
+            )
     return plan
 
 
@@ -95,13 +124,35 @@ class FederatedEdgeApp(pulumi.ComponentResource):
         endpoints: dict[str, list[str]] = {}
         deployments: dict[str, pulumi.Resource] = {}
         for assignment, waits_for in rollout_order(spec, plan):
+            after = [deployments[zone_id] for zone_id in waits_for if zone_id in deployments]
+            through = args.platform_zones.get(assignment.zone)
+            if through is not None:
+                if assignment.role != "drained":  # a drained platform zone runs no instance
+                    deployments[assignment.zone], endpoints[assignment.zone] = self._instance(name, spec, through)
+                continue
             zone = args.zones[assignment.zone]
-            after = [deployments[zone_id] for zone_id in waits_for]
             deployments[assignment.zone], endpoints[assignment.zone] = self._deploy(
                 name, spec, zone, assignment, args, after
             )
         self.endpoints = endpoints
         self.register_outputs({"plan": plan.to_dict(), "endpoints": endpoints})
+
+    def _instance(self, name: str, spec: AppSpec, through: PlatformZone) -> tuple[pulumi.Resource, list[str]]:
+        # Imported here: the platform client (httpx2) costs a stack without platform zones nothing.
+        from edgefed.components.platform_app import PlatformEdgeApp, PlatformEdgeAppArgs
+
+        args = PlatformEdgeAppArgs(
+            spec=spec,
+            zone=through.zone,
+            operator=through.operator,
+            tenant=through.tenant,
+            home_operator=through.home_operator,
+            country=through.country,
+            token=through.token,
+            ca_pem=through.ca_pem,
+        )
+        found = PlatformEdgeApp(f"{name}-{through.zone.id}", args, pulumi.ResourceOptions(parent=self))
+        return found, found.endpoints  # type: ignore[return-value]
 
     def _deploy(
         self,

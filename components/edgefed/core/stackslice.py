@@ -44,6 +44,8 @@ class StackSlice:
     """App to the zones whose object store holds its bucket (one per storage endpoint in the country)."""
     registry: RegistryRules
     """The pack's registry rules, for the zones' admission policies."""
+    home_operator: str = ""
+    """The tenant's home operator (its contract's), whose issuer signed its identity."""
 
     @property
     def namespace(self) -> str:
@@ -192,4 +194,5 @@ def stack_slice(root: Path, stack: str, raw: Mapping[str, str], secret_keys: Seq
             config.contract,
             [("registries", f"{', '.join(outside)} not in the federation's allow-list ({', '.join(rules.allowed)})")],
         )
-    return StackSlice(stack, config, catalog, specs, plans, demand, federation.unavailable, homes, rules)
+    home = contract.home_operator if contract is not None else ""
+    return StackSlice(stack, config, catalog, specs, plans, demand, federation.unavailable, homes, rules, home)

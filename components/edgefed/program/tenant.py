@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pulumi
+import yaml
 
-from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs
+from edgefed.components.app import FederatedEdgeApp, FederatedEdgeAppArgs, PlatformZone
 from edgefed.components.zone import EdgeZone, EdgeZoneArgs
 from edgefed.core.inputs import labels
 from edgefed.core.inputs.appspec import AppSpec
@@ -35,11 +36,44 @@ async def _let_providers_start(zones: Iterable[EdgeZone]) -> None:
     await asyncio.sleep(0.005)
 
 
+def _token(kubeconfig: str) -> str:
+    """The tenant's token in its kubeconfig of a zone: the one identity every zone and platform takes."""
+    document = yaml.safe_load(kubeconfig) or {}
+    users = document.get("users") or [{}]
+    return str((users[0].get("user") or {}).get("token") or "")
+
+
+def _platform_zones(piece: StackSlice, settings: pulumi.Config) -> dict[str, PlatformZone]:
+    """The stack's zones reached through their operator's platform, with the tenant's identity for them."""
+    found: dict[str, PlatformZone] = {}
+    for zone_id in piece.demand:
+        zone = piece.catalog.zone(zone_id)
+        if zone.reached_through != "platform":
+            continue
+        token = (
+            pulumi.Output.secret("")
+            if piece.rendering
+            else settings.require_secret(zone.kubeconfig_secret).apply(_token)
+        )
+        found[zone_id] = PlatformZone(
+            zone=zone,
+            operator=piece.catalog.operator_by_id[zone.operator],
+            tenant=piece.config.tenant,
+            home_operator=piece.home_operator,
+            country=piece.config.country,
+            token=token,
+            ca_pem=piece.config.platform_ca,
+        )
+    return found
+
+
 def _zones(piece: StackSlice, settings: pulumi.Config) -> dict[str, EdgeZone]:
     render_to = str(Path.cwd() / piece.config.render_yaml_to) if piece.config.render_yaml_to else None
     zones: dict[str, EdgeZone] = {}
     for zone_id in piece.demand:
         zone = piece.catalog.zone(zone_id)
+        if zone.reached_through == "platform":
+            continue
         zones[zone_id] = EdgeZone(
             zone_id,
             EdgeZoneArgs(
@@ -57,6 +91,7 @@ async def register(piece: StackSlice) -> None:
     """Register the slice: its zones, then its apps and their buckets, then the stack's outputs."""
     settings = pulumi.Config(NAMESPACE)
     zones = _zones(piece, settings)
+    platform_zones = _platform_zones(piece, settings)
     await _let_providers_start(zones.values())
     endpoints: dict[str, object] = {}
     buckets: dict[str, object] = {}
@@ -67,6 +102,7 @@ async def register(piece: StackSlice) -> None:
                 spec=spec,
                 catalog=piece.catalog,
                 zones=zones,
+                platform_zones=platform_zones,
                 unavailable=tuple(sorted(piece.unavailable)),
                 plan=piece.plans[spec.name],
                 rollout_timeout_seconds=piece.config.rollout_timeout_seconds,

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import yaml
 
 from edgefed.core.inputs.catalog import Catalog, Zone, load_catalog
+from edgefed.core.inputs.stacksets import family_of, load_stacksets
 from edgefed_ops.local import ports, processes
 from edgefed_ops.local.credentials import operator_token, operator_token_line
 from edgefed_ops.local.files import write_private
@@ -31,7 +32,7 @@ from edgefed_ops.local.store import LocalStore
 from edgefed_ops.local.toolchain import tool
 from edgefed_ops.local.watch_store import WatchStore
 from edgefed_ops.local.zone import PROCESSES, LocalZone, ZoneTrust
-from edgefed_ops.settings import Settings
+from edgefed_ops.settings import LOCAL_PREFIX, Settings
 
 
 class LocalFederation:
@@ -133,8 +134,17 @@ class LocalFederation:
 
     def platforms(self) -> list[LocalPlatform]:
         """The CAMARA EAM platforms of the catalog's operators that offer one."""
-        path = self.catalog_path
-        return [LocalPlatform(self.catalog, path, op, self.state) for op in self.catalog.operators if op.platform_api]
+        path, contracts = self.catalog_path, self.contracts()
+        return [
+            LocalPlatform(self.catalog, path, op, self.state, contracts)
+            for op in self.catalog.operators
+            if op.platform_api
+        ]
+
+    def contracts(self) -> Path:
+        """The local family's contracts: what the operators' platforms know of their tenants."""
+        family = family_of(load_stacksets(self.settings.root / "stacks" / "stacksets.yaml"), LOCAL_PREFIX)
+        return self.settings.root / family.contracts
 
     def start_zones(self, zones: Sequence[Zone]) -> None:
         """Start ``zones`` (those not running yet) concurrently, all at once.

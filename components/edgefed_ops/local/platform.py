@@ -24,8 +24,11 @@ from lightkube import ApiError
 from pydantic import ValidationError
 
 from edgefed.core.inputs.catalog import Catalog, Operator, Zone
+from edgefed.core.inputs.contract import load_contract
 from edgefed.core.inputs.eam import MAX_PER_PAGE, AppManifest, AppManifestInfo, InstanceStatus
-from edgefed.core.objects.platform_instance import InstanceRefusedError, instance_objects, object_name
+from edgefed.core.inputs.errors import ConfigError
+from edgefed.core.inputs.labels import CLASSIFICATION as CLASS_LABEL
+from edgefed.core.objects.platform_instance import InstanceRefusedError, instance_objects, object_name, strictest
 from edgefed_ops.local import controlplane
 from edgefed_ops.local.files import write_private
 from edgefed_ops.local.zone_client import UNREACHABLE, ZoneClient, open_zone
@@ -71,8 +74,10 @@ def _page_argument(query: Mapping[str, str], name: str, default: int, highest: i
 class OperatorPlatform:
     """One operator's EAM platform over its zones of the catalog."""
 
-    def __init__(self, catalog: Catalog, operator: Operator, folder: Path, zone_kubeconfig: Mapping[str, Path]) -> None:
-        self.catalog, self.operator, self.folder = catalog, operator, folder
+    def __init__(
+        self, catalog: Catalog, operator: Operator, folder: Path, zone_kubeconfig: Mapping[str, Path], contracts: Path
+    ) -> None:
+        self.catalog, self.operator, self.folder, self.contracts = catalog, operator, folder, contracts
         self.zones = [z for z in catalog.zones if z.operator == operator.id and z.platform_id]
         self._admin = dict(zone_kubeconfig)  # zone id -> the operator's own kubeconfig of it
         self._lock = threading.Lock()
@@ -126,6 +131,22 @@ class OperatorPlatform:
                 raise PlatformRefusalError(403, "PERMISSION_DENIED", f"{user!r} is not a tenant of the federation")
             return Caller(token, home, tenant)
         raise PlatformRefusalError(503, "UNAVAILABLE", f"none of {self.operator.id}'s zones answers to check the token")
+
+    def classification(self, caller: Caller) -> str:
+        """The data class of the caller's instances: the strictest its contract allows (the manifest cannot say)."""
+        try:
+            contract = load_contract(self.contracts / f"{caller.tenant}.yaml", self.catalog)
+        except (ConfigError, OSError):
+            raise PlatformRefusalError(
+                403, "PERMISSION_DENIED", f"{caller.tenant} has no contract this operator can read"
+            ) from None
+        if contract.home_operator != caller.home_operator:
+            raise PlatformRefusalError(
+                403,
+                "PERMISSION_DENIED",
+                f"{caller.tenant}'s contract is with {contract.home_operator}, not {caller.home_operator}",
+            )
+        return strictest(contract.data_classes)
 
     # -- zones ----------------------------------------------------------------------------------------------
 
@@ -260,7 +281,7 @@ class OperatorPlatform:
                     )
             instance_id = str(uuid.uuid4())
             try:
-                objects = instance_objects(app, name, instance_id, zone, caller.tenant)
+                objects = instance_objects(app, name, instance_id, zone, caller.tenant, self.classification(caller))
             except InstanceRefusedError as error:
                 raise _invalid(str(error)) from None
             with self._as_caller(zone, caller) as client:
@@ -272,7 +293,8 @@ class OperatorPlatform:
                             writes.delete(made)
                         raise PlatformRefusalError(403, "PERMISSION_DENIED", f"zone {zone.name} refused: {refusal}")
             record = {"owner": caller.provider, "appId": app_id, "zone": zone_id, "name": name,
-                      "namespace": objects[0]["metadata"]["namespace"], "object": object_name(name)}  # fmt: skip
+                      "namespace": objects[0]["metadata"]["namespace"], "object": object_name(name),
+                      "class": objects[0]["metadata"]["labels"][CLASS_LABEL]}  # fmt: skip
             data["instances"][instance_id] = record
             self._save(data)
         return self._info(caller, instance_id, record, "instantiating")
@@ -343,7 +365,7 @@ class OperatorPlatform:
         zone = self._zone(record["zone"])
         with self._lock:
             app = self._app(self._load(), caller, record["appId"])
-            objects = instance_objects(app, record["name"], instance_id, zone, caller.tenant)
+            objects = instance_objects(app, record["name"], instance_id, zone, caller.tenant, record["class"])
             with self._as_caller(zone, caller) as client:
                 writes = ZoneWrites(client)
                 for manifest in reversed(objects):

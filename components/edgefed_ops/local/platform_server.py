@@ -139,10 +139,11 @@ def serve(platform: OperatorPlatform, port: int, cert: Path, key: Path) -> None:
 class LocalPlatform:
     """One operator's platform process in the local federation's folder."""
 
-    def __init__(self, catalog: Catalog, catalog_path: Path, operator: Operator, state: Path) -> None:
+    def __init__(self, catalog: Catalog, catalog_path: Path, operator: Operator, state: Path, contracts: Path) -> None:
         if operator.platform_api is None:
             raise OpsError(f"operator {operator.id} offers no platform API (catalog platform_api)")
         self.catalog, self.catalog_path, self.operator, self.state = catalog, catalog_path, operator, state
+        self.contracts = contracts
         self.url = operator.platform_api
         self.folder = state / "platform" / operator.id
 
@@ -175,7 +176,8 @@ class LocalPlatform:
             )
         pki.server_certificate(self.state / "ca", self.folder / "tls", f"{self.operator.id} platform API")
         args = [sys.executable, "-m", "edgefed_ops.local.platform_server", "--catalog", str(self.catalog_path),
-                "--operator", self.operator.id, "--state", str(self.state)]  # fmt: skip
+                "--operator", self.operator.id, "--state", str(self.state),
+                "--contracts", str(self.contracts)]  # fmt: skip
         log = self.folder / "platform.log"
         process = processes.spawn(args, log, detach=True)
         processes.save(self.folder / PROCESSES, [processes.record(process, sys.executable)])
@@ -204,14 +206,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--catalog", type=Path, required=True)
     parser.add_argument("--operator", required=True)
     parser.add_argument("--state", type=Path, required=True)
+    parser.add_argument("--contracts", type=Path, required=True, help="the operator's tenants' contracts")
     args = parser.parse_args(argv)
     catalog = load_catalog(args.catalog)
     operator = catalog.operator_by_id[args.operator]
-    local = LocalPlatform(catalog, args.catalog, operator, args.state)
+    local = LocalPlatform(catalog, args.catalog, operator, args.state, args.contracts)
     zones = {
         z.id: args.state / "zones" / z.id / "operator.kubeconfig" for z in catalog.zones if z.operator == operator.id
     }
-    platform = OperatorPlatform(catalog, operator, local.folder, zones)
+    platform = OperatorPlatform(catalog, operator, local.folder, zones, args.contracts)
     cert, key = local.folder / "tls" / "tls.crt", local.folder / "tls" / "tls.key"
     serve(platform, local.port(), cert, key)
 

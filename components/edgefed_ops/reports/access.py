@@ -51,8 +51,15 @@ def zone_access(stacks: LocalStacks, stack: str) -> list[ZoneAccess]:
     contract = stacks.contract(stack)
     country = str(stacks.committed_config(stack).get("edgefed:country", ""))
     space = namespace(contract.tenant, country)
+    zones = set(stacks.zones(stack))
+    # Another tenant's namespace in the same zones: what a tenant must never reach is a real neighbour.
     neighbour = next(
-        (namespace(other, country) for other in sorted(stacks.local_tenants()) if other != contract.tenant), "default"
+        (
+            namespace(other, country)
+            for other in sorted(stacks.local_tenants())
+            if other != contract.tenant and zones & set(stacks.contract_of(other).allocations.get(country.upper(), {}))
+        ),
+        "default",
     )
     where = {OWN: space, NEIGHBOUR: neighbour, CLUSTER: ""}
     found = []

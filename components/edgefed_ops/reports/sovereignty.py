@@ -27,6 +27,7 @@ from edgefed.core.rules.common import (
     zone_of_provider,
 )
 from edgefed.core.rules.kinds import WORKLOAD_KINDS
+from edgefed.core.rules.platform_instances import INSTANCE_TYPE, target_zone
 from edgefed.policy import ALL_POLICIES
 from edgefed.policy.common import COMPLIANCE, SOVEREIGNTY_OBJECTIVES
 from edgefed_ops.reports.flows import Flow, flows_markdown
@@ -235,7 +236,7 @@ def pack_identity(root: Path, name: str, version: str) -> Pack:
 def workloads(resources: Sequence[StateResource], catalog: Catalog) -> list[Workload]:
     """Every workload with the country and operator of the zone its provider really targets."""
     by_urn = {r.urn: r for r in resources}
-    out = []
+    out = [platform_workload(r, catalog) for r in resources if r.type == INSTANCE_TYPE]
     for resource in resources:
         if resource.type not in WORKLOAD_KINDS:
             continue
@@ -245,14 +246,7 @@ def workloads(resources: Sequence[StateResource], catalog: Catalog) -> list[Work
         operator = catalog.operator_by_id.get(zone.operator) if zone else None
         metadata = resource.inputs.get("metadata") or {}
         found = metadata.get("labels") or {}
-        images = []
-        for container in containers_of(resource.type, resource.inputs):
-            reference = str(container.get("image", ""))
-            try:
-                ref = parse_image(reference)
-                images.append(Image(reference=reference, registry=ref.registry, digest=ref.digest))
-            except ValueError:
-                images.append(Image(reference=reference, registry="(unreadable)", digest=None))
+        images = [_image(str(c.get("image", ""))) for c in containers_of(resource.type, resource.inputs)]
         out.append(
             Workload(
                 kind=resource.type.rsplit(":", 1)[-1],
@@ -268,6 +262,34 @@ def workloads(resources: Sequence[StateResource], catalog: Catalog) -> list[Work
             )
         )
     return sorted(out, key=lambda w: (w.zone, w.name))
+
+
+def _image(reference: str) -> Image:
+    try:
+        ref = parse_image(reference)
+    except ValueError:
+        return Image(reference=reference, registry="(unreadable)", digest=None)
+    return Image(reference=reference, registry=ref.registry, digest=ref.digest)
+
+
+def platform_workload(resource: StateResource, catalog: Catalog) -> Workload:
+    """An app instance made through an operator's platform, in the zone its platform and platform id name."""
+    inputs = resource.inputs
+    zone = target_zone(catalog, str(inputs.get("platform_api") or ""), str(inputs.get("edge_cloud_zone_id") or ""))
+    operator = catalog.operator_by_id.get(zone.operator) if zone else None
+    residency = inputs.get("residency") or []
+    return Workload(
+        kind="PlatformAppInstance",
+        name=str(inputs.get("app") or resource.name),
+        namespace=f"(through {operator.name}'s platform)" if operator else "(through an unknown platform)",
+        zone=zone.id if zone else f"(not a catalog zone: {inputs.get('edge_cloud_zone_id')})",
+        country=zone.country if zone else "(unknown)",
+        operator=zone.operator if zone else "(unknown)",
+        operator_jurisdiction=operator.jurisdiction if operator else None,
+        data_classification=str(inputs.get("data_classification") or "restricted"),
+        residency=sorted(str(c).lower() for c in residency) if isinstance(residency, list) else ["eu"],
+        images=[_image(str(inputs.get("image") or ""))],
+    )
 
 
 def buckets(resources: Sequence[StateResource], catalog: Catalog) -> list[Bucket]:

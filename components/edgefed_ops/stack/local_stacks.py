@@ -138,11 +138,15 @@ class LocalStacks:
 
         The committed local catalog needs neither. Another one (EDGEFED_LOCAL_CATALOG) replaces it in each
         stack's config and in a copy of the pack config, so the pack trusts the object stores of the
-        federation that is actually running, and nothing else.
+        federation that is actually running, and nothing else. The running federation's CA is the
+        ``platformCa`` of every stack: its operators' platforms serve certificates it signed.
         """
         pack_config = self.settings.pack_config(LOCAL_PREFIX)
+        ca = self.federation.state / "ca" / "ca.crt"
+        # The federation's CA checks its operators' platforms (tenant stacks with a zone reached through one).
+        trust = {"platformCa": ca.read_text()} if ca.exists() else {}
         if self.settings.local_catalog == self.settings.committed_local_catalog:
-            return {}, pack_config
+            return trust, pack_config
         committed = str(self.settings.committed_local_catalog.relative_to(self.settings.root))
         config = json.loads(pack_config.read_text())
         for rule in config.values():
@@ -154,4 +158,4 @@ class LocalStacks:
         partial = copy.with_name(f".{copy.name}.{os.getpid()}.{threading.get_ident()}")
         partial.write_text(json.dumps(config, indent=2))
         partial.replace(copy)
-        return {"catalog": str(self.settings.local_catalog)}, copy
+        return {**trust, "catalog": str(self.settings.local_catalog)}, copy

@@ -25,6 +25,7 @@ CONFIG_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]*$")
 
 BucketControl = Literal["encryption", "public-access-block"]
 ZoneStatus = Literal["active", "inactive", "unknown"]
+ReachedThrough = Literal["kubernetes", "platform"]
 
 CAMARA_FIELDS = {
     "platform_id": "edgeCloudZoneId",
@@ -200,6 +201,11 @@ class Zone(StrictModel):
     No default: each zone has its own credentials."""
     object_storage: ObjectStorage
     """The S3-compatible storage next to the zone, where its apps keep their data. No default."""
+    reached_through: ReachedThrough = "kubernetes"
+    """How tenants' apps are deployed there: ``kubernetes`` (their objects, through the zone's API server with the
+    tenant's identity) or ``platform`` (an app and its instance through the operator's CAMARA platform,
+    ``platform_api``, with the same identity; the platform writes the objects). Default ``kubernetes``: what every
+    zone offers. ``platform`` needs the zone's ``platform_id`` and its operator's ``platform_api``."""
 
 
 def _first_repeat(values: Iterable[str]) -> tuple[int, str] | None:
@@ -277,6 +283,14 @@ class Catalog(StrictModel):
                 f"zones[{index}].kubeconfig_secret", f"{value!r} is already used by another zone; each has its own"
             )
         for i, zone in enumerate(self.zones):
+            if zone.reached_through == "platform":
+                operator = next((o for o in self.operators if o.id == zone.operator), None)
+                if zone.platform_id is None or operator is None or operator.platform_api is None:
+                    raise field_error(
+                        f"zones[{i}].reached_through",
+                        "'platform' needs the zone's platform_id and its operator's platform_api; "
+                        "allowed without them: kubernetes",
+                    )
             if zone.operator not in operator_ids:
                 raise field_error(
                     f"zones[{i}].operator",

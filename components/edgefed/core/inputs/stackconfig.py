@@ -54,6 +54,9 @@ class StackConfig(StrictModel):
     Default unset: deploy to the zones."""
     buckets: bool = True
     """Create each app's ResidentBucket in the country. Default true; false for manifest-only runs."""
+    platform_ca: Annotated[str | None, BeforeValidator(lambda value: value or None)] = None
+    """PEM of the certificate authority the operators' CAMARA platforms are checked with, for zones reached
+    through a platform. Default unset: the system's trust store (`edgefed deploy` sets the local federation's)."""
     rollout_timeout_seconds: Annotated[int, Field(ge=10, le=7200)] = 600
     """How long `pulumi up` waits for a Deployment to become Ready in a zone before failing it. Default
     600 s, the Kubernetes provider's own; lower it where pods start fast, so that a zone that dies in

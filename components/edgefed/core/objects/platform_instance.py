@@ -1,9 +1,10 @@
 """The Kubernetes objects an operator's platform makes for one CAMARA app instance in one of its zones.
 
 A CAMARA ``AppManifest`` says which image, how much CPU and memory, which ports; it says nothing of the
-data the app handles nor of where that data may go. The operator therefore treats every platform instance
-as the strictest case the zones know: data class ``restricted``, residency the zone's own country, in the
-namespace of the tenant's stack for that country (``<tenant>-<cc>``), with no external exposure. The zone's
+data the app handles nor of where that data may go. The operator therefore labels every platform instance
+with the strictest data class the tenant's contract allows (what it may hold at worst), residency the zone's
+own country, in the namespace of the tenant's stack for that country (``<tenant>-<cc>``), with no external
+exposure. The zone's
 own guards (Pod Security, isolation, residency, quotas) then judge the objects as they judge any tenant
 write, because the platform writes them with the tenant's own identity. Pure: no Pulumi import.
 """
@@ -21,8 +22,13 @@ from edgefed.core.inputs.catalog import Zone
 from edgefed.core.inputs.contract import tenant_namespace
 from edgefed.core.inputs.eam import AppManifest, AppManifestInfo
 
-CLASSIFICATION = "restricted"
-"""The data class of every platform instance: the manifest cannot say, so the strictest."""
+
+def strictest(classes: tuple[str, ...]) -> str:
+    """The most sensitive of ``classes`` (an unknown one counts as restricted)."""
+    order = labels.CLASSIFICATIONS
+    return max(classes, key=lambda c: order.index(c) if c in order else len(order), default="restricted")
+
+
 INSTANCE_LABEL = f"{labels.PREFIX}/platform-instance"
 """The platform's id of the instance, on each object made for it."""
 
@@ -97,21 +103,21 @@ def object_name(instance_name: str) -> str:
     return name
 
 
-def instance_labels(zone: Zone, app: str, instance_id: str) -> dict[str, str]:
-    """The labels of every object of the instance: the zone's residency, the app, the strictest class."""
+def instance_labels(zone: Zone, app: str, instance_id: str, classification: str) -> dict[str, str]:
+    """The labels of every object of the instance: the zone's residency, the app, its data class."""
     return {
         **labels.zone_labels(
             zone=zone.id, country=zone.country, operator=zone.operator, residency=zone.country.lower()
         ),
         labels.APP: app,
         labels.ROLE: "primary",
-        labels.CLASSIFICATION: CLASSIFICATION,
+        labels.CLASSIFICATION: classification,
         INSTANCE_LABEL: instance_id,
     }
 
 
 def instance_objects(
-    manifest: AppManifestInfo, instance_name: str, instance_id: str, zone: Zone, tenant: str
+    manifest: AppManifestInfo, instance_name: str, instance_id: str, zone: Zone, tenant: str, classification: str
 ) -> list[dict[str, Any]]:
     """The Deployment (one replica) and, when the app has ports, its ClusterIP Service, in apply order."""
     ports = [port for component in manifest.component_spec for port in component.network_interfaces]
@@ -122,7 +128,7 @@ def instance_objects(
             "the zone only (an external address is the operator's grant, through its zone stack)"
         )
     name = object_name(instance_name)
-    marks = instance_labels(zone, name, instance_id)
+    marks = instance_labels(zone, name, instance_id, classification)
     pods = {key: value for key, value in marks.items() if key != labels.ROLE}
     namespace = tenant_namespace(tenant, zone.country)
     pool = manifest.required_resources.application_resources.cpu_pool
