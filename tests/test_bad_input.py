@@ -51,6 +51,24 @@ def _duplicate_site(data: dict[str, Any]) -> None:
 # (id, change, field path named in the error, words the message must contain)
 CATALOG_CASES: list[tuple[str, Change, str, str]] = [
     ("unknown-country", _set(["zones", 2, "country"], "XX"), "zones[2].country", "not an ISO 3166-1 alpha-2"),
+    (
+        "platform-zone-without-platform",
+        _set(["zones", 5, "reached_through"], "platform"),
+        "zones[5].reached_through",
+        "'platform' needs the zone's platform_id and its operator's platform_api; allowed without them: kubernetes",
+    ),
+    (
+        "unknown-backend",
+        _set(["zones", 0, "reached_through"], "helm"),
+        "zones[0].reached_through",
+        "Input should be 'kubernetes' or 'platform'",
+    ),
+    (
+        "platform-id-not-a-uuid",
+        _set(["zones", 0, "platform_id"], "orange-fr-paris"),
+        "zones[0].platform_id",
+        "'orange-fr-paris' is not a platform id: the document's lower-case UUID",
+    ),
     ("non-eu-country", _set(["zones", 3, "country"], "US"), "zones[3].country", "outside the EU/EEA"),
     ("non-eu-neighbour", _set(["zones", 1, "country"], "CH"), "zones[1].country", "allowed: AT, BE"),
     ("unknown-operator", _set(["zones", 5, "operator"], "att"), "zones[5].operator", "allowed: deutsche-telekom"),

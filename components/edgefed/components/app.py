@@ -85,9 +85,6 @@ def _checked_plan(name: str, args: FederatedEdgeAppArgs) -> Plan:
             + "; ".join(problems)
             + ". Place the app with edgefed.core.placement.placer (leave plan unset), or fix the plan."
         )
-    missing = sorted(a.zone for a in plan.zones if a.zone not in args.zones and a.zone not in args.platform_zones)
-    if missing:
-        raise InputError(f"FederatedEdgeApp {name}: plan uses zones without an EdgeZone: {', '.join(missing)}")
     served = [a for a in plan.zones if a.zone in args.platform_zones and a.role != "drained"]
     for assignment in served:
         if assignment.role != "primary":
@@ -95,6 +92,9 @@ def _checked_plan(name: str, args: FederatedEdgeAppArgs) -> Plan:
                 f"FederatedEdgeApp {name}: zone {assignment.zone} is reached through its operator's platform, which "
                 f"runs instances, not {assignment.role}s; keep it out of the app's failover zones"
             )
+    missing = sorted(a.zone for a in plan.zones if a.zone not in args.zones and a.zone not in args.platform_zones)
+    if missing:
+        raise InputError(f"FederatedEdgeApp {name}: plan uses zones without an EdgeZone: {', '.join(missing)}")
     return plan
 
 

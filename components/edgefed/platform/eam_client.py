@@ -253,12 +253,14 @@ class EamClient:
             document = json.loads(answer.content)
         except ValueError:
             raise PlatformError(endpoint, "the answer is not JSON") from None
-        if not isinstance(document, dict) or "appManifest" not in document:
-            raise PlatformError(endpoint, "appManifest: missing (the document wraps the app in appManifest)")
+        if not isinstance(document, dict):
+            raise PlatformError(endpoint, f"<root>: is a {type(document).__name__}, the document says an object")
+        # The pinned document answers the AppManifestInfo itself; r1.1 wrapped it in appManifest.
+        wrapped = "appManifest" in document and "appId" not in document
         try:
-            return AppManifestInfo.model_validate(document["appManifest"])
+            return AppManifestInfo.model_validate({**document["appManifest"], "appId": app_id} if wrapped else document)
         except ValidationError as error:
-            raise PlatformError(endpoint, _first_problem(error, "appManifest")) from None
+            raise PlatformError(endpoint, _first_problem(error, "appManifest" if wrapped else "")) from None
 
     def apps(self) -> list[AppManifestInfo]:
         """The caller's apps."""

@@ -242,7 +242,7 @@ class OperatorPlatform:
         """``GET /apps/{appId}``."""
         with self._lock:
             app = self._app(self._load(), caller, app_id)
-        return {"appManifest": app.model_dump(mode="json", by_alias=True)}
+        return app.model_dump(mode="json", by_alias=True)
 
     def list_apps(self, caller: Caller) -> list[dict[str, Any]]:
         """``GET /apps``: the caller's apps."""

@@ -141,9 +141,18 @@ def outputs(workspace: StackWorkspace) -> dict[str, Any]:
 
 
 def export(workspace: StackWorkspace) -> dict[str, Any]:
-    """The stack's deployment (``pulumi stack export``), secrets encrypted."""
-    exported = workspace.select().export_stack()
-    return dict(exported.deployment or {})
+    """The stack's deployment (``pulumi stack export``), secrets encrypted.
+
+    Through the CLI: the Automation API's ``export_stack`` passes ``--show-secrets`` (pulumi 3.x), which
+    would put every kubeconfig and token of the state in this process's hands for a count of resources.
+    """
+    workspace.select()
+    result = workspace.cli("stack", "export", check=False)
+    if result.returncode != 0:
+        raise OpsError(
+            f"{workspace.stack}: `pulumi stack export` failed ({result.returncode}): {result.stderr[-2000:]}"
+        )
+    return dict(json.loads(result.stdout).get("deployment") or {})
 
 
 def settle_unfinished(workspace: StackWorkspace, zones: Sequence[str]) -> list[str]:

@@ -134,8 +134,12 @@ class AppRun:
         return zone.id in self.holdings.primary_zones or fits(zone, self.primary_demand, self.usage)
 
     def can_stand_by(self, zone: Zone) -> bool:
-        """``zone`` is up and can take (or already holds) what a standby reserves."""
-        if zone.id not in self.available:
+        """``zone`` is up, can take (or already holds) what a standby reserves, and can run one.
+
+        A zone reached through its operator's platform cannot: a platform instance has no replica count to
+        keep warm at the standby's size.
+        """
+        if zone.id not in self.available or zone.reached_through == "platform":
             return False
         return self.holdings.holds(zone) or fits(zone, self.reserve_demand, self.usage)
 
