@@ -7,6 +7,7 @@ SHELL := /bin/bash
 
 venv:
 	@scripts/setup-venv
+	@scripts/setup-venv policies/eu-residency/.venv -e .
 
 demo: venv
 	@scripts/demo

@@ -90,6 +90,12 @@ def collect(
         workspace.prepare({"renderYamlTo": str(settings.root / ".state" / "render" / stack), "buckets": False})
         progress(f"{stack}: preview with the policy pack")
         outcome = operations.preview(workspace)
+        if not outcome.ok and not outcome.violations:
+            # The preview failed before the pack judged anything: no policy ran, so none may be reported.
+            why = "; ".join(outcome.errors) or outcome.output[-800:]
+            raise OpsError(
+                f"{stack}: the preview with the policy pack failed, no policy ran, nothing is reported: {why}"
+            )
         resources, violations = outcome.planned, outcome.violations
     else:
         resources, violations, deployed = _from_state(settings, workspace, refresh, progress)

@@ -26,7 +26,14 @@ def _policy(
     if not policy:
         return None, None
     settings = workspace.settings
-    return [str(pack or settings.pack)], [str(config or settings.pack_config(workspace.stack))]
+    folder = pack or settings.pack
+    if folder == settings.pack and not (folder / ".venv" / "bin" / "python").exists():
+        # The engine would fail the preview with a Python error; a report built on it would say nothing ran.
+        raise OpsError(
+            f"{workspace.stack}: the policy pack's virtualenv {folder / '.venv'} does not exist, so no policy can "
+            f"run; set it up with `make venv` (or `scripts/setup-venv {folder.relative_to(settings.root)}/.venv -e .`)"
+        )
+    return [str(folder)], [str(config or settings.pack_config(workspace.stack))]
 
 
 def preview(
