@@ -1088,13 +1088,13 @@ def test_a_stack_whose_zone_is_reached_through_its_operators_platform_deploys_th
     ]
 
 
-def _probe_manifest(provider: str, cpu: int = 1):
+def _probe_manifest(provider: str, cpu: int = 1, registry: str = "registry.edgefed.eu"):
     from edgefed.core.inputs.eam import AppManifest
 
     return AppManifest.model_validate(
         {
             "name": "probe_app", "appProvider": provider, "version": "1.0", "packageType": "CONTAINER",
-            "appRepo": {"type": "PUBLICREPO", "imagePath": "registry.edgefed.eu/acme/probe@sha256:" + "a" * 64},
+            "appRepo": {"type": "PUBLICREPO", "imagePath": f"{registry}/probe/probe@sha256:" + "a" * 64},
             "requiredResources": {
                 "infraKind": "kubernetes", "isStandalone": False,
                 "applicationResources": {"cpuPool": {"numCPU": cpu, "memory": 256,
@@ -1172,7 +1172,14 @@ def test_a_tenant_reaches_a_partners_zone_through_the_partners_camara_platform(d
         with EamClient(tim.platform_api, nordwind_token.read_text().strip(), ca_file=ca) as other:
             assert other.instance(instance.app_instance_id) is None
             assert other.app(app_id) is None
-            theirs = other.submit_app(_probe_manifest("deutsche_telekom_nordwind"))
+            with pytest.raises(PlatformError) as wrong_registry:  # nordwind's contract lists its own registry only
+                other.create_instance(
+                    "probe_milan", other.submit_app(_probe_manifest("deutsche_telekom_nordwind")), milan.platform_id
+                )
+            assert "edgefed tenancy: image registry.edgefed.eu/probe/probe@sha256:" in str(wrong_registry.value)
+            for leftover in other.apps():
+                other.delete_app(leftover.app_id)
+            theirs = other.submit_app(_probe_manifest("deutsche_telekom_nordwind", registry="registry.nordwind.de"))
             made = other.create_instance("probe_milan", theirs, milan.platform_id)
             labelled = deployment(deployed, milan.id, "nordwind-it", "probe-milan").labels
             assert labelled["edgefed.io/data-classification"] == "personal"

@@ -114,6 +114,7 @@ async def register(piece: StackSlice) -> None:
     pulumi.export("country", piece.config.country)
     pulumi.export("plan", plans_as_data(piece.plans))
     pulumi.export("zones", {zone_id: piece.namespace for zone_id in piece.demand})
+    pulumi.export("platform_zones", sorted(platform_zones))
     pulumi.export("endpoints", endpoints)
     pulumi.export("buckets", buckets)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from edgefed.core.inputs.catalog import Catalog
+from edgefed.core.inputs.catalog import Catalog, load_catalog
 from edgefed.core.inputs.stacksets import family_pack_config
 from edgefed.core.inputs.yamlfile import load_yaml
 from edgefed.core.rules.pack_config import Destinations
@@ -100,6 +100,8 @@ def collect(
     else:
         resources, violations, deployed = _from_state(settings, workspace, refresh, progress)
         plans = deployed or plans
+        if stack in settings.local_stack_names():  # the running federation's catalog, as its pack judged it
+            catalog = load_catalog(settings.local_catalog)
     explanations = [placed["explanation"] for plan in plans.values() for placed in (plan.get("sites") or {}).values()]
     config = load_yaml(settings.root / "stacks" / f"Pulumi.{stack}.yaml").get("config") or {}
     stack_report = sovereignty.StackReport(

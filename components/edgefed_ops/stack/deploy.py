@@ -208,7 +208,14 @@ def read_back(readback: ZoneReadback, outputs: dict[str, Any], report: DeployRep
     for app, plan in outputs["plan"].items():
         for site, where in plan["sites"].items():
             report.sites.append({"app": app, "site": site, **where})
-    readback.converge(outputs["plan"], namespaces)
+    # A platform zone's instance was ready when `up` returned (PlatformAppInstance waits); its platform names
+    # the Deployment after the instance, so only the zones the stack writes to converge on the plan's names.
+    platform = set(outputs.get("platform_zones") or [])
+    written = {
+        app: {**plan, "zones": {z: where for z, where in plan["zones"].items() if z not in platform}}
+        for app, plan in outputs["plan"].items()
+    }
+    readback.converge(written, namespaces)
     report.zones = {z: readback.ready_replicas(z, namespaces[z]) for z in sorted(namespaces)}
     report.buckets = [{"app": app, **b} for app, buckets in outputs.get("buckets", {}).items() for b in buckets]
 
