@@ -73,13 +73,36 @@ def previous_release(tmp: Path) -> Path:
     return folder
 
 
+def catalog_as_before(path: Path) -> Path:
+    """The running federation's catalog as the previous release reads it: without the operators' platforms.
+
+    Platform APIs, platform ids and zones reached only through a platform came after it; its strict models
+    refuse fields they do not know. Everything it deploys (zones reached through Kubernetes) is the same.
+    """
+    catalog = yaml.safe_load(path.read_text())
+    for operator in catalog["operators"]:
+        operator.pop("platform_api", None)
+    catalog["zones"] = [z for z in catalog["zones"] if z.get("reached_through", "kubernetes") == "kubernetes"]
+    for zone in catalog["zones"]:
+        zone.pop("platform_id", None)
+        zone.pop("reached_through", None)
+    before = path.with_name(f"before-{path.name}")
+    before.write_text(yaml.safe_dump(catalog, sort_keys=False))
+    return before
+
+
 def start_previous(checkout: Path | None, env: dict[str, str], *args: str) -> subprocess.Popen[str] | None:
     """`edgefed ARGS` of the previous release, started in its checkout, on the same federation and state."""
     from edgefed_ops.local.toolchain import engine_env
 
     if checkout is None:
         return None
-    env = {**env, "PYTHONPATH": str(checkout / "components"), "PULUMI_HOME": engine_env(ROOT)["PULUMI_HOME"]}
+    env = {
+        **env,
+        "PYTHONPATH": str(checkout / "components"),
+        "PULUMI_HOME": engine_env(ROOT)["PULUMI_HOME"],
+        "EDGEFED_LOCAL_CATALOG": str(catalog_as_before(Path(env["EDGEFED_LOCAL_CATALOG"]))),
+    }
     return subprocess.Popen(
         [*EDGEFED, *args], cwd=checkout, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -49,6 +49,11 @@ def one_zone_catalog(path, s3_port: int, api_port: int) -> None:
     for operator in catalog["operators"]:
         if operator.get("identity_issuer"):
             operator["identity_issuer"] = f"https://127.0.0.1:{free_port()}"
+        # Paris's operator serves its platform API; the others have no zone here.
+        if operator["id"] == "orange":
+            operator["platform_api"] = f"https://127.0.0.1:{free_port()}"
+        else:
+            operator.pop("platform_api", None)
     catalog["zones"] = [z for z in catalog["zones"] if z["id"] == "local-orange-fr-paris"]
     catalog["zones"][0]["object_storage"]["endpoint"] = f"http://127.0.0.1:{s3_port}"
     catalog["zones"][0]["api_endpoint"] = f"https://127.0.0.1:{api_port}"
@@ -77,9 +82,9 @@ def test_processes_run_and_listen_on_loopback_only(federation):
     host = testinfra.get_host("local://")
     pids = pids_of(federation["state"])
     # The zone's etcd, kube-apiserver, controller manager, scheduler and kwok, FR's versitygw, the
-    # etcd and kube-apiserver of each of the two identity issuers (Orange's, Deutsche Telekom's), and the
-    # watchers' store's three etcd members (FR, DE, IT).
-    assert len(pids) == 13
+    # etcd and kube-apiserver of each of the two identity issuers (Orange's, Deutsche Telekom's), the
+    # watchers' store's three etcd members (FR, DE, IT), and Orange's platform API.
+    assert len(pids) == 14
     for pid in pids:
         assert host.file(f"/proc/{pid}").exists, f"process {pid} is not running"
     names = {host.file(f"/proc/{pid}/comm").content_string.strip() for pid in pids}
