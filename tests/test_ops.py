@@ -499,3 +499,23 @@ def test_a_preview_writes_nothing_only_when_every_resource_and_output_stays_as_h
     )
     assert not warned.outcome.writes_nothing  # an interrupted update's pending operation
     assert not EventCollector(None).outcome.writes_nothing  # no stack resource reported: no word from the engine
+
+
+def test_a_port_claimed_by_a_live_process_is_never_handed_to_another(tmp_path):
+    """Two processes choosing free ports at once (the two federation modules of a run) never pick the same one."""
+    import os
+    import subprocess
+    import sys
+
+    from edgefed_ops.local import ports
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "12345").write_text(str(holder.pid))
+        assert not ports.claim(12345, tmp_path), "a live process holds it"
+        assert ports.claim(12346, tmp_path) and (tmp_path / "12346").read_text() == str(os.getpid())
+    finally:
+        holder.kill()
+        holder.wait()
+    assert ports.claim(12345, tmp_path), "the claim of a process that is gone is taken over"
+    assert (tmp_path / "12345").read_text() == str(os.getpid())

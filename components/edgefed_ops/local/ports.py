@@ -8,8 +8,10 @@ are checked against the range at start, and every port edgefed chooses itself co
 
 from __future__ import annotations
 
+import os
 import random
 import socket
+import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,6 +46,44 @@ def check_fixed(ports: Iterable[tuple[str, int]], source: Path = RANGE_FILE) -> 
 
 _GIVEN: set[int] = set()
 _LOCK = threading.Lock()
+CLAIMS = Path(tempfile.gettempdir()) / f"edgefed-ports-{os.getuid()}"
+"""One file per port a running process chose and has not necessarily bound yet (its pid inside): two processes
+choosing ports at once (two federations of a test run, a user's and a test's) never pick the same one."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim(port: int, folder: Path = CLAIMS) -> bool:
+    """Claim ``port`` for this process across processes; False when a live process claimed it first.
+
+    A claim of a process that is gone is taken over: by then its port is bound (and found in use) or free.
+    """
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / str(port)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            try:
+                owner = int(path.read_text() or "0")
+            except (OSError, ValueError):
+                return False
+            if owner == 0 or owner == os.getpid() or _alive(owner):
+                return False  # an empty file is a claim being written
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as out:
+            out.write(str(os.getpid()))
+        return True
+    return False
 
 
 def reserve(ports: Iterable[int]) -> None:
@@ -56,8 +96,8 @@ def free_port(source: Path = RANGE_FILE, rng: random.Random | None = None) -> in
     """A free TCP port on 127.0.0.1 outside the ephemeral range, never one this process was given before.
 
     Callers bind the port later, and zones start from several threads at once: a port handed out once
-    is never handed out again, and one outside the ephemeral range cannot be taken meanwhile by the
-    source port of a connection.
+    is never handed out again (nor to another process while this one lives, :func:`claim`), and one outside
+    the ephemeral range cannot be taken meanwhile by the source port of a connection.
     """
     low, high = ephemeral_range(source)
     candidates = [(LOWEST, low - 1), (high + 1, 65535)]
@@ -66,7 +106,7 @@ def free_port(source: Path = RANGE_FILE, rng: random.Random | None = None) -> in
         for _ in range(2000):
             first, last = pick.choice([r for r in candidates if r[0] <= r[1]])
             port = pick.randint(first, last)
-            if port not in _GIVEN and not port_in_use(port):
+            if port not in _GIVEN and not port_in_use(port) and claim(port):
                 _GIVEN.add(port)
                 return port
     raise OpsError(f"no free port on 127.0.0.1 outside the ephemeral range {low}-{high}")
